@@ -1,0 +1,127 @@
+"""Part 1 exercises: the default model, a batch of reviews, and what the cache holds.
+
+Each checker works out the expected value itself (from transformers' task table, from your
+classifier, from your Hugging Face cache), so the checks hold on Colab with the real models too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import Exercise
+
+SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+
+
+# ----- q1: which model did the task default to? ---------------------------------------------
+
+def _default_model(task: str = "sentiment-analysis") -> str:
+    """The repo id transformers picks when ``pipeline(task)`` is called with no model."""
+    from transformers.pipelines import check_task
+
+    _, targeted, _ = check_task(task)
+    model = targeted["default"]["model"]
+    # transformers stores ("repo id", "revision"), older releases {"pt": ("repo id", ...)}
+    if isinstance(model, dict):
+        model = model.get("pt") or next(iter(model.values()))
+    return model[0] if isinstance(model, (tuple, list)) else str(model)
+
+
+def _check_default(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not isinstance(answer, str):
+        return f"give the repo id as a string (like 'org/name'), not a {type(answer).__name__}"
+    expected = _default_model()
+    given = answer.strip().split("@")[0]  # "id@revision" is fine too
+    if given.lower() == expected.lower():
+        return None
+    if given.lower() == expected.split("/")[-1].lower():
+        return "that is the model's name; the repo id starts with its organisation: 'org/name'"
+    return f"{given!r} is not the model transformers chose; look at the warning it printed"
+
+
+q1 = Exercise(
+    name="q1",
+    prompt='Which model did pipeline("sentiment-analysis") choose when you named none? '
+    "Give its repo id, e.g. 'org/name'.",
+    checker=_check_default,
+    hint_text="Scroll up to the warning printed by the first pipeline() call: "
+    "'No model was supplied, defaulted to ...'. Or look at classifier.model.name_or_path.",
+    solution_text='answer = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"\n'
+    "# transformers keeps this default in its task table; a future release may change it,\n"
+    "# which is why the course names the model explicitly.",
+)
+
+
+# ----- q2: one call, a batch of texts --------------------------------------------------------
+
+def _check_batch_labels(answer: Any, classifier: Callable[..., Any] | None = None,
+                        reviews: list[str] | None = None, **__: Any) -> str | None:
+    if classifier is None or reviews is None:
+        return "call it as part1.q2.check(answer, classifier, reviews)"
+    if isinstance(answer, str) or not isinstance(answer, (list, tuple)):
+        return f"give a list of labels (one string per review), not a {type(answer).__name__}"
+    if len(answer) != len(reviews):
+        return f"there are {len(reviews)} reviews but your list has {len(answer)} labels"
+    if not all(isinstance(a, str) for a in answer):
+        return "each item should be a label string such as 'POSITIVE', not the whole result dict"
+    expected = [r["label"] for r in classifier(list(reviews))]
+    if list(answer) == expected:
+        return None
+    wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if a != e]
+    return f"the label of review {wrong[0]} is not what the classifier says"
+
+
+q2 = Exercise(
+    name="q2",
+    prompt="Classify all the texts in `reviews` with ONE call of the classifier and give the "
+    "list of their labels.",
+    checker=_check_batch_labels,
+    hint_text="A pipeline accepts a list of strings and returns a list of dicts, one per text; "
+    "each dict has a 'label' and a 'score'.",
+    solution_text="results = classifier(reviews)\n"
+    'answer = [r["label"] for r in results]',
+)
+
+
+# ----- q3: how big is the model in the cache? ------------------------------------------------
+
+def _cached_size_bytes(repo_id: str, cache_dir: Any = None) -> int | None:
+    from huggingface_hub import scan_cache_dir
+
+    for repo in scan_cache_dir(cache_dir).repos:
+        if repo.repo_id.lower() == repo_id.lower() and repo.repo_type == "model":
+            return repo.size_on_disk
+    return None
+
+
+def _check_cache_size(answer: Any, *_: Any, cache_dir: Any = None,
+                      repo_id: str = SENTIMENT_MODEL, **__: Any) -> str | None:
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return f"give a number of megabytes, not a {type(answer).__name__}"
+    size = _cached_size_bytes(repo_id, cache_dir)
+    if size is None:
+        return f"{repo_id} is not in this cache yet: run the pipeline cells above first"
+    # MB (10**6 bytes) is asked for; MiB (2**20) is accepted as well.
+    for unit in (1e6, 2**20):
+        if abs(value - size / unit) <= max(0.02 * size / unit, 0.05):
+            return None
+    if abs(value - size) <= 0.02 * size:
+        return "that is the size in bytes; divide by 1e6 to get megabytes"
+    return f"{value:g} MB is {'too high' if value > size / 1e6 else 'too low'}"
+
+
+q3 = Exercise(
+    name="q3",
+    prompt="How many megabytes (MB, 1 MB = 1,000,000 bytes) does the sentiment model take in "
+    "your Hugging Face cache?",
+    checker=_check_cache_size,
+    hint_text="huggingface_hub.scan_cache_dir() lists every cached repo; each has a repo_id and "
+    "a size_on_disk in bytes.",
+    solution_text="from huggingface_hub import scan_cache_dir\n"
+    "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
+    "answer = repo.size_on_disk / 1e6",
+)
+
+__all__ = ["q1", "q2", "q3"]
