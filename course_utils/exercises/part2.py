@@ -1,0 +1,95 @@
+"""Part 2 exercises: tensors, dtypes and bytes.
+
+Each checker works the expected value out with torch (imported inside the checker, so importing
+this module stays cheap) rather than comparing with a number typed in here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Exercise
+
+__all__ = ["q1", "q2", "q3"]
+
+
+def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
+    import torch
+
+    if not isinstance(answer, torch.Tensor):
+        return f"the answer should be a tensor, got {type(answer).__name__}"
+    if tuple(answer.shape) != (3, 4):
+        return f"its shape is {tuple(answer.shape)}, the question asks for (3, 4)"
+    if answer.dtype != torch.bfloat16:
+        return f"its dtype is {answer.dtype}, the question asks for torch.bfloat16"
+    expected = torch.arange(12, dtype=torch.bfloat16).reshape(3, 4)
+    if not torch.equal(answer.cpu(), expected):
+        return "the shape and dtype are right, but it should hold the numbers 0 to 11 in order"
+    return None
+
+
+q1 = Exercise(
+    name="q1",
+    prompt="Make a tensor holding the numbers 0 to 11 as a 3 x 4 matrix, in bfloat16.",
+    checker=_check_q1,
+    hint_text="torch.arange(12) gives 0..11; .reshape(3, 4) changes the shape; pass "
+              "dtype=torch.bfloat16 to arange (or call .to(torch.bfloat16)).",
+    solution_text="answer = torch.arange(12, dtype=torch.bfloat16).reshape(3, 4)",
+)
+
+
+def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
+    import torch
+
+    # A meta tensor has the real numel and element size but holds no data.
+    t = torch.empty(4096, 4096, dtype=torch.bfloat16, device="meta")
+    expected = t.numel() * t.element_size()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return f"the answer should be a number of bytes, got {type(answer).__name__}"
+    if answer == expected:
+        return None
+    if answer == t.numel():
+        return "that is the number of elements; multiply by the bytes each element takes"
+    if answer == t.numel() * 4:
+        return "that is the size in float32 (4 bytes each); bfloat16 takes fewer"
+    return f"{answer:,} bytes is {'too many' if answer > expected else 'too few'}"
+
+
+q2 = Exercise(
+    name="q2",
+    prompt="How many bytes does a bfloat16 tensor of shape (4096, 4096) take? Answer with an int.",
+    checker=_check_q2,
+    hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
+              "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
+    solution_text="answer = 4096 * 4096 * 2   # 16 bits = 2 bytes per element -> 33,554,432\n"
+                  "# or: t = torch.empty(4096, 4096, dtype=torch.bfloat16); "
+                  "answer = t.numel() * t.element_size()",
+)
+
+
+def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
+    import torch
+
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return f"the answer should be a plain number (int or float), got {type(answer).__name__}"
+    value = float(answer)
+    in_fp16 = torch.tensor(value, dtype=torch.float16)
+    in_bf16 = torch.tensor(value, dtype=torch.bfloat16)
+    if torch.isfinite(in_fp16):
+        return (f"{value:g} still fits in float16 (it is stored as {in_fp16.item():g}); the "
+                f"largest float16 is {torch.finfo(torch.float16).max:g}")
+    if not torch.isfinite(in_bf16):
+        return f"{value:g} is too big for bfloat16 as well: pick something smaller"
+    return None
+
+
+q3 = Exercise(
+    name="q3",
+    prompt="Give a number that becomes inf in float16 but stays finite in bfloat16.",
+    checker=_check_q3,
+    hint_text="torch.finfo(torch.float16).max is the largest float16; torch.finfo(torch.bfloat16).max "
+              "is far larger. Anything comfortably between the two works.",
+    solution_text="answer = 100_000.0\n"
+                  "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"
+                  "# torch.tensor(answer, dtype=torch.bfloat16) -> 99840. (finite, a little rounded)",
+)
