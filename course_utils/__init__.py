@@ -56,6 +56,8 @@ _LAZY = {
     "load_model": "loading",
     "load_pipeline": "loading",
     "free_memory": "loading",
+    # course.py: where the course lives (badges, installs, assets)
+    "asset": "course",
 }
 
 __all__ = sorted(

@@ -1,0 +1,57 @@
+"""course_utils.course: links built from the one repository name, and assets that travel to Colab."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+import course_utils as cu
+from course_utils import course
+
+
+def test_badge_links_to_main_on_colab():
+    b = course.badge("notebooks/01_hello_gpu.ipynb")
+    assert b.startswith("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]")
+    assert b.endswith(f"(https://colab.research.google.com/github/{course.REPO}/blob/main/notebooks/01_hello_gpu.ipynb)")
+
+
+def test_install_line_installs_the_course_extra_from_the_repo():
+    assert f"git+https://github.com/{course.REPO}" in course.INSTALL_LINE
+    assert "[course]" in course.INSTALL_LINE
+
+
+def test_asset_found_locally(tmp_path, monkeypatch):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "x.txt").write_text("hi")
+    monkeypatch.chdir(tmp_path)
+    assert cu.asset("x.txt").read_text() == "hi"
+
+
+def test_asset_downloaded_when_missing(tmp_path, monkeypatch):
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def read(self):
+            return b"downloaded"
+
+    seen = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: seen.append(url) or Response())
+    monkeypatch.chdir(tmp_path)
+    path = cu.asset("only-on-github.bin")
+    assert path.read_bytes() == b"downloaded"
+    assert seen == [course.raw_url("notebooks/assets/only-on-github.bin")]
+
+
+def test_asset_offline_says_what_to_do(tmp_path, monkeypatch):
+    def fail(url, timeout):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cu.OfflineError, match="clone the repository"):
+        cu.asset("missing.bin")

@@ -1,0 +1,75 @@
+"""The package contract: cheap import, every public name resolves, errors and requirements."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import course_utils
+from course_utils import errors
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_is_cheap_and_lazy():
+    code = ("import sys, time; t = time.perf_counter(); import course_utils; "
+            "dt = time.perf_counter() - t; "
+            "heavy = [m for m in ('torch', 'transformers', 'huggingface_hub', 'accelerate', "
+            "'bitsandbytes', 'matplotlib', 'ipywidgets') if m in sys.modules]; print(dt, heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    dt, heavy = out.stdout.split(" ", 1)
+    assert heavy.strip() == "[]", f"import course_utils pulled in {heavy}"
+    assert float(dt) < 0.5
+
+
+@pytest.mark.parametrize("name", sorted(course_utils._LAZY))
+def test_every_public_name_resolves(name):
+    module = importlib.import_module(f"course_utils.{course_utils._LAZY[name]}")
+    assert hasattr(module, name), f"course_utils.{course_utils._LAZY[name]} does not define {name}"
+    assert getattr(course_utils, name) is getattr(module, name)
+
+
+def test_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        course_utils.no_such_helper  # noqa: B018
+
+
+def test_every_error_is_a_course_error():
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, Exception)]
+    assert len(classes) >= 10
+    assert all(issubclass(c, errors.CourseError) for c in classes)
+
+
+def test_requirements_have_upper_bounds_and_say_who_needs_them():
+    for fname in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / fname).read_text().splitlines():
+            if not line.strip() or line.startswith(("#", "-r")):
+                continue
+            spec, _, comment = line.partition("#")
+            assert "<" in spec or "==" in spec, f"{fname}: {spec.strip()} has no upper bound"
+            assert comment.strip(), f"{fname}: {spec.strip()} does not say which parts need it"
+
+
+def test_course_extra_mirrors_requirements_without_torch():
+    req = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        spec = line.partition("#")[0].strip()
+        if spec:
+            req[re.split(r"[<>=!]", spec)[0].lower()] = spec.replace(" ", "")
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["course"]
+    assert "torch" in req
+    del req["torch"]  # Colab keeps its own CUDA build
+    assert sorted(req.values()) == sorted(e.replace(" ", "") for e in extra)
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make lab" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
