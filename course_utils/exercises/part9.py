@@ -1,0 +1,169 @@
+"""Part 9 exercises: extend the capstone app (a second task, a length slider, a history).
+
+Each checker takes the piece you wrote (a function or a widget), calls it with a test input and
+looks at what comes back, the way the notebook drives the app itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import Exercise
+
+FILL_MODEL = "distilbert/distilbert-base-uncased"
+FILL_TEST = "The capital of France is [MASK]."
+QUESTION = "What is the capital of France?"
+
+_pipes: dict[str, Any] = {}
+
+
+def _fill_mask_pipeline() -> Callable[..., Any]:
+    """The reference fill-mask pipeline, built once (the checker compares your answer with it)."""
+    if FILL_MODEL not in _pipes:
+        from transformers import pipeline
+
+        _pipes[FILL_MODEL] = pipeline("fill-mask", model=FILL_MODEL)
+    return _pipes[FILL_MODEL]
+
+
+# ----- q1: a new task in the app ------------------------------------------------------------
+
+def _check_fill_blank(answer: Any, tasks: dict | None = None, *, pipe: Any = None,
+                      **__: Any) -> str | None:
+    if not callable(answer):
+        return "give your function itself (fill_blank), without calling it"
+    if tasks is None:
+        return "call it as part9.q1.check(fill_blank, TASKS)"
+    if not any(fn is answer for fn in tasks.values()):
+        return "the function is not in TASKS yet: add it, e.g. TASKS['Fill the blank'] = fill_blank"
+    result = answer(FILL_TEST)
+    if not isinstance(result, str):
+        return f"fill_blank should return a string, got {type(result).__name__}"
+    expected = (pipe or _fill_mask_pipeline())(FILL_TEST)[0]["sequence"]
+    if result.strip() != expected.strip():
+        return (f"for {FILL_TEST!r} it returned {result!r}; the top-scoring sentence of "
+                f"{FILL_MODEL} is {expected!r}")
+    try:
+        message = answer("There is no blank in this sentence.")
+    except Exception as exc:  # raising is the good way: the app shows the message
+        message = str(exc)
+    if "[MASK]" not in str(message):
+        return "for a text without [MASK] it should raise an error whose message says to add [MASK]"
+    return None
+
+
+q1 = Exercise(
+    name="q1",
+    prompt=f"Add a third task to the app: write fill_blank(text) -> str with the fill-mask "
+    f"pipeline of {FILL_MODEL}. It returns the top-scoring sentence, and raises "
+    "cu.BadInputError that mentions [MASK] when the text has none. Register it in TASKS.",
+    checker=_check_fill_blank,
+    hint_text="A fill-mask pipeline returns a list of candidates, best first; each has a "
+    "'sequence' (the whole sentence with the blank filled in). After adding the task, run "
+    "`task_choice.options = list(TASKS)` so the dropdown shows it.",
+    solution_text=f'fill_mask = cu.load_pipeline("fill-mask", "{FILL_MODEL}")\n\n'
+    "def fill_blank(text: str) -> str:\n"
+    '    if "[MASK]" not in text:\n'
+    "        raise cu.BadInputError(\"Put [MASK] where the missing word goes, e.g. "
+    "'Paris is the [MASK] of France.'\")\n"
+    '    return fill_mask(text)[0]["sequence"]\n\n'
+    'TASKS["Fill the blank"] = fill_blank\n'
+    "task_choice.options = list(TASKS)\n"
+    "answer = fill_blank\n"
+    "part9.q1.check(answer, TASKS)",
+)
+
+
+# ----- q2: a max-length slider --------------------------------------------------------------
+
+def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None,
+                  **__: Any) -> str | None:
+    import ipywidgets as widgets
+
+    if not isinstance(answer, widgets.IntSlider):
+        return f"give the IntSlider widget itself, not a {type(answer).__name__}"
+    if ask_fn is None or not callable(ask_fn):
+        return "call it as part9.q2.check(length_slider, ask_limited)"
+    if not 1 <= answer.min < answer.max <= 1024:
+        return f"the slider runs from {answer.min} to {answer.max}; use a range inside 1..1024"
+    small = max(answer.min, 3)
+    large = min(answer.max, 64)
+    if large <= small:
+        return "the slider's range is too narrow to tell short answers from long ones"
+    before = answer.value
+    try:
+        answer.value = small
+        short = ask_fn(QUESTION)
+        answer.value = large
+        long = ask_fn(QUESTION)
+    finally:
+        answer.value = before
+    if not isinstance(short, str) or not isinstance(long, str):
+        return "ask_limited should return the answer as a string"
+    # each word needs at least one token, so a reply of `small` tokens has at most `small` words
+    if len(short.split()) > small:
+        return (f"with the slider at {small} the answer has {len(short.split())} words: is "
+                "slider.value passed as max_new_tokens?")
+    if len(long) <= len(short):
+        return (f"the answer is no longer with the slider at {large} than at {small}: does your "
+                "function read slider.value each time it runs?")
+    return None
+
+
+q2 = Exercise(
+    name="q2",
+    prompt="Add a max-length slider: an IntSlider `length_slider` and a function "
+    "ask_limited(question) -> str that passes length_slider.value as max_new_tokens.",
+    checker=_check_slider,
+    hint_text="Read the slider inside the function (length_slider.value), not once outside it, "
+    "so each click uses the current position. Put the slider in the app's VBox to show it.",
+    solution_text='length_slider = widgets.IntSlider(value=48, min=4, max=256, step=4, '
+    'description="Max tokens")\n\n'
+    "def ask_limited(question: str) -> str:\n"
+    "    return ask(question, max_new_tokens=length_slider.value)\n\n"
+    'TASKS["Ask a question"] = ask_limited\n'
+    "app.children = [*app.children, length_slider]\n"
+    "answer = length_slider\n"
+    "part9.q2.check(answer, ask_limited)",
+)
+
+
+# ----- q3: a history of calls ---------------------------------------------------------------
+
+def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return "give your function itself (render_history), without calling it"
+    empty = answer([])
+    if not isinstance(empty, str):
+        return f"render_history([]) should return a string, got {type(empty).__name__}"
+    calls = [("Sentiment", f"text number {i}", f"result number {i}", 0.1 * i) for i in range(7)]
+    shown = answer(calls)
+    if not isinstance(shown, str):
+        return f"render_history should return a string, got {type(shown).__name__}"
+    lines = [line for line in shown.splitlines() if line.strip()]
+    if len(lines) != 5:
+        return f"with 7 calls it shows {len(lines)} lines; show the last 5, one line per call"
+    for line, (_, text, result, _) in zip(lines, reversed(calls)):
+        if text not in line or result not in line:
+            return (f"expected a line with {text!r} and {result!r} (newest first), "
+                    f"got {line!r}")
+    return None
+
+
+q3 = Exercise(
+    name="q3",
+    prompt="Write render_history(history) -> str: one line per call, newest first, at most the "
+    "last 5 calls, each line with the input text and the result. history is a list of "
+    "(task, text, result, seconds) tuples, oldest first (like the app's CALLS).",
+    checker=_check_history,
+    hint_text="history[-5:] keeps the last five; reversed(...) puts the newest first; "
+    '"\\n".join(...) makes one string of lines.',
+    solution_text="def render_history(history, limit=5):\n"
+    "    lines = [f\"{task}: {text!r} -> {result!r} ({seconds:.2f} s)\"\n"
+    "             for task, text, result, seconds in reversed(history[-limit:])]\n"
+    '    return "\\n".join(lines) or "No calls yet."\n\n'
+    "answer = render_history\n"
+    "part9.q3.check(answer)",
+)
+
+__all__ = ["q1", "q2", "q3"]
