@@ -1,0 +1,187 @@
+"""What hardware is this runtime? The GPU check every notebook starts with (Parts 1, 2 and 8).
+
+``import course_utils`` stays cheap: torch is imported only inside ``gpu_report()``.
+Memory sizes here are in GiB (2**30 bytes), the unit ``nvidia-smi`` and torch report.
+"""
+
+from __future__ import annotations
+
+import html
+import platform
+import re
+from dataclasses import dataclass, field
+
+from .errors import BadInputError, NoGPUError
+
+GIB = 2**30
+
+COLAB_SWITCH = (
+    "On Colab: Runtime → Change runtime type → Hardware accelerator: T4 GPU → Save, then run "
+    "the notebook again from the top (switching restarts the runtime). Elsewhere: install a CUDA "
+    "build of PyTorch on a machine with an NVIDIA GPU."
+)
+
+
+@dataclass(frozen=True)
+class GPU:
+    """A card learners meet: its memory, what a program can really use, bandwidth, compute capability."""
+
+    name: str
+    memory_gib: float  # what the box says
+    usable_gib: float  # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
+    bandwidth_gb_s: int  # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
+    compute_capability: tuple[int, int]
+
+    @property
+    def usable_bytes(self) -> int:
+        return int(self.usable_gib * GIB)
+
+    @property
+    def bf16_native(self) -> bool:
+        """bf16 runs natively from compute capability 8.0 (Ampere) on."""
+        return self.compute_capability >= (8, 0)
+
+
+# Vendor data sheets for memory, bandwidth and compute capability; "usable" is rounded from the
+# total memory torch reports on such a card (the T4's 16 GiB shows up as about 15).
+GPUS: dict[str, GPU] = {
+    g.name: g
+    for g in [
+        GPU("T4", 16, 15.0, 320, (7, 5)),  # Colab free tier
+        GPU("V100", 16, 15.7, 900, (7, 0)),
+        GPU("L4", 24, 22.0, 300, (8, 9)),  # Colab Pro
+        GPU("A10G", 24, 22.0, 600, (8, 6)),  # AWS g5, Hugging Face Spaces
+        GPU("RTX 3090", 24, 23.5, 936, (8, 6)),
+        GPU("RTX 4090", 24, 23.5, 1008, (8, 9)),
+        GPU("A100-40GB", 40, 39.4, 1555, (8, 0)),  # Colab Pro
+        GPU("A100-80GB", 80, 79.1, 2039, (8, 0)),
+        GPU("H100", 80, 79.1, 3350, (9, 0)),  # SXM; the PCIe card has 2000 GB/s
+    ]
+}
+_ALIASES = {"A100": "A100-40GB", "3090": "RTX 3090", "4090": "RTX 4090", "A10": "A10G"}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def find_gpu(name: str) -> GPU:
+    """Look a card up in GPUS by name, forgiving case, spaces and dashes ("rtx4090", "a100-80gb")."""
+    if isinstance(name, GPU):
+        return name
+    if isinstance(name, str):
+        for candidate in [name, _ALIASES.get(name.upper(), "")]:
+            for known, gpu in GPUS.items():
+                if candidate and _key(candidate) == _key(known):
+                    return gpu
+        if _key(name).startswith(("tesla", "nvidia")):  # names torch reports, e.g. "Tesla T4"
+            return find_gpu(re.sub(r"^(nvidia\s*)?(tesla\s*)?(geforce\s*)?", "", name, flags=re.I))
+    raise BadInputError(
+        f"Unknown GPU {name!r}. Use one of {', '.join(GPUS)} or give its memory as a number of GiB "
+        "(for example gpu=12)."
+    )
+
+
+def _versions() -> dict[str, str]:
+    """Versions of the packages the course depends on, read without importing them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ["torch", "transformers", "accelerate", "bitsandbytes", "huggingface_hub"]:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+@dataclass
+class GPUReport:
+    """What ``gpu_report()`` found: the device, its memory, bf16 support and the dtype to load models in."""
+
+    available: bool
+    name: str
+    total_bytes: int = 0
+    free_bytes: int = 0
+    compute_capability: tuple[int, int] | None = None
+    bf16_native: bool = False
+    recommended_dtype: str = "float32"
+    versions: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def _rows(self) -> list[tuple[str, str]]:
+        rows = [("device", self.name)]
+        if self.available:
+            cc = ".".join(map(str, self.compute_capability or ()))
+            rows += [
+                ("memory", f"{self.free_bytes / GIB:.1f} GiB free of {self.total_bytes / GIB:.1f} GiB"),
+                ("compute capability", cc),
+                ("native bf16", "yes" if self.bf16_native else "no (compute capability < 8.0)"),
+            ]
+        rows.append(("load models in", self.recommended_dtype))
+        rows.append(("versions", ", ".join(f"{k} {v}" for k, v in self.versions.items())))
+        return rows
+
+    def __str__(self) -> str:
+        width = max(len(k) for k, _ in self._rows())
+        lines = [f"{k:<{width}}  {v}" for k, v in self._rows()]
+        return "\n".join(lines + ([self.note] if self.note else []))
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+            f"{html.escape(v)}</td></tr>"
+            for k, v in self._rows()
+        )
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        return f"<table>{rows}</table>{note}"
+
+    def __repr__(self) -> str:
+        return f"GPUReport(available={self.available}, name={self.name!r}, recommended_dtype={self.recommended_dtype!r})"
+
+
+def gpu_report() -> GPUReport:
+    """Check the GPU: name, free/total memory, compute capability, native bf16, the dtype to use.
+
+    Part 1 teaches this (and every notebook's setup cell calls it). bf16 is "native" only from
+    compute capability 8.0 on: ``torch.cuda.is_bf16_supported()`` can say True on a T4 through
+    emulation, so this looks at the compute capability instead.
+    """
+    import torch
+
+    versions = _versions()
+    if not torch.cuda.is_available():
+        return GPUReport(
+            available=False,
+            name=f"CPU only ({platform.processor() or platform.machine()})",
+            recommended_dtype="float32",
+            versions=versions,
+            note="No GPU in this runtime: everything still runs, only slower. To get a free T4: " + COLAB_SWITCH,
+        )
+    index = torch.cuda.current_device()
+    props = torch.cuda.get_device_properties(index)
+    free, total = torch.cuda.mem_get_info(index)
+    cc = (props.major, props.minor)
+    native = cc >= (8, 0)
+    return GPUReport(
+        available=True,
+        name=props.name,
+        total_bytes=int(total),
+        free_bytes=int(free),
+        compute_capability=cc,
+        bf16_native=native,
+        recommended_dtype="bfloat16" if native else "float16",
+        versions=versions,
+        note="" if native else "This card has no native bf16: load models in float16.",
+    )
+
+
+def require_gpu() -> GPUReport:
+    """Stop with a NoGPUError that says how to switch the Colab runtime when there is no CUDA GPU.
+
+    Part 1 teaches this; GPU-only steps in later parts call it.
+    """
+    report = gpu_report()
+    if not report.available:
+        raise NoGPUError("This step needs a CUDA GPU and this runtime has none. " + COLAB_SWITCH)
+    return report
