@@ -275,7 +275,7 @@ def _resolve(model: Any) -> tuple[str, Any]:
                 raise ModelNotFoundError(f"{model} has no config.json; a model folder needs one (save_pretrained writes it).")
             return os.path.basename(os.path.normpath(model)), _load_config_file(path)
         if os.path.isfile(model) and model.endswith(".json"):
-            return os.path.basename(model), _load_config_file(model)
+            return os.path.basename(model).removesuffix(".json"), _load_config_file(model)
         if model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", ""):
             raise ModelNotFoundError(f"No folder {model!r} here. Give a model folder with a config.json or a Hub id like 'Qwen/Qwen2.5-0.5B-Instruct'.")
         return model.split("/")[-1], _hub_config(model)
@@ -497,3 +497,120 @@ def estimate_memory(
         kept_params=counts["kept_params"], kept_bytes=counts["kept_bytes"], compute_dtype=compute,
         double_quant=double_quant, seq_len=seq_len, batch_size=batch_size, notes=notes,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Will it fit on a GPU, and which lever makes it fit?
+
+
+def _gpu_bytes(gpu: Any) -> tuple[str, int]:
+    """(label, usable bytes) for a card name from GPUS, a GPU, or a number of GiB."""
+    if isinstance(gpu, (int, float)) and not isinstance(gpu, bool):
+        if not math.isfinite(gpu) or gpu <= 0:
+            raise BadInputError(f"GPU memory must be a positive number of GiB, got {gpu!r}.")
+        return f"{gpu:g} GiB", int(gpu * GIB)
+    card = find_gpu(gpu)
+    return card.name, card.usable_bytes
+
+
+def needed_bytes(estimate: MemoryEstimate) -> int:
+    """Weights + KV cache + the stated allowance (CUDA context, activations) that ``fits`` uses."""
+    return int(estimate.total_bytes + ACTIVATION_OVERHEAD * estimate.weights_bytes + CUDA_CONTEXT_BYTES)
+
+
+def fits(model: Any, gpu: Any = "T4", dtype: Any = "bfloat16", **kw: Any) -> bool:
+    """True if ``model`` in ``dtype`` fits on ``gpu`` (a name from GPUS or a number of GiB).
+
+    Part 8 teaches this. Adds to ``estimate_memory``'s total the allowance in
+    ``CUDA_CONTEXT_BYTES`` and ``ACTIVATION_OVERHEAD`` (see the comment beside them). ``model``
+    may also be a MemoryEstimate; other keywords go to ``estimate_memory``.
+    """
+    _, have = _gpu_bytes(gpu)
+    estimate = model if isinstance(model, MemoryEstimate) else estimate_memory(model, dtype, **kw)
+    return needed_bytes(estimate) <= have
+
+
+@dataclass
+class Lever:
+    """One step of the out-of-memory fix order, with its figure and whether it fits."""
+
+    name: str
+    fits: bool
+    dtype: str | None = None
+    needed_bytes: int | None = None
+    estimate: MemoryEstimate | None = None
+    advice: str = ""
+
+
+@dataclass
+class Plan:
+    """The levers in the order Part 8 teaches them; ``choice`` is the first that fits, or None."""
+
+    model: str
+    gpu: str
+    usable_bytes: int
+    levers: list[Lever]
+
+    @property
+    def choice(self) -> Lever | None:
+        return next((lv for lv in self.levers if lv.estimate is not None and lv.fits), None)
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for lv in self.levers:
+            figure = _gib(lv.needed_bytes) if lv.needed_bytes is not None else ""
+            verdict = ("fits" if lv.fits else "too big") if lv.estimate is not None else ""
+            rows.append((f"{lv.name} ({lv.dtype})" if lv.dtype else lv.name, figure, verdict + (f"  {lv.advice}" if lv.advice else "")))
+        return rows
+
+    def _summary(self) -> str:
+        c = self.choice
+        if c is None:
+            return f"{self.model} does not fit on {self.gpu} in any precision: use a smaller model or a bigger GPU."
+        return f"{self.model} on {self.gpu}: use {c.name} ({c.dtype}), {_gib(c.needed_bytes)} of {_gib(self.usable_bytes)}."
+
+    def __str__(self) -> str:
+        lines = [f"{self.model} on {self.gpu} ({_gib(self.usable_bytes)} usable; needed = weights + KV cache + allowance)"]
+        width = max(len(name) for name, _, _ in self._rows())
+        lines += [f"  {i}. {name:<{width}}  {fig:>10}  {v}" for i, (name, fig, v) in enumerate(self._rows(), 1)]
+        return "\n".join(lines + [self._summary()])
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{i}</td><td style='text-align:left'>{html.escape(n)}</td><td>{html.escape(f)}</td>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for i, (n, f, v) in enumerate(self._rows(), 1)
+        )
+        head = f"<b>{html.escape(self.model)} on {html.escape(self.gpu)}</b> ({_gib(self.usable_bytes)} usable)"
+        return f"{head}<table><tr><th>#</th><th>lever</th><th>needs</th><th></th></tr>{rows}</table><p>{html.escape(self._summary())}</p>"
+
+
+def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) -> Plan:
+    """Walk the out-of-memory fix order for ``model`` on ``gpu`` and say which lever fits first.
+
+    Part 8 teaches this order: half precision (bf16, or fp16 on a card without native bf16),
+    then 8-bit, then 4-bit; if none fits, a smaller model (the largest size that would fit in
+    4-bit) or a bigger GPU (the smallest card in GPUS where it fits).
+    """
+    gpu_label, have = _gpu_bytes(gpu)
+    half = "float16" if not isinstance(gpu, (int, float)) and not find_gpu(gpu).bf16_native else "bfloat16"
+    label, thing = _resolve(model)  # resolve once (a Hub lookup), then estimate from the result
+    kw = dict(seq_len=seq_len, batch_size=batch_size, compute_dtype=half)
+    levers = []
+    for name, dtype in [("half precision", half), ("8-bit", "int8"), ("4-bit", "nf4")]:
+        est = estimate_memory(thing, dtype, **kw)
+        est.model = label
+        levers.append(Lever(name, needed_bytes(est) <= have, dtype, needed_bytes(est), est))
+    # a smaller model: the largest parameter count whose 4-bit weights (+allowance) would fit
+    per_param = _per_param_quantized("nf4", False) * (1 + ACTIVATION_OVERHEAD)
+    largest = max(0, int((have - CUDA_CONTEXT_BYTES - levers[0].estimate.kv_cache_bytes) / per_param))
+    levers.append(Lever("smaller model", largest > 0, advice=f"up to about {_count(largest)} parameters in 4-bit (fewer: embeddings stay 16-bit)"))
+    bigger = None
+    cards = sorted((g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes)
+    for lever in levers[:3]:  # the least squeezing first: half precision on a bigger card beats 4-bit
+        card = next((g for g in cards if lever.needed_bytes <= g.usable_bytes), None)
+        if card is not None:
+            bigger = f"{card.name} ({card.usable_gib:g} GiB usable) with {lever.name}"
+            break
+    levers.append(Lever("bigger GPU", bigger is not None, advice=bigger or "no card in cu.GPUS is big enough: split it across GPUs or use a hosted API"))
+    return Plan(label, gpu_label, have, levers)
