@@ -229,13 +229,13 @@ def _hub_config(repo_id: str):
         raise ModelNotFoundError(
             f"No model {repo_id!r} on the Hub (check the spelling; private repos need cu.login())."
         ) from e
-    except hf_errors.EntryNotFoundError as e:
-        raise ModelNotFoundError(f"{repo_id} has no config.json, so its size cannot be worked out; pass a parameter count.") from e
     except (hf_errors.OfflineModeIsEnabled, hf_errors.LocalEntryNotFoundError) as e:
         raise OfflineError(
             f"{repo_id} is not in the local cache and the Hub cannot be reached (offline mode or no "
             "network). Load it once while online, pass a local folder, or pass the parameter count."
         ) from e
+    except hf_errors.EntryNotFoundError as e:
+        raise ModelNotFoundError(f"{repo_id} has no config.json, so its size cannot be worked out; pass a parameter count.") from e
     except hf_errors.HFValidationError as e:
         raise BadInputError(f"{repo_id!r} is neither a folder here nor a valid Hub id like 'org/name'.") from e
     except Exception as e:  # httpx2 network errors are not OSError
@@ -278,7 +278,13 @@ def _resolve(model: Any) -> tuple[str, Any]:
             return os.path.basename(model).removesuffix(".json"), _load_config_file(model)
         if model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", ""):
             raise ModelNotFoundError(f"No folder {model!r} here. Give a model folder with a config.json or a Hub id like 'Qwen/Qwen2.5-0.5B-Instruct'.")
-        return model.split("/")[-1], _hub_config(model)
+        try:
+            return model.split("/")[-1], _hub_config(model)
+        except BadInputError:  # e.g. an architecture this transformers does not know
+            count = _hub_param_count(model)  # online: exact count from the safetensors headers
+            if count is None:
+                raise
+            return model.split("/")[-1], count
     if isinstance(model, dict):
         return model.get("_name_or_path") or model.get("model_type", "config"), _config_from_dict(model, "this dict")
     if hasattr(model, "model_type") and hasattr(model, "to_dict"):  # a transformers config

@@ -1,0 +1,116 @@
+"""The memory calculator: pick a model, precision, context length and GPU; see the figure and the verdict (Part 8).
+
+``cu.memory_calculator()`` returns an ipywidgets VBox; it is the last expression of a cell, so
+the notebook displays it. Every change redraws; errors show as a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+from .errors import CourseError
+from .gpu import GIB, GPUS
+
+PRECISIONS = [
+    ("bfloat16 (half precision)", ("bfloat16", False)),
+    ("float16 (half precision)", ("float16", False)),
+    ("float32 (full precision)", ("float32", False)),
+    ("int8 (8-bit)", ("int8", False)),
+    ("nf4 (4-bit)", ("nf4", False)),
+    ("nf4 + double quant", ("nf4", True)),
+]
+
+
+def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
+    """One stacked bar (weights, KV cache, allowance) against the GPU's usable memory, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)  # no-op where a backend is already chosen
+    from matplotlib.figure import Figure
+
+    from .memory import needed_bytes
+
+    parts = [
+        ("weights", estimate.weights_bytes, "#4C72B0"),
+        ("KV cache", estimate.kv_cache_bytes, "#DD8452"),
+        ("allowance", needed_bytes(estimate) - estimate.total_bytes, "#BBBBBB"),
+    ]
+    fig = Figure(figsize=(6.4, 1.9))
+    ax = fig.subplots()
+    left = 0.0
+    for name, size, color in parts:
+        ax.barh([0], [size / GIB], left=left, color=color, label=f"{name} {size / GIB:.2f} GiB")
+        left += size / GIB
+    ax.axvline(usable_bytes / GIB, color="black", linestyle="--")
+    ax.annotate(f"{gpu_label}: {usable_bytes / GIB:.1f} GiB", (usable_bytes / GIB, 0.45), ha="right", fontsize=8)
+    ax.set_xlim(0, max(left, usable_bytes / GIB) * 1.08)
+    ax.set_yticks([])
+    ax.set_xlabel("GiB")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
+
+
+def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4") -> Any:
+    """An interactive "will it fit?" calculator: Hub id/folder or parameter count, precision, tokens, GPU.
+
+    Part 8 teaches this (Part 9 reuses it to plan the app). Leave the model box empty to use the
+    parameter-count box (in billions). The verdict uses ``cu.fits``'s allowance.
+    """
+    import ipywidgets as w
+
+    from .memory import _resolve, estimate_memory, needed_bytes
+
+    style = {"description_width": "110px"}
+    layout = w.Layout(width="480px")
+    model_box = w.Text(value=model, description="Hub id or folder", placeholder="org/name, or empty to use the count",
+                       continuous_update=False, style=style, layout=layout)
+    params_box = w.FloatText(value=7.0, description="or billions", style=style, layout=w.Layout(width="240px"))
+    dtype_box = w.Dropdown(options=PRECISIONS, value=("bfloat16", False), description="precision", style=style, layout=layout)
+    seq_box = w.IntSlider(value=0, min=0, max=32768, step=512, description="tokens (KV)", continuous_update=False,
+                          style=style, layout=layout)
+    gpu_box = w.Dropdown(options=list(GPUS), value=gpu, description="GPU", style=style, layout=layout)
+    verdict = w.HTML()
+    image = w.Image(format="png", layout=w.Layout(width="600px"))
+    resolved: dict[str, tuple[str, Any]] = {}  # a Hub lookup once per id, not on every slider move
+
+    def update(_change: Any = None) -> None:
+        try:
+            text = model_box.value.strip()
+            if text:
+                if text not in resolved:
+                    resolved[text] = _resolve(text)
+                label, thing = resolved[text]
+            else:
+                label, thing = _resolve(params_box.value * 1e9)
+            dtype, dq = dtype_box.value
+            est = estimate_memory(thing, dtype, double_quant=dq, seq_len=seq_box.value)
+            est.model = label
+            card = GPUS[gpu_box.value]
+            need = needed_bytes(est)
+            ok = need <= card.usable_bytes
+            image.value = _figure_png(est, card.usable_bytes, card.name)
+            word = "fits" if ok else "does not fit"
+            color = "green" if ok else "#b00"
+            lines = html.escape(str(est)).replace("\n", "<br>")
+            verdict.value = (
+                f"<b style='color:{color}'>{html.escape(label)} in {html.escape(est.label)} {word} on {card.name}</b>: "
+                f"needs about {need / GIB:.2f} GiB of {card.usable_gib:g} GiB usable."
+                f"<details><summary>details</summary><code>{lines}</code></details>"
+            )
+        except CourseError as e:
+            image.value = b""
+            verdict.value = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
+
+    for box in (model_box, params_box, dtype_box, seq_box, gpu_box):
+        box.observe(update, names="value")
+    ui = w.VBox([model_box, params_box, dtype_box, seq_box, gpu_box, verdict, image])
+    # handles for notebooks and tests: ui.controls["gpu"].value = "L4" redraws
+    ui.controls = {"model": model_box, "params": params_box, "dtype": dtype_box, "seq_len": seq_box, "gpu": gpu_box}
+    ui.verdict, ui.image, ui.update = verdict, image, update
+    update()
+    return ui
