@@ -313,12 +313,16 @@ def _memory_check(target: str, dtype: Any, quantize: str | None, double_quant: b
         return None
     need = int(estimate.total_bytes)
     free, where = _free_bytes()
+    if where.startswith("GPU"):  # plus the CUDA context and activations, as memory.fits counts
+        from .memory import needed_bytes
+
+        need = needed_bytes(estimate)
     if need > free:
         advice = ""
         try:
             from .memory import plan
 
-            advice = f"\n{plan(target, gpu=free / 1e9)}"
+            advice = f"\n{plan(target, gpu=free / 2**30)}"
         except Exception:  # the plan is a bonus; the error below stands without it
             pass
         raise WontFitError(
@@ -327,15 +331,13 @@ def _memory_check(target: str, dtype: Any, quantize: str | None, double_quant: b
             f"quantize='4bit', then a smaller model or a bigger GPU.{advice}\n"
             "To let device_map='auto' spill onto the CPU anyway (slow), pass check_memory=False."
         )
-    return need
+    return int(estimate.total_bytes)
 
 
 def _auto_class(config: dict[str, Any], task: str | None) -> str:
     """The Auto class for a task, or for the architecture the config names."""
     from transformers.models.auto import modeling_auto
 
-    if task is not None and task not in TASKS:
-        raise BadInputError(f"task {task!r} is not one load_model knows: {', '.join(TASKS)}.")
     archs = config.get("architectures") or []
 
     def loads(table: str) -> bool:
@@ -461,12 +463,11 @@ def load_model(
         raise BadInputError("load_model never runs a repository's own code (trust_remote_code); "
                             "use a model that transformers supports natively.")
     notes: list[str] = []
-    src = _locate(model)
-    use_safetensors = _weights_format(src, allow_pickle)
-    if not use_safetensors:
-        notes.append("loaded from a pickle checkpoint because allow_pickle=True")
-    _need_packages(quantize, device_map)
+    if task is not None and task not in TASKS:
+        raise BadInputError(f"task {task!r} is not one load_model knows: {', '.join(TASKS)}.")
     load_dtype = _auto_dtype(quantize) if dtype == "auto" else _parse_dtype(dtype)
+    src = _locate(model)
+    _need_packages(quantize, device_map)
     if quantize == "8bit" and load_dtype != torch.float16:
         notes.append("8-bit with a dtype other than float16 casts every matmul input (and warns each time)")
     try:
@@ -480,6 +481,9 @@ def load_model(
     target = str(src.folder) if src.folder is not None else src.name
     estimate = (_memory_check(target, load_dtype, quantize, double_quant, notes)
                 if check_memory else None)
+    use_safetensors = _weights_format(src, allow_pickle)
+    if not use_safetensors:
+        notes.append("loaded from a pickle checkpoint because allow_pickle=True")
     auto_name = _auto_class(src.config, task)
     if verbose:
         need = f"~{_fmt_bytes(estimate)}" if estimate else "not estimated"

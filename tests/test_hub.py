@@ -1,0 +1,306 @@
+"""course_utils.hub: licenses, cards, top models, login and gated access, all offline.
+
+Local folders get hand-written README.md cards; Hub ids come from the offline stand-in Hub
+that conftest.py points HF_HOME at (cached cards with the real license metadata).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import types
+import warnings
+
+import httpx2
+import pytest
+from huggingface_hub import constants, get_token
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+)
+
+import course_utils as cu
+from course_utils import hub
+
+SECRET = "hf_courseTestTokenDoNotPrint0123456789"
+
+
+def make_card(folder, meta: str | None, body: str = "# A model\n"):
+    """A model folder whose README.md has `meta` as its YAML block (None: no card at all)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if meta is not None:
+        (folder / "README.md").write_text(f"---\n{meta}\n---\n{body}" if meta else body)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "meta, category, commercial",
+    [
+        ("license: apache-2.0", "permissive", True),
+        ("license: mit", "permissive", True),
+        ("license: bsd-3-clause", "permissive", True),
+        ("license: llama3.1", "conditional", None),
+        ("license: gemma", "conditional", None),
+        ("license: openrail", "conditional", None),
+        ("license: bigscience-openrail-m", "conditional", None),
+        ("license: other\nlicense_name: acme-model-license\nlicense_link: LICENSE", "conditional", None),
+        ("license: gpl-3.0", "conditional", True),
+        ("license: cc-by-nc-4.0", "non-commercial", False),
+        ("license: cc-by-nc-sa-4.0", "non-commercial", False),
+        ("license: other\nlicense_name: acme-research-only", "non-commercial", False),
+        ("license: fair-noncommercial-research-license", "non-commercial", False),
+        ("pipeline_tag: text-generation", "unknown", None),
+        ("", "unknown", None),  # a README without metadata
+    ],
+)
+def test_license_families_from_folder_cards(tmp_path, meta, category, commercial):
+    info = cu.license_info(make_card(tmp_path / "m", meta))
+    assert (info.category, info.commercial_use, info.gated) == (category, commercial, False)
+    assert "folder" in info.source
+
+
+@pytest.mark.parametrize(
+    "meta, gated",
+    [
+        ("license: llama3.1\nextra_gated_prompt: You agree to the terms", True),
+        ("license: gemma\nextra_gated_button_content: Acknowledge license", True),
+        ("license: apache-2.0\ngated: manual", True),
+        ("license: apache-2.0\ngated: false", False),
+        ("license: apache-2.0", False),
+    ],
+)
+def test_gated_metadata_is_read_offline(tmp_path, meta, gated):
+    assert cu.license_info(make_card(tmp_path / "m", meta)).gated is gated
+
+
+@pytest.mark.parametrize("what", ["no README", "empty"])
+def test_folder_without_card_is_unknown_not_an_error(tmp_path, what):
+    folder = make_card(tmp_path / "m", None)
+    if what == "no README":
+        (folder / "config.json").write_text("{}")
+    info = cu.license_info(folder)
+    assert info.category == "unknown" and info.license is None
+    assert "no README.md" in info.source
+
+
+@pytest.mark.parametrize(
+    "model_id, license, category, gated",
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", "llama3.1", "conditional", True),
+        ("google/gemma-2-2b-it", "gemma", "conditional", True),
+        ("facebook/nllb-200-distilled-600M", "cc-by-nc-4.0", "non-commercial", False),
+        ("Qwen/Qwen2.5-7B-Instruct", "apache-2.0", "permissive", False),
+        ("HuggingFaceTB/SmolLM2-135M-Instruct", "apache-2.0", "permissive", False),
+    ],
+)
+def test_license_of_cached_hub_cards(model_id, license, category, gated):
+    info = cu.license_info(model_id)
+    assert (info.license, info.category, info.gated) == (license, category, gated)
+    assert info.source == "the cached model card"
+
+
+def test_license_info_prints_for_a_learner():
+    text = str(cu.license_info("meta-llama/Llama-3.1-8B-Instruct"))
+    assert text.splitlines()[0] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert "llama3.1" in text and "conditional" in text
+    assert "accept the terms on https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct" in text
+    html = cu.license_info("facebook/nllb-200-distilled-600M")._repr_html_()
+    assert "<table>" in html and "non-commercial" in html
+
+
+def test_uncached_id_offline_and_bad_paths_are_course_errors(tmp_path):
+    with pytest.raises(cu.OfflineError, match="not in the local model cache"):
+        cu.license_info("nobody-here/no-such-model")
+    with pytest.raises(cu.ModelNotFoundError, match="neither a folder"):
+        cu.license_info(tmp_path / "does" / "not" / "exist")
+
+
+def test_check_license_gates_commercial_use():
+    with pytest.raises(cu.LicenseError, match="commercial=False"):
+        cu.check_license("facebook/nllb-200-distilled-600M")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # silence means no warning at all
+        assert cu.check_license("facebook/nllb-200-distilled-600M", commercial=False).category == "non-commercial"
+        assert cu.check_license("Qwen/Qwen2.5-7B-Instruct").category == "permissive"
+    with pytest.warns(hub.LicenseWarning, match="Read .*huggingface.co/meta-llama"):
+        cu.check_license("meta-llama/Llama-3.1-8B-Instruct")
+    with pytest.warns(hub.LicenseWarning, match="conditions"):
+        cu.check_license("google/gemma-2-2b-it", commercial=False)
+
+
+def test_check_license_warns_when_the_card_names_none(tmp_path):
+    with pytest.warns(hub.LicenseWarning, match="names no license"):
+        cu.check_license(make_card(tmp_path / "m", "pipeline_tag: fill-mask"))
+
+
+GOOD_CARD = """# Tiny classifier
+
+## Intended uses & limitations
+
+Sorting short English product reviews into positive and negative. Not for medical text.
+
+## Inputs and outputs
+
+A sentence in, a label with a score out.
+
+## How to use
+
+```python
+from transformers import pipeline
+clf = pipeline("text-classification", model="me/tiny")
+```
+"""
+
+
+def test_card_summary_finds_the_four_things(tmp_path):
+    folder = make_card(tmp_path / "m", "license: mit\nlanguage: en\npipeline_tag: text-classification",
+                       GOOD_CARD)
+    s = cu.card_summary(folder)
+    assert s.task == "text-classification"
+    assert s.inputs_outputs == "A sentence in, a label with a score out."
+    assert s.intended_use.startswith("Sorting short English product reviews")
+    assert 'pipeline("text-classification"' in s.how_to_load
+    assert s.languages == ["en"] and s.license.category == "permissive" and s.missing == []
+    assert s.downloads is None  # offline: the Hub's numbers are not known
+
+
+def test_card_summary_says_what_a_thin_card_leaves_out(tmp_path):
+    s = cu.card_summary(make_card(tmp_path / "m", "license: apache-2.0", "Just weights.\n"))
+    assert s.missing == ["task", "inputs/outputs", "intended use", "how to load"]
+    assert "cu.load_model" in s.how_to_load  # a snippet to start from, marked as not the card's
+    assert "(the card does not say what it is for)" in str(s)
+
+
+def test_card_summary_of_a_cached_hub_model():
+    s = cu.card_summary("meta-llama/Llama-3.1-8B-Instruct")
+    assert s.task == "text-generation" and "de" in s.languages
+    assert s.params == 8_030_261_248  # counted from the cached config.json
+    assert s.license.gated and "8,030.3M parameters" in str(s)
+    assert "<pre>" in s._repr_html_()
+
+
+def test_top_models_offline_says_so_and_returns_nothing(capsys):
+    assert cu.top_models("text-generation", 5) == []
+    assert "Offline" in capsys.readouterr().out
+    with pytest.raises(cu.BadInputError):
+        cu.top_models("", 5)
+    with pytest.raises(cu.BadInputError):
+        cu.top_models("text-generation", 0)
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_tokens(monkeypatch, tmp_path):
+    """No token anywhere: no env vars, an empty token file location, not on Colab."""
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
+    return tmp_path / "token"
+
+
+def _assert_secret_hidden(status, capsys, caplog):
+    captured = capsys.readouterr()
+    for text in (captured.out, captured.err, caplog.text, str(status), repr(status), str(vars(status))):
+        assert SECRET not in text and SECRET[3:12] not in text
+
+
+def test_login_reads_the_env_token_and_never_shows_it(no_tokens, monkeypatch, capsys, caplog):
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    caplog.set_level(logging.DEBUG)
+    assert get_token() == SECRET  # the real huggingface_hub plumbing sees it too
+    status = cu.login()
+    assert status.logged_in and status.source == "the environment variable HF_TOKEN"
+    assert status.verified is None and "offline" in str(status)
+    _assert_secret_hidden(status, capsys, caplog)
+
+
+def test_login_falls_back_to_the_saved_token(no_tokens, capsys, caplog):
+    no_tokens.write_text(SECRET)
+    status = cu.login()
+    assert status.logged_in and status.source == "the token saved by an earlier login"
+    _assert_secret_hidden(status, capsys, caplog)
+
+
+def test_login_source_order_colab_then_env_then_saved(no_tokens, monkeypatch, capsys, caplog):
+    no_tokens.write_text("hf_savedTokenOnDisk")
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "hf_fromTheOldVariable")
+    assert cu.login().source == "the environment variable HUGGING_FACE_HUB_TOKEN"
+    monkeypatch.setenv("HF_TOKEN", "hf_fromTheEnvironment")
+    assert cu.login().source == "the environment variable HF_TOKEN"
+    # Colab's google.colab.userdata exists only on Colab: stand in a module with its `get`
+    userdata = types.ModuleType("google.colab.userdata")
+    userdata.get = lambda name: SECRET if name == "HF_TOKEN" else None
+    colab = types.ModuleType("google.colab")
+    colab.userdata = userdata
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.userdata", userdata)
+    status = cu.login()
+    assert status.source == "the Colab secret HF_TOKEN"
+    _assert_secret_hidden(status, capsys, caplog)
+
+
+def test_login_without_token_offline_says_how_to_set_one(no_tokens):
+    status = cu.login()
+    assert not status.logged_in and status.source is None
+    assert "Offline" in str(status) and "HF_TOKEN" in str(status)
+
+
+def test_login_never_prompts_when_nobody_can_answer(no_tokens, monkeypatch):
+    import huggingface_hub
+
+    def prompt(*args, **kwargs):
+        raise AssertionError("prompted in an automated run")
+
+    monkeypatch.setattr(huggingface_hub, "notebook_login", prompt)
+    monkeypatch.setattr(huggingface_hub, "login", prompt)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online, but in CI
+    monkeypatch.setenv("CI", "true")
+    status = cu.login()
+    assert not status.logged_in and "nobody here can answer" in str(status)
+
+
+# --- gated access -----------------------------------------------------------------------------
+
+def test_check_access_offline_names_the_next_step(capsys):
+    page = "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct"
+    with pytest.raises(cu.OfflineError, match=f"accept the terms on {page}"):
+        cu.check_access("meta-llama/Llama-3.1-8B-Instruct")
+    assert cu.check_access("meta-llama/Llama-3.1-8B-Instruct", raise_error=False) is False
+    assert "offline" in capsys.readouterr().out
+
+
+def _http_error(cls, status: int):
+    request = httpx2.Request("GET", "https://huggingface.co/api/models/meta-llama/Llama-3.1-8B-Instruct/auth-check")
+    return cls(f"{status} error", response=httpx2.Response(status, request=request))
+
+
+@pytest.mark.parametrize(
+    "error, has_token, expected, words",
+    [
+        ((GatedRepoError, 403), False, cu.NotLoggedInError, "settings/tokens"),
+        ((GatedRepoError, 403), True, cu.GatedModelError, "accept the terms on https://huggingface.co/meta-llama/"),
+        ((HfHubHTTPError, 401), False, cu.NotLoggedInError, "no Hub token was found"),
+        ((HfHubHTTPError, 401), True, cu.NotLoggedInError, "rejected your token"),
+        ((HfHubHTTPError, 403), True, cu.GatedModelError, "read access to public gated repos"),
+        ((RepositoryNotFoundError, 404), True, cu.ModelNotFoundError, "Check the spelling"),
+    ],
+)
+def test_hub_refusals_map_to_course_errors(error, has_token, expected, words):
+    err = hub.access_error("meta-llama/Llama-3.1-8B-Instruct", _http_error(*error), has_token)
+    assert type(err) is expected and isinstance(err, cu.CourseError)
+    assert words in str(err)
+
+
+def test_offline_mode_maps_to_offline_error():
+    err = hub.access_error("google/gemma-2-2b-it", OfflineModeIsEnabled("offline"), has_token=True)
+    assert isinstance(err, cu.OfflineError) and "https://huggingface.co/google/gemma-2-2b-it" in str(err)
+
+
+def test_importing_hub_stays_light():
+    code = "import sys, course_utils.hub; assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
