@@ -613,10 +613,12 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) 
     levers.append(Lever("smaller model", largest > 0, advice=f"up to about {_count(largest)} parameters in 4-bit (fewer: embeddings stay 16-bit)"))
     bigger = None
     cards = sorted((g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes)
-    for lever in levers[:3]:  # the least squeezing first: half precision on a bigger card beats 4-bit
+    for lever in levers[:3] if not levers[0].fits else []:  # the least squeezing first: half precision on a bigger card beats 4-bit
         card = next((g for g in cards if lever.needed_bytes <= g.usable_bytes), None)
         if card is not None:
             bigger = f"{card.name} ({card.usable_gib:g} GiB usable) with {lever.name}"
             break
+    if levers[0].fits:
+        bigger = "not needed: it fits in half precision here"
     levers.append(Lever("bigger GPU", bigger is not None, advice=bigger or "no card in cu.GPUS is big enough: split it across GPUs or use a hosted API"))
     return Plan(label, gpu_label, have, levers)
