@@ -19,13 +19,12 @@ from typing import Any
 
 from .errors import (
     BadInputError,
-    CourseError,
     GatedModelError,
     MissingPackageError,
     ModelNotFoundError,
     OfflineError,
 )
-from .gpu import GIB, GPU, GPUS, find_gpu
+from .gpu import GIB, GPUS, find_gpu
 
 # name a learner may type -> canonical name
 _ALIASES = {
@@ -183,8 +182,6 @@ def _parse_count(text: str) -> int | None:
 
 
 def _load_config_file(path: str):
-    from transformers import AutoConfig
-
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -484,8 +481,6 @@ def estimate_memory(
         return MemoryEstimate(label, thing, name, int(thing * per), kv, compute_dtype=compute, double_quant=double_quant,
                               seq_len=seq_len, batch_size=batch_size, exact=False, notes=notes)
 
-    import torch
-
     if hasattr(thing, "model_type"):  # a config
         meta = _meta_model(thing, _torch_dtype(load))
         config = thing
@@ -496,7 +491,6 @@ def estimate_memory(
     kv = kv_cache_bytes(config, seq_len, batch_size, load) if (seq_len and config is not None) else 0
     if seq_len and config is None:
         notes.append("A plain nn.Module has no KV cache layout: KV cache not included.")
-    del torch
     return MemoryEstimate(
         label, counts["params"], name, counts["quantized_bytes"] + counts["kept_bytes"], kv,
         quantized_params=counts["quantized_params"], quantized_bytes=counts["quantized_bytes"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .errors import BadInputError
-from .gpu import GIB, GPUS, find_gpu
+from .gpu import GIB, find_gpu
 
 _COLORS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860"]
 
