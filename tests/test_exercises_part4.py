@@ -20,10 +20,12 @@ ENTITIES = [  # the shape of token-classification output with aggregation_strate
 ]
 
 
-def fake_extractor(text, return_tensors=True):
-    """Stands in for a feature-extraction pipeline: (1, tokens, hidden) per sentence."""
-    g = torch.Generator().manual_seed(sum(map(ord, text)))
-    return torch.randn(1, 5, 8, generator=g)
+def fake_extractor(texts, return_tensors=True):
+    """Stands in for a feature-extraction pipeline: a (1, tokens, hidden) tensor per sentence."""
+    if isinstance(texts, str):
+        return fake_extractor([texts])[0]
+    return [torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(sum(map(ord, t))))
+            for t in texts]
 
 
 def test_q1_states(capsys):
@@ -64,7 +66,7 @@ def test_q3_states(capsys):
 
 
 def test_sentence_similarity_is_cosine():
-    a = fake_extractor(part4.Q3_SENTENCES[0])[0].mean(0)
+    a = fake_extractor(part4.Q3_SENTENCES[0])[0].mean(0)  # (tokens, hidden) -> (hidden,)
     b = fake_extractor(part4.Q3_SENTENCES[1])[0].mean(0)
     expected = torch.nn.functional.cosine_similarity(a, b, dim=0).item()
     assert part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES) == pytest.approx(expected, abs=1e-6)

@@ -42,10 +42,14 @@ def sentence_similarity(extractor: Any, a: str, b: str) -> float:
     """Cosine similarity of two sentences: mean of the token vectors, normalised, dot product."""
     import torch
 
+    outputs = extractor([a, b], return_tensors=True)  # one (1, tokens, hidden) per sentence
+    tokenizer = getattr(extractor, "tokenizer", None)
+    # a pipeline built with batch_size > 1 pads; keep only each sentence's real tokens
+    lengths = ([len(ids) for ids in tokenizer([a, b])["input_ids"]] if tokenizer is not None
+               else [out.shape[1] for out in outputs])
     vecs = []
-    for sentence in (a, b):
-        tokens = extractor(sentence, return_tensors=True)[0]  # (tokens, hidden)
-        v = tokens.mean(dim=0)
+    for out, n in zip(outputs, lengths):
+        v = out[0, :n].mean(dim=0)
         vecs.append(v / v.norm())
     return float(torch.dot(vecs[0], vecs[1]))
 
