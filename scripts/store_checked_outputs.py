@@ -27,21 +27,26 @@ def is_checked(cell) -> bool:
 
 def clean(nb, executed=None) -> None:
     """Keep outputs of checked cells (taken from ``executed`` when given), strip the rest."""
+    count = 0
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
         cell.metadata.pop("execution", None)
-        if is_checked(cell) and executed is not None:
-            outs = executed.cells[i].outputs
-            for o in outs:
-                if "execution_count" in o:
-                    o["execution_count"] = None
-                for mime in ("image/png", "image/jpeg"):  # nbval never compares images
-                    o.get("data", {}).pop(mime, None)
-            cell.outputs = outs
-        elif not is_checked(cell):
+        if not is_checked(cell):
+            cell.execution_count = None
             cell.outputs = []
+            continue
+        # nbval treats a cell with outputs but no execution count as "unrun" and fails it,
+        # so checked cells are numbered 1, 2, 3... in the order they appear.
+        count += 1
+        cell.execution_count = count
+        if executed is not None:
+            cell.outputs = executed.cells[i].outputs
+        for o in cell.outputs:
+            if "execution_count" in o:
+                o["execution_count"] = count
+            for mime in ("image/png", "image/jpeg"):  # nbval never compares images
+                o.get("data", {}).pop(mime, None)
     nb.metadata.pop("widgets", None)
 
 
