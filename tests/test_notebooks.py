@@ -88,6 +88,7 @@ def test_stored_clean(name):
         checked = text(cell).lstrip().startswith(MARK)
         if checked:
             assert cell["outputs"], f"cell {i} is marked {MARK} but has no stored output to compare"
+            assert cell["execution_count"], f"cell {i}: nbval fails a checked cell stored as unrun"
             for out in cell["outputs"]:
                 assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), \
                     f"cell {i}: a checked cell must not write to stderr (warnings change)"
