@@ -604,14 +604,13 @@ def login() -> LoginStatus:
         if token is None:
             return LoginStatus(False, None, None, f"No token was entered. {SET_TOKEN_HELP}")
         source = "the login prompt"
-    del token  # checked below through huggingface_hub, which finds the same token itself
     if _offline():
         return LoginStatus(True, source, None,
                            f"Hub token found in {source}; not checked because this runtime is offline.")
     from huggingface_hub import whoami
 
     try:
-        whoami()
+        whoami(token=token)  # the answer (the account name) is not shown
     except Exception as exc:
         if _status_code(exc) == 401:
             raise NotLoggedInError(

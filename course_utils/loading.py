@@ -159,7 +159,8 @@ class Loaded:
         with oom_guard("generating", "ask for fewer max_new_tokens or a shorter prompt, "
                        "then call cu.free_memory() and try again"), torch.inference_mode():
             out = self.model.generate(**ids, max_new_tokens=max_new_tokens,
-                                      pad_token_id=tok.pad_token_id or tok.eos_token_id, **kwargs)
+                                      pad_token_id=tok.pad_token_id if tok.pad_token_id is not None
+                                      else tok.eos_token_id, **kwargs)
         new = out[0, ids["input_ids"].shape[1]:]
         self.report.tokens_per_second = len(new) / (time.perf_counter() - start)
         return tok.decode(new, skip_special_tokens=True)
