@@ -144,22 +144,20 @@ def _read_card(model: str | os.PathLike) -> _Card:
 
         try:
             info = HfApi().model_info(model_id)
+        except GatedRepoError:
+            info = None
+        except RepositoryNotFoundError:
+            raise _not_found(model_id) from None
+        except Exception:  # no network (httpx errors are not OSError): use the cache below
+            info = None
+        if info is not None:
             try:
                 card = ModelCard.load(model_id, ignore_metadata_errors=True)
                 meta, text = card.data.to_dict(), card.text
-            except (GatedRepoError, RepositoryNotFoundError):
-                raise
-            except Exception:  # a repo without README.md
-                meta, text = {}, ""
-            if info is not None and not meta and info.card_data is not None:
-                meta = info.card_data.to_dict()
+            except Exception:  # no README.md, or a gated repo's files: the API's copy of the metadata
+                meta = info.card_data.to_dict() if info.card_data is not None else {}
+                text = ""
             return _Card(model_id, meta, text, "the Hub", info)
-        except GatedRepoError:
-            pass  # the card of a gated repo is cached or public; fall through to the cache
-        except RepositoryNotFoundError:
-            raise _not_found(model_id) from None
-        except Exception:  # no network: fall back to the cache below
-            pass
     snapshot = cached_snapshot(model_id)
     if snapshot is None:
         raise not_cached_error(model_id)

@@ -182,6 +182,29 @@ def test_card_summary_of_a_cached_hub_model():
     assert "<pre>" in s._repr_html_()
 
 
+def test_online_model_info_feeds_license_and_summary(monkeypatch):
+    """The online branch, with the Hub's answer built locally (this machine has no network)."""
+    from huggingface_hub import HfApi, ModelCard
+    from huggingface_hub.hf_api import ModelInfo
+
+    info = ModelInfo(id="meta-llama/Llama-3.1-8B-Instruct", downloads=5_000_000, likes=4_000,
+                     gated="manual", pipeline_tag="text-generation",
+                     cardData={"license": "llama3.1", "language": ["en", "de"]},
+                     safetensors={"parameters": {"BF16": 8_030_261_248}, "total": 8_030_261_248})
+
+    def no_readme(*args, **kwargs):
+        raise OSError("README.md not reachable")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(HfApi, "model_info", lambda self, repo_id, **kw: info)
+    monkeypatch.setattr(ModelCard, "load", no_readme)
+    lic = cu.license_info("meta-llama/Llama-3.1-8B-Instruct")
+    assert (lic.category, lic.gated, lic.source) == ("conditional", True, "the Hub")
+    s = cu.card_summary("meta-llama/Llama-3.1-8B-Instruct")
+    assert (s.downloads, s.likes, s.params, s.languages) == (5_000_000, 4_000, 8_030_261_248, ["en", "de"])
+    assert "5,000,000 (last 30 days)" in str(s)
+
+
 def test_top_models_offline_says_so_and_returns_nothing(capsys):
     assert cu.top_models("text-generation", 5) == []
     assert "Offline" in capsys.readouterr().out

@@ -200,3 +200,12 @@ def test_smollm2_answers_paris_and_holds_what_was_estimated(smollm2):
         assert report.bytes_held > loaded.model.get_memory_footprint()
         assert "no CUDA GPU" in " ".join(report.notes)
     print(f"\n{quantize or 'bf16'}: {answer!r}\n{report}")
+
+
+def test_importing_loading_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, course_utils.loading; "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
