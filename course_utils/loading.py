@@ -176,6 +176,7 @@ class _Source:
     files: list[str]  # file names in the folder / snapshot / repo
     folder: Path | None  # local folder or cached snapshot, when there is one
     config: dict[str, Any]
+    origin: str  # "in the folder", "in the cache", "on the Hub": where the file list came from
 
 
 def _locate(model: str | os.PathLike) -> _Source:
@@ -192,7 +193,8 @@ def _locate(model: str | os.PathLike) -> _Source:
                 "you saved with model.save_pretrained(...), or use a Hub id such as "
                 "'HuggingFaceTB/SmolLM2-135M-Instruct'."
             )
-        return _Source(str(folder), files, folder, json.loads((folder / "config.json").read_text()))
+        config = json.loads((folder / "config.json").read_text())
+        return _Source(str(folder), files, folder, config, "in the folder")
     model_id = str(model)
     if not hub._offline():
         from huggingface_hub import HfApi, hf_hub_download
@@ -201,7 +203,7 @@ def _locate(model: str | os.PathLike) -> _Source:
         try:
             files = HfApi().list_repo_files(model_id)
             config = json.loads(Path(hf_hub_download(model_id, "config.json")).read_text())
-            return _Source(model_id, files, hub.cached_snapshot(model_id), config)
+            return _Source(model_id, files, hub.cached_snapshot(model_id), config, "on the Hub")
         except (GatedRepoError, RepositoryNotFoundError) as exc:
             from huggingface_hub import get_token
 
@@ -212,7 +214,8 @@ def _locate(model: str | os.PathLike) -> _Source:
     if snapshot is None or not (snapshot / "config.json").is_file():
         raise hub.not_cached_error(model_id)
     files = sorted(p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file())
-    return _Source(model_id, files, snapshot, json.loads((snapshot / "config.json").read_text()))
+    config = json.loads((snapshot / "config.json").read_text())
+    return _Source(model_id, files, snapshot, config, "in the cache")
 
 
 def _weights_format(src: _Source, allow_pickle: bool) -> bool:
@@ -228,9 +231,8 @@ def _weights_format(src: _Source, allow_pickle: bool) -> bool:
             "Loading a pickle can run any code its author put in it. Look for a safetensors "
             "version of this model on the Hub, or, if you trust the authors, pass allow_pickle=True."
         )
-    where = "in the folder" if src.folder is not None and src.name == str(src.folder) else "cached"
     raise ModelNotFoundError(
-        f"No weight files for {src.name} {where} (only {', '.join(src.files[:4]) or 'nothing'}). "
+        f"No weight files for {src.name} {src.origin} (only {', '.join(src.files[:4])}). "
         "Offline, load it once on a connected runtime so its weights are cached; a folder needs "
         "the files model.save_pretrained(...) writes."
     )
@@ -460,15 +462,17 @@ def load_model(
             "(add double_quant=True for a little less memory)."
         )
     quantize = QUANTIZE[quantize]
+    if double_quant and quantize != "4bit":
+        raise BadInputError("double_quant=True applies to quantize='4bit' only.")
     if kwargs.pop("trust_remote_code", False):
         raise BadInputError("load_model never runs a repository's own code (trust_remote_code); "
                             "use a model that transformers supports natively.")
-    notes: list[str] = []
     if task is not None and task not in TASKS:
         raise BadInputError(f"task {task!r} is not one load_model knows: {', '.join(TASKS)}.")
     load_dtype = _auto_dtype(quantize) if dtype == "auto" else _parse_dtype(dtype)
     src = _locate(model)
     _need_packages(quantize, device_map)
+    notes: list[str] = []
     if quantize == "8bit" and load_dtype != torch.float16:
         notes.append("8-bit with a dtype other than float16 casts every matmul input (and warns each time)")
     try:

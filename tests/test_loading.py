@@ -48,6 +48,8 @@ def test_unknown_quantization_dtype_task_and_remote_code(tiny):
         cu.load_model(tiny, dtype="int3")
     with pytest.raises(cu.BadInputError, match="text-generation"):
         cu.load_model(tiny, task="summarization")
+    with pytest.raises(cu.BadInputError, match="4bit' only"):
+        cu.load_model(tiny, quantize="8bit", double_quant=True)
     with pytest.raises(cu.BadInputError, match="never runs a repository's own code"):
         cu.load_model(tiny, trust_remote_code=True)
 
@@ -63,13 +65,13 @@ def test_empty_folder_and_folder_without_weights(tmp_path):
     with pytest.raises(cu.ModelNotFoundError, match="is empty"):
         cu.load_model(tmp_path)
     (tmp_path / "config.json").write_text('{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}')
-    with pytest.raises(cu.ModelNotFoundError, match="No weight files"):
+    with pytest.raises(cu.ModelNotFoundError, match="No weight files .* in the folder"):
         cu.load_model(tmp_path, check_memory=False)
 
 
 def test_config_only_cache_entry_has_no_weights():
     # the stand-in caches only config.json and the card for this one, as a partial download would
-    with pytest.raises(cu.ModelNotFoundError, match="No weight files"):
+    with pytest.raises(cu.ModelNotFoundError, match="No weight files .* in the cache"):
         cu.load_model("meta-llama/Llama-3.1-8B-Instruct", check_memory=False)
 
 
