@@ -134,6 +134,9 @@ class Loaded:
     def __str__(self) -> str:
         return str(self.report)
 
+    def __repr__(self) -> str:  # the dataclass default would print the whole module tree
+        return f"Loaded({type(self.model).__name__}, {type(self.tokenizer).__name__})\n{self.report}"
+
     def _repr_html_(self) -> str:
         return self.report._repr_html_()
 

@@ -146,6 +146,17 @@ def test_folder_loads_unpacks_and_reports(tiny, capsys):
     assert "bytes held" in str(report) and "<table>" in loaded._repr_html_()
 
 
+@pytest.mark.parametrize("quantize, double_quant, estimate_as",
+                         [("4bit", True, "nf4"), ("8bit", False, "int8")])
+def test_quantized_state_is_counted_to_the_byte(tiny, quantize, double_quant, estimate_as):
+    loaded = cu.load_model(tiny, quantize=quantize, double_quant=double_quant, verbose=False)
+    float_dtype = loaded.report.dtype
+    assert float_dtype == {"4bit": "bfloat16", "8bit": "float16"}[quantize]
+    expected = estimate_memory(tiny, estimate_as, double_quant=double_quant, compute_dtype=float_dtype)
+    assert loaded.report.bytes_held == expected.total_bytes
+    assert loaded.report.quantization == {"4bit": "nf4 + double quant", "8bit": "int8"}[quantize]
+
+
 def test_free_memory_names_what_is_still_referenced(tiny):
     model, _ = cu.load_model(tiny, dtype="float32", verbose=False)
     assert any(str(tiny) in m for m in cu.free_memory().models)
