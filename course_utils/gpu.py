@@ -95,6 +95,13 @@ def _versions() -> dict[str, str]:
     return out
 
 
+# On a CPU, generating text is limited by memory bandwidth, so 2-byte weights win: on the course's
+# 2-core test machine SmolLM2-135M generated 20.8 tok/s in bfloat16 against 13.6 in float32, at
+# half the memory, and bf16 keeps fp32's range. (float32 stays the safe fallback if an old CPU
+# turns out slow in bf16.)
+CPU_DTYPE = "bfloat16"
+
+
 @dataclass
 class GPUReport:
     """What ``gpu_report()`` found: the device, its memory, bf16 support and the dtype to load models in."""
@@ -105,7 +112,7 @@ class GPUReport:
     free_bytes: int = 0
     compute_capability: tuple[int, int] | None = None
     bf16_native: bool = False
-    recommended_dtype: str = "float32"
+    recommended_dtype: str = CPU_DTYPE
     versions: dict[str, str] = field(default_factory=dict)
     note: str = ""
 
@@ -140,6 +147,7 @@ class GPUReport:
         return f"GPUReport(available={self.available}, name={self.name!r}, recommended_dtype={self.recommended_dtype!r})"
 
 
+
 def gpu_report() -> GPUReport:
     """Check the GPU: name, free/total memory, compute capability, native bf16, the dtype to use.
 
@@ -154,7 +162,7 @@ def gpu_report() -> GPUReport:
         return GPUReport(
             available=False,
             name=f"CPU only ({platform.processor() or platform.machine()})",
-            recommended_dtype="float32",
+            recommended_dtype=CPU_DTYPE,
             versions=versions,
             note="No GPU in this runtime: everything still runs, only slower. To get a free T4: " + COLAB_SWITCH,
         )
