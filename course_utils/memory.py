@@ -241,14 +241,23 @@ def _hub_config(repo_id: str):
 
 
 def _hub_param_count(repo_id: str) -> int | None:
-    """Exact parameter count from the safetensors headers (online only; None when unavailable)."""
-    from huggingface_hub import constants, get_safetensors_metadata
+    """Exact parameter count from the safetensors headers (online only; None when unavailable).
+
+    A gated repo's files need accepted terms, but the Hub's model info (the "Model size" on its
+    page) is public, so that is the second source.
+    """
+    from huggingface_hub import HfApi, constants, get_safetensors_metadata
 
     if constants.HF_HUB_OFFLINE:
         return None
     try:
         return sum(get_safetensors_metadata(repo_id).parameter_count.values())
-    except Exception:  # no safetensors, gated, network: the caller says what it fell back to
+    except Exception:  # no safetensors, gated, network: try the public model info
+        pass
+    try:
+        info = HfApi().model_info(repo_id, expand=["safetensors"])
+        return int(info.safetensors.total) if info.safetensors else None
+    except Exception:  # network: the caller says what it fell back to
         return None
 
 
@@ -277,8 +286,8 @@ def _resolve(model: Any) -> tuple[str, Any]:
             raise ModelNotFoundError(f"No folder {model!r} here. Give a model folder with a config.json or a Hub id like 'Qwen/Qwen2.5-0.5B-Instruct'.")
         try:
             return model.split("/")[-1], _hub_config(model)
-        except BadInputError:  # e.g. an architecture this transformers does not know
-            count = _hub_param_count(model)  # online: exact count from the safetensors headers
+        except (BadInputError, GatedModelError):  # unknown architecture, or terms not accepted yet
+            count = _hub_param_count(model)  # online: the parameter count, public even when gated
             if count is None:
                 raise
             return model.split("/")[-1], count

@@ -293,3 +293,21 @@ def test_import_does_not_load_torch():
 
 def test_errors_are_course_errors():
     assert issubclass(OfflineError, CourseError) and issubclass(BadInputError, CourseError)
+
+
+def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
+    """Online, a gated repo's config.json needs accepted terms; its parameter count does not."""
+    from course_utils import memory
+
+    def gated(repo_id):
+        raise cu.GatedModelError(f"{repo_id} is gated")
+
+    monkeypatch.setattr(memory, "_hub_config", gated)
+    monkeypatch.setattr(memory, "_hub_param_count", lambda repo_id: 8_030_261_248)
+    est = cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
+    assert est.params == 8_030_261_248 and not est.exact
+    assert est.weights_bytes == 2 * 8_030_261_248
+
+    monkeypatch.setattr(memory, "_hub_param_count", lambda repo_id: None)  # offline or no info
+    with pytest.raises(cu.GatedModelError):
+        cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
