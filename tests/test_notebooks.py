@@ -141,3 +141,9 @@ def test_colab_badges_file_is_current():
     listed = (ROOT / "colab_badges.md").read_text()
     for name in PARTS:
         assert badge(f"notebooks/{name}.ipynb") in listed
+
+
+def test_readme_course_map_lists_every_part_with_its_badge():
+    readme = (ROOT / "README.md").read_text()
+    for name in PARTS:
+        assert badge(f"notebooks/{name}.ipynb") in readme, f"README's course map lacks {name}"
