@@ -271,7 +271,7 @@ def _parse_dtype(dtype: Any) -> Any:
 
 
 def _auto_dtype(quantize: str | None) -> Any:
-    """The dtype gpu_report advises: float16 on a T4, bfloat16 on newer GPUs and on a CPU.
+    """The dtype gpu_report advises: float16 on a T4, bfloat16 on newer GPUs, float32 on a CPU.
 
     8-bit always gets float16 (bitsandbytes' int8 matmuls take float16 inputs, so nothing is
     cast, and nothing warns, on every call). 4-bit keeps its unquantized parts and computes in

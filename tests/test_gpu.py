@@ -13,10 +13,10 @@ def test_report_on_cpu(monkeypatch):
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     r = cu.gpu_report()
-    assert not r.available and r.recommended_dtype == "bfloat16"
+    assert not r.available and r.recommended_dtype == "float32"
     assert "Runtime → Change runtime type" in r.note and "T4" in r.note
     assert set(r.versions) == {"python", "torch", "transformers", "accelerate", "bitsandbytes", "huggingface_hub"}
-    assert "bfloat16" in str(r) and "<table>" in r._repr_html_()
+    assert "float32" in str(r) and "<table>" in r._repr_html_()
     with pytest.raises(NoGPUError, match="Change runtime type"):
         cu.require_gpu()
 
