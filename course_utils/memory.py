@@ -487,7 +487,10 @@ def estimate_memory(
             notes.append("A parameter count says nothing about layers and heads: KV cache not included.")
         if name in QUANTIZED:
             notes.append("Only a parameter count: every weight assumed quantized. Embeddings and head stay 16-bit, so pass a config for the real figure.")
-        return MemoryEstimate(label, thing, name, int(thing * per), kv, compute_dtype=compute, double_quant=double_quant,
+        weights = int(thing * per)
+        quantized = (thing, weights) if name in QUANTIZED else (0, 0)  # all of it, by assumption
+        return MemoryEstimate(label, thing, name, weights, kv, quantized_params=quantized[0],
+                              quantized_bytes=quantized[1], compute_dtype=compute, double_quant=double_quant,
                               seq_len=seq_len, batch_size=batch_size, exact=False, notes=notes)
 
     if hasattr(thing, "model_type"):  # a config

@@ -307,6 +307,8 @@ def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
     est = cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
     assert est.params == 8_030_261_248 and not est.exact
     assert est.weights_bytes == 2 * 8_030_261_248
+    nf4 = cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "nf4")
+    assert nf4.quantized_params == nf4.params and nf4.quantized_bytes == nf4.weights_bytes  # Part 8 divides by it
 
     monkeypatch.setattr(memory, "_hub_param_count", lambda repo_id: None)  # offline or no info
     with pytest.raises(cu.GatedModelError):
