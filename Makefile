@@ -20,8 +20,11 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt requirem
 
 install: $(VENV)/.installed
 
+# Jupyter refuses to start as root (containers, some lab machines) unless told it may.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: install  ## open the course in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
 test: install  ## unit tests and all nine notebooks, offline, two at a time
 	$(PYTEST) -n 2 --dist loadfile
