@@ -44,7 +44,8 @@ def run_one(path: Path) -> dict:
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:120]
         wall = time.perf_counter() - t
         probe = nbformat.v4.new_code_cell(GPU_PEAK)
-        client.execute_cell(probe, len(nb.cells))
+        nb.cells.append(probe)  # nbclient writes results back into nb.cells by index
+        client.execute_cell(probe, len(nb.cells) - 1)
         gpu = int("".join(o.get("text", "") for o in probe.outputs).strip() or -1)
     rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, now finished
     return {"notebook": path.name, "wall_s": round(wall, 1), "peak_rss_mb": round(rss_kb / 1024),
