@@ -261,8 +261,12 @@ def _hub_param_count(repo_id: str) -> int | None:
         return None
 
 
-def _resolve(model: Any) -> tuple[str, Any]:
-    """(label, thing) where thing is an int count, a transformers config or an nn.Module."""
+def _resolve(model: Any, count_ok: bool = True) -> tuple[str, Any]:
+    """(label, thing) where thing is an int count, a transformers config or an nn.Module.
+
+    ``count_ok=False`` is for callers that need the layout (the KV cache): a gated or unknown Hub
+    model then raises its own error instead of falling back to the public parameter count.
+    """
     if isinstance(model, bool):
         raise BadInputError("Pass a model: a parameter count, a config, a module, a folder or a Hub id.")
     if isinstance(model, (int, float)):
@@ -287,6 +291,8 @@ def _resolve(model: Any) -> tuple[str, Any]:
         try:
             return model.split("/")[-1], _hub_config(model)
         except (BadInputError, GatedModelError):  # unknown architecture, or terms not accepted yet
+            if not count_ok:
+                raise
             count = _hub_param_count(model)  # online: the parameter count, public even when gated
             if count is None:
                 raise
@@ -423,7 +429,7 @@ def kv_cache_bytes(config: Any, seq_len: int, batch_size: int = 1, dtype: Any = 
     width = bytes_per_param(dtype)
     if _dtype_name(dtype) in QUANTIZED:
         raise BadInputError("The KV cache is kept in the compute dtype (bfloat16, float16 or float32), not in int8/4-bit.")
-    label, config = _resolve(config)
+    label, config = _resolve(config, count_ok=False)
     if isinstance(config, int):
         raise BadInputError("The KV cache depends on layers, heads and head size: pass a config, model, folder or Hub id, not a count.")
     if not hasattr(config, "model_type"):

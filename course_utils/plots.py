@@ -102,7 +102,7 @@ def plot_kv_cache(
         raise BadInputError("seq_lens must be token counts ≥ 0, e.g. seq_lens=[1024, 4096, 32768].")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, (label, model) in enumerate(_labelled(config_or_model)):
-        name, config = _resolve(model)
+        name, config = _resolve(model, count_ok=False)  # the cache needs the layout
         base = estimate_memory(config, weights_dtype).weights_bytes if weights_dtype is not None else 0
         values = [(base + kv_cache_bytes(config, n, batch_size, dtype)) / GIB for n in seq_lens]
         ax.plot(seq_lens, values, marker="o", markersize=3, label=label or name, color=_COLORS[i % len(_COLORS)])

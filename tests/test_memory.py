@@ -313,3 +313,16 @@ def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
     monkeypatch.setattr(memory, "_hub_param_count", lambda repo_id: None)  # offline or no info
     with pytest.raises(cu.GatedModelError):
         cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
+
+
+def test_kv_cache_of_a_gated_hub_id_says_to_accept_the_terms(monkeypatch):
+    """The KV cache needs the layout, so no fallback to a count: the learner hears about the terms."""
+    from course_utils import memory
+
+    def gated(repo_id):
+        raise cu.GatedModelError(f"{repo_id} is gated: accept its terms")
+
+    monkeypatch.setattr(memory, "_hub_config", gated)
+    monkeypatch.setattr(memory, "_hub_param_count", lambda repo_id: 8_030_261_248)
+    with pytest.raises(cu.GatedModelError, match="accept its terms"):
+        cu.kv_cache_bytes("meta-llama/Llama-3.1-8B-Instruct", 1024)

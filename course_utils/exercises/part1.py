@@ -40,7 +40,7 @@ def _check_default(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q1 = Exercise(
-    name="q1",
+    name="part1.q1",
     prompt='Which model did pipeline("sentiment-analysis") choose when you named none? '
     "Give its repo id, e.g. 'org/name'.",
     checker=_check_default,
@@ -72,7 +72,7 @@ def _check_batch_labels(answer: Any, classifier: Callable[..., Any] | None = Non
 
 
 q2 = Exercise(
-    name="q2",
+    name="part1.q2",
     prompt="Classify all the texts in `reviews` with ONE call of the classifier and give the "
     "list of their labels.",
     checker=_check_batch_labels,
@@ -113,7 +113,7 @@ def _check_cache_size(answer: Any, *_: Any, cache_dir: Any = None,
 
 
 q3 = Exercise(
-    name="q3",
+    name="part1.q3",
     prompt="How many megabytes (MB, 1 MB = 1,000,000 bytes) does the sentiment model take in "
     "your Hugging Face cache?",
     checker=_check_cache_size,

@@ -29,7 +29,7 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q1 = Exercise(
-    name="q1",
+    name="part2.q1",
     prompt="Make a tensor holding the numbers 0 to 11 as a 3 x 4 matrix, in bfloat16.",
     checker=_check_q1,
     hint_text="torch.arange(12) gives 0..11; .reshape(3, 4) changes the shape; pass "
@@ -56,7 +56,7 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q2 = Exercise(
-    name="q2",
+    name="part2.q2",
     prompt="How many bytes does a bfloat16 tensor of shape (4096, 4096) take? Answer with an int.",
     checker=_check_q2,
     hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
@@ -84,7 +84,7 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q3 = Exercise(
-    name="q3",
+    name="part2.q3",
     prompt="Give a number that becomes inf in float16 but stays finite in bfloat16.",
     checker=_check_q3,
     hint_text="torch.finfo(torch.float16).max is the largest float16; torch.finfo(torch.bfloat16).max "

@@ -32,7 +32,7 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q1 = Exercise(
-    name="q1",
+    name="part3.q1",
     prompt="How many parameters does nn.Linear(512, 256) have?",
     checker=_check_q1,
     hint_text="The weight has shape (out_features, in_features) and the bias has one number per "
@@ -58,7 +58,7 @@ def _param_count(model: Any) -> int:
 
 def _check_q2(answer: Any, model: Any = None, *_: Any, **__: Any) -> str | None:
     if model is None:
-        return "pass the model's config too: q2.check(answer, llama_config)"
+        return "pass the model's config too: part3.q2.check(answer, llama_config)"
     if not _is_number(answer):
         return f"the answer should be a number of GB, got {type(answer).__name__}"
     expected = _param_count(model) * 2 / 1e9  # float16: 2 bytes per parameter
@@ -75,9 +75,9 @@ def _check_q2(answer: Any, model: Any = None, *_: Any, **__: Any) -> str | None:
 
 
 q2 = Exercise(
-    name="q2",
+    name="part3.q2",
     prompt="How many GB (1e9 bytes) do Llama-3.1-8B's weights take in float16? "
-           "Check with q2.check(answer, llama_config).",
+           "Check with part3.q2.check(answer, llama_config).",
     checker=_check_q2,
     hint_text="bytes = parameters x bytes per parameter. You counted the parameters on the meta "
               "device above; float16 is 16 bits. Divide by 1e9 for GB.",
@@ -90,7 +90,7 @@ def _check_q3(answer: Any, original: Any = None, *_: Any, **__: Any) -> str | No
     import torch
 
     if original is None:
-        return "pass the original model too: q3.check(fresh, model)"
+        return "pass the original model too: part3.q3.check(fresh, model)"
     if not isinstance(answer, torch.nn.Module):
         return f"the answer should be a model (an nn.Module), got {type(answer).__name__}"
     if answer is original:
@@ -107,9 +107,9 @@ def _check_q3(answer: Any, original: Any = None, *_: Any, **__: Any) -> str | No
 
 
 q3 = Exercise(
-    name="q3",
+    name="part3.q3",
     prompt="Save `model`'s weights to a .safetensors file, then load them into a brand-new "
-           "TinyNet and pass that: q3.check(fresh, model).",
+           "TinyNet and pass that: part3.q3.check(fresh, model).",
     checker=_check_q3,
     hint_text="save_file(model.state_dict(), path) writes the file; load_file(path) reads back a "
               "dict of tensors; fresh.load_state_dict(that_dict) copies them in.",

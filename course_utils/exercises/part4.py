@@ -68,7 +68,7 @@ def _similarity(answer: Any, extractor: Any) -> str | None:
 
 
 q1 = Exercise(
-    name="q1",
+    name="part4.q1",
     prompt="Make `answer` the list of labels `classifier` gives to `reviews`, in order.",
     checker=_labels,
     hint_text="A list in gives a list of dicts out; each dict has a 'label' key.",
@@ -76,7 +76,7 @@ q1 = Exercise(
 )
 
 q2 = Exercise(
-    name="q2",
+    name="part4.q2",
     prompt="Make `answer` the list of entity spans cut from the original `text` with start/end.",
     checker=_spans,
     hint_text="Each entity dict has 'start' and 'end': character offsets into the text you passed in.",
@@ -84,7 +84,7 @@ q2 = Exercise(
 )
 
 q3 = Exercise(
-    name="q3",
+    name="part4.q3",
     prompt=f"Compute the cosine similarity of {Q3_SENTENCES[0]!r} and {Q3_SENTENCES[1]!r} "
            "with `extractor` (mean pooling, then normalise).",
     checker=_similarity,

@@ -43,7 +43,7 @@ def _padding(answer: Any, tokenizer: Any) -> str | None:
 
 
 q1 = Exercise(
-    name="q1",
+    name="part5.q1",
     prompt=f"How many tokens, special tokens included, does `tokenizer` make from {Q1_TEXT!r}?",
     checker=_token_count,
     hint_text="len(tokenizer(text)['input_ids']) counts them; convert_ids_to_tokens shows them.",
@@ -51,7 +51,7 @@ q1 = Exercise(
 )
 
 q2 = Exercise(
-    name="q2",
+    name="part5.q2",
     prompt=f"The logits are {list(Q2_LOGITS)} for (NEGATIVE, POSITIVE). What probability does "
            "softmax give POSITIVE? (3 decimal places are enough)",
     checker=close_to(_softmax_positive(), rel=0, abs_tol=5e-4, what="the POSITIVE probability"),
@@ -61,7 +61,7 @@ q2 = Exercise(
 )
 
 q3 = Exercise(
-    name="q3",
+    name="part5.q3",
     prompt=f"Tokenize {list(Q3_BATCH)} with padding=True. How many padding tokens are in the first row?",
     checker=_padding,
     hint_text="Padding positions are the 0s in attention_mask.",

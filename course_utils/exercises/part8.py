@@ -42,7 +42,7 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q1 = Exercise(
-    name="q1",
+    name="part8.q1",
     prompt="A 13-billion-parameter model in float16: how many GiB do its weights take (params × "
            "bytes), and do they fit in a T4's usable memory? answer = (gib, fits)",
     checker=_check_q1,
@@ -89,7 +89,7 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q2 = Exercise(
-    name="q2",
+    name="part8.q2",
     prompt="Write quantize_int8(w) -> (q, scale, zero_point): asymmetric int8 quantization of a "
            "float tensor, so that scale * (q - zero_point) gives w back within half a step.",
     checker=_check_q2,
@@ -135,7 +135,7 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q3 = Exercise(
-    name="q3",
+    name="part8.q3",
     prompt="Which models in part8.LICENSE_CANDIDATES could you ship in a commercial product "
            "without extra conditions? answer = a list of their ids",
     checker=_check_q3,

@@ -53,7 +53,7 @@ def _check_fill_blank(answer: Any, tasks: dict | None = None, *, pipe: Any = Non
 
 
 q1 = Exercise(
-    name="q1",
+    name="part9.q1",
     prompt=f"Add a third task to the app: write fill_blank(text) -> str with the fill-mask "
     f"pipeline of {FILL_MODEL}. It returns the top-scoring sentence, and raises "
     "cu.BadInputError that mentions [MASK] when the text has none. Register it in TASKS.",
@@ -111,7 +111,7 @@ def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None,
 
 
 q2 = Exercise(
-    name="q2",
+    name="part9.q2",
     prompt="Add a max-length slider: an IntSlider `length_slider` and a function "
     "ask_limited(question) -> str that passes length_slider.value as max_new_tokens.",
     checker=_check_slider,
@@ -151,7 +151,7 @@ def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
 
 
 q3 = Exercise(
-    name="q3",
+    name="part9.q3",
     prompt="Write render_history(history) -> str: one line per call, newest first, at most the "
     "last 5 calls, each line with the input text and the result. history is a list of "
     "(task, text, result, seconds) tuples, oldest first (like the app's CALLS).",
