@@ -25,6 +25,18 @@ def is_checked(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith(MARK)
 
 
+def coalesce(outputs: list) -> list:
+    """Join consecutive writes to the same stream: the kernel splits a print at flush points."""
+    merged = []
+    for o in outputs:
+        if merged and o.get("output_type") == "stream" and merged[-1].get("output_type") == "stream" \
+                and merged[-1].get("name") == o.get("name"):
+            merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(o["text"])
+        else:
+            merged.append(o)
+    return merged
+
+
 def clean(nb, executed=None) -> None:
     """Keep outputs of checked cells (taken from ``executed`` when given), strip the rest."""
     count = 0
@@ -42,6 +54,7 @@ def clean(nb, executed=None) -> None:
         cell.execution_count = count
         if executed is not None:
             cell.outputs = executed.cells[i].outputs
+        cell.outputs = coalesce(cell.outputs)
         for o in cell.outputs:
             if "execution_count" in o:
                 o["execution_count"] = count
