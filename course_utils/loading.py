@@ -143,7 +143,8 @@ class Loaded:
     def generate(self, prompt: str, max_new_tokens: int = 40, **kwargs: Any) -> str:
         """Answer one prompt with a causal LM (chat template when it has one, greedy by default).
 
-        Records tokens/s in the report; CUDA out of memory becomes a WontFitError with the fix.
+        Records tokens/s in the report (the first call includes warm-up, so time a second one);
+        CUDA out of memory becomes a WontFitError with the fix.
         """
         import torch
 
