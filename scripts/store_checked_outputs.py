@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from nbval.plugin import coalesce_streams
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -23,18 +24,6 @@ MARK = "# NBVAL_CHECK_OUTPUT"
 
 def is_checked(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith(MARK)
-
-
-def coalesce(outputs: list) -> list:
-    """Join consecutive writes to the same stream: the kernel splits a print at flush points."""
-    merged = []
-    for o in outputs:
-        if merged and o.get("output_type") == "stream" and merged[-1].get("output_type") == "stream" \
-                and merged[-1].get("name") == o.get("name"):
-            merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(o["text"])
-        else:
-            merged.append(o)
-    return merged
 
 
 def clean(nb, executed=None) -> None:
@@ -54,7 +43,7 @@ def clean(nb, executed=None) -> None:
         cell.execution_count = count
         if executed is not None:
             cell.outputs = executed.cells[i].outputs
-        cell.outputs = coalesce(cell.outputs)
+        cell.outputs = coalesce_streams(cell.outputs)  # nbval's own merge: one print reads as one block
         for o in cell.outputs:
             if "execution_count" in o:
                 o["execution_count"] = count
