@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
+import pytest
+
 from course_utils.exercises import Exercise, close_to, equals, one_of
+
+PARTS = [f"part{n}" for n in range(1, 10)]
+QUESTIONS = [(part, q) for part in PARTS for q in ("q1", "q2", "q3")]
 
 
 def make(checker):
@@ -55,3 +62,18 @@ def test_hint_and_solution_print(capsys):
     q.solution()
     out = capsys.readouterr().out
     assert "Multiply." in out and "answer = 6 * 7" in out
+
+
+@pytest.mark.parametrize("part, q", QUESTIONS)
+def test_every_question_starts_not_attempted_and_names_itself(part, q, capsys):
+    """The starter `...` is "not attempted", and every message names what a notebook can call."""
+    exercise = getattr(importlib.import_module(f"course_utils.exercises.{part}"), q)
+    assert exercise.name == f"{part}.{q}"
+    assert exercise.check(...) is False
+    out = capsys.readouterr().out
+    assert "not attempted" in out and f"{part}.{q}.hint()" in out
+    exercise.hint()
+    exercise.solution()
+    out = capsys.readouterr().out
+    assert f"{part}.{q} hint: " in out and f"{part}.{q} solution:" in out
+    assert exercise.hint_text.strip() and exercise.solution_text.strip()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from course_utils.exercises import part1
 
 REVIEWS = ["Loved it.", "Terrible.", "Fine, I guess."]
@@ -14,12 +12,6 @@ REVIEWS = ["Loved it.", "Terrible.", "Fine, I guess."]
 def fake_classifier(texts):
     """A stand-in classifier: POSITIVE when the text has an 'o', so the labels are known."""
     return [{"label": "POSITIVE" if "o" in t else "NEGATIVE", "score": 0.9} for t in texts]
-
-
-@pytest.mark.parametrize("q", [part1.q1, part1.q2, part1.q3])
-def test_placeholder_is_not_attempted(q, capsys):
-    assert q.check(...) is False
-    assert "not attempted" in capsys.readouterr().out
 
 
 def test_q1_default_model(capsys):
@@ -82,11 +74,3 @@ def test_q3_model_not_cached(tmp_path, capsys):
     cache = _fake_cache(tmp_path, "org/other", 10)
     assert part1.q3.check(1.0, cache_dir=cache) is False
     assert "not in this cache" in capsys.readouterr().out
-
-
-def test_hint_and_solution_print(capsys):
-    for q in (part1.q1, part1.q2, part1.q3):
-        q.hint()
-        q.solution()
-    out = capsys.readouterr().out
-    assert out.count("hint:") == 3 and out.count("solution:") == 3

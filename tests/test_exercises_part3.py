@@ -23,12 +23,6 @@ class TinyNet(nn.Module):
         return self.out(torch.relu(self.hidden(x)))
 
 
-def test_placeholder_is_not_attempted(capsys):
-    for q in (part3.q1, part3.q2, part3.q3):
-        assert q.check(...) is False
-        assert "not attempted" in capsys.readouterr().out
-
-
 def test_q1_linear_params(capsys):
     assert part3.q1.check(512 * 256 + 256) is True
     assert "correct" in capsys.readouterr().out
