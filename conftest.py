@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 REAL_HUB = os.environ.get("COURSE_REAL_HUB") == "1"
 
 # `make test` runs two notebook kernels on a 2-core machine. With torch's default of one thread
@@ -37,3 +39,25 @@ def pytest_configure(config):
     say = (lambda m: reporter.write_line(m)) if reporter else print
     home = ensure_hub(log=say)
     say(f"stand-in Hub ready: HF_HOME={os.path.relpath(home)}, HF_HUB_OFFLINE=1")
+
+
+
+def _shows_a_plot(source: str) -> bool:
+    """A notebook cell that draws for the learner: it calls plt.show()."""
+    return "plt.show()" in source
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Every notebook cell that shows a plot must leave an image in its output (a switched
+    matplotlib backend once left every later plot blank, and no test noticed)."""
+    result = yield
+    cell = getattr(item, "cell", None)
+    outputs = getattr(item, "test_outputs", None)
+    if cell is not None and outputs is not None and _shows_a_plot(cell.source):
+        if not any("image/png" in out.get("data", {}) for out in outputs):
+            raise AssertionError(
+                f"{item.name} calls plt.show() but its output holds no image: the plot did not "
+                "show (was the matplotlib backend switched by an earlier cell?)"
+            )
+    return result

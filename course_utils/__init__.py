@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _quiet
 from .errors import (  # errors are light, so they load eagerly
     BadInputError,
     CourseError,
@@ -25,6 +26,9 @@ from .errors import (  # errors are light, so they load eagerly
 )
 
 __version__ = "1.0.0"
+
+# Drop the known-harmless library log lines before any library is imported (see _quiet.py).
+_quiet.install()
 
 # public name -> module that defines it
 _LAZY = {

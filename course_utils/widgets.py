@@ -25,9 +25,8 @@ PRECISIONS = [
 
 def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
     """One stacked bar (weights, KV cache, allowance) against the GPU's usable memory, as PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)  # no-op where a backend is already chosen
+    # A bare Figure renders with savefig and needs no backend: never call matplotlib.use() here,
+    # it would switch the notebook's backend and every later plt.show() would show nothing.
     from matplotlib.figure import Figure
 
     from .memory import needed_bytes
