@@ -88,6 +88,7 @@ SHARDED_ID = "course-emulator/Qwen2.5-0.5B-Instruct-sharded"
 NO_CARD_ID = "course-emulator/no-card"
 PRIVATE_ID = "course-emulator/private-model"
 GATED_TINY_ID = "course-emulator/gated-tiny"  # tiny weights behind manual gating, for load_model
+GATED_AUTO_TINY_ID = "course-emulator/gated-auto-tiny"  # the same behind automatic gating
 
 
 def _git_blob_sha1(data: bytes) -> str:
@@ -269,9 +270,11 @@ class HubEmulator:
         self.derive(NO_CARD_ID, base, drop=("README.md",))
         self.derive(PRIVATE_ID, base, private=True)
         llama = self.repos["meta-llama/Llama-3.1-8B-Instruct"]
-        gated = self.derive(GATED_TINY_ID, base, gated="manual")
-        gated.card = {**base.card, **{k: v for k, v in llama.card.items() if k.startswith("extra_gated")},
-                      "license": "llama3.1"}
+        gemma = self.repos["google/gemma-2-2b-it"]
+        for repo_id, like in ((GATED_TINY_ID, llama), (GATED_AUTO_TINY_ID, gemma)):
+            gated = self.derive(repo_id, base, gated=_gating(like.card))
+            gated.card = {**base.card, "license": like.card["license"],
+                          **{k: v for k, v in like.card.items() if k.startswith("extra_gated")}}
         sharded = self.derive(SHARDED_ID, base, drop=("model.safetensors",))
         shards, index = _split_safetensors(base.files["model.safetensors"])
         for name, data in shards.items():
@@ -686,10 +689,8 @@ def _make_handler(hub: HubEmulator):
                 self._send(404, json.dumps({"error": "Entry not found"}).encode(),
                            {**common, "X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found"})
                 return
-            if f.lfs:
+            if f.lfs:  # HEAD stops here (another origin); GET follows it without the token
                 location = f"{hub.cdn_url}/lfs/{repo.repo_id}/{f.sha256}"
-                if self.command == "GET":  # a plain GET with a Range (safetensors header) follows it
-                    pass
                 return self._redirect(location, 302, {
                     **common, "ETag": f'"{f.blob_id}"', "X-Linked-Etag": f'"{f.sha256}"',
                     "X-Linked-Size": str(f.size)})
