@@ -15,6 +15,11 @@ import os
 import pytest
 
 REAL_HUB = os.environ.get("COURSE_REAL_HUB") == "1"
+# --- online run (tests/test_online_notebooks.py) ---------------------------------------------
+# COURSE_ONLINE_HUB=1: the notebooks run online against tests/hub_emulator.py, as on Colab. The
+# parent test sets HF_ENDPOINT and an empty HF_HOME and unsets HF_HUB_OFFLINE; keep them.
+ONLINE_HUB = os.environ.get("COURSE_ONLINE_HUB") == "1"
+# ---------------------------------------------------------------------------------------------
 
 # `make test` runs two notebook kernels on a 2-core machine. With torch's default of one thread
 # per core each kernel fights the other: SmolLM2 generated 0.34 tok/s with 2 threads against
@@ -22,16 +27,19 @@ REAL_HUB = os.environ.get("COURSE_REAL_HUB") == "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 if not REAL_HUB:
-    from tests.standins import hub_env
+    if not ONLINE_HUB:
+        from tests.standins import hub_env
 
-    os.environ.update(hub_env())
+        os.environ.update(hub_env())
     # A learner's or a runner's own token never reaches the offline tests.
     for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         os.environ.pop(_name, None)
 
 
 def pytest_configure(config):
-    if REAL_HUB or hasattr(config, "workerinput"):  # xdist workers inherit the built Hub
+    config.addinivalue_line("markers", "online_behaviour: issue 13's online behaviour of the "
+                            "helpers against the Hub emulator (tests/test_online_helpers.py)")
+    if REAL_HUB or ONLINE_HUB or hasattr(config, "workerinput"):  # xdist workers inherit the built Hub
         return
     from tests.standins import ensure_hub
 

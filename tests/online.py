@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,7 @@ class Run:
 
 def run_online(calls: dict[str, str], endpoint: str, *, token: str | None = None,
                home: str | os.PathLike | None = None, parallel: bool = False,
-               deadline: float = 60.0) -> Run:
+               deadline: float = 60.0, name: str = "") -> Run:
     """Run ``calls`` (label -> Python expression; ``cu`` is course_utils, ``cli(...)`` runs
     ``python -m course_utils``) in one online child process and return their outcomes."""
     home = Path(home or tempfile.mkdtemp(prefix="online-hf-home-"))
@@ -93,8 +94,8 @@ def run_online(calls: dict[str, str], endpoint: str, *, token: str | None = None
     dump = os.environ.get("COURSE_ONLINE_DUMP")
     if dump:  # the outcome table in the report is made from these
         Path(dump).mkdir(parents=True, exist_ok=True)
-        name = "-".join(sorted(calls))[:60] + f"-{abs(hash(raw)) % 10**8}.json"
-        (Path(dump) / name).write_text(raw)
+        stem = re.sub(r"[^\w+-]+", "_", name or "-".join(sorted(calls))[:60])
+        (Path(dump) / f"{stem}-{abs(hash(raw)) % 10**8}.json").write_text(raw)
     return Run(outcomes, data["logs"], raw + proc.stdout + proc.stderr)
 
 
