@@ -221,6 +221,29 @@ def _split_safetensors(f: RepoFile, parts: int = 2) -> tuple[dict[str, bytes], d
     return shards, index
 
 
+def decoder_param_count(conf: dict) -> int | None:
+    """Parameters of a Llama-style decoder (llama, mistral, qwen2, gemma2) from its config.json.
+
+    Embeddings + per layer (attention q/k/v/o, q/k/v biases for qwen2, gated MLP, 2 norms or 4
+    for gemma2) + the final norm + an untied output head. tests/test_online_emulator.py checks it
+    against transformers' own model built on the meta device.
+    """
+    kind = conf.get("model_type")
+    if kind not in ("llama", "mistral", "qwen2", "gemma2"):
+        return None
+    h, inter, layers = conf["hidden_size"], conf["intermediate_size"], conf["num_hidden_layers"]
+    heads = conf["num_attention_heads"]
+    kv = conf.get("num_key_value_heads") or heads
+    hd = conf.get("head_dim") or h // heads
+    vocab = conf["vocab_size"]
+    attn = h * heads * hd + 2 * h * kv * hd + heads * hd * h
+    if kind == "qwen2" or conf.get("attention_bias"):
+        attn += heads * hd + 2 * kv * hd + (h if conf.get("attention_bias") and kind != "qwen2" else 0)
+    layer = attn + 3 * h * inter + (4 if kind == "gemma2" else 2) * h
+    tied = conf.get("tie_word_embeddings", kind == "gemma2")
+    return vocab * h * (1 if tied else 2) + layers * layer + h
+
+
 @dataclass
 class Token:
     value: str
@@ -412,6 +435,17 @@ class HubEmulator:
         return rev in ("main", repo.sha, *repo.refs) or (len(rev) >= 7 and repo.sha.startswith(rev))
 
     def safetensors_summary(self, repo: Repo) -> dict | None:
+        """The Hub's ``safetensors`` field: counted from the headers served, or for a config-only
+        stand-in (a big model whose weights are not here) from its real config.json, which is the
+        figure the real Hub shows for it (public even when the repo is gated)."""
+        if not any(p.endswith(".safetensors") for p in repo.files) and "config.json" in repo.files:
+            conf = json.loads(repo.files["config.json"].read())
+            count = decoder_param_count(conf)
+            if count is None:
+                return None
+            dtype = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}.get(
+                conf.get("torch_dtype") or conf.get("dtype"), "BF16")
+            return {"parameters": {dtype: count}, "total": count}
         params: dict[str, int] = {}
         for f in repo.files.values():
             if not f.path.endswith(".safetensors"):
