@@ -136,6 +136,7 @@ def _run_scenario(hub, name: str):
 
 NOT_FOUND = re.compile(r"no public model called .*check the spelling.*if it is private, log in", re.I | re.S)
 ACCESS_NEEDED = re.compile(r"(request|ask for|needs?|get|without) access|accept (its|the) terms", re.I)
+SOURCE = re.compile(r"(from|in) the environment variable HF_TOKEN")  # where these scenarios put it
 NETWORKY = re.compile(r"internet|could not be reached|connection", re.I)
 
 
@@ -175,8 +176,8 @@ def rejected(o) -> None:
         assert _cli(o)["rc"] == 1, f"CLI should fail; {o.says()}"
     else:
         raises(o, "NotLoggedInError")
-    assert "HF_TOKEN" in text and re.search(r"settings/tokens", text), \
-        f"should name the token's source (HF_TOKEN) and where to make a new one; {o.says()}"
+    assert SOURCE.search(text) and re.search(r"settings/tokens", text), \
+        f"should say the token came from the environment variable HF_TOKEN, and where to make a new one; {o.says()}"
     assert not NETWORKY.search(text), f"a rejected token is not a network problem; {o.says()}"
 
 
