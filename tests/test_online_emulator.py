@@ -242,3 +242,16 @@ def test_serves_only_loopback_and_stops(emulator):
 
 def test_no_request_was_left_unanswered(emulator, anonymous):
     assert emulator.unhandled == []
+
+
+def test_config_only_parameter_counts_match_transformers(emulator):
+    """The Hub's public parameter count of a config-only stand-in equals transformers' own count."""
+    import torch
+    import transformers
+
+    for repo_id in ("meta-llama/Llama-3.1-8B-Instruct", "google/gemma-2-2b-it", "mistralai/Mistral-7B-v0.1",
+                    "Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"):
+        conf = json.loads(emulator.repos[repo_id].files["config.json"].read())
+        with torch.device("meta"):
+            model = transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**conf))
+        assert emulator.safetensors_summary(emulator.repos[repo_id])["total"] == model.num_parameters(), repo_id
