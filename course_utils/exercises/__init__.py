@@ -122,7 +122,7 @@ def as_list(answer: Any, what: str = "the answer", limit: int = MAX_ITEMS
     except TypeError:
         return None, f"{what} should be a list, not a {_type_name(answer)}"
     if len(items) > limit:
-        return None, f"{what} has more than {limit:,} items: is that the list you meant?"
+        return None, f"{what} has more than {limit:,} items, more than this question asks for"
     return items, None
 
 
