@@ -1,4 +1,4 @@
-"""Part 1 exercise checkers: not attempted, right, wrong, and what they print."""
+"""Part 1 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ def test_q1_expected_comes_from_transformers():
     assert part1._default_model() == targeted["default"]["model"][0]
 
 
+def distinct_classifier(texts):
+    """A fake whose every review gets its own label, so any reordering is caught."""
+    return [{"label": f"LABEL_{t[:4].upper()}", "score": 0.9} for t in texts]
+
+
+def test_q2_order_matters_with_distinct_labels():
+    labels = [r["label"] for r in distinct_classifier(REVIEWS)]
+    assert len(set(labels)) == len(REVIEWS)
+    assert part1.q2.verdict(labels, distinct_classifier, REVIEWS)[0] is True
+    assert part1.q2.verdict(labels[::-1], distinct_classifier, REVIEWS)[0] is False
+    assert part1.q2.verdict(sorted(labels), distinct_classifier, REVIEWS)[0] is (sorted(labels) == labels)
+
+
 def test_q2_batch_labels():
     right = [r["label"] for r in fake_classifier(REVIEWS)]
     assert right == ["POSITIVE", "NEGATIVE", "NEGATIVE"]
@@ -52,6 +65,8 @@ def test_q2_batch_labels():
     ok, msg = part1.q2.verdict(fake_classifier(REVIEWS), fake_classifier, REVIEWS)
     assert ok is False, msg
     assert "label string" in msg
+    ok, msg = part1.q2.verdict(right[::-1], fake_classifier, REVIEWS)  # right labels, wrong order
+    assert ok is False and "review 0" in msg
     ok, msg = part1.q2.verdict(right)  # the context is missing
     assert ok is False, msg
     assert "part1.q2.check(answer, classifier, reviews)" in msg

@@ -1,4 +1,4 @@
-"""Part 2 exercises: each checker says 'not attempted', accepts the right answer and rejects
+"""Part 2 exercises: each checker accepts the right answer and rejects
 wrong ones with a message that says what is off."""
 
 import torch

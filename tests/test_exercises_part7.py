@@ -1,4 +1,4 @@
-"""Part 7 exercise checkers: not attempted, right, wrong, and what they print."""
+"""Part 7 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
 
 import pytest
 
