@@ -113,7 +113,7 @@ q1 = Exercise(
     hint_text="fill-mask returns 5 candidates unless you pass top_k=...; each candidate is a dict "
               "whose 'token_str' is the word. Build the sentence with unmasker.tokenizer.mask_token.",
     solution_text=("mask = unmasker.tokenizer.mask_token\n"
-                   f"guesses = unmasker(f{Q1_TEMPLATE.replace('{mask}', '{mask}')!r}, top_k={Q1_TOP_K})\n"
+                   f"guesses = unmasker(f{Q1_TEMPLATE!r}, top_k={Q1_TOP_K})\n"
                    "answer = [g['token_str'] for g in guesses]"),
 )
 
