@@ -1,23 +1,45 @@
-"""Part 4 exercise checkers: not attempted, right, wrong, and what the learner is told."""
+"""Part 4 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
 
 import pytest
 import torch
 
 from course_utils.exercises import part4
 
-REVIEWS = ["Loved it.", "Awful.", "Fine, I guess."]
+WORDS = ["dog", "puppy", "man", "cat", "boy", "woman", "girl", "neighbour", "child", "horse",
+         "wolf", "fox"]  # distinct words, so any reordering is visible
 
 
-def fake_classifier(texts):
-    """Stands in for a text-classification pipeline: a list in, a list of dicts out."""
-    return [{"label": "POSITIVE" if "o" in t else "NEGATIVE", "score": 0.9} for t in texts]
+class FakeTokenizer:
+    mask_token = "<mask>"  # not BERT's spelling: the checker must ask the pipeline
+
+
+class FakeUnmasker:
+    """Stands in for a fill-mask pipeline: top_k distinct candidates, best first (5 by default)."""
+
+    tokenizer = FakeTokenizer()
+
+    def __init__(self):
+        self.texts = []
+
+    def __call__(self, text, top_k=5):
+        self.texts.append(text)
+        return [{"token_str": w, "score": 1 / (i + 2), "token": i, "sequence": text.replace("<mask>", w)}
+                for i, w in enumerate(WORDS[:top_k])]
 
 
 TEXT = "Ada Lovelace was born in London."
 ENTITIES = [  # the shape of token-classification output with aggregation_strategy="simple"
-    {"entity_group": "PER", "score": 0.99, "word": "ada lovelace", "start": 0, "end": 12},
-    {"entity_group": "LOC", "score": 0.98, "word": "london", "start": 25, "end": 31},
-]
+    {"entity_group": "PER", "score": 0.99, "word": "Ada Lovelace", "start": 0, "end": 12},
+    {"entity_group": "LOC", "score": 0.98, "word": "London", "start": 25, "end": 31},
+]  # here `word` equals the span, as on the real cased model for this sentence
+
+
+def spans(entities, text):
+    return [text[e["start"]:e["end"]] for e in entities]
+
+
+def words(entities, text):
+    return [e["word"] for e in entities]
 
 
 def fake_extractor(texts, return_tensors=True):
@@ -28,41 +50,59 @@ def fake_extractor(texts, return_tensors=True):
             for t in texts]
 
 
-def test_q1_states(capsys):
-    assert part4.q1.check(..., fake_classifier, REVIEWS) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert part4.q1.check(["POSITIVE", "NEGATIVE", "NEGATIVE"], fake_classifier, REVIEWS) is True
-    assert "correct" in capsys.readouterr().out
-    assert part4.q1.check(["NEGATIVE", "NEGATIVE", "NEGATIVE"], fake_classifier, REVIEWS) is False
-    assert "not quite" in capsys.readouterr().out
-    assert part4.q1.check(fake_classifier(REVIEWS), fake_classifier, REVIEWS) is False
-    assert "label string" in capsys.readouterr().out  # passed the dicts, not the labels
-    assert part4.q1.check(["POSITIVE"], fake_classifier, REVIEWS) is False
-    assert "3 reviews" in capsys.readouterr().out
+def test_q1_states():
+    unmasker = FakeUnmasker()
+    top10 = WORDS[:10]
+    ok, msg = part4.q1.verdict(top10, unmasker)
+    assert ok is True, msg
+    assert unmasker.texts[-1] == "The <mask> barked at the postman all morning."  # its own mask token
+    ok, msg = part4.q1.verdict(list(reversed(top10)), unmasker)
+    assert ok is False and "wrong order" in msg
+    ok, msg = part4.q1.verdict(WORDS[:5], unmasker)  # forgot top_k
+    assert ok is False and "top_k" in msg
+    ok, msg = part4.q1.verdict(WORDS[1:11], unmasker)
+    assert ok is False and "word 0" in msg
+    ok, msg = part4.q1.verdict(unmasker("x <mask>", top_k=10), unmasker)
+    assert ok is False and "token_str" in msg  # passed the dicts, not the words
+    ok, msg = part4.q1.verdict(top10)
+    assert ok is False and "part4.q1.check(answer, unmasker)" in msg
 
 
-def test_q2_states(capsys):
-    assert part4.q2.check(..., ENTITIES, TEXT) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert part4.q2.check(["Ada Lovelace", "London"], ENTITIES, TEXT) is True
-    assert "correct" in capsys.readouterr().out
-    # the `word` field is the tokenizer's version (lower-cased here), not the original text
-    assert part4.q2.check([e["word"] for e in ENTITIES], ENTITIES, TEXT) is False
-    assert "text[start:end]" in capsys.readouterr().out
+def test_q2_judges_the_method_not_the_sentence():
+    ok, msg = part4.q2.verdict(spans, ENTITIES, TEXT)
+    assert ok is True, msg
+    # `word` equals the span for this sentence, but the checker also tries a sentence where
+    # the tokenizer's rebuilt text differs ("jean - luc picard"), so the shortcut fails
+    ok, msg = part4.q2.verdict(words, ENTITIES, TEXT)
+    assert ok is False and "`word` fields" in msg
+    ok, msg = part4.q2.verdict(spans(ENTITIES, TEXT), ENTITIES, TEXT)
+    assert ok is False and "pass the function" in msg
+    ok, msg = part4.q2.verdict(lambda e, t: [x.upper() for x in spans(e, t)], ENTITIES, TEXT)
+    assert ok is False and "offsets" in msg
+    ok, msg = part4.q2.verdict(spans)
+    assert ok is False and "part4.q2.check(spans, entities, text)" in msg
 
 
-def test_q3_states(capsys):
+def test_q2_sentence_differs_word_from_span():
+    got = spans(part4.Q2_ENTITIES, part4.Q2_TEXT)
+    assert got == ["Jean-Luc Picard", "O'Neill Institute", "New York"]
+    assert got != words(part4.Q2_ENTITIES, part4.Q2_TEXT)
+
+
+def test_q3_states():
     expected = part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES)
-    assert part4.q3.check(..., fake_extractor) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert part4.q3.check(round(expected, 2), fake_extractor) is True
-    assert "correct" in capsys.readouterr().out
-    assert part4.q3.check(expected + 0.2, fake_extractor) is False
-    assert "too high" in capsys.readouterr().out
-    assert part4.q3.check(7.5, fake_extractor) is False  # forgot to normalise
-    assert "normalise" in capsys.readouterr().out
-    assert part4.q3.check("very close", fake_extractor) is False
-    assert "should be a number" in capsys.readouterr().out
+    ok, msg = part4.q3.verdict(round(expected, 2), fake_extractor)
+    assert ok is True, msg
+    assert "correct" in msg
+    ok, msg = part4.q3.verdict(expected + 0.2, fake_extractor)
+    assert ok is False, msg
+    assert "too high" in msg
+    ok, msg = part4.q3.verdict(7.5, fake_extractor)  # forgot to normalise
+    assert ok is False, msg
+    assert "normalise" in msg
+    ok, msg = part4.q3.verdict("very close", fake_extractor)
+    assert ok is False, msg
+    assert "should be a number" in msg
 
 
 def test_sentence_similarity_is_cosine():
@@ -80,7 +120,8 @@ def test_real_minilm_ranks_paraphrase_above_unrelated():
     close = part4.sentence_similarity(extractor, *part4.Q3_SENTENCES)
     far = part4.sentence_similarity(extractor, part4.Q3_SENTENCES[0], "Interest rates rose in March.")
     assert close > 0.5 > far
-    assert part4.q3.check(round(close, 2), extractor) is True
+    ok, msg = part4.q3.verdict(round(close, 2), extractor)
+    assert ok is True, msg
 
 
 def test_module_import_is_cheap():

@@ -1,4 +1,4 @@
-"""Part 5 exercise checkers: not attempted, right, wrong, and what the learner is told."""
+"""Part 5 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
 
 import subprocess
 import sys
@@ -16,43 +16,47 @@ def tokenizer():
     return AutoTokenizer.from_pretrained("distilbert/distilbert-base-uncased-finetuned-sst-2-english")
 
 
-def test_q1_states(capsys, tokenizer):
+def test_q1_states(tokenizer):
     n = len(tokenizer(part5.Q1_TEXT)["input_ids"])
-    assert part5.q1.check(..., tokenizer) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert part5.q1.check(n, tokenizer) is True
-    assert "correct" in capsys.readouterr().out
-    assert part5.q1.check(n - 2, tokenizer) is False
-    assert "special tokens" in capsys.readouterr().out
-    assert part5.q1.check(n + 1, tokenizer) is False
-    assert "too many" in capsys.readouterr().out
-    assert part5.q1.check(float(n), tokenizer) is False
-    assert "whole number" in capsys.readouterr().out
+    ok, msg = part5.q1.verdict(n, tokenizer)
+    assert ok is True, msg
+    assert "correct" in msg
+    ok, msg = part5.q1.verdict(n - 2, tokenizer)
+    assert ok is False, msg
+    assert "special tokens" in msg
+    ok, msg = part5.q1.verdict(n + 1, tokenizer)
+    assert ok is False, msg
+    assert "too many" in msg
+    ok, msg = part5.q1.verdict(float(n), tokenizer)
+    assert ok is False, msg
+    assert "whole number" in msg
 
 
-def test_q2_states(capsys):
+def test_q2_states():
     right = torch.tensor(part5.Q2_LOGITS).softmax(-1)[1].item()
-    assert part5.q2.check(...) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert part5.q2.check(right) is True
-    assert part5.q2.check(round(right, 3)) is True
-    assert "correct" in capsys.readouterr().out
-    assert part5.q2.check(1 - right) is False  # the NEGATIVE probability
-    assert "too low" in capsys.readouterr().out
-    assert part5.q2.check(2.0) is False  # the raw logit, not a probability
-    assert "too high" in capsys.readouterr().out
+    ok, msg = part5.q2.verdict(right)
+    assert ok is True, msg
+    ok, msg = part5.q2.verdict(round(right, 3))
+    assert ok is True, msg
+    assert "correct" in msg
+    ok, msg = part5.q2.verdict(1 - right)  # the NEGATIVE probability
+    assert ok is False, msg
+    assert "too low" in msg
+    ok, msg = part5.q2.verdict(2.0)  # the raw logit, not a probability
+    assert ok is False, msg
+    assert "too high" in msg
 
 
-def test_q3_states(capsys, tokenizer):
+def test_q3_states(tokenizer):
     batch = tokenizer(list(part5.Q3_BATCH), padding=True, return_tensors="pt")
     pads = int((batch["attention_mask"][0] == 0).sum())
     assert pads > 0  # the first sentence is the short one
-    assert part5.q3.check(..., tokenizer) is False
-    assert "not attempted" in capsys.readouterr().out
-    assert part5.q3.check(pads, tokenizer) is True
-    assert "correct" in capsys.readouterr().out
-    assert part5.q3.check(pads + 1, tokenizer) is False
-    assert "attention_mask" in capsys.readouterr().out
+    ok, msg = part5.q3.verdict(pads, tokenizer)
+    assert ok is True, msg
+    assert "correct" in msg
+    ok, msg = part5.q3.verdict(pads + 1, tokenizer)
+    assert ok is False, msg
+    assert "attention_mask" in msg
 
 
 def test_module_import_is_cheap():

@@ -1,4 +1,4 @@
-"""Part 6 exercise checkers: not attempted, right, wrong, and what they print."""
+"""Part 6 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
 
 import math
 
@@ -16,42 +16,53 @@ def smollm2_config():
                        num_key_value_heads=3, head_dim=64, intermediate_size=1536, vocab_size=256)
 
 
-def test_q1_temperature(capsys):
+def test_q1_temperature():
     import torch
 
     right = torch.softmax(torch.tensor(part6.Q1_LOGITS) / part6.Q1_TEMPERATURE, dim=-1)[0].item()
-    assert part6.q1.check(right) is True
-    assert "correct" in capsys.readouterr().out
+    ok, msg = part6.q1.verdict(right)
+    assert ok is True, msg
+    assert "correct" in msg
     plain = torch.softmax(torch.tensor(part6.Q1_LOGITS), dim=-1)[0].item()  # forgot temperature
-    assert part6.q1.check(plain) is False
-    assert "too low" in capsys.readouterr().out
-    assert part6.q1.check("0.87") is True  # a number typed as text is still a number
-    assert part6.q1.check("high") is False
-    assert "should be a number" in capsys.readouterr().out
+    ok, msg = part6.q1.verdict(plain)
+    assert ok is False, msg
+    assert "too low" in msg
+    ok, msg = part6.q1.verdict("0.87")  # a number typed as text is still a number
+    assert ok is True, msg
+    ok, msg = part6.q1.verdict("high")
+    assert ok is False, msg
+    assert "should be a number" in msg
 
 
-def test_q2_kv_bytes(smollm2_config, capsys):
-    assert part6.q2.check(23_592_960, smollm2_config) is True  # 2*30*3*64*1024*2
-    assert "correct" in capsys.readouterr().out
-    assert part6.q2.check(23_592_960 // 2, smollm2_config) is False
-    assert "K and V" in capsys.readouterr().out
-    assert part6.q2.check(23_592_960 * 3, smollm2_config) is False
-    assert "key/value heads" in capsys.readouterr().out
-    assert part6.q2.check(23_592_960) is False  # no config passed
-    assert "model.config" in capsys.readouterr().out
-    assert part6.q2.check("22.5 MiB", smollm2_config) is False
-    assert "bytes" in capsys.readouterr().out
+def test_q2_kv_bytes(smollm2_config):
+    ok, msg = part6.q2.verdict(23_592_960, smollm2_config)  # 2*30*3*64*1024*2
+    assert ok is True, msg
+    assert "correct" in msg
+    ok, msg = part6.q2.verdict(23_592_960 // 2, smollm2_config)
+    assert ok is False, msg
+    assert "K and V" in msg
+    ok, msg = part6.q2.verdict(23_592_960 * 3, smollm2_config)
+    assert ok is False, msg
+    assert "key/value heads" in msg
+    ok, msg = part6.q2.verdict(23_592_960)  # no config passed
+    assert ok is False, msg
+    assert "model.config" in msg
+    ok, msg = part6.q2.verdict("22.5 MiB", smollm2_config)
+    assert ok is False, msg
+    assert "bytes" in msg
 
 
-def test_q2_computes_from_the_config(capsys):
+def test_q2_computes_from_the_config():
     """Another config gives another answer: nothing is hard-coded for SmolLM2."""
     from transformers import Qwen2Config
 
     cfg = Qwen2Config(hidden_size=896, num_hidden_layers=24, num_attention_heads=14,
                       num_key_value_heads=2, intermediate_size=4864, vocab_size=256)
     expected = 2 * 24 * 2 * 64 * part6.Q2_TOKENS * 2
-    assert part6.q2.check(expected, cfg) is True
-    assert part6.q2.check(23_592_960, cfg) is False
+    ok, msg = part6.q2.verdict(expected, cfg)
+    assert ok is True, msg
+    ok, msg = part6.q2.verdict(23_592_960, cfg)
+    assert ok is False, msg
 
 
 def test_q2_agrees_with_a_real_cache():
@@ -68,15 +79,19 @@ def test_q2_agrees_with_a_real_cache():
     assert held == part6._kv_bytes(cfg, 10)
 
 
-def test_q3_top_p(capsys):
-    assert part6.q3.check(3) is True
-    assert "correct" in capsys.readouterr().out
-    assert part6.q3.check(2) is False
-    assert "too few" in capsys.readouterr().out
-    assert part6.q3.check(5) is False
-    assert "too many" in capsys.readouterr().out
-    assert part6.q3.check(3.0) is False  # a count of tokens is a whole number
-    assert "whole number" in capsys.readouterr().out
+def test_q3_top_p():
+    ok, msg = part6.q3.verdict(3)
+    assert ok is True, msg
+    assert "correct" in msg
+    ok, msg = part6.q3.verdict(2)
+    assert ok is False, msg
+    assert "too few" in msg
+    ok, msg = part6.q3.verdict(5)
+    assert ok is False, msg
+    assert "too many" in msg
+    ok, msg = part6.q3.verdict(3.0)  # a count of tokens is a whole number
+    assert ok is False, msg
+    assert "whole number" in msg
 
 
 def test_q3_matches_a_hand_count():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import Exercise
+from . import Exercise, as_list, as_number, short_repr
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -30,13 +30,15 @@ def _default_model(task: str = "sentiment-analysis") -> str:
 def _check_default(answer: Any, *_: Any, **__: Any) -> str | None:
     if not isinstance(answer, str):
         return f"give the repo id as a string (like 'org/name'), not a {type(answer).__name__}"
+    if len(answer) > 300:
+        return "that text is far longer than a repo id ('org/name')"
     expected = _default_model()
     given = answer.strip().split("@")[0]  # "id@revision" is fine too
     if given.lower() == expected.lower():
         return None
     if given.lower() == expected.split("/")[-1].lower():
         return "that is the model's name; the repo id starts with its organisation: 'org/name'"
-    return f"{given!r} is not the model transformers chose; look at the warning it printed"
+    return f"{short_repr(given)} is not the model transformers chose; look at the warning it printed"
 
 
 q1 = Exercise(
@@ -58,8 +60,9 @@ def _check_batch_labels(answer: Any, classifier: Callable[..., Any] | None = Non
                         reviews: list[str] | None = None, **__: Any) -> str | None:
     if classifier is None or reviews is None:
         return "call it as part1.q2.check(answer, classifier, reviews)"
-    if isinstance(answer, str) or not isinstance(answer, (list, tuple)):
-        return f"give a list of labels (one string per review), not a {type(answer).__name__}"
+    answer, problem = as_list(answer, "your answer")
+    if problem:
+        return f"give a list of labels (one string per review): {problem}"
     if len(answer) != len(reviews):
         return f"there are {len(reviews)} reviews but your list has {len(answer)} labels"
     if not all(isinstance(a, str) for a in answer):
@@ -96,10 +99,9 @@ def _cached_size_bytes(repo_id: str, cache_dir: Any = None) -> int | None:
 
 def _check_cache_size(answer: Any, *_: Any, cache_dir: Any = None,
                       repo_id: str = SENTIMENT_MODEL, **__: Any) -> str | None:
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"give a number of megabytes, not a {type(answer).__name__}"
+    value, problem = as_number(answer, "the number of megabytes")
+    if problem:
+        return problem
     size = _cached_size_bytes(repo_id, cache_dir)
     if size is None:
         return f"{repo_id} is not in this cache yet: run the pipeline cells above first"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise
+from . import Exercise, as_int, as_number
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -44,8 +44,9 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
     # A meta tensor has the real numel and element size but holds no data.
     t = torch.empty(4096, 4096, dtype=torch.bfloat16, device="meta")
     expected = t.numel() * t.element_size()
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return f"the answer should be a number of bytes, got {type(answer).__name__}"
+    answer, problem = as_int(answer, "the number of bytes")
+    if problem:
+        return problem
     if answer == expected:
         return None
     if answer == t.numel():
@@ -70,9 +71,10 @@ q2 = Exercise(
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return f"the answer should be a plain number (int or float), got {type(answer).__name__}"
-    value = float(answer)
+    value, problem = as_number(answer)
+    if problem:
+        return problem
+    value = float(value)
     in_fp16 = torch.tensor(value, dtype=torch.float16)
     in_bf16 = torch.tensor(value, dtype=torch.bfloat16)
     if torch.isfinite(in_fp16):

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise
+from . import Exercise, as_int, as_number
 
 __all__ = ["q1", "q2", "q3"]
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -22,8 +18,9 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
 
     layer = nn.Linear(512, 256, device="meta")  # real shapes, no memory
     expected = sum(p.numel() for p in layer.parameters())
-    if not _is_number(answer):
-        return f"the answer should be a number, got {type(answer).__name__}"
+    answer, problem = as_int(answer, "the number of parameters")
+    if problem:
+        return problem
     if answer == expected:
         return None
     if answer == layer.weight.numel():
@@ -59,8 +56,9 @@ def _param_count(model: Any) -> int:
 def _check_q2(answer: Any, model: Any = None, *_: Any, **__: Any) -> str | None:
     if model is None:
         return "pass the model's config too: part3.q2.check(answer, llama_config)"
-    if not _is_number(answer):
-        return f"the answer should be a number of GB, got {type(answer).__name__}"
+    answer, problem = as_number(answer, "the number of GB")
+    if problem:
+        return problem
     expected = _param_count(model) * 2 / 1e9  # float16: 2 bytes per parameter
     close = lambda value: abs(answer - value) <= 0.01 * value  # noqa: E731
     if close(expected):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, close_to
+from . import Exercise, as_int, close_to
 
 # q1: temperature ------------------------------------------------------------------------
 Q1_LOGITS = [2.0, 1.0, 0.0]
@@ -53,8 +53,9 @@ def _kv_bytes(config: Any, tokens: int, bytes_per_value: int = 2) -> int:
 def _check_q2(answer: Any, config: Any = None, *_: Any, **__: Any) -> str | None:
     if config is None:
         return "pass the model's config too: part6.q2.check(answer, model.config)"
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return f"give a number of bytes (an int), not {type(answer).__name__}"
+    answer, problem = as_int(answer, "the number of bytes")
+    if problem:
+        return problem
     expected = _kv_bytes(config, Q2_TOKENS)
     if math.isclose(answer, expected, rel_tol=1e-6):
         return None
@@ -102,8 +103,9 @@ def _top_p_survivors(probs: list[float], top_p: float) -> int:
 
 
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not isinstance(answer, int) or isinstance(answer, bool):
-        return f"give a whole number of tokens, not {type(answer).__name__}"
+    answer, problem = as_int(answer, "the number of tokens")
+    if problem:
+        return problem
     expected = _top_p_survivors(Q3_PROBS, Q3_TOP_P)
     if answer == expected:
         return None

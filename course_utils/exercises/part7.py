@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise
+from . import Exercise, as_int, as_list, as_number
 
 # q1: the shape of a batch of images ------------------------------------------------------
 Q1_IMAGES = 3
@@ -28,10 +28,16 @@ def _size_hw(processor: Any) -> tuple[int, int]:
 def _check_q1(answer: Any, processor: Any = None, *_: Any, **__: Any) -> str | None:
     if processor is None:
         return "pass the image processor too: part7.q1.check(answer, processor)"
-    try:
-        got = tuple(int(x) for x in answer)
-    except TypeError:
-        return f"give the shape as a tuple of 4 numbers, not {type(answer).__name__}"
+    items, problem = as_list(answer, "the shape", limit=16)
+    if problem:
+        return f"give the shape as a tuple of 4 whole numbers: {problem}"
+    got = []
+    for item in items:
+        value, problem = as_int(item, "each size in the shape")
+        if problem:
+            return problem
+        got.append(value)
+    got = tuple(got)
     h, w = _size_hw(processor)
     expected = (Q1_IMAGES, 3, h, w)
     if got == expected:
@@ -65,10 +71,9 @@ Q2_PIXEL = 51
 def _check_q2(answer: Any, processor: Any = None, *_: Any, **__: Any) -> str | None:
     if processor is None:
         return "pass the image processor too: part7.q2.check(answer, processor)"
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"give one number, not {type(answer).__name__}"
+    value, problem = as_number(answer)
+    if problem:
+        return problem
     rescaled = Q2_PIXEL * processor.rescale_factor
     expected = (rescaled - processor.image_mean[0]) / processor.image_std[0]
     if math.isclose(value, expected, abs_tol=1e-3):
@@ -95,12 +100,11 @@ q2 = Exercise(
 
 def _check_q3(answer: Any, feature_extractor: Any = None, *_: Any, **__: Any) -> str | None:
     if feature_extractor is None:
-        return ("pass the feature extractor too: "
-                "part7.q3.check(answer, processor.feature_extractor)")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return f"give one number, not {type(answer).__name__}"
+        return ("pass Whisper's feature extractor too: "
+                "part7.q3.check(answer, speech_processor.feature_extractor)")
+    value, problem = as_number(answer)
+    if problem:
+        return problem
     expected = feature_extractor.sampling_rate / feature_extractor.hop_length
     if math.isclose(value, expected, rel_tol=1e-6):
         return None
@@ -114,11 +118,11 @@ q3 = Exercise(
     name="part7.q3",
     prompt=("Whisper's feature extractor makes one log-mel column every hop_length samples. "
             "How many columns does one second of audio give? Check with "
-            "part7.q3.check(answer, processor.feature_extractor)."),
+            "part7.q3.check(answer, speech_processor.feature_extractor)."),
     checker=_check_q3,
     hint_text="One second holds sampling_rate samples; the window moves hop_length samples per "
               "column. Both are attributes of the feature extractor.",
-    solution_text=("fe = processor.feature_extractor\n"
+    solution_text=("fe = speech_processor.feature_extractor   # Whisper's, not the ViT processor\n"
                    "answer = fe.sampling_rate / fe.hop_length   # 16000 / 160 = 100 columns "
                    "per second, so 30 s -> 3000"),
 )
