@@ -104,7 +104,7 @@ def test_q3_too_big_at_long_context(capsys, monkeypatch):
     real = part8._q3_facts
 
     def llama_permissive():
-        facts = real()
+        facts = dict(real())
         lic, p = facts["meta-llama/Llama-3.1-8B-Instruct"]
         facts["meta-llama/Llama-3.1-8B-Instruct"] = (type(lic)(**{**lic.__dict__, "category": "permissive"}), p)
         return facts

@@ -8,6 +8,7 @@ Hub as well as offline.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from . import Exercise
@@ -119,8 +120,9 @@ Q3_CONTEXT = 65_536  # tokens of conversation the KV cache must hold
 Q3_GPU = "T4"
 
 
+@lru_cache(maxsize=1)
 def _q3_facts() -> dict[str, tuple[Any, Any]]:
-    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU)."""
+    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU), worked out once per session."""
     from ..hub import license_info
     from ..memory import plan
 
@@ -140,7 +142,7 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
         dtype = _dtype_name(dtype)
     except BadInputError:
         return f"{answer[1]!r} is not a precision: use a name such as 'float16', 'int8' or 'nf4'"
-    facts = _q3_facts()
+    facts = dict(_q3_facts())
     shippable = {m: p for m, (lic, p) in facts.items() if lic.category == "permissive" and p.choice}
     lic, chosen_plan = facts[model_id]
     if lic.category != "permissive":
