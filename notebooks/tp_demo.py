@@ -13,8 +13,9 @@ unlike device_map="auto", which runs the layers on one GPU after another.
 
 torchrun starts the processes and sets RANK/WORLD_SIZE; transformers sets up the process group
 (NCCL on GPUs, gloo on CPUs). The number of attention heads and key/value heads must divide by
-the number of processes: Qwen2.5-0.5B (14 heads, 2 KV heads) works with 2. Without torchrun the
-same call just loads the whole model in one process.
+the number of processes: Qwen2.5-0.5B (14 heads, 2 KV heads) works with 2, and only with 2 (also
+on a machine with 4 or 8 GPUs). Without torchrun the same call just loads the whole model in one
+process.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ def local_shape(tensor: torch.Tensor) -> tuple[int, ...]:
     return tuple((to_local() if to_local else tensor).shape)
 
 
+def pick_dtype() -> torch.dtype:
+    """float16 on a card without native bf16 (a T4 is compute capability 7.5), bfloat16 from 8.0
+    on, float32 on the CPU: the same rule as course_utils.gpu_report()."""
+    if not torch.cuda.is_available():
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.get_device_capability() >= (8, 0) else torch.float16
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="Qwen/Qwen2.5-0.5B-Instruct")
@@ -43,7 +52,7 @@ def main() -> None:
 
     rank = int(os.environ.get("RANK", 0))
     world = int(os.environ.get("WORLD_SIZE", 1))
-    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+    dtype = pick_dtype()
 
     start = time.perf_counter()
     # tp_plan="auto": use the sharding plan the model's config ships with. (Passing tp_plan=

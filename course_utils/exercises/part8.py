@@ -1,4 +1,4 @@
-"""Part 8 exercises: memory maths, int8 quantization by hand, and picking a license.
+"""Part 8 exercises: memory maths, int8 quantization by hand, and choosing a model to ship.
 
 The checkers work the expected answer out themselves (with course_utils and torch, imported
 inside the checker so importing this module stays cheap), so they hold on Colab with the real
@@ -7,11 +7,13 @@ Hub as well as offline.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Any
 
 from . import Exercise
 
-__all__ = ["q1", "q2", "q3", "LICENSE_CANDIDATES"]
+__all__ = ["q1", "q2", "q3", "Q3_CANDIDATES", "Q3_CONTEXT"]
 
 GIB = 2**30
 
@@ -25,6 +27,8 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     gib, fits = answer
     if isinstance(gib, bool) or not isinstance(gib, (int, float)):
         return f"the first item should be a number of GiB, got {type(gib).__name__}"
+    if not math.isfinite(gib):
+        return f"{gib!r} is not a size: compute parameters × bytes per parameter / 2**30"
     need = 13e9 * bytes_per_param("float16")
     expected = need / GIB
     if abs(gib - need / 1e9) < 0.05 * need / 1e9 and abs(gib - expected) > 0.02 * expected:
@@ -104,44 +108,76 @@ q2 = Exercise(
                   "answer = quantize_int8",
 )
 
-# The models q3 asks about (all are named in Part 8).
-LICENSE_CANDIDATES = [
-    "Qwen/Qwen2.5-0.5B-Instruct",
-    "HuggingFaceTB/SmolLM2-135M-Instruct",
+# q3: a judgement the notebook does not print. The candidates' licenses and their plans at a
+# long context decide; the checker works both out with course_utils, so it holds online too.
+Q3_CANDIDATES = [
     "meta-llama/Llama-3.1-8B-Instruct",
+    "Qwen/Qwen2.5-7B-Instruct",
     "google/gemma-2-2b-it",
-    "facebook/nllb-200-distilled-600M",
+    "Qwen/Qwen2.5-0.5B-Instruct",
 ]
+Q3_CONTEXT = 65_536  # tokens of conversation the KV cache must hold
+Q3_GPU = "T4"
+
+
+@lru_cache(maxsize=1)
+def _q3_facts() -> dict[str, tuple[Any, Any]]:
+    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU), worked out once per session."""
+    from ..hub import license_info
+    from ..memory import plan
+
+    return {m: (license_info(m), plan(m, gpu=Q3_GPU, seq_len=Q3_CONTEXT)) for m in Q3_CANDIDATES}
 
 
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    from ..hub import license_info
+    from ..errors import BadInputError
+    from ..memory import _dtype_name
 
-    if isinstance(answer, str) or not isinstance(answer, (list, tuple, set, frozenset)):
-        return "the answer should be a list (or set) of model ids"
-    picked = set(answer)
-    unknown = picked - set(LICENSE_CANDIDATES)
-    if unknown:
-        return f"{sorted(unknown)} is not in part8.LICENSE_CANDIDATES"
-    infos = {m: license_info(m) for m in LICENSE_CANDIDATES}
-    expected = {m for m, info in infos.items() if info.category == "permissive"}
-    wrong = picked - expected
-    if wrong:
-        m = sorted(wrong)[0]
-        return f"{m} is {infos[m].license} ({infos[m].category}): not free of conditions"
-    if picked != expected:
-        return f"one more model in the list has a permissive license ({len(expected - picked)} missing)"
+    if not isinstance(answer, tuple) or len(answer) != 2 or not all(isinstance(a, str) for a in answer):
+        return "the answer should be a pair of strings: (model_id, dtype), e.g. ('org/name', 'nf4')"
+    model_id, dtype = answer
+    if model_id not in Q3_CANDIDATES:
+        return f"{model_id!r} is not in part8.Q3_CANDIDATES"
+    try:
+        dtype = _dtype_name(dtype)
+    except BadInputError:
+        return f"{answer[1]!r} is not a precision: use a name such as 'float16', 'int8' or 'nf4'"
+    facts = dict(_q3_facts())
+    shippable = {m: p for m, (lic, p) in facts.items() if lic.category == "permissive" and p.choice}
+    lic, chosen_plan = facts[model_id]
+    if lic.category != "permissive":
+        return (f"{model_id} is {lic.license} ({lic.category}): a paid product would take on its "
+                "conditions. cu.license_info(model_id) tells you the group")
+    if chosen_plan.choice is None:
+        return (f"with {Q3_CONTEXT:,} tokens of KV cache {model_id} does not fit on a {Q3_GPU} at "
+                f"all: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})")
+    best = max(shippable, key=lambda m: shippable[m].levers[0].estimate.params)
+    if model_id != best:
+        return (f"{model_id} fits, but a larger model with a permissive license fits too: compare "
+                f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) for every candidate")
+    lever = chosen_plan.choice
+    if dtype != lever.dtype:
+        fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
+        if not fits.get(dtype, False):
+            return f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache"
+        return f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: take the first lever that fits"
     return None
 
 
 q3 = Exercise(
     name="part8.q3",
-    prompt="Which models in part8.LICENSE_CANDIDATES could you ship in a commercial product "
-           "without extra conditions? answer = a list of their ids",
+    prompt=f"A paid chat product on one free {Q3_GPU}, holding {Q3_CONTEXT:,}-token conversations: which "
+           "model in part8.Q3_CANDIDATES do you ship, and in which precision? answer = (model_id, dtype)",
     checker=_check_q3,
-    hint_text="Call cu.license_info(m) for each id and keep those whose .category is "
-              "'permissive' (Apache-2.0, MIT, BSD...).",
-    solution_text="answer = [m for m in part8.LICENSE_CANDIDATES\n"
-                  "          if cu.license_info(m).category == 'permissive']\n"
-                  "# Qwen2.5-0.5B-Instruct and SmolLM2-135M-Instruct (both apache-2.0)",
+    hint_text="Two filters, then a choice: cu.license_info(m).category must be 'permissive'; "
+              f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}).choice must not be None (the KV cache "
+              "of the whole conversation counts). Of the models left, take the largest, and its "
+              "plan's .choice.dtype.",
+    solution_text="for m in part8.Q3_CANDIDATES:\n"
+                  f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
+                  "    print(m, cu.license_info(m).category, p.choice and p.choice.dtype)\n"
+                  "answer = ('Qwen/Qwen2.5-7B-Instruct', 'int8')\n"
+                  "# Llama-3.1-8B is conditional and, at 65,536 tokens, too big even in 4-bit;\n"
+                  "# Gemma's license is conditional; Qwen2.5-0.5B fits but is the smaller of\n"
+                  "# the two permissive models; Qwen2.5-7B needs 8-bit (float16 is too big)",
 )

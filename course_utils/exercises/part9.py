@@ -122,7 +122,7 @@ q2 = Exercise(
     "def ask_limited(question: str) -> str:\n"
     "    return ask(question, max_new_tokens=length_slider.value)\n\n"
     'TASKS["Ask a question"] = ask_limited\n'
-    "app.children = [*app.children, length_slider]\n"
+    "text_tab.children = [*text_tab.children, length_slider]\n"
     "answer = length_slider\n"
     "part9.q2.check(answer, ask_limited)",
 )
