@@ -23,35 +23,41 @@ def good_fill_blank(text):
     return fake_fill_mask(text)[0]["sequence"]
 
 
-def test_q1_right(capsys):
+def test_q1_right():
     tasks = {"Ask": str.upper, "Fill the blank": good_fill_blank}
-    assert part9.q1.check(good_fill_blank, tasks, pipe=fake_fill_mask) is True
-    assert "correct" in capsys.readouterr().out
+    ok, msg = part9.q1.verdict(good_fill_blank, tasks, pipe=fake_fill_mask)
+    assert ok is True, msg
+    assert "correct" in msg
 
 
-def test_q1_wrong(capsys):
+def test_q1_wrong():
     tasks = {"Fill the blank": good_fill_blank}
-    assert part9.q1.check(good_fill_blank, {}, pipe=fake_fill_mask) is False
-    assert "not in TASKS" in capsys.readouterr().out
-    assert part9.q1.check(good_fill_blank, pipe=fake_fill_mask) is False
-    assert "part9.q1.check(fill_blank, TASKS)" in capsys.readouterr().out
+    ok, msg = part9.q1.verdict(good_fill_blank, {}, pipe=fake_fill_mask)
+    assert ok is False, msg
+    assert "not in TASKS" in msg
+    ok, msg = part9.q1.verdict(good_fill_blank, pipe=fake_fill_mask)
+    assert ok is False, msg
+    assert "part9.q1.check(fill_blank, TASKS)" in msg
 
     def second_best(text):
         return fake_fill_mask(text)[1]["sequence"]
 
-    assert part9.q1.check(second_best, {"x": second_best}, pipe=fake_fill_mask) is False
-    assert "top-scoring" in capsys.readouterr().out
+    ok, msg = part9.q1.verdict(second_best, {"x": second_best}, pipe=fake_fill_mask)
+    assert ok is False, msg
+    assert "top-scoring" in msg
 
     def no_mask_check(text):
         return fake_fill_mask(text)[0]["sequence"]
 
-    assert part9.q1.check(no_mask_check, {"x": no_mask_check}, pipe=fake_fill_mask) is False
-    assert "[MASK]" in capsys.readouterr().out
-    assert part9.q1.check(good_fill_blank(part9.FILL_TEST), tasks, pipe=fake_fill_mask) is False
-    assert "without calling it" in capsys.readouterr().out
+    ok, msg = part9.q1.verdict(no_mask_check, {"x": no_mask_check}, pipe=fake_fill_mask)
+    assert ok is False, msg
+    assert "[MASK]" in msg
+    ok, msg = part9.q1.verdict(good_fill_blank(part9.FILL_TEST), tasks, pipe=fake_fill_mask)
+    assert ok is False, msg
+    assert "without calling it" in msg
 
 
-def test_q1_with_the_real_pipeline(capsys):
+def test_q1_with_the_real_pipeline():
     """The reference is the fill-mask pipeline of FILL_MODEL (from the stand-in Hub offline)."""
     from transformers import pipeline
 
@@ -65,7 +71,8 @@ def test_q1_with_the_real_pipeline(capsys):
             raise BadInputError("Put [MASK] where the missing word goes.")
         return fill_mask(text)[0]["sequence"]
 
-    assert part9.q1.check(fill_blank, {"Fill the blank": fill_blank}) is True
+    ok, msg = part9.q1.verdict(fill_blank, {"Fill the blank": fill_blank})
+    assert ok is True, msg
 
 
 # ----- q2: the length slider -----------------------------------------------------------------
@@ -74,39 +81,45 @@ def make_slider():
     return widgets.IntSlider(value=32, min=1, max=128, description="Max tokens")
 
 
-def test_q2_right(capsys):
+def test_q2_right():
     slider = make_slider()
 
     def ask_limited(question):  # one word per token, like a model cut at max_new_tokens
         return " ".join(["word"] * slider.value)
 
-    assert part9.q2.check(slider, ask_limited) is True
-    assert "correct" in capsys.readouterr().out
+    ok, msg = part9.q2.verdict(slider, ask_limited)
+    assert ok is True, msg
+    assert "correct" in msg
     assert slider.value == 32  # the checker puts the slider back
 
 
-def test_q2_wrong(capsys):
+def test_q2_wrong():
     slider = make_slider()
     value_at_start = slider.value
 
     def ignores_slider(question):
         return " ".join(["word"] * value_at_start)
 
-    assert part9.q2.check(slider, ignores_slider) is False
-    assert "max_new_tokens" in capsys.readouterr().out
+    ok, msg = part9.q2.verdict(slider, ignores_slider)
+    assert ok is False, msg
+    assert "max_new_tokens" in msg
 
     def always_short(question):
         return "Paris"
 
-    assert part9.q2.check(slider, always_short) is False
-    assert "no longer" in capsys.readouterr().out
-    assert part9.q2.check(slider) is False
-    assert "part9.q2.check(length_slider, ask_limited)" in capsys.readouterr().out
-    assert part9.q2.check(widgets.IntText(), always_short) is False
-    assert "IntSlider" in capsys.readouterr().out
+    ok, msg = part9.q2.verdict(slider, always_short)
+    assert ok is False, msg
+    assert "no longer" in msg
+    ok, msg = part9.q2.verdict(slider)
+    assert ok is False, msg
+    assert "part9.q2.check(length_slider, ask_limited)" in msg
+    ok, msg = part9.q2.verdict(widgets.IntText(), always_short)
+    assert ok is False, msg
+    assert "IntSlider" in msg
     narrow = widgets.IntSlider(value=2, min=1, max=2)
-    assert part9.q2.check(narrow, always_short) is False
-    assert "too narrow" in capsys.readouterr().out
+    ok, msg = part9.q2.verdict(narrow, always_short)
+    assert ok is False, msg
+    assert "too narrow" in msg
 
 
 # ----- q3: the history -----------------------------------------------------------------------
@@ -117,26 +130,30 @@ def good_history(history, limit=5):
     return "\n".join(lines) or "No calls yet."
 
 
-def test_q3_right(capsys):
-    assert part9.q3.check(good_history) is True
-    assert "correct" in capsys.readouterr().out
+def test_q3_right():
+    ok, msg = part9.q3.verdict(good_history)
+    assert ok is True, msg
+    assert "correct" in msg
 
 
-def test_q3_wrong(capsys):
+def test_q3_wrong():
     def oldest_first(history):
         return "\n".join(f"{text} {result}" for _, text, result, _ in history[-5:])
 
-    assert part9.q3.check(oldest_first) is False
-    assert "newest first" in capsys.readouterr().out
+    ok, msg = part9.q3.verdict(oldest_first)
+    assert ok is False, msg
+    assert "newest first" in msg
 
     def everything(history):
         return "\n".join(f"{text} {result}" for _, text, result, _ in reversed(history))
 
-    assert part9.q3.check(everything) is False
-    assert "last 5" in capsys.readouterr().out
+    ok, msg = part9.q3.verdict(everything)
+    assert ok is False, msg
+    assert "last 5" in msg
 
     def prints_instead(history):
         print(history)
 
-    assert part9.q3.check(prints_instead) is False
-    assert "return a string" in capsys.readouterr().out
+    ok, msg = part9.q3.verdict(prints_instead)
+    assert ok is False, msg
+    assert "return a string" in msg
