@@ -6,8 +6,10 @@ BIN    := $(VENV)/bin
 # already has a CUDA torch keeps it: make gpu-venv builds a venv that sees the system's torch.
 TORCH_SPEC ?= torch==2.13.0
 PYTEST := $(BIN)/python -m pytest
+RUFF   ?= $(BIN)/ruff
+LINTED := course_utils tests scripts conftest.py
 
-.PHONY: install lab test test-unit test-notebooks test-gpu bench badges clean
+.PHONY: install lab lint test test-unit test-notebooks test-gpu bench badges clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -26,7 +28,11 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install  ## open the course in JupyterLab
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-test: install  ## unit tests and all nine notebooks, offline, two at a time
+lint: install  ## ruff: the lint rules and the formatting (pyproject.toml [tool.ruff])
+	$(RUFF) check $(LINTED)
+	$(RUFF) format --check $(LINTED)
+
+test: install lint  ## lint, then unit tests and all nine notebooks, offline, two at a time
 	$(PYTEST) -n 2 --dist loadfile
 
 test-unit: install

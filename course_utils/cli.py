@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
             print(gpu_report())
         elif args.command == "memory":
-            from .memory import estimate_memory, plan
+            from .memory import estimate_memory
+            from .levers import plan
 
             estimate = estimate_memory(args.model, args.dtype, double_quant=args.double_quant,
                                        seq_len=args.seq_len, batch_size=args.batch_size)
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print(plan(args.model, _gpu_arg(args.gpu), seq_len=args.seq_len, batch_size=args.batch_size))
         elif args.command == "license":
-            from .hub import license_info  # hub.py is written separately; imported only here
+            from .licenses import license_info
 
             print(license_info(args.model))
     except CourseError as e:

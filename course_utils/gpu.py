@@ -6,14 +6,13 @@ Memory sizes here are in GiB (2**30 bytes), the unit ``nvidia-smi`` and torch re
 
 from __future__ import annotations
 
-import html
 import platform
 import re
 from dataclasses import dataclass, field
+import html
 
+from ._display import GIB, Table
 from .errors import BadInputError, NoGPUError
-
-GIB = 2**30
 
 COLAB_SWITCH = (
     "On Colab: Runtime → Change runtime type → Hardware accelerator: T4 GPU → Save, then run "
@@ -58,7 +57,7 @@ GPUS: dict[str, GPU] = {
         GPU("H100", 80, 79.1, 3350, (9, 0)),  # SXM; the PCIe card has 2000 GB/s
     ]
 }
-_ALIASES = {"A100": "A100-40GB", "3090": "RTX 3090", "4090": "RTX 4090", "A10": "A10G"}
+_CARD_ALIASES = {"A100": "A100-40GB", "3090": "RTX 3090", "4090": "RTX 4090", "A10": "A10G"}
 
 
 def _key(name: str) -> str:
@@ -70,7 +69,7 @@ def find_gpu(name: str) -> GPU:
     if isinstance(name, GPU):
         return name
     if isinstance(name, str):
-        for candidate in [name, _ALIASES.get(name.upper(), "")]:
+        for candidate in [name, _CARD_ALIASES.get(name.upper(), "")]:
             for known, gpu in GPUS.items():
                 if candidate and _key(candidate) == _key(known):
                     return gpu
@@ -103,7 +102,7 @@ CPU_DTYPE = "float32"
 
 
 @dataclass
-class GPUReport:
+class GPUReport(Table):
     """What ``gpu_report()`` found: the device, its memory, bf16 support and the dtype to load models in."""
 
     available: bool
@@ -129,19 +128,11 @@ class GPUReport:
         rows.append(("versions", ", ".join(f"{k} {v}" for k, v in self.versions.items())))
         return rows
 
-    def __str__(self) -> str:
-        width = max(len(k) for k, _ in self._rows())
-        lines = [f"{k:<{width}}  {v}" for k, v in self._rows()]
-        return "\n".join(lines + ([self.note] if self.note else []))
+    def _after(self) -> list[str]:
+        return [self.note] if self.note else []
 
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-            f"{html.escape(v)}</td></tr>"
-            for k, v in self._rows()
-        )
-        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
-        return f"<table>{rows}</table>{note}"
+    def _after_html(self) -> str:
+        return f"<p>{html.escape(self.note)}</p>" if self.note else ""
 
     def __repr__(self) -> str:
         return f"GPUReport(available={self.available}, name={self.name!r}, recommended_dtype={self.recommended_dtype!r})"

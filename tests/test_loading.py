@@ -12,7 +12,7 @@ import torch
 import transformers
 
 import course_utils as cu
-from course_utils import loading
+from course_utils import footprint, preflight
 from course_utils.memory import estimate_memory
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -55,7 +55,7 @@ def test_unknown_quantization_dtype_task_and_remote_code(tiny):
 
 
 def test_unknown_ids_and_paths(tmp_path):
-    with pytest.raises(cu.OfflineError, match="not in the local model cache"):
+    with pytest.raises(cu.OfflineError, match="not in the local cache"):
         cu.load_model("nobody-here/no-such-model")
     with pytest.raises(cu.ModelNotFoundError, match="neither a folder"):
         cu.load_model(tmp_path / "missing")
@@ -102,12 +102,12 @@ def test_a_model_too_big_for_this_machine_gets_the_plan():
 
 def test_out_of_memory_becomes_a_lever():
     with pytest.raises(cu.WontFitError, match="while loading. Next lever: quantize='8bit'"):
-        with loading.oom_guard("loading", loading._next_lever(torch.bfloat16, None)):
+        with footprint.oom_guard("loading", footprint.next_lever(torch.bfloat16, None)):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-    assert loading._next_lever(torch.float32, None).startswith("half precision")
-    assert loading._next_lever(torch.float16, "8bit") == "quantize='4bit'"
+    assert footprint.next_lever(torch.float32, None).startswith("half precision")
+    assert footprint.next_lever("float16", "int8") == "quantize='4bit'"
     with pytest.raises(ValueError):  # other errors pass through untouched
-        with loading.oom_guard("loading", "x"):
+        with footprint.oom_guard("loading", "x"):
             raise ValueError("not memory")
 
 
@@ -127,7 +127,7 @@ def test_out_of_memory_becomes_a_lever():
     ],
 )
 def test_auto_class_from_task_or_architecture(architectures, task, expected):
-    assert loading._auto_class({"architectures": architectures}, task) == expected
+    assert preflight.auto_class({"architectures": architectures}, task) == expected
 
 
 # --- loading tiny and stand-in models ---------------------------------------------------------
@@ -214,11 +214,3 @@ def test_smollm2_answers_paris_and_holds_what_was_estimated(smollm2):
         assert "no CUDA GPU" in " ".join(report.notes)
     print(f"\n{quantize or 'bf16'}: {answer!r}\n{report}")
 
-
-def test_importing_loading_stays_light():
-    import subprocess
-    import sys
-
-    code = ("import sys, course_utils.loading; "
-            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -115,7 +115,7 @@ LICENSE_CANDIDATES = [
 
 
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    from ..hub import license_info
+    from ..licenses import license_info
 
     if isinstance(answer, str) or not isinstance(answer, (list, tuple, set, frozenset)):
         return "the answer should be a list (or set) of model ids"
