@@ -68,9 +68,20 @@ _LAZY = {
 }
 
 __all__ = sorted(
-    [*_LAZY, "CourseError", "BadInputError", "GatedModelError", "LicenseError",
-     "MissingPackageError", "ModelNotFoundError", "NoGPUError", "NotLoggedInError",
-     "OfflineError", "UnsafeCheckpointError", "WontFitError"]
+    [
+        *_LAZY,
+        "CourseError",
+        "BadInputError",
+        "GatedModelError",
+        "LicenseError",
+        "MissingPackageError",
+        "ModelNotFoundError",
+        "NoGPUError",
+        "NotLoggedInError",
+        "OfflineError",
+        "UnsafeCheckpointError",
+        "WontFitError",
+    ]
 )
 
 

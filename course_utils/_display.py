@@ -83,4 +83,8 @@ class Table:
 def html_row(*cells: str, left: tuple[bool, ...] = ()) -> str:
     """One HTML table row of plain ``<td>`` cells (``left``: which cells align left)."""
     flags = left + (False,) * (len(cells) - len(left))
-    return "<tr>" + "".join(_cell("td", c, flag) for c, flag in zip(cells, flags)) + "</tr>"
+    return (
+        "<tr>"
+        + "".join(_cell("td", c, flag) for c, flag in zip(cells, flags, strict=True))
+        + "</tr>"
+    )

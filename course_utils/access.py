@@ -93,7 +93,11 @@ def _prompt_for_token() -> tuple[str | None, str | None, LoginStatus | None]:
         ) from None
     token, _source = _find_token()
     if token is None:
-        return None, None, LoginStatus(False, None, None, f"No token was entered. {set_token_help()}")
+        return (
+            None,
+            None,
+            LoginStatus(False, None, None, f"No token was entered. {set_token_help()}"),
+        )
     return token, "the login prompt", None
 
 

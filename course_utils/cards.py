@@ -83,7 +83,10 @@ class CardSummary(Table):
             ("task", _said(self.task, "which task")),
             ("inputs/outputs", _said(self.inputs_outputs, "what goes in and out")),
             ("intended use", _said(self.intended_use, "what it is for")),
-            ("license", f"{lic.license or 'none'} ({lic.category})" + (", gated" if lic.gated else "")),
+            (
+                "license",
+                f"{lic.license or 'none'} ({lic.category})" + (", gated" if lic.gated else ""),
+            ),
             ("languages", ", ".join(self.languages) or "not stated"),
             ("size", f"{self.params / 1e6:,.1f}M parameters" if self.params else "unknown"),
         ]

@@ -17,8 +17,10 @@ def colab_url(path: str) -> str:
 
 def badge(path: str) -> str:
     """The "Open in Colab" badge markdown for a notebook."""
-    return ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(path)})")
+    return (
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(path)})"
+    )
 
 
 def raw_url(path: str) -> str:
@@ -34,8 +36,11 @@ def asset(name: str) -> Path:
     """
     from .errors import OfflineError
 
-    for base in (Path.cwd() / "assets", Path.cwd() / "notebooks" / "assets",
-                 Path(__file__).resolve().parent.parent / "notebooks" / "assets"):
+    for base in (
+        Path.cwd() / "assets",
+        Path.cwd() / "notebooks" / "assets",
+        Path(__file__).resolve().parent.parent / "notebooks" / "assets",
+    ):
         if (base / name).is_file():
             return base / name
     target = Path.cwd() / "assets" / name

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ._display import fmt_bytes
 from .errors import WontFitError

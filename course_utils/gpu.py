@@ -6,10 +6,10 @@ Memory sizes here are in GiB (2**30 bytes), the unit ``nvidia-smi`` and torch re
 
 from __future__ import annotations
 
+import html
 import platform
 import re
 from dataclasses import dataclass, field
-import html
 
 from ._display import GIB, Table
 from .errors import BadInputError, NoGPUError
@@ -23,12 +23,16 @@ COLAB_SWITCH = (
 
 @dataclass(frozen=True)
 class GPU:
-    """A card learners meet: its memory, what a program can really use, bandwidth, compute capability."""
+    """A card learners meet: memory, what a program can use, bandwidth, compute capability."""
 
     name: str
     memory_gib: float  # what the box says
-    usable_gib: float  # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
-    bandwidth_gb_s: int  # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
+    usable_gib: (
+        float  # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
+    )
+    bandwidth_gb_s: (
+        int  # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
+    )
     compute_capability: tuple[int, int]
 
     @property
@@ -65,7 +69,7 @@ def _key(name: str) -> str:
 
 
 def find_gpu(name: str) -> GPU:
-    """Look a card up in GPUS by name, forgiving case, spaces and dashes ("rtx4090", "a100-80gb")."""
+    """Find a card in GPUS by name, forgiving case, spaces and dashes ("rtx4090", "a100-80gb")."""
     if isinstance(name, GPU):
         return name
     if isinstance(name, str):
@@ -103,7 +107,7 @@ CPU_DTYPE = "float32"
 
 @dataclass
 class GPUReport(Table):
-    """What ``gpu_report()`` found: the device, its memory, bf16 support and the dtype to load models in."""
+    """What ``gpu_report()`` found: the device, its memory, bf16 support, the dtype to load in."""
 
     available: bool
     name: str
@@ -120,7 +124,10 @@ class GPUReport(Table):
         if self.available:
             cc = ".".join(map(str, self.compute_capability or ()))
             rows += [
-                ("memory", f"{self.free_bytes / GIB:.1f} GiB free of {self.total_bytes / GIB:.1f} GiB"),
+                (
+                    "memory",
+                    f"{self.free_bytes / GIB:.1f} GiB free of {self.total_bytes / GIB:.1f} GiB",
+                ),
                 ("compute capability", cc),
                 ("native bf16", "yes" if self.bf16_native else "no (compute capability < 8.0)"),
             ]
@@ -135,8 +142,8 @@ class GPUReport(Table):
         return f"<p>{html.escape(self.note)}</p>" if self.note else ""
 
     def __repr__(self) -> str:
-        return f"GPUReport(available={self.available}, name={self.name!r}, recommended_dtype={self.recommended_dtype!r})"
-
+        fields = f"available={self.available}, name={self.name!r}"
+        return f"GPUReport({fields}, recommended_dtype={self.recommended_dtype!r})"
 
 
 def gpu_report() -> GPUReport:
@@ -155,7 +162,8 @@ def gpu_report() -> GPUReport:
             name=f"CPU only ({platform.processor() or platform.machine()})",
             recommended_dtype=CPU_DTYPE,
             versions=versions,
-            note="No GPU in this runtime: everything still runs, only slower. To get a free T4: " + COLAB_SWITCH,
+            note="No GPU in this runtime: everything still runs, only slower. To get a free T4: "
+            + COLAB_SWITCH,
         )
     index = torch.cuda.current_device()
     props = torch.cuda.get_device_properties(index)

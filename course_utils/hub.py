@@ -47,7 +47,8 @@ def set_token_help() -> str:
     return (
         "On Colab: click the key icon in the left sidebar, add a secret named HF_TOKEN holding a "
         f"read token from {tokens_page()}, and allow this notebook to use it. Elsewhere: set the "
-        "environment variable HF_TOKEN before starting Python, or run `hf auth login` in a terminal."
+        "environment variable HF_TOKEN before starting Python, or run `hf auth login` in a "
+        "terminal."
     )
 
 
@@ -107,7 +108,9 @@ def _reason(exc: BaseException | None) -> str:
     code = _status_code(exc) if exc is not None else None
     if code:
         return f"the Hub answered {code}"
-    if exc is not None and not isinstance(exc, (hf.OfflineModeIsEnabled, hf.LocalEntryNotFoundError)):
+    if exc is not None and not isinstance(
+        exc, (hf.OfflineModeIsEnabled, hf.LocalEntryNotFoundError)
+    ):
         return f"{type(exc).__name__}: {exc}"
     return "HF_HUB_OFFLINE is set" if offline() else "the Hub did not answer"
 

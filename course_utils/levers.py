@@ -133,7 +133,9 @@ def _bigger_gpu(levers: list[Lever], have: int) -> Lever:
     """The smallest card in GPUS that takes the least squeezing (half precision beats 4-bit)."""
     if levers[0].fits:
         return Lever("bigger GPU", True, advice="not needed: it fits in half precision here")
-    cards = sorted((g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes)
+    cards = sorted(
+        (g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes
+    )
     for lever in levers[:3]:
         card = next((g for g in cards if lever.needed_bytes <= g.usable_bytes), None)
         if card is not None:

@@ -11,122 +11,20 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import preflight
-from ._display import Table, fmt_bytes
+from ._display import fmt_bytes
 from .dtypes import LOAD_QUANTIZE, float_name, label, torch_dtype
 from .errors import BadInputError
 from .footprint import LOADED_MODELS, bytes_in_memory, held_bytes, next_lever, oom_guard
+from .loaded import Loaded, LoadReport
 
 _PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
                     "tokenizer.model", "spiece.model")  # fmt: skip
-
-
-@dataclass
-class LoadReport(Table):
-    """What a load really cost: bytes held, placement, time, and the estimate made beforehand."""
-
-    model: str
-    auto_class: str
-    dtype: str
-    quantization: str | None
-    bytes_held: int
-    placement: dict[str, int]  # device -> bytes held there ("disk" for offloaded weights)
-    device_map: dict[str, int] | None  # device -> number of modules, when accelerate placed it
-    load_seconds: float
-    estimate_bytes: int | None = None
-    license: str = "unknown"
-    notes: list[str] = field(default_factory=list)
-    tokens_per_second: float | None = None  # filled in by Loaded.generate
-
-    _KEY_WIDTH = 11
-    _GAP = " "
-
-    def _precision(self) -> str:
-        if self.quantization:
-            return f"{self.quantization} weights, {self.dtype} for the rest"
-        return self.dtype
-
-    def _held(self) -> str:
-        est = ""
-        if self.estimate_bytes:
-            diff = (self.bytes_held - self.estimate_bytes) / self.estimate_bytes
-            est = f" (estimate {fmt_bytes(self.estimate_bytes)}, {diff:+.1%})"
-        return f"{self.bytes_held:,} B = {fmt_bytes(self.bytes_held)}{est}"
-
-    def _rows(self) -> list[tuple[str, str]]:
-        rows = [
-            ("model", f"{self.model} via {self.auto_class}"),
-            ("precision", self._precision()),
-            ("bytes held", self._held()),
-            ("placement", ", ".join(f"{d}: {fmt_bytes(b)}" for d, b in self.placement.items())),
-        ]
-        if self.device_map:
-            modules = ", ".join(f"{d}: {n} modules" for d, n in self.device_map.items())
-            rows.append(("device map", modules))
-        rows += [("load time", f"{self.load_seconds:.1f} s"), ("license", self.license)]
-        if self.tokens_per_second is not None:
-            rows.append(("generation", f"{self.tokens_per_second:.1f} tokens/s"))
-        rows += [("note", n) for n in self.notes]
-        return rows
-
-
-@dataclass
-class Loaded:
-    """A loaded model: unpack it as ``model, tok = cu.load_model(...)`` or look at ``.report``."""
-
-    model: Any
-    tokenizer: Any  # a tokenizer, a processor (images, audio), or None: what reads the inputs
-    report: LoadReport
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.model, self.tokenizer))
-
-    def __str__(self) -> str:
-        return str(self.report)
-
-    def __repr__(self) -> str:  # the dataclass default would print the whole module tree
-        kinds = f"{type(self.model).__name__}, {type(self.tokenizer).__name__}"
-        return f"Loaded({kinds})\n{self.report}"
-
-    def _repr_html_(self) -> str:
-        return self.report._repr_html_()
-
-    def _inputs(self, prompt: str) -> dict[str, Any]:
-        tok = self.tokenizer
-        if getattr(tok, "chat_template", None):
-            messages = [{"role": "user", "content": prompt}]
-            ids = tok.apply_chat_template(messages, add_generation_prompt=True,
-                                          return_tensors="pt", return_dict=True)  # fmt: skip
-        else:
-            ids = tok(prompt, return_tensors="pt")
-        return {k: v.to(self.model.device) for k, v in ids.items()}
-
-    def generate(self, prompt: str, max_new_tokens: int = 40, **kwargs: Any) -> str:
-        """Answer one prompt with a causal LM (chat template when it has one, greedy by default).
-
-        Records tokens/s in the report (the first call includes warm-up, so time a second one);
-        CUDA out of memory becomes a WontFitError with the fix.
-        """
-        import torch
-
-        tok = self.tokenizer
-        if tok is None or not hasattr(tok, "decode"):
-            raise BadInputError("generate() needs a text model with a tokenizer; this one has none.")
-        ids = self._inputs(prompt)
-        kwargs.setdefault("do_sample", False)
-        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        lever = "ask for fewer max_new_tokens or a shorter prompt, then call cu.free_memory() and try again"
-        start = time.perf_counter()
-        with oom_guard("generating", lever), torch.inference_mode():
-            out = self.model.generate(**ids, max_new_tokens=max_new_tokens, pad_token_id=pad, **kwargs)
-        new = out[0, ids["input_ids"].shape[1] :]
-        self.report.tokens_per_second = len(new) / (time.perf_counter() - start)
-        return tok.decode(new, skip_special_tokens=True)
 
 
 def _quantization(quantize: str | None, double_quant: bool) -> str | None:
@@ -149,7 +47,9 @@ def _check_task_and_code(task: str | None, kwargs: dict[str, Any]) -> None:
             "use a model that transformers supports natively."
         )
     if task is not None and task not in preflight.TASKS:
-        raise BadInputError(f"task {task!r} is not one load_model knows: {', '.join(preflight.TASKS)}.")
+        raise BadInputError(
+            f"task {task!r} is not one load_model knows: {', '.join(preflight.TASKS)}."
+        )
 
 
 @dataclass
@@ -182,14 +82,18 @@ def _preflight(model: Any, quantize: str | None, dtype: str, opts: dict[str, Any
     preflight.check_packages(quantize, opts["device_map"])
     notes = []
     if quantize == "int8" and dtype != "float16":
-        notes.append("8-bit with a dtype other than float16 casts every matmul input (and warns each time)")
+        notes.append(
+            "8-bit with a dtype other than float16 casts every matmul input (and warns each time)"
+        )
     lic = preflight.license_text(model)
     if quantize and not torch.cuda.is_available():
         notes.append("no CUDA GPU: bitsandbytes runs this quantized model on the CPU, slowly "
                      "(on Colab, switch to a T4 runtime)")  # fmt: skip
     estimate = None
     if opts["check_memory"]:
-        estimate, skipped = preflight.check_memory(src.target, dtype, quantize, opts["double_quant"])
+        estimate, skipped = preflight.check_memory(
+            src.target, dtype, quantize, opts["double_quant"]
+        )
         notes += [skipped] if skipped else []
     safetensors = preflight.check_weights_format(src, opts["allow_pickle"])
     if not safetensors:
@@ -307,8 +211,15 @@ def _pipeline_parts(pre: Any) -> dict[str, Any]:
     return {}
 
 
-def load_pipeline(task: str, model: str | os.PathLike, *, quantize: str | None = None,
-                  dtype: Any = "auto", device_map: Any = "auto", **kwargs: Any) -> Any:
+def load_pipeline(
+    task: str,
+    model: str | os.PathLike,
+    *,
+    quantize: str | None = None,
+    dtype: Any = "auto",
+    device_map: Any = "auto",
+    **kwargs: Any,
+) -> Any:
     """A transformers pipeline built on load_model's checks; its LoadReport is ``pipe.report``.
 
     Part 9 uses it.
@@ -316,8 +227,16 @@ def load_pipeline(task: str, model: str | os.PathLike, *, quantize: str | None =
     import transformers
 
     load_keys = {"double_quant", "allow_pickle", "check_memory", "verbose"}
-    loaded = load_model(model, quantize=quantize, dtype=dtype, device_map=device_map, task=task,
-                        **{k: kwargs.pop(k) for k in list(kwargs) if k in load_keys})
-    pipe = transformers.pipeline(task, model=loaded.model, **_pipeline_parts(loaded.tokenizer), **kwargs)
+    loaded = load_model(
+        model,
+        quantize=quantize,
+        dtype=dtype,
+        device_map=device_map,
+        task=task,
+        **{k: kwargs.pop(k) for k in list(kwargs) if k in load_keys},
+    )
+    pipe = transformers.pipeline(
+        task, model=loaded.model, **_pipeline_parts(loaded.tokenizer), **kwargs
+    )
     pipe.report = loaded.report
     return pipe

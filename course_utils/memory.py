@@ -69,10 +69,14 @@ class MemoryEstimate(Table):
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("parameters", f"{fmt_count(self.params)} ({self.params:,})")]
         if self.dtype in QUANTIZED and self.exact:
-            quantized = f"{fmt_count(self.quantized_params)} params → {fmt_gib(self.quantized_bytes)}"
+            quantized = (
+                f"{fmt_count(self.quantized_params)} params → {fmt_gib(self.quantized_bytes)}"
+            )
             kept = f"{fmt_count(self.kept_params)} params → {fmt_gib(self.kept_bytes)}"
             rows.append((f"quantized to {self.dtype}", f"{quantized} (scales included)"))
-            rows.append((f"kept in {self.compute_dtype}", f"{kept} (embeddings, norms, biases, head)"))
+            rows.append(
+                (f"kept in {self.compute_dtype}", f"{kept} (embeddings, norms, biases, head)")
+            )
         rows.append(("weights", fmt_gib(self.weights_bytes)))
         if self.seq_len:
             tokens = f"{self.seq_len:,} tokens × batch {self.batch_size}"
@@ -132,7 +136,7 @@ def kv_cache_bytes(config: Any, seq_len: int, batch_size: int = 1, dtype: Any = 
     kv_heads = getattr(text, "num_key_value_heads", None) or heads
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
     tokens = 0
-    for layer_type, kw in zip(*get_layer_types_and_kwargs(text)):
+    for layer_type, kw in zip(*get_layer_types_and_kwargs(text), strict=True):
         if layer_type != "dummy":
             window = kw.get("sliding_window")
             tokens += min(seq_len, window) if window else seq_len
@@ -160,7 +164,9 @@ def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
     quantized = req.name in QUANTIZED
     notes = []
     if req.seq_len:
-        notes.append("A parameter count says nothing about layers and heads: KV cache not included.")
+        notes.append(
+            "A parameter count says nothing about layers and heads: KV cache not included."
+        )
     if quantized:
         notes.append(
             "Only a parameter count: every weight assumed quantized. Embeddings and head stay "

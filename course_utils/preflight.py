@@ -120,7 +120,8 @@ def check_weights_format(src: ModelFiles, allow_pickle: bool) -> bool:
         raise UnsafeCheckpointError(
             f"{src.name} offers its weights only as pickle files ({', '.join(pickles[:3])}). "
             "Loading a pickle can run any code its author put in it. Look for a safetensors "
-            "version of this model on the Hub, or, if you trust the authors, pass allow_pickle=True."
+            "version of this model on the Hub, or, if you trust the authors, pass "
+            "allow_pickle=True."
         )
     raise ModelNotFoundError(
         f"No weight files for {src.name} {src.origin} (only {', '.join(src.files[:4])}). "
@@ -196,11 +197,13 @@ def _wont_fit(target: str, need: int, precision: str, free: int, where: str) -> 
     )
 
 
-def check_memory(target: str, dtype: str, quantize: str | None, double_quant: bool) -> tuple[int | None, str | None]:
+def check_memory(
+    target: str, dtype: str, quantize: str | None, double_quant: bool
+) -> tuple[int | None, str | None]:
     """(estimated bytes of the weights, or None with the note why not); WontFitError with the
     plan when they will not fit."""
-    from .memory import estimate_memory
     from .levers import needed_bytes
+    from .memory import estimate_memory
 
     try:
         estimate = estimate_memory(target, dtype=quantize or dtype, double_quant=double_quant,
@@ -231,4 +234,3 @@ def auto_class(config: dict[str, Any], task: str | None) -> str:
         if loads(table):
             return cls
     return rows[0][1] if task is not None else "AutoModel"
-

@@ -125,7 +125,11 @@ def _from_path(model: str) -> Resolved | None:
         return Resolved(os.path.basename(os.path.normpath(model)), config_file(path))
     if os.path.isfile(model) and model.endswith(".json"):
         return Resolved(os.path.basename(model).removesuffix(".json"), config_file(model))
-    if model.startswith((".", "/", "~")) or model.count("/") > 1 or os.sep in model.replace("/", ""):
+    if (
+        model.startswith((".", "/", "~"))
+        or model.count("/") > 1
+        or os.sep in model.replace("/", "")
+    ):
         raise ModelNotFoundError(
             f"No folder {model!r} here. Give a model folder with a config.json or a Hub id like "
             "'Qwen/Qwen2.5-0.5B-Instruct'."
@@ -160,7 +164,9 @@ def _from_object(model: Any) -> Resolved | None:
         label = model.get("_name_or_path") or model.get("model_type", "config")
         return Resolved(label, config_from_dict(model, "this dict"))
     if hasattr(model, "model_type") and hasattr(model, "to_dict"):  # a transformers config
-        return Resolved((getattr(model, "name_or_path", "") or model.model_type).split("/")[-1], model)
+        return Resolved(
+            (getattr(model, "name_or_path", "") or model.model_type).split("/")[-1], model
+        )
     if not hasattr(model, "named_parameters"):
         return None
     config = getattr(model, "config", None)

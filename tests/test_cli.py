@@ -33,7 +33,9 @@ def test_gpu_command(capsys):
 def test_license_command_reads_the_stand_in_hub(capsys):
     assert main(["license", "Qwen/Qwen2.5-7B-Instruct"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Qwen/Qwen2.5-7B-Instruct") and "apache-2.0" in out and "permissive" in out
+    assert (
+        out.startswith("Qwen/Qwen2.5-7B-Instruct") and "apache-2.0" in out and "permissive" in out
+    )
     assert main(["license", "nobody-here/no-such-model"]) == 1
     assert "not in the local cache" in capsys.readouterr().err
 
@@ -41,5 +43,9 @@ def test_license_command_reads_the_stand_in_hub(capsys):
 def test_usage_error_and_module_entry_point():
     with pytest.raises(SystemExit):
         main(["frobnicate"])
-    done = subprocess.run([sys.executable, "-m", "course_utils", "memory", "0.5B", "--dtype", "fp16"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "course_utils", "memory", "0.5B", "--dtype", "fp16"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "500,000,000" in done.stdout and "not needed" in done.stdout

@@ -45,7 +45,11 @@ def make_card(folder, meta: str | None, body: str = "# A model\n"):
         ("license: gemma", "conditional", None),
         ("license: openrail", "conditional", None),
         ("license: bigscience-openrail-m", "conditional", None),
-        ("license: other\nlicense_name: acme-model-license\nlicense_link: LICENSE", "conditional", None),
+        (
+            "license: other\nlicense_name: acme-model-license\nlicense_link: LICENSE",
+            "conditional",
+            None,
+        ),
         ("license: gpl-3.0", "conditional", True),
         ("license: cc-by-nc-4.0", "non-commercial", False),
         ("license: cc-by-nc-sa-4.0", "non-commercial", False),
@@ -122,7 +126,10 @@ def test_check_license_gates_commercial_use():
         cu.check_license("facebook/nllb-200-distilled-600M")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # silence means no warning at all
-        assert cu.check_license("facebook/nllb-200-distilled-600M", commercial=False).category == "non-commercial"
+        assert (
+            cu.check_license("facebook/nllb-200-distilled-600M", commercial=False).category
+            == "non-commercial"
+        )
         assert cu.check_license("Qwen/Qwen2.5-7B-Instruct").category == "permissive"
     with pytest.warns(licenses.LicenseWarning, match="Read .*huggingface.co/meta-llama"):
         cu.check_license("meta-llama/Llama-3.1-8B-Instruct")
@@ -155,8 +162,9 @@ clf = pipeline("text-classification", model="me/tiny")
 
 
 def test_card_summary_finds_the_four_things(tmp_path):
-    folder = make_card(tmp_path / "m", "license: mit\nlanguage: en\npipeline_tag: text-classification",
-                       GOOD_CARD)
+    folder = make_card(
+        tmp_path / "m", "license: mit\nlanguage: en\npipeline_tag: text-classification", GOOD_CARD
+    )
     s = cu.card_summary(folder)
     assert s.task == "text-classification"
     assert s.inputs_outputs == "A sentence in, a label with a score out."
@@ -186,10 +194,15 @@ def test_online_model_info_feeds_license_and_summary(monkeypatch):
     from huggingface_hub import HfApi, ModelCard
     from huggingface_hub.hf_api import ModelInfo
 
-    info = ModelInfo(id="meta-llama/Llama-3.1-8B-Instruct", downloads=5_000_000, likes=4_000,
-                     gated="manual", pipeline_tag="text-generation",
-                     cardData={"license": "llama3.1", "language": ["en", "de"]},
-                     safetensors={"parameters": {"BF16": 8_030_261_248}, "total": 8_030_261_248})
+    info = ModelInfo(
+        id="meta-llama/Llama-3.1-8B-Instruct",
+        downloads=5_000_000,
+        likes=4_000,
+        gated="manual",
+        pipeline_tag="text-generation",
+        cardData={"license": "llama3.1", "language": ["en", "de"]},
+        safetensors={"parameters": {"BF16": 8_030_261_248}, "total": 8_030_261_248},
+    )
 
     def no_readme(*args, **kwargs):
         raise OSError("README.md not reachable")
@@ -200,7 +213,12 @@ def test_online_model_info_feeds_license_and_summary(monkeypatch):
     lic = cu.license_info("meta-llama/Llama-3.1-8B-Instruct")
     assert (lic.category, lic.gated, lic.source) == ("conditional", True, "the Hub")
     s = cu.card_summary("meta-llama/Llama-3.1-8B-Instruct")
-    assert (s.downloads, s.likes, s.params, s.languages) == (5_000_000, 4_000, 8_030_261_248, ["en", "de"])
+    assert (s.downloads, s.likes, s.params, s.languages) == (
+        5_000_000,
+        4_000,
+        8_030_261_248,
+        ["en", "de"],
+    )
     assert "5,000,000 (last 30 days)" in str(s)
 
 
@@ -215,6 +233,7 @@ def test_top_models_offline_says_so_and_returns_nothing(capsys):
 
 # --- tokens ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def no_tokens(monkeypatch, tmp_path):
     """No token anywhere: no env vars, an empty token file location, not on Colab."""
@@ -226,7 +245,14 @@ def no_tokens(monkeypatch, tmp_path):
 
 def _assert_secret_hidden(status, capsys, caplog):
     captured = capsys.readouterr()
-    for text in (captured.out, captured.err, caplog.text, str(status), repr(status), str(vars(status))):
+    for text in (
+        captured.out,
+        captured.err,
+        caplog.text,
+        str(status),
+        repr(status),
+        str(vars(status)),
+    ):
         assert SECRET not in text and SECRET[3:12] not in text
 
 
@@ -288,6 +314,7 @@ def test_login_never_prompts_when_nobody_can_answer(no_tokens, monkeypatch):
 
 # --- gated access -----------------------------------------------------------------------------
 
+
 def test_check_access_offline_names_the_next_step(capsys):
     page = "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct"
     with pytest.raises(cu.OfflineError, match=f"accept the terms on {page}"):
@@ -297,7 +324,9 @@ def test_check_access_offline_names_the_next_step(capsys):
 
 
 def _http_error(cls, status: int):
-    request = httpx2.Request("GET", "https://huggingface.co/api/models/meta-llama/Llama-3.1-8B-Instruct/auth-check")
+    request = httpx2.Request(
+        "GET", "https://huggingface.co/api/models/meta-llama/Llama-3.1-8B-Instruct/auth-check"
+    )
     return cls(f"{status} error", response=httpx2.Response(status, request=request))
 
 
@@ -305,7 +334,12 @@ def _http_error(cls, status: int):
     "error, has_token, expected, words",
     [
         ((GatedRepoError, 403), False, cu.NotLoggedInError, "settings/tokens"),
-        ((GatedRepoError, 403), True, cu.GatedModelError, "accept the terms on https://huggingface.co/meta-llama/"),
+        (
+            (GatedRepoError, 403),
+            True,
+            cu.GatedModelError,
+            "accept the terms on https://huggingface.co/meta-llama/",
+        ),
         ((HfHubHTTPError, 401), False, cu.NotLoggedInError, "no Hub token was found"),
         ((HfHubHTTPError, 401), True, cu.NotLoggedInError, "rejected your token"),
         ((HfHubHTTPError, 403), True, cu.GatedModelError, "read access to public gated repos"),
@@ -313,7 +347,9 @@ def _http_error(cls, status: int):
     ],
 )
 def test_hub_refusals_map_to_course_errors(error, has_token, expected, words):
-    err = hub.hub_error("meta-llama/Llama-3.1-8B-Instruct", _http_error(*error), has_token=has_token)
+    err = hub.hub_error(
+        "meta-llama/Llama-3.1-8B-Instruct", _http_error(*error), has_token=has_token
+    )
     assert type(err) is expected and isinstance(err, cu.CourseError)
     assert words in str(err)
 
@@ -321,7 +357,8 @@ def test_hub_refusals_map_to_course_errors(error, has_token, expected, words):
 def test_offline_mode_maps_to_offline_error():
     offline = OfflineModeIsEnabled("offline")
     err = hub.hub_error("google/gemma-2-2b-it", offline, has_token=True, wanted=None)
-    assert isinstance(err, cu.OfflineError) and "https://huggingface.co/google/gemma-2-2b-it" in str(err)
+    assert isinstance(
+        err, cu.OfflineError
+    ) and "https://huggingface.co/google/gemma-2-2b-it" in str(err)
     err = hub.hub_error("google/gemma-2-2b-it", offline)
     assert isinstance(err, cu.OfflineError) and "not in the local cache" in str(err)
-
