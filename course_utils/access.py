@@ -122,7 +122,7 @@ def _verify(token: str, source: str) -> LoginStatus:
 def login() -> LoginStatus:
     """Find a Hub token for gated models without ever showing it.
 
-    Part 8 teaches it. Order: the Colab secret HF_TOKEN, the HF_TOKEN environment variable, a
+    Part 8 uses it. Order: the Colab secret HF_TOKEN, the HF_TOKEN environment variable, a
     saved token, and only when a person is there to answer, the Hub's own login prompt. Online
     the token is checked with the Hub; offline that check is skipped and the status says so.
     """
@@ -137,7 +137,7 @@ def login() -> LoginStatus:
 def check_access(model_id: str, *, raise_error: bool = True) -> bool:
     """Whether this runtime's token may download ``model_id``.
 
-    Part 8 teaches it. Raises NotLoggedInError, GatedModelError, ModelNotFoundError or
+    Part 8 uses it. Raises NotLoggedInError, GatedModelError, ModelNotFoundError or
     OfflineError, each naming the next step. With raise_error=False it prints that message and
     returns False instead, so a notebook cell never fails on it.
     """

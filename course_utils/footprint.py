@@ -88,7 +88,7 @@ class MemoryStatus:
 def free_memory() -> MemoryStatus:
     """Release what Python and PyTorch can (garbage, the CUDA cache) and say what is still held.
 
-    Part 8 teaches it: a model stays in memory while any variable refers to it, so
+    Part 8 uses it. A model stays in memory while any variable refers to it, so
     ``del model`` first.
     """
     import torch

@@ -1,4 +1,4 @@
-"""What hardware is this runtime? The GPU check every notebook starts with (Parts 1, 2 and 8).
+"""What hardware is this runtime? The GPU check every notebook starts with (every part calls it).
 
 ``import course_utils`` stays cheap: torch is imported only inside ``gpu_report()``.
 Memory sizes here are in GiB (2**30 bytes), the unit ``nvidia-smi`` and torch report.
@@ -149,9 +149,9 @@ class GPUReport(Table):
 def gpu_report() -> GPUReport:
     """Check the GPU: name, free/total memory, compute capability, native bf16, the dtype to use.
 
-    Part 1 teaches this (and every notebook's setup cell calls it). bf16 is "native" only from
-    compute capability 8.0 on: ``torch.cuda.is_bf16_supported()`` can say True on a T4 through
-    emulation, so this looks at the compute capability instead.
+    Parts 1, 2, 3, 4, 5, 6, 7, 8 and 9 use it (Part 1 teaches it; every setup cell calls it).
+    bf16 is "native" only from compute capability 8.0 on: ``torch.cuda.is_bf16_supported()``
+    can say True on a T4 through emulation, so this looks at the compute capability instead.
     """
     import torch
 
@@ -186,7 +186,7 @@ def gpu_report() -> GPUReport:
 def require_gpu() -> GPUReport:
     """Stop with a NoGPUError that says how to switch the Colab runtime when there is no CUDA GPU.
 
-    Part 1 teaches this; GPU-only steps in later parts call it.
+    Part 1 uses it; GPU-only steps can call it to stop with the fix.
     """
     report = gpu_report()
     if not report.available:
