@@ -35,30 +35,27 @@ def make_card(folder, meta: str | None, body: str = "# A model\n"):
     return folder
 
 
-@pytest.mark.parametrize(
-    "meta, category, commercial",
-    [
-        ("license: apache-2.0", "permissive", True),
-        ("license: mit", "permissive", True),
-        ("license: bsd-3-clause", "permissive", True),
-        ("license: llama3.1", "conditional", None),
-        ("license: gemma", "conditional", None),
-        ("license: openrail", "conditional", None),
-        ("license: bigscience-openrail-m", "conditional", None),
-        (
-            "license: other\nlicense_name: acme-model-license\nlicense_link: LICENSE",
-            "conditional",
-            None,
-        ),
-        ("license: gpl-3.0", "conditional", True),
-        ("license: cc-by-nc-4.0", "non-commercial", False),
-        ("license: cc-by-nc-sa-4.0", "non-commercial", False),
-        ("license: other\nlicense_name: acme-research-only", "non-commercial", False),
-        ("license: fair-noncommercial-research-license", "non-commercial", False),
-        ("pipeline_tag: text-generation", "unknown", None),
-        ("", "unknown", None),  # a README without metadata
-    ],
-)
+# (category, commercial use) -> licenses as a card's metadata states them
+LICENSE_FAMILIES = {
+    ("permissive", True): "apache-2.0 | mit | bsd-3-clause",
+    ("conditional", None): (
+        "llama3.1 | gemma | openrail | bigscience-openrail-m"
+        " | other\nlicense_name: acme-model-license\nlicense_link: LICENSE"
+    ),
+    ("conditional", True): "gpl-3.0",
+    ("non-commercial", False): (
+        "cc-by-nc-4.0 | cc-by-nc-sa-4.0 | fair-noncommercial-research-license"
+        " | other\nlicense_name: acme-research-only"
+    ),
+}
+FOLDER_CARDS = [
+    (f"license: {lic}", category, commercial)
+    for (category, commercial), licenses in LICENSE_FAMILIES.items()
+    for lic in licenses.split(" | ")
+] + [("pipeline_tag: text-generation", "unknown", None), ("", "unknown", None)]  # "": no metadata
+
+
+@pytest.mark.parametrize("meta, category, commercial", FOLDER_CARDS)
 def test_license_families_from_folder_cards(tmp_path, meta, category, commercial):
     info = cu.license_info(make_card(tmp_path / "m", meta))
     assert (info.category, info.commercial_use, info.gated) == (category, commercial, False)

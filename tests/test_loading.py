@@ -14,30 +14,9 @@ import transformers
 import course_utils as cu
 from course_utils import footprint, preflight
 from course_utils.memory import estimate_memory
+from tests.fakes import tiny_llama_folder
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-def tiny_llama_folder(path, *, pickle_only: bool = False):
-    """A 2-layer random Llama saved like save_pretrained does (dimensions multiples of 64)."""
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=128,
-        architectures=["LlamaForCausalLM"],
-    )
-    model = transformers.LlamaForCausalLM(config)
-    if pickle_only:  # transformers 5 always writes safetensors: write the old pickle by hand
-        path.mkdir(parents=True)
-        config.save_pretrained(path)
-        torch.save(model.state_dict(), path / "pytorch_model.bin")
-    else:
-        model.save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import course_utils as cu
 from course_utils import levers, meta, resolve
 from course_utils.errors import BadInputError, CourseError, ModelNotFoundError, OfflineError
 from course_utils.footprint import bytes_in_memory
+from tests.fakes import FAMILIES
 
 CONFIGS = Path(__file__).parent / "configs"
 GIB = 2**30
@@ -56,61 +57,6 @@ def test_qwen_half_billion_4bit_is_far_above_params_times_half():
 # --- tiny checkpoints loaded for real: the estimate must match the bytes held -----------------
 
 
-FAMILIES = {
-    # dims are multiples of 64: bitsandbytes' CPU 4-bit repack needs it
-    "qwen2-tied": (
-        "AutoModelForCausalLM",
-        "Qwen2Config",
-        dict(
-            vocab_size=512,
-            hidden_size=128,
-            intermediate_size=256,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            tie_word_embeddings=True,
-        ),
-    ),
-    "llama-untied": (
-        "AutoModelForCausalLM",
-        "LlamaConfig",
-        dict(
-            vocab_size=512,
-            hidden_size=128,
-            intermediate_size=256,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            tie_word_embeddings=False,
-        ),
-    ),
-    "gpt2-conv1d": (
-        "AutoModelForCausalLM",
-        "GPT2Config",
-        dict(
-            vocab_size=512,
-            n_embd=128,
-            n_layer=2,
-            n_head=4,
-            n_positions=128,
-            bos_token_id=0,
-            eos_token_id=0,
-        ),
-    ),
-    "bert-classifier": (
-        "AutoModelForSequenceClassification",
-        "BertConfig",
-        dict(
-            vocab_size=512,
-            hidden_size=128,
-            intermediate_size=256,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            max_position_embeddings=128,
-            num_labels=2,
-        ),
-    ),
-}
 CASES = ["float32", "bfloat16", "int8", "nf4", "nf4+dq"]
 
 
