@@ -154,6 +154,29 @@ def test_quantized_state_is_counted_to_the_byte(tiny, quantize, double_quant, es
     assert loaded.report.quantization == {"4bit": "nf4 + double quant", "8bit": "int8"}[quantize]
 
 
+def _quant_state_bytes(model) -> int:
+    """bitsandbytes' state beside each quantized weight, from its documented attributes."""
+    total = 0
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        state = getattr(weight, "quant_state", None)
+        if state is not None:  # Linear4bit: absmax + code, and with double quant its state2
+            total += state.absmax.nbytes + state.code.nbytes
+            if state.nested:
+                total += state.state2.absmax.nbytes + state.state2.code.nbytes + state.offset.nbytes
+        if getattr(weight, "SCB", None) is not None:  # Linear8bitLt: one fp32 scale per row
+            total += weight.SCB.nbytes
+    return total
+
+
+@pytest.mark.parametrize("quantize", [None, "8bit", "4bit"])
+def test_held_bytes_against_an_independent_count(tiny, quantize):
+    loaded = cu.load_model(tiny, quantize=quantize, double_quant=quantize == "4bit", verbose=False)
+    expected = loaded.model.get_memory_footprint() + _quant_state_bytes(loaded.model)
+    assert footprint.held_bytes(loaded.model) == {"cpu": expected}
+    assert (_quant_state_bytes(loaded.model) > 0) == (quantize is not None)
+
+
 def test_free_memory_names_what_is_still_referenced(tiny):
     model, _ = cu.load_model(tiny, dtype="float32", verbose=False)
     assert any(str(tiny) in m for m in cu.free_memory().models)
