@@ -27,12 +27,10 @@ class GPU:
 
     name: str
     memory_gib: float  # what the box says
-    usable_gib: (
-        float  # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
-    )
-    bandwidth_gb_s: (
-        int  # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
-    )
+    # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
+    usable_gib: float
+    # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
+    bandwidth_gb_s: int
     compute_capability: tuple[int, int]
 
     @property

@@ -62,8 +62,8 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
     """
     import ipywidgets as w
 
-    from .memory import estimate_memory
     from .levers import needed_bytes
+    from .memory import estimate_memory
     from .resolve import resolve_model as _resolve
 
     style = {"description_width": "110px"}
