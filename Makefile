@@ -6,8 +6,10 @@ BIN    := $(VENV)/bin
 # already has a CUDA torch keeps it: make gpu-venv builds a venv that sees the system's torch.
 TORCH_SPEC ?= torch==2.13.0
 PYTEST := $(BIN)/python -m pytest
+RUFF   ?= $(BIN)/ruff
+LINTED := course_utils tests scripts conftest.py
 
-.PHONY: install lab test test-unit test-online test-notebooks test-gpu bench badges clean
+.PHONY: install lab lint test test-unit test-online test-notebooks test-gpu bench badges clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -26,11 +28,15 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install  ## open the course in JupyterLab
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
+lint: install  ## ruff: the lint rules and the formatting (pyproject.toml [tool.ruff])
+	$(RUFF) check $(LINTED)
+	$(RUFF) format --check $(LINTED)
+
 # ONLINE_BEHAVIOUR: the helpers' online behaviour against the Hub emulator (issue 13's targets).
 # make test runs them once course_utils passes them; until then `make test-online` runs them alone.
 MARKERS ?= -m "not online_behaviour"
 
-test: install  ## unit tests, all nine notebooks offline, and all nine online against the Hub emulator
+test: install lint  ## lint, then unit tests, all nine notebooks offline, and all nine online against the Hub emulator
 	$(PYTEST) -n 2 --dist loadfile $(MARKERS)
 
 test-unit: install

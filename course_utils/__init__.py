@@ -32,35 +32,35 @@ _quiet.install()
 
 # public name -> module that defines it
 _LAZY = {
-    # gpu.py: what hardware this runtime has (parts 1, 2, 8)
+    # gpu.py: what hardware this runtime has
     "GPUS": "gpu",
     "GPUReport": "gpu",
     "gpu_report": "gpu",
     "require_gpu": "gpu",
-    # memory.py: will it fit? (parts 3, 6, 8, 9)
+    # memory.py: weights and KV cache; levers.py: will it fit, and which lever makes it fit
     "MemoryEstimate": "memory",
     "bytes_per_param": "memory",
     "estimate_memory": "memory",
     "kv_cache_bytes": "memory",
-    "fits": "memory",
-    "plan": "memory",
-    # plots.py and widgets.py: pictures and the calculator (part 8)
+    "fits": "levers",
+    "plan": "levers",
+    # plots.py and widgets.py: pictures and the calculator
     "plot_memory": "plots",
     "plot_kv_cache": "plots",
     "memory_calculator": "widgets",
-    # hub.py: finding, vetting and accessing models (parts 1, 8, 9)
-    "LicenseInfo": "hub",
-    "license_info": "hub",
-    "check_license": "hub",
-    "card_summary": "hub",
-    "top_models": "hub",
-    "login": "hub",
-    "check_access": "hub",
-    # loading.py: loading with preflight checks (parts 8, 9)
+    # licenses.py, cards.py, access.py: vetting and accessing models (hub.py reaches the Hub)
+    "LicenseInfo": "licenses",
+    "license_info": "licenses",
+    "check_license": "licenses",
+    "card_summary": "cards",
+    "top_models": "cards",
+    "login": "access",
+    "check_access": "access",
+    # loading.py: loading with preflight checks (preflight.py); footprint.py: getting memory back
     "load_model": "loading",
     "load_pipeline": "loading",
-    "free_memory": "loading",
-    # timing.py: warm up, repeat, keep the best (parts 2, 4, 6, 8, 9)
+    "free_memory": "footprint",
+    # timing.py: warm up, repeat, keep the best
     "Timing": "timing",
     "time_call": "timing",
     # course.py: where the course lives (badges, installs, assets)
@@ -68,9 +68,20 @@ _LAZY = {
 }
 
 __all__ = sorted(
-    [*_LAZY, "CourseError", "BadInputError", "GatedModelError", "LicenseError",
-     "MissingPackageError", "ModelNotFoundError", "NoGPUError", "NotLoggedInError",
-     "OfflineError", "UnsafeCheckpointError", "WontFitError"]
+    [
+        *_LAZY,
+        "CourseError",
+        "BadInputError",
+        "GatedModelError",
+        "LicenseError",
+        "MissingPackageError",
+        "ModelNotFoundError",
+        "NoGPUError",
+        "NotLoggedInError",
+        "OfflineError",
+        "UnsafeCheckpointError",
+        "WontFitError",
+    ]
 )
 
 

@@ -1,8 +1,9 @@
 """Command line for use outside notebooks (Parts 1 and 8 show it):
 
-    python -m course_utils gpu
-    python -m course_utils memory MODEL [--dtype 4bit] [--gpu T4] [--seq-len N] [--batch-size N] [--double-quant]
-    python -m course_utils license MODEL
+python -m course_utils gpu
+python -m course_utils memory MODEL [--dtype 4bit] [--gpu T4] [--seq-len N]
+    [--batch-size N] [--double-quant]
+python -m course_utils license MODEL
 """
 
 from __future__ import annotations
@@ -14,13 +15,23 @@ from .errors import CourseError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course_utils", description="Practical PyTorch course helpers.")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils", description="Practical PyTorch course helpers."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gpu", help="what GPU this machine has and the dtype to load models in")
     mem = sub.add_parser("memory", help="how much memory a model takes, and whether it fits a GPU")
-    mem.add_argument("model", help="Hub id, local folder, config.json, or a parameter count such as 7B")
-    mem.add_argument("--dtype", default="bfloat16", help="float32, float16, bfloat16, int8/8bit, nf4/fp4/4bit (default bfloat16)")
-    mem.add_argument("--gpu", default="T4", help="a card from cu.GPUS or a size in GiB (default T4)")
+    mem.add_argument(
+        "model", help="Hub id, local folder, config.json, or a parameter count such as 7B"
+    )
+    mem.add_argument(
+        "--dtype",
+        default="bfloat16",
+        help="float32, float16, bfloat16, int8/8bit, nf4/fp4/4bit (default bfloat16)",
+    )
+    mem.add_argument(
+        "--gpu", default="T4", help="a card from cu.GPUS or a size in GiB (default T4)"
+    )
     mem.add_argument("--seq-len", type=int, default=0, help="tokens of KV cache to add (default 0)")
     mem.add_argument("--batch-size", type=int, default=1)
     mem.add_argument("--double-quant", action="store_true", help="4-bit with double quantization")
@@ -45,15 +56,25 @@ def main(argv: list[str] | None = None) -> int:
 
             print(gpu_report())
         elif args.command == "memory":
-            from .memory import estimate_memory, plan
+            from .levers import plan
+            from .memory import estimate_memory
 
-            estimate = estimate_memory(args.model, args.dtype, double_quant=args.double_quant,
-                                       seq_len=args.seq_len, batch_size=args.batch_size)
+            estimate = estimate_memory(
+                args.model,
+                args.dtype,
+                double_quant=args.double_quant,
+                seq_len=args.seq_len,
+                batch_size=args.batch_size,
+            )
             print(estimate)
             print()
-            print(plan(args.model, _gpu_arg(args.gpu), seq_len=args.seq_len, batch_size=args.batch_size))
+            print(
+                plan(
+                    args.model, _gpu_arg(args.gpu), seq_len=args.seq_len, batch_size=args.batch_size
+                )
+            )
         elif args.command == "license":
-            from .hub import license_info  # hub.py is written separately; imported only here
+            from .licenses import license_info
 
             print(license_info(args.model))
     except CourseError as e:

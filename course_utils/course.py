@@ -17,8 +17,10 @@ def colab_url(path: str) -> str:
 
 def badge(path: str) -> str:
     """The "Open in Colab" badge markdown for a notebook."""
-    return ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(path)})")
+    return (
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(path)})"
+    )
 
 
 def raw_url(path: str) -> str:
@@ -30,12 +32,15 @@ def asset(name: str) -> Path:
     """Path to a course asset (notebooks/assets/NAME): local when the repo is here, else downloaded.
 
     A notebook opened on Colab from its badge has no repository files beside it, so the asset is
-    fetched once into ./assets/. Parts 7 and 8 use this.
+    fetched once into ./assets/. Part 7 uses it.
     """
     from .errors import OfflineError
 
-    for base in (Path.cwd() / "assets", Path.cwd() / "notebooks" / "assets",
-                 Path(__file__).resolve().parent.parent / "notebooks" / "assets"):
+    for base in (
+        Path.cwd() / "assets",
+        Path.cwd() / "notebooks" / "assets",
+        Path(__file__).resolve().parent.parent / "notebooks" / "assets",
+    ):
         if (base / name).is_file():
             return base / name
     target = Path.cwd() / "assets" / name

@@ -1,4 +1,4 @@
-"""What hardware is this runtime? The GPU check every notebook starts with (Parts 1, 2 and 8).
+"""What hardware is this runtime? The GPU check every notebook starts with (every part calls it).
 
 ``import course_utils`` stays cheap: torch is imported only inside ``gpu_report()``.
 Memory sizes here are in GiB (2**30 bytes), the unit ``nvidia-smi`` and torch report.
@@ -11,9 +11,8 @@ import platform
 import re
 from dataclasses import dataclass, field
 
+from ._display import GIB, Table
 from .errors import BadInputError, NoGPUError
-
-GIB = 2**30
 
 COLAB_SWITCH = (
     "On Colab: Runtime → Change runtime type → Hardware accelerator: T4 GPU → Save, then run "
@@ -24,12 +23,14 @@ COLAB_SWITCH = (
 
 @dataclass(frozen=True)
 class GPU:
-    """A card learners meet: its memory, what a program can really use, bandwidth, compute capability."""
+    """A card learners meet: memory, what a program can use, bandwidth, compute capability."""
 
     name: str
     memory_gib: float  # what the box says
-    usable_gib: float  # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
-    bandwidth_gb_s: int  # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
+    # about what torch.cuda reports as total on that card (driver/ECC reserve taken off)
+    usable_gib: float
+    # memory bandwidth, GB/s (vendor data sheet); bounds tokens/s when generating
+    bandwidth_gb_s: int
     compute_capability: tuple[int, int]
 
     @property
@@ -58,7 +59,7 @@ GPUS: dict[str, GPU] = {
         GPU("H100", 80, 79.1, 3350, (9, 0)),  # SXM; the PCIe card has 2000 GB/s
     ]
 }
-_ALIASES = {"A100": "A100-40GB", "3090": "RTX 3090", "4090": "RTX 4090", "A10": "A10G"}
+_CARD_ALIASES = {"A100": "A100-40GB", "3090": "RTX 3090", "4090": "RTX 4090", "A10": "A10G"}
 
 
 def _key(name: str) -> str:
@@ -66,11 +67,11 @@ def _key(name: str) -> str:
 
 
 def find_gpu(name: str) -> GPU:
-    """Look a card up in GPUS by name, forgiving case, spaces and dashes ("rtx4090", "a100-80gb")."""
+    """Find a card in GPUS by name, forgiving case, spaces and dashes ("rtx4090", "a100-80gb")."""
     if isinstance(name, GPU):
         return name
     if isinstance(name, str):
-        for candidate in [name, _ALIASES.get(name.upper(), "")]:
+        for candidate in [name, _CARD_ALIASES.get(name.upper(), "")]:
             for known, gpu in GPUS.items():
                 if candidate and _key(candidate) == _key(known):
                     return gpu
@@ -103,8 +104,8 @@ CPU_DTYPE = "float32"
 
 
 @dataclass
-class GPUReport:
-    """What ``gpu_report()`` found: the device, its memory, bf16 support and the dtype to load models in."""
+class GPUReport(Table):
+    """What ``gpu_report()`` found: the device, its memory, bf16 support, the dtype to load in."""
 
     available: bool
     name: str
@@ -121,7 +122,10 @@ class GPUReport:
         if self.available:
             cc = ".".join(map(str, self.compute_capability or ()))
             rows += [
-                ("memory", f"{self.free_bytes / GIB:.1f} GiB free of {self.total_bytes / GIB:.1f} GiB"),
+                (
+                    "memory",
+                    f"{self.free_bytes / GIB:.1f} GiB free of {self.total_bytes / GIB:.1f} GiB",
+                ),
                 ("compute capability", cc),
                 ("native bf16", "yes" if self.bf16_native else "no (compute capability < 8.0)"),
             ]
@@ -129,31 +133,23 @@ class GPUReport:
         rows.append(("versions", ", ".join(f"{k} {v}" for k, v in self.versions.items())))
         return rows
 
-    def __str__(self) -> str:
-        width = max(len(k) for k, _ in self._rows())
-        lines = [f"{k:<{width}}  {v}" for k, v in self._rows()]
-        return "\n".join(lines + ([self.note] if self.note else []))
+    def _after(self) -> list[str]:
+        return [self.note] if self.note else []
 
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-            f"{html.escape(v)}</td></tr>"
-            for k, v in self._rows()
-        )
-        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
-        return f"<table>{rows}</table>{note}"
+    def _after_html(self) -> str:
+        return f"<p>{html.escape(self.note)}</p>" if self.note else ""
 
     def __repr__(self) -> str:
-        return f"GPUReport(available={self.available}, name={self.name!r}, recommended_dtype={self.recommended_dtype!r})"
-
+        fields = f"available={self.available}, name={self.name!r}"
+        return f"GPUReport({fields}, recommended_dtype={self.recommended_dtype!r})"
 
 
 def gpu_report() -> GPUReport:
     """Check the GPU: name, free/total memory, compute capability, native bf16, the dtype to use.
 
-    Part 1 teaches this (and every notebook's setup cell calls it). bf16 is "native" only from
-    compute capability 8.0 on: ``torch.cuda.is_bf16_supported()`` can say True on a T4 through
-    emulation, so this looks at the compute capability instead.
+    Parts 1, 2, 3, 4, 5, 6, 7, 8 and 9 use it (Part 1 teaches it; every setup cell calls it).
+    bf16 is "native" only from compute capability 8.0 on: ``torch.cuda.is_bf16_supported()``
+    can say True on a T4 through emulation, so this looks at the compute capability instead.
     """
     import torch
 
@@ -164,7 +160,8 @@ def gpu_report() -> GPUReport:
             name=f"CPU only ({platform.processor() or platform.machine()})",
             recommended_dtype=CPU_DTYPE,
             versions=versions,
-            note="No GPU in this runtime: everything still runs, only slower. To get a free T4: " + COLAB_SWITCH,
+            note="No GPU in this runtime: everything still runs, only slower. To get a free T4: "
+            + COLAB_SWITCH,
         )
     index = torch.cuda.current_device()
     props = torch.cuda.get_device_properties(index)
@@ -187,7 +184,7 @@ def gpu_report() -> GPUReport:
 def require_gpu() -> GPUReport:
     """Stop with a NoGPUError that says how to switch the Colab runtime when there is no CUDA GPU.
 
-    Part 1 teaches this; GPU-only steps in later parts call it.
+    Part 1 uses it; GPU-only steps can call it to stop with the fix.
     """
     report = gpu_report()
     if not report.available:

@@ -52,7 +52,9 @@ def plot_memory(
     """
     import matplotlib.pyplot as plt
 
-    from .memory import _dtype_name, _resolve, estimate_memory
+    from .dtypes import dtype_name as _dtype_name
+    from .memory import estimate_memory
+    from .resolve import resolve_model as _resolve
 
     dtypes = [_dtype_name(d) for d in dtypes]
     if not dtypes:
@@ -95,7 +97,8 @@ def plot_kv_cache(
     """
     import matplotlib.pyplot as plt
 
-    from .memory import _resolve, estimate_memory, kv_cache_bytes
+    from .memory import estimate_memory, kv_cache_bytes
+    from .resolve import resolve_model as _resolve
 
     seq_lens = sorted(set(seq_lens)) if seq_lens is not None else [2**k for k in range(7, 18)]
     if not seq_lens or min(seq_lens) < 0:

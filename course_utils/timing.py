@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -38,8 +39,9 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
-def time_call(fn: Callable[..., Any], *args: Any, warmup: int = 1, repeats: int = 3,
-              **kwargs: Any) -> Timing:
+def time_call(
+    fn: Callable[..., Any], *args: Any, warmup: int = 1, repeats: int = 3, **kwargs: Any
+) -> Timing:
     """Call ``fn(*args, **kwargs)`` ``warmup`` times untimed, then ``repeats`` times timed.
 
     Parts 2, 4, 6, 8 and 9 use it. Returns a :class:`Timing` (``.best`` seconds, ``.times``,

@@ -29,7 +29,7 @@ def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
     # it would switch the notebook's backend and every later plt.show() would show nothing.
     from matplotlib.figure import Figure
 
-    from .memory import needed_bytes
+    from .levers import needed_bytes
 
     parts = [
         ("weights", estimate.weights_bytes, "#4C72B0"),
@@ -62,7 +62,9 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
     """
     import ipywidgets as w
 
-    from .memory import _resolve, estimate_memory, needed_bytes
+    from .levers import needed_bytes
+    from .memory import estimate_memory
+    from .resolve import resolve_model as _resolve
 
     style = {"description_width": "110px"}
     layout = w.Layout(width="480px")

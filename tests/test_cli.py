@@ -30,18 +30,22 @@ def test_gpu_command(capsys):
     assert "load models in" in capsys.readouterr().out
 
 
-def test_license_command_calls_hub(monkeypatch, capsys):
-    import types
-
-    fake = types.ModuleType("course_utils.hub")
-    fake.license_info = lambda model: f"license of {model}"
-    monkeypatch.setitem(sys.modules, "course_utils.hub", fake)
+def test_license_command_reads_the_stand_in_hub(capsys):
     assert main(["license", "Qwen/Qwen2.5-7B-Instruct"]) == 0
-    assert "license of Qwen/Qwen2.5-7B-Instruct" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("Qwen/Qwen2.5-7B-Instruct") and "apache-2.0" in out and "permissive" in out
+    )
+    assert main(["license", "nobody-here/no-such-model"]) == 1
+    assert "not in the local cache" in capsys.readouterr().err
 
 
 def test_usage_error_and_module_entry_point():
     with pytest.raises(SystemExit):
         main(["frobnicate"])
-    done = subprocess.run([sys.executable, "-m", "course_utils", "memory", "0.5B", "--dtype", "fp16"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "course_utils", "memory", "0.5B", "--dtype", "fp16"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "500,000,000" in done.stdout and "not needed" in done.stdout

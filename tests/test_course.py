@@ -1,4 +1,4 @@
-"""course_utils.course: links built from the one repository name, and assets that travel to Colab."""
+"""course_utils.course: links built from the one repository name, assets that travel to Colab."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ from course_utils import course
 
 def test_badge_links_to_main_on_colab():
     b = course.badge("notebooks/01_hello_gpu.ipynb")
-    assert b.startswith("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]")
-    assert b.endswith(f"(https://colab.research.google.com/github/{course.REPO}/blob/main/notebooks/01_hello_gpu.ipynb)")
+    assert b.startswith(
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    )
+    assert b.endswith(
+        f"(https://colab.research.google.com/github/{course.REPO}/blob/main/notebooks/01_hello_gpu.ipynb)"
+    )
 
 
 def test_install_line_installs_the_course_extra_from_the_repo():
@@ -40,7 +44,9 @@ def test_asset_downloaded_when_missing(tmp_path, monkeypatch):
             return b"downloaded"
 
     seen = []
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: seen.append(url) or Response())
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda url, timeout: seen.append(url) or Response()
+    )
     monkeypatch.chdir(tmp_path)
     path = cu.asset("only-on-github.bin")
     assert path.read_bytes() == b"downloaded"

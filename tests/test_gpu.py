@@ -15,7 +15,14 @@ def test_report_on_cpu(monkeypatch):
     r = cu.gpu_report()
     assert not r.available and r.recommended_dtype == "float32"
     assert "Runtime → Change runtime type" in r.note and "T4" in r.note
-    assert set(r.versions) == {"python", "torch", "transformers", "accelerate", "bitsandbytes", "huggingface_hub"}
+    assert set(r.versions) == {
+        "python",
+        "torch",
+        "transformers",
+        "accelerate",
+        "bitsandbytes",
+        "huggingface_hub",
+    }
     assert "float32" in str(r) and "<table>" in r._repr_html_()
     with pytest.raises(NoGPUError, match="Change runtime type"):
         cu.require_gpu()
@@ -26,12 +33,17 @@ class _Props:
         self.name, self.major, self.minor = name, major, minor
 
 
-@pytest.mark.parametrize("name,cc,dtype", [("Tesla T4", (7, 5), "float16"), ("NVIDIA A100-SXM4-40GB", (8, 0), "bfloat16")])
+@pytest.mark.parametrize(
+    "name,cc,dtype",
+    [("Tesla T4", (7, 5), "float16"), ("NVIDIA A100-SXM4-40GB", (8, 0), "bfloat16")],
+)
 def test_report_on_a_faked_gpu(monkeypatch, name, cc, dtype):
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # emulation says yes on a T4
+    monkeypatch.setattr(
+        torch.cuda, "is_bf16_supported", lambda *a, **k: True
+    )  # emulation says yes on a T4
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: _Props(name, *cc))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (14 * 2**30, 15 * 2**30))
@@ -43,12 +55,21 @@ def test_report_on_a_faked_gpu(monkeypatch, name, cc, dtype):
 
 def test_card_table():
     t4 = cu.GPUS["T4"]
-    assert (t4.memory_gib, t4.usable_gib, t4.bandwidth_gb_s, t4.compute_capability) == (16, 15.0, 320, (7, 5))
+    assert (t4.memory_gib, t4.usable_gib, t4.bandwidth_gb_s, t4.compute_capability) == (
+        16,
+        15.0,
+        320,
+        (7, 5),
+    )
     assert not t4.bf16_native and cu.GPUS["L4"].bf16_native
     for name in ["L4", "A10G", "V100", "A100-40GB", "A100-80GB", "H100", "RTX 3090", "RTX 4090"]:
         assert cu.GPUS[name].usable_gib < cu.GPUS[name].memory_gib
     from course_utils.gpu import find_gpu
 
-    assert find_gpu("rtx4090").name == "RTX 4090" and find_gpu("Tesla T4").name == "T4" and find_gpu("a100").name == "A100-40GB"
+    assert (
+        find_gpu("rtx4090").name == "RTX 4090"
+        and find_gpu("Tesla T4").name == "T4"
+        and find_gpu("a100").name == "A100-40GB"
+    )
     with pytest.raises(BadInputError, match="T4"):
         find_gpu("Voodoo 2")

@@ -12,26 +12,11 @@ import torch
 import transformers
 
 import course_utils as cu
-from course_utils import loading
+from course_utils import footprint, preflight
 from course_utils.memory import estimate_memory
+from tests.fakes import tiny_llama_folder
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-def tiny_llama_folder(path, *, pickle_only: bool = False):
-    """A 2-layer random Llama saved like save_pretrained does (dimensions multiples of 64)."""
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                      num_attention_heads=4, num_key_value_heads=2, vocab_size=128,
-                                      architectures=["LlamaForCausalLM"])
-    model = transformers.LlamaForCausalLM(config)
-    if pickle_only:  # transformers 5 always writes safetensors: write the old pickle by hand
-        path.mkdir(parents=True)
-        config.save_pretrained(path)
-        torch.save(model.state_dict(), path / "pytorch_model.bin")
-    else:
-        model.save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +25,7 @@ def tiny(tmp_path_factory):
 
 
 # --- preflight errors: every one a CourseError, raised before anything is loaded ------------
+
 
 def test_unknown_quantization_dtype_task_and_remote_code(tiny):
     with pytest.raises(cu.BadInputError, match="'8bit' or '4bit'"):
@@ -55,7 +41,7 @@ def test_unknown_quantization_dtype_task_and_remote_code(tiny):
 
 
 def test_unknown_ids_and_paths(tmp_path):
-    with pytest.raises(cu.OfflineError, match="not in the local model cache"):
+    with pytest.raises(cu.OfflineError, match="not in the local cache"):
         cu.load_model("nobody-here/no-such-model")
     with pytest.raises(cu.ModelNotFoundError, match="neither a folder"):
         cu.load_model(tmp_path / "missing")
@@ -64,7 +50,9 @@ def test_unknown_ids_and_paths(tmp_path):
 def test_empty_folder_and_folder_without_weights(tmp_path):
     with pytest.raises(cu.ModelNotFoundError, match="is empty"):
         cu.load_model(tmp_path)
-    (tmp_path / "config.json").write_text('{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}')
+    (tmp_path / "config.json").write_text(
+        '{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}'
+    )
     with pytest.raises(cu.ModelNotFoundError, match="No weight files .* in the folder"):
         cu.load_model(tmp_path, check_memory=False)
 
@@ -86,8 +74,11 @@ def test_pickle_only_checkpoint_needs_consent(tmp_path, capsys):
 
 def test_missing_package_gives_the_install_line(tiny, monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "bitsandbytes" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "bitsandbytes" else real(name, *a),
+    )
     with pytest.raises(cu.MissingPackageError, match="%pip install -q bitsandbytes"):
         cu.load_model(tiny, quantize="4bit")
 
@@ -102,12 +93,12 @@ def test_a_model_too_big_for_this_machine_gets_the_plan():
 
 def test_out_of_memory_becomes_a_lever():
     with pytest.raises(cu.WontFitError, match="while loading. Next lever: quantize='8bit'"):
-        with loading.oom_guard("loading", loading._next_lever(torch.bfloat16, None)):
+        with footprint.oom_guard("loading", footprint.next_lever(torch.bfloat16, None)):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-    assert loading._next_lever(torch.float32, None).startswith("half precision")
-    assert loading._next_lever(torch.float16, "8bit") == "quantize='4bit'"
+    assert footprint.next_lever(torch.float32, None).startswith("half precision")
+    assert footprint.next_lever("float16", "int8") == "quantize='4bit'"
     with pytest.raises(ValueError):  # other errors pass through untouched
-        with loading.oom_guard("loading", "x"):
+        with footprint.oom_guard("loading", "x"):
             raise ValueError("not memory")
 
 
@@ -127,10 +118,11 @@ def test_out_of_memory_becomes_a_lever():
     ],
 )
 def test_auto_class_from_task_or_architecture(architectures, task, expected):
-    assert loading._auto_class({"architectures": architectures}, task) == expected
+    assert preflight.auto_class({"architectures": architectures}, task) == expected
 
 
 # --- loading tiny and stand-in models ---------------------------------------------------------
+
 
 def test_folder_loads_unpacks_and_reports(tiny, capsys):
     loaded = cu.load_model(tiny, dtype="float32")
@@ -140,21 +132,49 @@ def test_folder_loads_unpacks_and_reports(tiny, capsys):
     assert "Preflight" in capsys.readouterr().out
     tensors = [*model.parameters(), *model.buffers()]  # buffers: the rotary inv_freq
     assert report.bytes_held == sum(t.numel() * t.element_size() for t in tensors)
-    assert report.bytes_held == report.estimate_bytes == estimate_memory(tiny, "float32").total_bytes
+    assert (
+        report.bytes_held == report.estimate_bytes == estimate_memory(tiny, "float32").total_bytes
+    )
     assert list(report.placement) == ["cpu"] and report.load_seconds > 0
     assert report.license.startswith("none stated (unknown)")
     assert "bytes held" in str(report) and "<table>" in loaded._repr_html_()
 
 
-@pytest.mark.parametrize("quantize, double_quant, estimate_as",
-                         [("4bit", True, "nf4"), ("8bit", False, "int8")])
+@pytest.mark.parametrize(
+    "quantize, double_quant, estimate_as", [("4bit", True, "nf4"), ("8bit", False, "int8")]
+)
 def test_quantized_state_is_counted_to_the_byte(tiny, quantize, double_quant, estimate_as):
     loaded = cu.load_model(tiny, quantize=quantize, double_quant=double_quant, verbose=False)
     float_dtype = loaded.report.dtype
     assert float_dtype == {"4bit": "bfloat16", "8bit": "float16"}[quantize]
-    expected = estimate_memory(tiny, estimate_as, double_quant=double_quant, compute_dtype=float_dtype)
+    expected = estimate_memory(
+        tiny, estimate_as, double_quant=double_quant, compute_dtype=float_dtype
+    )
     assert loaded.report.bytes_held == expected.total_bytes
     assert loaded.report.quantization == {"4bit": "nf4 + double quant", "8bit": "int8"}[quantize]
+
+
+def _quant_state_bytes(model) -> int:
+    """bitsandbytes' state beside each quantized weight, from its documented attributes."""
+    total = 0
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        state = getattr(weight, "quant_state", None)
+        if state is not None:  # Linear4bit: absmax + code, and with double quant its state2
+            total += state.absmax.nbytes + state.code.nbytes
+            if state.nested:
+                total += state.state2.absmax.nbytes + state.state2.code.nbytes + state.offset.nbytes
+        if getattr(weight, "SCB", None) is not None:  # Linear8bitLt: one fp32 scale per row
+            total += weight.SCB.nbytes
+    return total
+
+
+@pytest.mark.parametrize("quantize", [None, "8bit", "4bit"])
+def test_held_bytes_against_an_independent_count(tiny, quantize):
+    loaded = cu.load_model(tiny, quantize=quantize, double_quant=quantize == "4bit", verbose=False)
+    expected = loaded.model.get_memory_footprint() + _quant_state_bytes(loaded.model)
+    assert footprint.held_bytes(loaded.model) == {"cpu": expected}
+    assert (_quant_state_bytes(loaded.model) > 0) == (quantize is not None)
 
 
 def test_free_memory_names_what_is_still_referenced(tiny):
@@ -169,13 +189,18 @@ def test_free_memory_names_what_is_still_referenced(tiny):
 def test_processor_for_images_and_tokenizer_for_text():
     _, proc = cu.load_model("google/vit-base-patch16-224", verbose=False)
     assert hasattr(proc, "image_mean")  # an image processor, not a tokenizer
-    model, tok = cu.load_model("distilbert/distilbert-base-uncased", task="fill-mask", verbose=False)
+    model, tok = cu.load_model(
+        "distilbert/distilbert-base-uncased", task="fill-mask", verbose=False
+    )
     assert type(model).__name__ == "DistilBertForMaskedLM" and tok.mask_token == "[MASK]"
 
 
 def test_load_pipeline_carries_the_report():
-    pipe = cu.load_pipeline("sentiment-analysis",
-                            "distilbert/distilbert-base-uncased-finetuned-sst-2-english", verbose=False)
+    pipe = cu.load_pipeline(
+        "sentiment-analysis",
+        "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        verbose=False,
+    )
     (out,) = pipe("The course helpers explain every error.")
     assert out["label"] in {"NEGATIVE", "POSITIVE"}  # random stand-in weights: any label
     assert pipe.report.auto_class == "AutoModelForSequenceClassification"
@@ -183,6 +208,7 @@ def test_load_pipeline_carries_the_report():
 
 
 # --- the real SmolLM2-135M-Instruct, three precisions on the CPU ------------------------------
+
 
 @pytest.fixture(scope="module", params=[None, "8bit", "4bit"])
 def smollm2(request):
@@ -204,8 +230,11 @@ def test_smollm2_answers_paris_and_holds_what_was_estimated(smollm2):
     assert "Paris" in answer
     report = loaded.report
     float_dtype = {"8bit": "float16"}.get(quantize, "bfloat16")
-    estimate = estimate_memory(SMOLLM2, {"8bit": "int8", "4bit": "nf4"}.get(quantize, "bfloat16"),
-                               compute_dtype=float_dtype)
+    estimate = estimate_memory(
+        SMOLLM2,
+        {"8bit": "int8", "4bit": "nf4"}.get(quantize, "bfloat16"),
+        compute_dtype=float_dtype,
+    )
     assert report.bytes_held == estimate.total_bytes == report.estimate_bytes
     assert report.dtype == float_dtype and report.placement == {"cpu": report.bytes_held}
     assert report.tokens_per_second > 0
@@ -213,12 +242,3 @@ def test_smollm2_answers_paris_and_holds_what_was_estimated(smollm2):
         assert report.bytes_held > loaded.model.get_memory_footprint()
         assert "no CUDA GPU" in " ".join(report.notes)
     print(f"\n{quantize or 'bf16'}: {answer!r}\n{report}")
-
-
-def test_importing_loading_stays_light():
-    import subprocess
-    import sys
-
-    code = ("import sys, course_utils.loading; "
-            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,10 +7,10 @@ import inspect
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import course_utils
 from course_utils import errors
@@ -18,15 +18,39 @@ from course_utils import errors
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_import_is_cheap_and_lazy():
-    code = ("import sys, time; t = time.perf_counter(); import course_utils; "
-            "dt = time.perf_counter() - t; "
-            "heavy = [m for m in ('torch', 'transformers', 'huggingface_hub', 'accelerate', "
-            "'bitsandbytes', 'matplotlib', 'ipywidgets') if m in sys.modules]; print(dt, heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+HEAVY = (
+    "torch",
+    "transformers",
+    "huggingface_hub",
+    "accelerate",
+    "bitsandbytes",
+    "matplotlib",
+    "ipywidgets",
+)
+# What importing each module (or touching a name) may pull in: nothing heavy at import time.
+LIGHT_IMPORTS = {
+    "import course_utils": HEAVY,
+    "import course_utils.hub": ("torch", "transformers"),
+    "import course_utils.licenses, course_utils.cards, course_utils.access": (
+        "torch",
+        "transformers",
+    ),
+    "import course_utils.loading, course_utils.preflight, course_utils.footprint": HEAVY,
+    "import course_utils.memory, course_utils.levers, course_utils.resolve": HEAVY,
+    "import course_utils as cu; cu.estimate_memory; cu.bytes_per_param('bf16')": ("torch",),
+}
+
+
+@pytest.mark.parametrize("code", LIGHT_IMPORTS)
+def test_importing_stays_light(code):
+    probe = (
+        f"import sys, time; t = time.perf_counter(); {code}; dt = time.perf_counter() - t; "
+        f"print(dt, [m for m in {LIGHT_IMPORTS[code]!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     dt, heavy = out.stdout.split(" ", 1)
-    assert heavy.strip() == "[]", f"import course_utils pulled in {heavy}"
-    assert float(dt) < 0.5
+    assert heavy.strip() == "[]", f"`{code}` pulled in {heavy.strip()}"
+    assert float(dt) < 0.5, f"`{code}` took {float(dt):.2f} s"
 
 
 @pytest.mark.parametrize("name", sorted(course_utils._LAZY))
@@ -42,7 +66,9 @@ def test_unknown_name_is_an_attribute_error():
 
 
 def test_every_error_is_a_course_error():
-    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, Exception)]
+    classes = [
+        c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, Exception)
+    ]
     assert len(classes) >= 10
     assert all(issubclass(c, errors.CourseError) for c in classes)
 
@@ -63,7 +89,9 @@ def test_course_extra_mirrors_requirements_without_torch():
         spec = line.partition("#")[0].strip()
         if spec:
             req[re.split(r"[<>=!]", spec)[0].lower()] = spec.replace(" ", "")
-    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["course"]
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["course"]
     assert "torch" in req
     del req["torch"]  # Colab keeps its own CUDA build
     assert sorted(req.values()) == sorted(e.replace(" ", "") for e in extra)

@@ -123,15 +123,15 @@ Q3_GPU = "T4"
 @lru_cache(maxsize=1)
 def _q3_facts() -> dict[str, tuple[Any, Any]]:
     """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU), worked out once per session."""
-    from ..hub import license_info
-    from ..memory import plan
+    from ..levers import plan
+    from ..licenses import license_info
 
     return {m: (license_info(m), plan(m, gpu=Q3_GPU, seq_len=Q3_CONTEXT)) for m in Q3_CANDIDATES}
 
 
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
+    from ..dtypes import dtype_name
     from ..errors import BadInputError
-    from ..memory import _dtype_name
 
     if not isinstance(answer, tuple) or len(answer) != 2 or not all(isinstance(a, str) for a in answer):
         return "the answer should be a pair of strings: (model_id, dtype), e.g. ('org/name', 'nf4')"
@@ -139,7 +139,7 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     if model_id not in Q3_CANDIDATES:
         return f"{model_id!r} is not in part8.Q3_CANDIDATES"
     try:
-        dtype = _dtype_name(dtype)
+        dtype = dtype_name(dtype)
     except BadInputError:
         return f"{answer[1]!r} is not a precision: use a name such as 'float16', 'int8' or 'nf4'"
     facts = dict(_q3_facts())

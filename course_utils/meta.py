@@ -1,0 +1,170 @@
+"""Counting a model's bytes without its memory: build it on the meta device, quantize it there
+the way transformers would, and add up what each tensor would hold (memory.py reports it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .dtypes import QUANTIZED, dtype_name
+from .errors import BadInputError, MissingPackageError
+
+# bitsandbytes storage per quantized weight (bitsandbytes 0.50; checked to the byte in
+# tests/test_memory.py)
+BLOCK = 64  # 4-bit: one fp32 absmax per 64 weights
+NESTED_BLOCK = 256  # double quant: absmax stored as uint8, with one fp32 scale per 256 blocks
+CODE_4BIT = 16 * 4  # per layer: the 16-entry fp32 code table (nf4 or fp4 levels)
+CODE_NESTED = 256 * 4 + 4  # per layer with double quant: 256-entry fp32 code + fp32 offset
+
+
+def quantized_weight_bytes(
+    out_features: int, in_features: int, dtype: Any, double_quant: bool = False
+) -> int:
+    """Bytes bitsandbytes holds for one quantized ``out × in`` weight, scales and code tables."""
+    name = dtype_name(dtype)
+    n = out_features * in_features
+    if name == "int8":
+        return n + 4 * out_features  # int8 weight + one fp32 scale (SCB) per output row
+    if name not in ("nf4", "fp4"):
+        raise BadInputError(f"{name} is not a quantized dtype; use int8, nf4 or fp4.")
+    blocks = math.ceil(n / BLOCK)
+    packed = math.ceil(n / 2)  # two 4-bit values per byte
+    if double_quant:
+        return packed + blocks + 4 * math.ceil(blocks / NESTED_BLOCK) + CODE_NESTED + CODE_4BIT
+    return packed + 4 * blocks + CODE_4BIT
+
+
+def per_param_quantized(name: str, double_quant: bool) -> float:
+    """Asymptotic bytes per quantized parameter (used when only a parameter count is known)."""
+    if name == "int8":
+        return 1.0
+    if double_quant:
+        return 0.5 + 1 / BLOCK + 4 / (BLOCK * NESTED_BLOCK)
+    return 0.5 + 4 / BLOCK
+
+
+def meta_model(config: Any, dtype: Any) -> Any:
+    """The empty model (no memory) for a config, built the way transformers builds it, ties kept."""
+    import copy
+
+    import torch
+    import transformers
+
+    config = copy.deepcopy(config)  # building sets config.dtype; leave the caller's config alone
+    names = getattr(config, "architectures", None) or []
+    classes = [c for c in (getattr(transformers, a, None) for a in names) if c is not None]
+    classes += [transformers.AutoModelForCausalLM, transformers.AutoModel]
+    error = None
+    for cls in classes:
+        try:
+            # torch.device("meta"), not accelerate.init_empty_weights: lm_head stays tied
+            with torch.device("meta"):
+                build = cls.from_config if cls.__name__.startswith("Auto") else cls._from_config
+                return build(config, dtype=dtype)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            error = e
+    raise BadInputError(
+        f"transformers cannot build a {config.model_type!r} model from this config ({error}). "
+        "Pass the parameter count instead."
+    )
+
+
+def meta_copy(module: Any) -> Any:
+    """A copy of a plain nn.Module on the meta device (no memory; shared tensors stay shared)."""
+    import copy
+
+    import torch
+
+    memo: dict[int, Any] = {}
+    for t in [*module.parameters(), *module.buffers()]:
+        meta = t.detach().to("meta")
+        is_param = isinstance(t, torch.nn.Parameter)
+        memo[id(t)] = torch.nn.Parameter(meta, requires_grad=t.requires_grad) if is_param else meta
+    return copy.deepcopy(module, memo)
+
+
+def _quantize_on_meta(model: Any, name: str, double_quant: bool, compute_dtype: Any) -> None:
+    """Swap in bitsandbytes layers exactly where transformers would (its own functions decide)."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as e:
+        raise MissingPackageError(
+            "8-bit and 4-bit estimates need bitsandbytes: pip install bitsandbytes"
+        ) from e
+    from transformers import BitsAndBytesConfig, PreTrainedModel
+    from transformers.integrations import replace_with_bnb_linear
+    from transformers.quantizers import AutoHfQuantizer
+
+    if name == "int8":
+        qconfig = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        qconfig = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type=name, bnb_4bit_use_double_quant=double_quant,
+            bnb_4bit_compute_dtype=compute_dtype,
+        )  # fmt: skip
+    if isinstance(model, PreTrainedModel):
+        # the same call from_pretrained makes: skip list from get_keys_to_not_convert +
+        # _keep_in_fp32_modules, then replace_with_bnb_linear
+        quantizer = AutoHfQuantizer.from_config(qconfig, pre_quantized=False)
+        quantizer.preprocess_model(model, device_map=None)
+    else:
+        replace_with_bnb_linear(model, modules_to_not_convert=None, quantization_config=qconfig)
+
+
+@dataclass
+class Counts:
+    """What the tensors of a model on the meta device would hold once loaded."""
+
+    params: int = 0
+    quantized_params: int = 0
+    quantized_bytes: int = 0  # packed weights + their scales and code tables
+    kept_params: int = 0
+    kept_bytes: int = 0  # parameters and buffers left unquantized
+
+
+def _tensors(model: Any) -> list[tuple[Any, str, Any, bool]]:
+    """(module, qualified name, tensor, is_parameter) for each tensor, each storage once."""
+    seen: set[int] = set()
+    out = []
+    for mod_name, module in model.named_modules():
+        own = [(n, p, True) for n, p in module.named_parameters(recurse=False)]
+        own += [(n, b, False) for n, b in module.named_buffers(recurse=False)]
+        for t_name, t, is_param in own:
+            if t is None or id(t) in seen:
+                continue
+            seen.add(id(t))
+            out.append((module, f"{mod_name}.{t_name}" if mod_name else t_name, t, is_param))
+    return out
+
+
+def _bits(dtype: Any) -> int:
+    import torch
+
+    return torch.finfo(dtype).bits if dtype.is_floating_point else torch.iinfo(dtype).bits
+
+
+def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -> Counts:
+    """Quantize ``model`` (on meta) to ``name`` when it is int8/nf4/fp4, then count its tensors."""
+    before: dict[str, Any] = {}  # each tensor's dtype before the swap (new layers come in fp32)
+    qtypes: tuple = ()
+    if name in QUANTIZED:
+        before = {n: t.dtype for n, t in model.named_parameters(remove_duplicate=False)}
+        _quantize_on_meta(model, name, double_quant, compute_dtype)
+        import bitsandbytes as bnb
+
+        qtypes = (bnb.nn.Linear8bitLt, bnb.nn.Linear4bit)
+    counts = Counts()
+    for module, full, t, is_param in _tensors(model):
+        counts.params += t.numel() if is_param else 0
+        if isinstance(module, qtypes) and full.rsplit(".", 1)[-1] == "weight":
+            counts.quantized_params += t.numel()
+            rows = t.shape[0]
+            counts.quantized_bytes += quantized_weight_bytes(
+                rows, t.numel() // rows, name, double_quant
+            )
+        else:
+            counts.kept_params += t.numel() if is_param else 0
+            counts.kept_bytes += t.numel() * _bits(before.get(full, t.dtype)) // 8
+    return counts

@@ -1,0 +1,236 @@
+"""Everything load_model checks before a download: where the files are, their format, the
+packages, the license, the Auto class, and whether the model fits the memory this runtime has.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._display import fmt_bytes
+from .dtypes import float_name
+from .errors import (
+    CourseError,
+    MissingPackageError,
+    ModelNotFoundError,
+    OfflineError,
+    UnsafeCheckpointError,
+    WontFitError,
+)
+from .hub import cached_snapshot, hub_error, local_folder, offline
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+# (pipeline tasks, Auto class, the transformers table of architectures it loads)
+AUTO_CLASSES = [
+    (("text-generation",), "AutoModelForCausalLM", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"),
+    (("text-classification", "sentiment-analysis"), "AutoModelForSequenceClassification",
+     "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"),
+    (("token-classification", "ner"), "AutoModelForTokenClassification",
+     "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES"),
+    (("fill-mask",), "AutoModelForMaskedLM", "MODEL_FOR_MASKED_LM_MAPPING_NAMES"),
+    (("image-classification",), "AutoModelForImageClassification",
+     "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES"),
+    (("automatic-speech-recognition",), "AutoModelForSpeechSeq2Seq",
+     "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES"),
+    (("automatic-speech-recognition",), "AutoModelForCTC", "MODEL_FOR_CTC_MAPPING_NAMES"),
+    (("feature-extraction", "sentence-similarity", "image-feature-extraction"), "AutoModel",
+     "MODEL_MAPPING_NAMES"),
+]  # fmt: skip
+TASKS = sorted({t for tasks, _, _ in AUTO_CLASSES for t in tasks})
+
+
+@dataclass
+class ModelFiles:
+    """A model's files and config, found without downloading its weights."""
+
+    name: str  # what from_pretrained gets: the folder or the Hub id
+    files: list[str]  # file names in the folder / snapshot / repo
+    folder: Path | None  # local folder or cached snapshot, when there is one
+    config: dict[str, Any]
+    origin: str  # "in the folder", "in the cache", "on the Hub": where the file list came from
+
+    @property
+    def target(self) -> str:
+        """The folder when there is one (memory estimates read it), else the Hub id."""
+        return str(self.folder) if self.folder is not None else self.name
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _in_folder(folder: Path) -> ModelFiles:
+    files = _listing(folder)
+    if "config.json" not in files:
+        what = "is empty" if not files else "has no config.json"
+        raise ModelNotFoundError(
+            f"The folder {folder} {what}, so there is no model to load. Point at the folder "
+            "you saved with model.save_pretrained(...), or use a Hub id such as "
+            "'HuggingFaceTB/SmolLM2-135M-Instruct'."
+        )
+    config = json.loads((folder / "config.json").read_text())
+    return ModelFiles(str(folder), files, folder, config, "in the folder")
+
+
+def _on_hub(model_id: str) -> ModelFiles | BaseException:
+    """The repo's file list and config from the Hub, or the exception that stopped it."""
+    from huggingface_hub import HfApi, hf_hub_download
+
+    try:
+        files = HfApi().list_repo_files(model_id)
+        config = json.loads(Path(hf_hub_download(model_id, "config.json")).read_text())
+    except Exception as exc:  # no network, or a refusal: the caller decides
+        return exc
+    return ModelFiles(model_id, files, cached_snapshot(model_id), config, "on the Hub")
+
+
+def locate(model: str | os.PathLike) -> ModelFiles:
+    """Find the model's files and config: in its folder, on the Hub, or offline in the cache."""
+    folder = local_folder(model)
+    if folder is not None:
+        return _in_folder(folder)
+    model_id, failure = str(model), None
+    if not offline():
+        found = _on_hub(model_id)
+        if isinstance(found, ModelFiles):
+            return found
+        failure, error = found, hub_error(model_id, found)
+        if not isinstance(error, OfflineError):  # a refusal or no such model: no cache helps
+            raise error from None
+    snapshot = cached_snapshot(model_id)
+    if snapshot is None or not (snapshot / "config.json").is_file():
+        raise hub_error(model_id, failure)
+    config = json.loads((snapshot / "config.json").read_text())
+    return ModelFiles(model_id, _listing(snapshot), snapshot, config, "in the cache")
+
+
+def check_weights_format(src: ModelFiles, allow_pickle: bool) -> bool:
+    """True for safetensors; False when only pickle files exist and the caller allowed them."""
+    if any(f.endswith(".safetensors") for f in src.files):
+        return True
+    pickles = [f for f in src.files if f.endswith(PICKLE_SUFFIXES)]
+    if pickles and allow_pickle:
+        return False
+    if pickles:
+        raise UnsafeCheckpointError(
+            f"{src.name} offers its weights only as pickle files ({', '.join(pickles[:3])}). "
+            "Loading a pickle can run any code its author put in it. Look for a safetensors "
+            "version of this model on the Hub, or, if you trust the authors, pass "
+            "allow_pickle=True."
+        )
+    raise ModelNotFoundError(
+        f"No weight files for {src.name} {src.origin} (only {', '.join(src.files[:4])}). "
+        "Offline, load it once on a connected runtime so its weights are cached; a folder needs "
+        "the files model.save_pretrained(...) writes."
+    )
+
+
+def check_packages(quantize: str | None, device_map: Any) -> None:
+    """MissingPackageError with the install line when bitsandbytes or accelerate is needed."""
+    needed = ["bitsandbytes"] if quantize else []
+    if quantize or device_map is not None:
+        needed.append("accelerate")
+    missing = [p for p in needed if importlib.util.find_spec(p) is None]
+    if missing:
+        raise MissingPackageError(
+            f"This load needs {' and '.join(missing)}. Install with "
+            f"`%pip install -q {' '.join(missing)}`, then restart the runtime and run again."
+        )
+
+
+def auto_dtype(quantize: str | None) -> str:
+    """The dtype gpu_report advises: float16 on a T4, bfloat16 on newer GPUs, float32 on a CPU.
+
+    8-bit always gets float16 (bitsandbytes' int8 matmuls take float16 inputs, so nothing is
+    cast, and nothing warns, on every call). 4-bit keeps its unquantized parts and computes in
+    16 bits: on a CPU that is bfloat16, the fastest 4-bit setting there.
+    """
+    if quantize == "int8":
+        return "float16"
+    from .gpu import gpu_report
+
+    advised = float_name(gpu_report().recommended_dtype)
+    return "bfloat16" if quantize == "nf4" and advised == "float32" else advised
+
+
+def license_text(model: str | os.PathLike) -> str:
+    """The license in one line for the preflight report ("unknown" when no card is found)."""
+    from .licenses import license_info
+
+    try:
+        lic = license_info(model)
+    except CourseError:
+        return "unknown (no model card found)"
+    return f"{lic.license or 'none stated'} ({lic.category})" + (", gated" if lic.gated else "")
+
+
+def _free_bytes() -> tuple[int, str]:
+    """(bytes free, where) on the device the model will go to."""
+    import torch
+
+    if torch.cuda.is_available():
+        free, _total = torch.cuda.mem_get_info()
+        return free, f"GPU {torch.cuda.get_device_name()}"
+    import psutil
+
+    return psutil.virtual_memory().available, "CPU RAM"
+
+
+def _wont_fit(target: str, need: int, precision: str, free: int, where: str) -> WontFitError:
+    advice = ""
+    try:
+        from .levers import plan
+
+        advice = f"\n{plan(target, gpu=free / 2**30)}"
+    except Exception:  # the plan is a bonus; the error below stands without it
+        pass
+    return WontFitError(
+        f"{target} needs about {fmt_bytes(need)} in {precision}, but only {fmt_bytes(free)} of "
+        f"{where} is free. Levers, in order: half precision, quantize='8bit', "
+        f"quantize='4bit', then a smaller model or a bigger GPU.{advice}\n"
+        "To let device_map='auto' spill onto the CPU anyway (slow), pass check_memory=False."
+    )
+
+
+def check_memory(
+    target: str, dtype: str, quantize: str | None, double_quant: bool
+) -> tuple[int | None, str | None]:
+    """(estimated bytes of the weights, or None with the note why not); WontFitError with the
+    plan when they will not fit."""
+    from .levers import needed_bytes
+    from .memory import estimate_memory
+
+    try:
+        estimate = estimate_memory(target, dtype=quantize or dtype, double_quant=double_quant,
+                                   compute_dtype=dtype)  # fmt: skip
+    except CourseError as exc:
+        return None, f"memory check skipped: {exc}"
+    free, where = _free_bytes()
+    # on a GPU plus the CUDA context and activations, as levers.fits counts
+    need = needed_bytes(estimate) if where.startswith("GPU") else int(estimate.total_bytes)
+    if need > free:
+        raise _wont_fit(target, need, quantize or dtype, free, where)
+    return int(estimate.total_bytes), None
+
+
+def auto_class(config: dict[str, Any], task: str | None) -> str:
+    """The Auto class for a task, or for the architecture the config names."""
+    from transformers.models.auto import modeling_auto
+
+    archs = config.get("architectures") or []
+
+    def loads(table: str) -> bool:
+        names = getattr(modeling_auto, table).values()
+        flat = {n for v in names for n in ((v,) if isinstance(v, str) else v)}
+        return any(a in flat for a in archs)
+
+    rows = [r for r in AUTO_CLASSES if task is None or task in r[0]]
+    for _tasks, cls, table in rows:
+        if loads(table):
+            return cls
+    return rows[0][1] if task is not None else "AutoModel"

@@ -1,0 +1,200 @@
+"""What a learner may pass as "a model" to the memory helpers, turned into what can be counted.
+
+``resolve_model`` accepts a parameter count (``7e9``, ``"7B"``), a transformers config or its
+dict, a model, a plain ``nn.Module``, a local folder or ``config.json``, or a Hub id, and returns
+a :class:`Resolved`: a label to show and the ``basis`` the figure is computed from. Hub ids are
+read as config.json only (no weights); Hub failures become course errors in hub.hub_error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from typing import Any, NamedTuple
+
+from ._display import fmt_count
+from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
+from .hub import hub_error, offline
+
+
+class Resolved(NamedTuple):
+    """A label for the model, and ``basis``: an int parameter count, a config or an nn.Module."""
+
+    label: str
+    basis: Any
+
+
+_SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def _parse_count(text: str) -> int | None:
+    """'7B', '0.5b', '135M', '7e9', '7,000,000' -> an int; None if it is not a count."""
+    m = re.fullmatch(r"\s*([0-9][0-9_,]*\.?[0-9]*(?:e[0-9]+)?)\s*([kmbt]?)\s*", text.lower())
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", "").replace("_", ""))
+    return int(round(value * _SCALE[m.group(2)]))
+
+
+def _version(pkg: str) -> str:
+    from importlib.metadata import version
+
+    return version(pkg)
+
+
+def config_from_dict(data: dict, where: str) -> Any:
+    """A transformers config built from a config.json's contents (``where`` names the source)."""
+    from transformers import AutoConfig
+
+    if not isinstance(data, dict) or "model_type" not in data:
+        raise BadInputError(
+            f"{where} has no 'model_type', so transformers cannot read it as a model config."
+        )
+    try:
+        return AutoConfig.for_model(**data)
+    except (ValueError, KeyError) as e:
+        raise BadInputError(
+            f"transformers {_version('transformers')} does not know model_type "
+            f"{data['model_type']!r} ({where}). Pass the parameter count instead, e.g. "
+            "estimate_memory(7e9, ...)."
+        ) from e
+
+
+def config_file(path: str) -> Any:
+    """The transformers config in a config.json file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise BadInputError(
+            f"{path} is not valid JSON ({e}). Re-download it or pass a parameter count."
+        ) from e
+    return config_from_dict(data, path)
+
+
+def hub_config(repo_id: str) -> Any:
+    """The config of a Hub model without its weights: from the Hub online, the cache offline."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        path = hf_hub_download(repo_id, "config.json")
+    except Exception as exc:  # httpx network errors are not OSError: the translator sorts them
+        raise hub_error(
+            repo_id, exc, wanted="its config.json is", or_else="Or pass the parameter count."
+        ) from exc
+    return config_file(path)
+
+
+def hub_param_count(repo_id: str) -> int | None:
+    """Exact parameter count from the safetensors headers (online only; None when unavailable).
+
+    A gated repo's files need accepted terms, but the Hub's model info (the "Model size" on its
+    page) is public, so that is the second source.
+    """
+    from huggingface_hub import HfApi, get_safetensors_metadata
+
+    if offline():
+        return None
+    try:
+        return sum(get_safetensors_metadata(repo_id).parameter_count.values())
+    except Exception:  # no safetensors, gated, network: try the public model info
+        pass
+    try:
+        info = HfApi().model_info(repo_id, expand=["safetensors"])
+        return int(info.safetensors.total) if info.safetensors else None
+    except Exception:  # network: the caller says what it fell back to
+        return None
+
+
+def _from_number(model: int | float) -> Resolved:
+    if not math.isfinite(model) or model <= 0 or int(model) != model:
+        raise BadInputError(f"A parameter count must be a positive whole number, got {model!r}.")
+    return Resolved(f"{fmt_count(int(model))} parameters", int(model))
+
+
+def _from_path(model: str) -> Resolved | None:
+    """A folder with config.json or a config.json file; None when ``model`` is neither."""
+    if os.path.isdir(model):
+        path = os.path.join(model, "config.json")
+        if not os.path.isfile(path):
+            raise ModelNotFoundError(
+                f"{model} has no config.json; a model folder needs one (save_pretrained writes it)."
+            )
+        return Resolved(os.path.basename(os.path.normpath(model)), config_file(path))
+    if os.path.isfile(model) and model.endswith(".json"):
+        return Resolved(os.path.basename(model).removesuffix(".json"), config_file(model))
+    if (
+        model.startswith((".", "/", "~"))
+        or model.count("/") > 1
+        or os.sep in model.replace("/", "")
+    ):
+        raise ModelNotFoundError(
+            f"No folder {model!r} here. Give a model folder with a config.json or a Hub id like "
+            "'Qwen/Qwen2.5-0.5B-Instruct'."
+        )
+    return None
+
+
+def _from_hub(repo_id: str, count_ok: bool) -> Resolved:
+    """The Hub config; where it cannot be read (gated, unknown architecture) the public count."""
+    label = repo_id.split("/")[-1]
+    try:
+        return Resolved(label, hub_config(repo_id))
+    except (BadInputError, GatedModelError, NotLoggedInError):
+        if not count_ok:  # the caller needs the layout (the KV cache): say why it is missing
+            raise
+        count = hub_param_count(repo_id)  # online: the parameter count, public even when gated
+        if count is None:
+            raise
+        return Resolved(label, count)
+
+
+def _from_text(model: str, count_ok: bool) -> Resolved:
+    count = _parse_count(model)
+    if count is not None:
+        return _from_number(count)
+    return _from_path(model) or _from_hub(model, count_ok)
+
+
+def _from_object(model: Any) -> Resolved | None:
+    """A config dict, a transformers config, a transformers model or a plain nn.Module."""
+    if isinstance(model, dict):
+        label = model.get("_name_or_path") or model.get("model_type", "config")
+        return Resolved(label, config_from_dict(model, "this dict"))
+    if hasattr(model, "model_type") and hasattr(model, "to_dict"):  # a transformers config
+        return Resolved(
+            (getattr(model, "name_or_path", "") or model.model_type).split("/")[-1], model
+        )
+    if not hasattr(model, "named_parameters"):
+        return None
+    config = getattr(model, "config", None)
+    if config is not None and hasattr(config, "model_type"):  # a transformers model: its config
+        name = getattr(config, "name_or_path", "") or type(model).__name__
+        return Resolved(name.split("/")[-1], config)
+    return Resolved(type(model).__name__, model)
+
+
+def resolve_model(model: Any, count_ok: bool = True) -> Resolved:
+    """What ``model`` is, as a label and the basis to count from (see the module docstring).
+
+    ``count_ok=False`` is for callers that need the layout (the KV cache): a gated or unknown Hub
+    model then raises its own error instead of falling back to the public parameter count.
+    """
+    if isinstance(model, bool):
+        raise BadInputError(
+            "Pass a model: a parameter count, a config, a module, a folder or a Hub id."
+        )
+    if isinstance(model, (int, float)):
+        return _from_number(model)
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
+    resolved = _from_text(model, count_ok) if isinstance(model, str) else _from_object(model)
+    if resolved is None:
+        raise BadInputError(
+            f"Cannot estimate the memory of a {type(model).__name__}. Pass a parameter count, a "
+            "transformers config, a model (nn.Module), a local folder with config.json, or a "
+            "Hub id."
+        )
+    return resolved

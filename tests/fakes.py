@@ -1,0 +1,48 @@
+"""Small models the unit tests build for themselves: one place for their sizes and families.
+
+Dimensions are multiples of 64: bitsandbytes' CPU 4-bit repack needs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# a two-layer decoder with grouped-query attention (4 heads, 2 KV heads)
+DECODER = dict(
+    vocab_size=512, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+    num_attention_heads=4, num_key_value_heads=2,
+)  # fmt: skip
+GPT2 = dict(vocab_size=512, n_embd=128, n_layer=2, n_head=4, n_positions=128, bos_token_id=0,
+            eos_token_id=0)  # fmt: skip
+BERT = dict(vocab_size=512, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+            num_attention_heads=4, max_position_embeddings=128, num_labels=2)  # fmt: skip
+
+# family -> (Auto class, config class, config arguments): one per way weights get quantized
+FAMILIES = {
+    "qwen2-tied": ("AutoModelForCausalLM", "Qwen2Config", {**DECODER, "tie_word_embeddings": True}),
+    "llama-untied": (
+        "AutoModelForCausalLM",
+        "LlamaConfig",
+        {**DECODER, "tie_word_embeddings": False},
+    ),
+    "gpt2-conv1d": ("AutoModelForCausalLM", "GPT2Config", GPT2),  # GPT-2's Conv1D layers
+    "bert-classifier": ("AutoModelForSequenceClassification", "BertConfig", BERT),
+}
+
+
+def tiny_llama_folder(path: Path, *, pickle_only: bool = False) -> Path:
+    """A 2-layer random Llama saved like save_pretrained does (no tokenizer)."""
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    dims = {**DECODER, "hidden_size": 64, "intermediate_size": 128, "vocab_size": 128}
+    config = transformers.LlamaConfig(**dims, architectures=["LlamaForCausalLM"])
+    model = transformers.LlamaForCausalLM(config)
+    if pickle_only:  # transformers 5 always writes safetensors: write the old pickle by hand
+        path.mkdir(parents=True)
+        config.save_pretrained(path)
+        torch.save(model.state_dict(), path / "pytorch_model.bin")
+    else:
+        model.save_pretrained(path)
+    return path
