@@ -65,6 +65,9 @@ _LAZY = {
     "time_call": "timing",
     # course.py: where the course lives (badges, installs, assets)
     "asset": "course",
+    # classroom.py: the whole course into one shared cache, for a classroom offline
+    "prefetch": "classroom",
+    "PrefetchReport": "classroom",
 }
 
 __all__ = sorted(

@@ -1,0 +1,71 @@
+"""cu.prefetch: the course's download list matches the notebooks, and bad input is refused.
+
+The online half (sizes against the Hub's metadata, a prefetch then an offline run) is in
+tests/test_online_prefetch.py, against the Hub emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import course_utils as cu
+from course_utils.classroom import COURSE_DOWNLOADS, parse_parts
+from standins import BY_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+REPO_ID = re.compile(r"""["']([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)["']""")
+
+
+def notebook_ids(part: int) -> set[str]:
+    """The Hub ids a part's code cells name (the ids the stand-in Hub serves)."""
+    (path,) = (ROOT / "notebooks").glob(f"{part:02d}_*.ipynb")
+    cells = json.loads(path.read_text())["cells"]
+    found = {m for c in cells if c["cell_type"] == "code" for m in REPO_ID.findall("".join(c["source"]))}
+    return found & set(BY_ID)
+
+
+@pytest.mark.parametrize("part", sorted(COURSE_DOWNLOADS))
+def test_download_list_names_exactly_the_ids_each_notebook_uses(part):
+    listed = {d.repo_id for d in COURSE_DOWNLOADS[part]}
+    assert listed == notebook_ids(part), (
+        f"COURSE_DOWNLOADS[{part}] in course_utils/classroom.py is out of step with the notebook: "
+        f"add {sorted(notebook_ids(part) - listed)}, drop {sorted(listed - notebook_ids(part))}")
+
+
+def test_pipeline_default_revisions_are_prefetched():
+    # pipeline(task) with no model pins a short revision; offline it resolves only if that ref
+    # was fetched too, so every pinned ref of a listed repo is listed in the same parts
+    for part, downloads in COURSE_DOWNLOADS.items():
+        for d in downloads:
+            for ref in BY_ID[d.repo_id].refs:
+                assert (d.repo_id, ref) in {(x.repo_id, x.revision) for x in downloads}, (
+                    f"part {part}: add Download({d.repo_id!r}, revision={ref!r})")
+
+
+def test_no_pickle_weights_are_fetched():
+    for downloads in COURSE_DOWNLOADS.values():
+        for d in downloads:
+            assert not any(p.endswith((".bin", ".h5", ".msgpack", ".pt", ".ckpt")) for p in d.files)
+
+
+@pytest.mark.parametrize(("text", "parts"), [
+    ("1-9", list(range(1, 10))), ("3,8", [3, 8]), (8, [8]), ([6, 8], [6, 8]), (" 2 - 4 ", [2, 3, 4]),
+    (None, list(range(1, 10))),
+])
+def test_parts_are_parsed(text, parts):
+    assert parse_parts(text) == parts
+
+
+@pytest.mark.parametrize("bad", ["10", "0-3", "eight", "", "1-", True, 3.5, "9-7"])
+def test_unknown_parts_are_refused_with_the_valid_range(bad):
+    with pytest.raises(cu.BadInputError, match=r"1-9|part number|parts must"):
+        parse_parts(bad)
+
+
+def test_offline_prefetch_says_to_unset_offline_mode():
+    with pytest.raises(cu.OfflineError, match="HF_HUB_OFFLINE"):
+        cu.prefetch("1", dry_run=True)
