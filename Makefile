@@ -86,3 +86,9 @@ test-oldest:  ## every lower bound of requirements.txt
 
 test-colab:  ## with torchvision and torchaudio beside torch, as on Colab
 	$(call suite_in_fresh_venv,$(COLAB_VENV),$(COLAB_TORCH),-c constraints.txt)
+
+# One version in one place (course_utils/version.py): bump it, every setup cell and the badges,
+# commit and tag vX.Y.Z. Example: make release VERSION=1.1.0
+release:
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z"; exit 2; }
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) scripts/release.py $(VERSION)

@@ -19,7 +19,7 @@ __version__ = "1.0.0"
 # environment with no repository beside it. tests/test_versions.py keeps the two equal.
 TESTED_RANGES: dict[str, str] = {
     "torch": ">=2.6,<2.14",
-    "transformers": ">=5.20,<6",
+    "transformers": ">=5.23,<6",
     "huggingface_hub": ">=2.0,<3",
     "accelerate": ">=1.10,<2",
     "bitsandbytes": ">=0.48,<0.51",
@@ -27,7 +27,7 @@ TESTED_RANGES: dict[str, str] = {
     "tokenizers": ">=0.23.3,<0.24",
     "numpy": ">=1.26,<3",
     "pillow": ">=10,<14",
-    "matplotlib": ">=3.8,<4",
+    "matplotlib": ">=3.9,<4",
     "ipywidgets": ">=8.1,<9",
 }
 PYTHON_RANGE = ">=3.10"  # pyproject.toml's requires-python
