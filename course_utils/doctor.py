@@ -334,3 +334,19 @@ def doctor(expected: str | None = None, *, hub: bool = True) -> DoctorReport:
     lines.append(Line("platform", f"{platform.platform()}, {os.cpu_count()} CPU cores"
                       + (", Colab" if "google.colab" in sys.modules else "")))
     return DoctorReport(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m course_utils doctor [--no-hub] [--expected X.Y.Z]``: print the report."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m course_utils doctor", description=doctor.__doc__)
+    parser.add_argument("--no-hub", action="store_true", help="skip the two network checks")
+    parser.add_argument("--expected", default=None, help="the notebook's course release, e.g. 1.0.0")
+    args = parser.parse_args(argv)
+    print(doctor(args.expected, hub=not args.no_hub))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
