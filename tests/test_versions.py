@@ -221,3 +221,15 @@ def test_release_refuses_a_version_that_is_not_x_y_z(bad):
 def test_release_refuses_to_go_backwards():
     with pytest.raises(SystemExit, match="newer than"):
         release.validate("0.9.0", current="1.0.0")
+
+
+def test_weekly_workflow_runs_both_version_targets_that_the_makefile_has():
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "versions.yml").read_text())
+    on = flow.get("on", flow.get(True))
+    assert "schedule" in on and "workflow_dispatch" in on
+    assert flow["jobs"]["suite"]["strategy"]["matrix"]["target"] == ["test-latest", "test-oldest"]
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("test-latest:", "test-oldest:", "test-colab:", "release:"):
+        assert f"\n{target}" in makefile
