@@ -117,7 +117,7 @@ def test_the_pinned_install_line_installs_that_release(tmp_path):
     line = version.install_line(repo="OWNER/NAME").replace("https://github.com/OWNER/NAME", f"file://localhost{repo}")  # old pip wants a host
     args = line.removeprefix("%pip install ").replace('"', "").split(" @ ", 1)
     target = tmp_path / "site"
-    out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                           "--target", str(target), f"{args[0].split()[-1]} @ {args[1]}"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
