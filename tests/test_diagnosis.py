@@ -1,4 +1,4 @@
-"""course_utils.doctor: the report to paste into a forum question. Offline (the test session runs
+"""course_utils.diagnosis (cu.doctor): the report to paste into a forum question. Offline (the test session runs
 against the stand-in Hub with HF_HUB_OFFLINE=1), and against local sockets for the Hub check:
 a closed port, a socket that accepts and never answers, and a tiny server that answers."""
 
@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from course_utils import doctor as d
+from course_utils import diagnosis as d
 from course_utils import version
 
 SECRET = "hf_" + "x" * 34  # looks like a token; must never appear in any output
@@ -190,7 +190,7 @@ def test_offline_token_is_present_but_not_checked(monkeypatch):
 
 
 def test_command_line_prints_the_report():
-    code = "from course_utils.doctor import main; raise SystemExit(main(['--no-hub']))"
+    code = "from course_utils.diagnosis import main; raise SystemExit(main(['--no-hub']))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("course_utils doctor (") and "transformers" in out.stdout

@@ -4,7 +4,8 @@ It gathers what a helper needs to know (versions against the tested ranges, GPU,
 disk, the Hugging Face cache, whether the Hub answers, whether a token is accepted, and
 course_utils' release against the notebook's) and says the next step on every line that is a
 problem. The token is never printed, not even partly. Part 1 shows it; every Gotchas section
-points at it. Command line: ``python -m course_utils doctor``.
+points at it. Command line: ``python -m course_utils doctor``. (The module is not named doctor.py
+so that it cannot shadow the function ``cu.doctor`` once imported.)
 """
 
 from __future__ import annotations
