@@ -25,7 +25,7 @@ from .errors import (  # errors are light, so they load eagerly
     WontFitError,
 )
 
-__version__ = "1.0.0"
+from .version import __version__  # the one place that holds it
 
 # Drop the known-harmless library log lines before any library is imported (see _quiet.py).
 _quiet.install()
@@ -65,6 +65,12 @@ _LAZY = {
     "time_call": "timing",
     # course.py: where the course lives (badges, installs, assets)
     "asset": "course",
+    # version.py: the release each notebook's setup cell expects
+    "check_version": "version",
+    "VersionMismatchError": "version",
+    # diagnosis.py: one report to paste into a forum question
+    "doctor": "diagnosis",
+    "DoctorReport": "diagnosis",
     # classroom.py: the whole course into one shared cache, for a classroom offline
     "prefetch": "classroom",
     "PrefetchReport": "classroom",
