@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .version import install_line
+
 REPO = "practical-pytorch/practical-pytorch"  # GitHub owner/name
 BRANCH = "main"  # links point at main (links to master have broken for other courses)
 
-INSTALL_LINE = f'%pip install -q "practical-pytorch[course] @ git+https://github.com/{REPO}"'
+INSTALL_LINE = install_line(repo=REPO)  # pinned to this release (version.py)
 
 
 def colab_url(path: str) -> str:

@@ -31,8 +31,9 @@ RESOLVER_NOTE = (
 def setup_source(version: str = __version__) -> str:
     """The setup cell every notebook starts with, pinned to ``version``."""
     return "\n".join([
-        "# Setup: on Colab this installs the course helpers at this notebook's release (a few "
-        "seconds); elsewhere `make lab` did it.",
+        "# Setup: on Colab this installs the course helpers at this notebook's release, with the",
+        "# library versions the course was tested on (they replace some of Colab's own);",
+        "# elsewhere `make lab` did it.",
         "import sys",
         'if "google.colab" in sys.modules:',
         f"    {install_line(version)}",
