@@ -102,8 +102,9 @@ class PrefetchReport(Table):
         rows = [(i.download.label, f"parts {_ranges(i.parts)}: {fmt_bytes(i.size)}, {i.status}")
                 for i in self.items]
         needed = sum(i.to_fetch for i in self.items if not i.status.startswith("skipped"))
+        done = "downloaded" if self.offline_ok is not None else "still to download"
         rows.append(("total", f"{fmt_bytes(sum(i.size for i in self.items))}, "
-                              f"{fmt_bytes(needed)} still to download, into {self.cache}"))
+                              f"{fmt_bytes(needed)} {done}, into {self.cache}"))
         if self.offline_ok is not None:
             rows.append(("offline check", "every part resolves with HF_HUB_OFFLINE=1"
                          if self.offline_ok else "missing: " + ", ".join(self.missing_offline)))

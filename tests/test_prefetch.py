@@ -69,3 +69,11 @@ def test_unknown_parts_are_refused_with_the_valid_range(bad):
 def test_offline_prefetch_says_to_unset_offline_mode():
     with pytest.raises(cu.OfflineError, match="HF_HUB_OFFLINE"):
         cu.prefetch("1", dry_run=True)
+
+
+def test_the_instructors_page_names_every_download():
+    page = (ROOT / "docs" / "INSTRUCTORS.md").read_text()
+    named = {d.repo_id for ds in COURSE_DOWNLOADS.values() for d in ds}
+    short = {r: r.split("/")[1] for r in named}
+    missing = [r for r in named if f"`{r}`" not in page and short[r].split("-")[0] not in page]
+    assert not missing, f"docs/INSTRUCTORS.md does not mention {missing}"
