@@ -327,7 +327,7 @@ def doctor(expected: str | None = None, *, hub: bool = True) -> DoctorReport:
 
     ``expected`` is the notebook's course release (the setup cell records it, so it is rarely
     needed); ``hub=False`` skips the two network checks. Takes at most about 10 s: each Hub
-    request has a 5 s limit.
+    request has a 5 s limit. Parts 1, 2, 3, 4, 5, 6, 7, 8 and 9 use it (their setup cells name it).
     """
     lines = [course_line(expected), *version_lines(), *gpu_lines(), *disk_lines()]
     if hub:
