@@ -37,9 +37,14 @@ if not REAL_HUB:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "online_behaviour: issue 13's online behaviour of the "
-                            "helpers against the Hub emulator (tests/test_online_helpers.py)")
-    if REAL_HUB or ONLINE_HUB or hasattr(config, "workerinput"):  # xdist workers inherit the built Hub
+    config.addinivalue_line(
+        "markers",
+        "online_behaviour: issue 13's online behaviour of the "
+        "helpers against the Hub emulator (tests/test_online_helpers.py)",
+    )
+    if (
+        REAL_HUB or ONLINE_HUB or hasattr(config, "workerinput")
+    ):  # xdist workers inherit the built Hub
         return
     from tests.standins import ensure_hub
 
@@ -47,7 +52,6 @@ def pytest_configure(config):
     say = (lambda m: reporter.write_line(m)) if reporter else print
     home = ensure_hub(log=say)
     say(f"stand-in Hub ready: HF_HOME={os.path.relpath(home)}, HF_HUB_OFFLINE=1")
-
 
 
 # --- online run: stored outputs are the offline record -----------------------------------------
@@ -60,9 +64,13 @@ if ONLINE_HUB:
     _nbval_compare = IPyNbCell.compare_outputs
 
     def _online_compare(self, test, ref, skip_compare=None):
-        if not _nbval_compare(self, test, ref, skip_compare) and os.environ.get("COURSE_ONLINE_DIFFS"):
+        if not _nbval_compare(self, test, ref, skip_compare) and os.environ.get(
+            "COURSE_ONLINE_DIFFS"
+        ):
             with open(os.environ["COURSE_ONLINE_DIFFS"], "a") as f:
-                f.write(f"{self.fspath.basename}::{self.name}\t{' | '.join(self.comparison_traceback)[:600]!r}\n")
+                f.write(
+                    f"{self.fspath.basename}::{self.name}\t{' | '.join(self.comparison_traceback)[:600]!r}\n"
+                )
         return True
 
     IPyNbCell.compare_outputs = _online_compare

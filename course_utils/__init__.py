@@ -24,7 +24,6 @@ from .errors import (  # errors are light, so they load eagerly
     UnsafeCheckpointError,
     WontFitError,
 )
-
 from .version import __version__  # the one place that holds it
 
 # Drop the known-harmless library log lines before any library is imported (see _quiet.py).

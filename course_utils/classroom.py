@@ -62,16 +62,29 @@ COURSE_DOWNLOADS: dict[int, tuple[Download, ...]] = {
     1: _whole(_SST2),
     2: (),
     3: (*_whole(_SST2), *_configs(_LLAMA_8B)),
-    4: (*_whole(_SST2), *_whole("distilbert/distilbert-base-uncased"),
-        *_whole("dslim/bert-base-NER"), *_whole(_MINILM)),
+    4: (
+        *_whole(_SST2),
+        *_whole("distilbert/distilbert-base-uncased"),
+        *_whole("dslim/bert-base-NER"),
+        *_whole(_MINILM),
+    ),
     5: (*_whole(_SST2), *_whole(_MINILM), *_whole(_SMOL)),
     6: (*_whole(_SMOL), *_whole(_QWEN), *_configs(_QWEN_7B, _LLAMA_8B)),
     7: (*_whole(_VIT), *_whole("openai/whisper-tiny")),
-    8: (*_whole(_SMOL), *_whole(_QWEN), *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
+    8: (
+        *_whole(_SMOL),
+        *_whole(_QWEN),
+        *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
         Download("facebook/nllb-200-distilled-600M", CARD_FILES),
-        Download("google/gemma-2-2b-it", CARD_FILES)),
-    9: (*_whole(_SMOL), *_whole(_SST2), *_whole(_VIT), *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
-        Download("facebook/nllb-200-distilled-600M", CARD_FILES)),
+        Download("google/gemma-2-2b-it", CARD_FILES),
+    ),
+    9: (
+        *_whole(_SMOL),
+        *_whole(_SST2),
+        *_whole(_VIT),
+        *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
+        Download("facebook/nllb-200-distilled-600M", CARD_FILES),
+    ),
 }
 
 
@@ -99,15 +112,28 @@ class PrefetchReport(Table):
         return "What the course downloads"
 
     def _rows(self) -> list[tuple[str, str]]:
-        rows = [(i.download.label, f"parts {_ranges(i.parts)}: {fmt_bytes(i.size)}, {i.status}")
-                for i in self.items]
+        rows = [
+            (i.download.label, f"parts {_ranges(i.parts)}: {fmt_bytes(i.size)}, {i.status}")
+            for i in self.items
+        ]
         needed = sum(i.to_fetch for i in self.items if not i.status.startswith("skipped"))
         done = "downloaded" if self.offline_ok is not None else "still to download"
-        rows.append(("total", f"{fmt_bytes(sum(i.size for i in self.items))}, "
-                              f"{fmt_bytes(needed)} {done}, into {self.cache}"))
+        rows.append(
+            (
+                "total",
+                f"{fmt_bytes(sum(i.size for i in self.items))}, "
+                f"{fmt_bytes(needed)} {done}, into {self.cache}",
+            )
+        )
         if self.offline_ok is not None:
-            rows.append(("offline check", "every part resolves with HF_HUB_OFFLINE=1"
-                         if self.offline_ok else "missing: " + ", ".join(self.missing_offline)))
+            rows.append(
+                (
+                    "offline check",
+                    "every part resolves with HF_HUB_OFFLINE=1"
+                    if self.offline_ok
+                    else "missing: " + ", ".join(self.missing_offline),
+                )
+            )
             rows.append(("for the room", f"export HF_HOME={_home()} HF_HUB_OFFLINE=1"))
         return rows
 
@@ -125,7 +151,9 @@ def parse_parts(parts: str | int | list[int] | None) -> list[int]:
         try:
             first, last = int(low), int(high if dash else low)
         except ValueError:
-            raise BadInputError(f"{piece!r} is not a part number: use e.g. '1-9' or '3,8'.") from None
+            raise BadInputError(
+                f"{piece!r} is not a part number: use e.g. '1-9' or '3,8'."
+            ) from None
         chosen.update(range(first, last + 1))
     unknown = sorted(chosen - set(COURSE_DOWNLOADS))
     if unknown or not chosen:
@@ -133,8 +161,12 @@ def parse_parts(parts: str | int | list[int] | None) -> list[int]:
     return sorted(chosen)
 
 
-def prefetch(parts: str | int | list[int] | None = "1-9", *, dry_run: bool = False,
-             include_gated: bool = False) -> PrefetchReport:
+def prefetch(
+    parts: str | int | list[int] | None = "1-9",
+    *,
+    dry_run: bool = False,
+    include_gated: bool = False,
+) -> PrefetchReport:
     """Download what the chosen parts read from the Hub into HF_HOME, then check it offline.
 
     Instructors run it once before class (README, "For instructors"); ``dry_run`` only sizes it.
@@ -144,8 +176,10 @@ def prefetch(parts: str | int | list[int] | None = "1-9", *, dry_run: bool = Fal
 
     report = PrefetchReport(items=_items(parse_parts(parts)), cache=constants.HF_HUB_CACHE)
     if constants.HF_HUB_OFFLINE:
-        raise OfflineError("prefetch needs the Hub, but HF_HUB_OFFLINE is set: unset it in the "
-                           "shell that runs prefetch (the room sets it afterwards).")
+        raise OfflineError(
+            "prefetch needs the Hub, but HF_HUB_OFFLINE is set: unset it in the "
+            "shell that runs prefetch (the room sets it afterwards)."
+        )
     for item in report.items:
         _size(item, include_gated)
     if dry_run:
@@ -154,8 +188,11 @@ def prefetch(parts: str | int | list[int] | None = "1-9", *, dry_run: bool = Fal
     for item in report.items:
         if not item.status.startswith("skipped"):
             _download(item)
-    report.missing_offline = [i.download.label for i in report.items
-                              if not i.status.startswith("skipped") and not _cached(i.download)]
+    report.missing_offline = [
+        i.download.label
+        for i in report.items
+        if not i.status.startswith("skipped") and not _cached(i.download)
+    ]
     report.offline_ok = not report.missing_offline
     return report
 
@@ -193,8 +230,9 @@ def _size(item: Item, include_gated: bool) -> None:
     if not _may_read(item, include_gated):
         return
     try:
-        files = snapshot_download(d.repo_id, revision=d.revision, allow_patterns=list(d.files),
-                                  dry_run=True)
+        files = snapshot_download(
+            d.repo_id, revision=d.revision, allow_patterns=list(d.files), dry_run=True
+        )
     except Exception as e:  # noqa: BLE001 - every Hub failure becomes a course error
         error = hub_error(d.repo_id, e, wanted=None)
         if isinstance(error, (GatedModelError, NotLoggedInError)):
@@ -239,9 +277,11 @@ def _check_disk(report: PrefetchReport) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if needed > free:
-        raise CourseError(f"The course needs {fmt_bytes(needed)} more in {folder}, but the disk "
-                          f"has {fmt_bytes(free)} free: free some space or point HF_HOME at a "
-                          "bigger disk, then run prefetch again (it resumes).")
+        raise CourseError(
+            f"The course needs {fmt_bytes(needed)} more in {folder}, but the disk "
+            f"has {fmt_bytes(free)} free: free some space or point HF_HOME at a "
+            "bigger disk, then run prefetch again (it resumes)."
+        )
 
 
 def _download(item: Item) -> None:
@@ -256,8 +296,10 @@ def _download(item: Item) -> None:
         snapshot_download(d.repo_id, revision=d.revision, allow_patterns=list(d.files))
     except OSError as e:
         if e.errno == errno.ENOSPC:
-            raise CourseError(f"The disk filled up while downloading {d.label}: free some space "
-                              "and run prefetch again; it resumes where it stopped.") from None
+            raise CourseError(
+                f"The disk filled up while downloading {d.label}: free some space "
+                "and run prefetch again; it resumes where it stopped."
+            ) from None
         raise hub_error(d.repo_id, e) from None
     except Exception as e:  # noqa: BLE001
         raise hub_error(d.repo_id, e) from None
@@ -269,8 +311,9 @@ def _cached(d: Download) -> bool:
     from huggingface_hub import snapshot_download
 
     try:
-        snapshot_download(d.repo_id, revision=d.revision, allow_patterns=list(d.files),
-                          local_files_only=True)
+        snapshot_download(
+            d.repo_id, revision=d.revision, allow_patterns=list(d.files), local_files_only=True
+        )
     except Exception:  # noqa: BLE001 - any failure means "not usable offline"
         return False
     return True

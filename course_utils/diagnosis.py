@@ -73,17 +73,22 @@ class DoctorReport:
         for line in self.lines:
             style = "" if line.ok else " style='background:#fde7c8'"
             fix = f"<br><b>Next step:</b> {html.escape(line.fix)}" if line.fix else ""
-            rows.append(f"<tr{style}><th style='text-align:left'>{html.escape(line.topic)}</th>"
-                        f"<td style='text-align:left'>{html.escape(line.value)}{fix}</td></tr>")
-        return (f"<p><b>course_utils doctor</b>: {len(self.problems)} problem(s)</p>"
-                f"<table>{''.join(rows)}</table><details><summary>Text to paste into a forum "
-                f"question</summary><pre>{html.escape(str(self))}</pre></details>")
+            rows.append(
+                f"<tr{style}><th style='text-align:left'>{html.escape(line.topic)}</th>"
+                f"<td style='text-align:left'>{html.escape(line.value)}{fix}</td></tr>"
+            )
+        return (
+            f"<p><b>course_utils doctor</b>: {len(self.problems)} problem(s)</p>"
+            f"<table>{''.join(rows)}</table><details><summary>Text to paste into a forum "
+            f"question</summary><pre>{html.escape(str(self))}</pre></details>"
+        )
 
     def __repr__(self) -> str:
         return str(self)
 
 
 # --- versions ----------------------------------------------------------------------------
+
 
 def _release(text: str) -> tuple[int, ...]:
     """The numeric release of a version string: '2.13.0+cpu' -> (2, 13, 0); '' -> ()."""
@@ -100,8 +105,13 @@ def _cmp(a: tuple[int, ...], b: tuple[int, ...]) -> int:
 def in_range(installed: str, spec: str) -> bool:
     """Whether ``installed`` satisfies a range such as '>=2.6,<2.14' (>=, >, <=, <, == only)."""
     have = _release(installed)
-    ops = {">=": lambda c: c >= 0, ">": lambda c: c > 0, "<=": lambda c: c <= 0,
-           "<": lambda c: c < 0, "==": lambda c: c == 0}
+    ops = {
+        ">=": lambda c: c >= 0,
+        ">": lambda c: c > 0,
+        "<=": lambda c: c <= 0,
+        "<": lambda c: c < 0,
+        "==": lambda c: c == 0,
+    }
     for part in spec.split(","):
         m = re.match(r"\s*(>=|<=|==|>|<)\s*([\w.]+)", part)
         if m and not ops[m.group(1)](_cmp(have, _release(m.group(2)))):
@@ -121,26 +131,46 @@ def _dist_version(name: str) -> str | None:
 def version_lines() -> list[Line]:
     """Python and each course library against the ranges the course was tested with."""
     py = platform.python_version()
-    lines = [Line("python", f"{py} (tested {_version.PYTHON_RANGE})",
-                  "" if in_range(py, _version.PYTHON_RANGE)
-                  else "use Python 3.10 or newer (Colab has 3.12)")]
+    lines = [
+        Line(
+            "python",
+            f"{py} (tested {_version.PYTHON_RANGE})",
+            ""
+            if in_range(py, _version.PYTHON_RANGE)
+            else "use Python 3.10 or newer (Colab has 3.12)",
+        )
+    ]
     for name, spec in _version.TESTED_RANGES.items():
         have = _dist_version(name)
         if have is None:
-            fix = ("install it: pip install torch (Colab has it already)" if name == "torch" else
-                   f'install the course libraries: pip install "practical-pytorch[course]" '
-                   f'(or pip install "{name}{spec}")')
+            fix = (
+                "install it: pip install torch (Colab has it already)"
+                if name == "torch"
+                else f'install the course libraries: pip install "practical-pytorch[course]" '
+                f'(or pip install "{name}{spec}")'
+            )
             lines.append(Line(name, f"not installed (tested {spec})", fix))
         elif in_range(have, spec):
             lines.append(Line(name, f"{have} (tested {spec})"))
         else:
-            lines.append(Line(name, f"{have}, outside the tested range {spec}",
-                              f'pip install "{name}{spec}", then restart the runtime '
-                              "(this version was never tested with the course)"))
+            lines.append(
+                Line(
+                    name,
+                    f"{have}, outside the tested range {spec}",
+                    f'pip install "{name}{spec}", then restart the runtime '
+                    "(this version was never tested with the course)",
+                )
+            )
     for name in ("torchvision", "torchaudio"):  # optional: they change which code path runs
         have = _dist_version(name)
-        lines.append(Line(name, f"{have} (optional; Colab has it)" if have else
-                          "not installed (optional; Part 7 uses it when present)"))
+        lines.append(
+            Line(
+                name,
+                f"{have} (optional; Colab has it)"
+                if have
+                else "not installed (optional; Part 7 uses it when present)",
+            )
+        )
     return lines
 
 
@@ -155,16 +185,23 @@ def course_line(expected: str | None = None) -> Line:
     expected = expected or _version.last_expected()
     where = str(Path(_version.__file__).resolve().parent)
     if expected is None:
-        return Line("course_utils", f"{running} from {where}; the notebook's release is unknown "
-                    "(its setup cell has not run)")
+        return Line(
+            "course_utils",
+            f"{running} from {where}; the notebook's release is unknown "
+            "(its setup cell has not run)",
+        )
     if expected == running:
         return Line("course_utils", f"{running}, the release this notebook expects")
-    return Line("course_utils", f"{running}, but the notebook expects {expected}",
-                f"restart the runtime and run the setup cell again; it installs {expected} with "
-                f"{_version.install_line(expected)}")
+    return Line(
+        "course_utils",
+        f"{running}, but the notebook expects {expected}",
+        f"restart the runtime and run the setup cell again; it installs {expected} with "
+        f"{_version.install_line(expected)}",
+    )
 
 
 # --- hardware and disk -------------------------------------------------------------------
+
 
 def gpu_lines() -> list[Line]:
     """GPU, compute capability, recommended dtype and free GPU memory, from cu.gpu_report()."""
@@ -175,18 +212,28 @@ def gpu_lines() -> list[Line]:
     try:
         r = gpu_report()
     except Exception as exc:  # a broken CUDA install is exactly what the report must show
-        return [Line("gpu", f"torch could not check the GPU: {type(exc).__name__}: {exc}",
-                     "reinstall torch for this machine (pip install --force-reinstall torch) or "
-                     "restart the runtime")]
+        return [
+            Line(
+                "gpu",
+                f"torch could not check the GPU: {type(exc).__name__}: {exc}",
+                "reinstall torch for this machine (pip install --force-reinstall torch) or "
+                "restart the runtime",
+            )
+        ]
     if not r.available:
         return [Line("gpu", r.name), Line("recommended dtype", r.recommended_dtype)]
     cc = ".".join(map(str, r.compute_capability or ()))
-    lines = [Line("gpu", r.name),
-             Line("compute capability", f"{cc} ({'native' if r.bf16_native else 'no native'} bf16)"),
-             Line("recommended dtype", r.recommended_dtype)]
+    lines = [
+        Line("gpu", r.name),
+        Line("compute capability", f"{cc} ({'native' if r.bf16_native else 'no native'} bf16)"),
+        Line("recommended dtype", r.recommended_dtype),
+    ]
     free = r.free_bytes / GIB
-    fix = ("another model is still in GPU memory: run cu.free_memory(), or restart the runtime"
-           if r.total_bytes and free < 0.25 * r.total_bytes / GIB else "")
+    fix = (
+        "another model is still in GPU memory: run cu.free_memory(), or restart the runtime"
+        if r.total_bytes and free < 0.25 * r.total_bytes / GIB
+        else ""
+    )
     lines.append(Line("gpu memory", f"{free:.1f} GiB free of {r.total_bytes / GIB:.1f} GiB", fix))
     return lines
 
@@ -219,16 +266,23 @@ def disk_lines() -> list[Line]:
     """Free disk where the cache lives, and the cache's place and size."""
     cache = hub_cache()
     size = _tree_bytes(cache) / GIB if cache.is_dir() else 0.0
-    lines = [Line("hf cache", f"{cache} ({size:.2f} GiB)" if cache.is_dir() else f"{cache} (empty)")]
+    lines = [
+        Line("hf cache", f"{cache} ({size:.2f} GiB)" if cache.is_dir() else f"{cache} (empty)")
+    ]
     probe = next((p for p in [cache, *cache.parents] if p.exists()), Path.cwd())
     free = shutil.disk_usage(probe).free / GIB
-    fix = (f"free disk space: delete models you no longer need with `hf cache rm`, or point "
-           f"HF_HOME at a bigger disk" if free < LOW_DISK_GIB else "")
+    fix = (
+        "free disk space: delete models you no longer need with `hf cache rm`, or point "
+        "HF_HOME at a bigger disk"
+        if free < LOW_DISK_GIB
+        else ""
+    )
     lines.append(Line("free disk", f"{free:.1f} GiB on the cache's disk", fix))
     return lines
 
 
 # --- the Hub and the token ---------------------------------------------------------------
+
 
 def _with_deadline(fn, seconds: float):
     """Run fn() in a thread; (result, None) or (None, 'reason') within ``seconds``, never later."""
@@ -258,20 +312,27 @@ def _get(url: str, token: str | None, timeout: float):
 def hub_line(endpoint: str, offline: bool, timeout: float = HUB_TIMEOUT_S) -> Line:
     """Whether the Hub at ``endpoint`` answers an anonymous request within ``timeout`` seconds."""
     if offline:
-        return Line("hub", f"not checked: offline mode (HF_HUB_OFFLINE=1), models come from the "
-                    "cache only")
+        return Line(
+            "hub", "not checked: offline mode (HF_HUB_OFFLINE=1), models come from the cache only"
+        )
     url = f"{endpoint}/api/models/{PROBE_MODEL}"
     status, error = _with_deadline(lambda: _get(url, None, timeout), timeout + 0.5)
     if error:
-        return Line("hub", f"{endpoint} does not answer ({error})",
-                    "check the internet connection (on Colab: Runtime → Restart session); behind "
-                    "a proxy set HTTPS_PROXY; an HF_ENDPOINT mirror must be up; or work offline "
-                    "with HF_HUB_OFFLINE=1 from the cache")
+        return Line(
+            "hub",
+            f"{endpoint} does not answer ({error})",
+            "check the internet connection (on Colab: Runtime → Restart session); behind "
+            "a proxy set HTTPS_PROXY; an HF_ENDPOINT mirror must be up; or work offline "
+            "with HF_HUB_OFFLINE=1 from the cache",
+        )
     if status == 200:
         return Line("hub", f"{endpoint} answers")
-    return Line("hub", f"{endpoint} answered HTTP {status} for a public model",
-                "the Hub may be down (see status.huggingface.co) or HF_ENDPOINT points at the "
-                "wrong server; try again in a few minutes")
+    return Line(
+        "hub",
+        f"{endpoint} answered HTTP {status} for a public model",
+        "the Hub may be down (see status.huggingface.co) or HF_ENDPOINT points at the "
+        "wrong server; try again in a few minutes",
+    )
 
 
 def _find_token() -> tuple[str | None, str]:
@@ -294,27 +355,42 @@ def token_line(endpoint: str, offline: bool, hub_ok: bool, timeout: float = HUB_
         return Line("hf token", "none (public models work; gated ones need it: Part 8)")
     if offline or not hub_ok:
         return Line("hf token", f"present ({source}); not checked, the Hub is not reachable")
-    status, error = _with_deadline(lambda: _get(f"{endpoint}/api/whoami-v2", token, timeout),
-                                   timeout + 0.5)
+    status, error = _with_deadline(
+        lambda: _get(f"{endpoint}/api/whoami-v2", token, timeout), timeout + 0.5
+    )
     if error:
-        return Line("hf token", f"present ({source}); the check got no answer ({error})",
-                    "run cu.doctor() again when the Hub answers")
+        return Line(
+            "hf token",
+            f"present ({source}); the check got no answer ({error})",
+            "run cu.doctor() again when the Hub answers",
+        )
     if status == 200:
         return Line("hf token", f"present ({source}) and accepted by the Hub")
     if status == 401:
-        return Line("hf token", f"present ({source}) but REJECTED (HTTP 401: invalid or revoked)",
-                    f"create a new read token at {TOKENS_PAGE}; on Colab replace the secret "
-                    "HF_TOKEN (key icon on the left), elsewhere run `hf auth login`; then restart "
-                    "the runtime")
-    return Line("hf token", f"present ({source}); the Hub answered HTTP {status}",
-                "try again in a few minutes")
+        return Line(
+            "hf token",
+            f"present ({source}) but REJECTED (HTTP 401: invalid or revoked)",
+            f"create a new read token at {TOKENS_PAGE}; on Colab replace the secret "
+            "HF_TOKEN (key icon on the left), elsewhere run `hf auth login`; then restart "
+            "the runtime",
+        )
+    return Line(
+        "hf token",
+        f"present ({source}); the Hub answered HTTP {status}",
+        "try again in a few minutes",
+    )
 
 
 def hub_lines(timeout: float = HUB_TIMEOUT_S) -> list[Line]:
     """The Hub and token rows, honouring HF_HUB_OFFLINE and HF_ENDPOINT as huggingface_hub does."""
     if _dist_version("huggingface_hub") is None:
-        return [Line("hub", "not checked: huggingface_hub is not installed",
-                     'pip install "practical-pytorch[course]"')]
+        return [
+            Line(
+                "hub",
+                "not checked: huggingface_hub is not installed",
+                'pip install "practical-pytorch[course]"',
+            )
+        ]
     from huggingface_hub import constants
 
     offline = bool(constants.is_offline_mode())
@@ -332,8 +408,13 @@ def doctor(expected: str | None = None, *, hub: bool = True) -> DoctorReport:
     lines = [course_line(expected), *version_lines(), *gpu_lines(), *disk_lines()]
     if hub:
         lines += hub_lines()
-    lines.append(Line("platform", f"{platform.platform()}, {os.cpu_count()} CPU cores"
-                      + (", Colab" if "google.colab" in sys.modules else "")))
+    lines.append(
+        Line(
+            "platform",
+            f"{platform.platform()}, {os.cpu_count()} CPU cores"
+            + (", Colab" if "google.colab" in sys.modules else ""),
+        )
+    )
     return DoctorReport(lines)
 
 
@@ -341,9 +422,13 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m course_utils doctor [--no-hub] [--expected X.Y.Z]``: print the report."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m course_utils doctor", description=doctor.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils doctor", description=doctor.__doc__
+    )
     parser.add_argument("--no-hub", action="store_true", help="skip the two network checks")
-    parser.add_argument("--expected", default=None, help="the notebook's course release, e.g. 1.0.0")
+    parser.add_argument(
+        "--expected", default=None, help="the notebook's course release, e.g. 1.0.0"
+    )
     args = parser.parse_args(argv)
     print(doctor(args.expected, hub=not args.no_hub))
     return 0

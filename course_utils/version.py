@@ -32,7 +32,9 @@ TESTED_RANGES: dict[str, str] = {
 }
 PYTHON_RANGE = ">=3.10"  # pyproject.toml's requires-python
 
-DEFAULT_REPO = "practical-pytorch/practical-pytorch"  # course.REPO; repeated so this file imports nothing
+DEFAULT_REPO = (
+    "practical-pytorch/practical-pytorch"  # course.REPO; repeated so this file imports nothing
+)
 RESTART = "Runtime → Restart session"  # Colab's menu item
 
 
@@ -68,23 +70,32 @@ def _installed_version() -> str | None:
         return None
 
 
-def mismatch_message(expected: str, running: str, on_disk: str | None, where: str,
-                     colab: bool) -> str:
+def mismatch_message(
+    expected: str, running: str, on_disk: str | None, where: str, colab: bool
+) -> str:
     """What went wrong and the exact next step, for the setup cell's version check."""
-    head = (f"This notebook was written for course_utils {expected}, but this runtime imported "
-            f"course_utils {running} (from {where}).")
+    head = (
+        f"This notebook was written for course_utils {expected}, but this runtime imported "
+        f"course_utils {running} (from {where})."
+    )
     pip_line = install_line(expected)
     if on_disk == expected:
-        why = (f" pip has already installed {expected}, but Python still holds the {running} it "
-               "imported before: restart the runtime")
+        why = (
+            f" pip has already installed {expected}, but Python still holds the {running} it "
+            "imported before: restart the runtime"
+        )
     else:
         why = " An old runtime or a stale install: restart the runtime"
     if colab:
-        return (f"{head}{why} ({RESTART}), then run the notebook again from the top; its first "
-                f"cell installs the right release with:\n    {pip_line}")
-    return (f"{head}{why} (Kernel → Restart), after installing the matching release from the "
-            f"repository folder: `git checkout {tag(expected)}` then `pip install -e .`, or run:"
-            f"\n    {pip_line.removeprefix('%')}")
+        return (
+            f"{head}{why} ({RESTART}), then run the notebook again from the top; its first "
+            f"cell installs the right release with:\n    {pip_line}"
+        )
+    return (
+        f"{head}{why} (Kernel → Restart), after installing the matching release from the "
+        f"repository folder: `git checkout {tag(expected)}` then `pip install -e .`, or run:"
+        f"\n    {pip_line.removeprefix('%')}"
+    )
 
 
 def check_version(expected: str) -> str:
@@ -99,6 +110,11 @@ def check_version(expected: str) -> str:
     if expected == __version__:
         return __version__
     raise VersionMismatchError(
-        mismatch_message(expected, __version__, _installed_version(),
-                         str(Path(__file__).resolve().parent), "google.colab" in sys.modules)
+        mismatch_message(
+            expected,
+            __version__,
+            _installed_version(),
+            str(Path(__file__).resolve().parent),
+            "google.colab" in sys.modules,
+        )
     )

@@ -22,8 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-GPU_PEAK = ("import sys\nif 'torch' in sys.modules and sys.modules['torch'].cuda.is_available():\n"
-            "    print(sys.modules['torch'].cuda.max_memory_allocated())\nelse:\n    print(-1)")
+GPU_PEAK = (
+    "import sys\nif 'torch' in sys.modules and sys.modules['torch'].cuda.is_available():\n"
+    "    print(sys.modules['torch'].cuda.max_memory_allocated())\nelse:\n    print(-1)"
+)
 
 
 def run_one(path: Path) -> dict:
@@ -32,8 +34,9 @@ def run_one(path: Path) -> dict:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     t = time.perf_counter()
     error = None
     with client.setup_kernel():
@@ -48,8 +51,13 @@ def run_one(path: Path) -> dict:
         client.execute_cell(probe, len(nb.cells) - 1)
         gpu = int("".join(o.get("text", "") for o in probe.outputs).strip() or -1)
     rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, now finished
-    return {"notebook": path.name, "wall_s": round(wall, 1), "peak_rss_mb": round(rss_kb / 1024),
-            "gpu_peak_mb": round(gpu / 2**20) if gpu >= 0 else None, "error": error}
+    return {
+        "notebook": path.name,
+        "wall_s": round(wall, 1),
+        "peak_rss_mb": round(rss_kb / 1024),
+        "gpu_peak_mb": round(gpu / 2**20) if gpu >= 0 else None,
+        "error": error,
+    }
 
 
 def main(paths: list[Path]) -> int:
@@ -59,13 +67,21 @@ def main(paths: list[Path]) -> int:
         os.environ.update(hub_env(ensure_hub(log=lambda m: print(m, file=sys.stderr))))
     rows = []
     for p in paths:
-        out = subprocess.run([sys.executable, __file__, "--one", str(p)], capture_output=True,
-                             text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(p)], capture_output=True, text=True
+        )
         try:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         except (IndexError, json.JSONDecodeError):
-            rows.append({"notebook": p.name, "wall_s": None, "peak_rss_mb": None,
-                         "gpu_peak_mb": None, "error": out.stderr.strip()[-120:]})
+            rows.append(
+                {
+                    "notebook": p.name,
+                    "wall_s": None,
+                    "peak_rss_mb": None,
+                    "gpu_peak_mb": None,
+                    "error": out.stderr.strip()[-120:],
+                }
+            )
         r = rows[-1]
         print(f"  {r['notebook']}: {r['wall_s']} s", file=sys.stderr)
     device = "CPU"
@@ -81,12 +97,16 @@ def main(paths: list[Path]) -> int:
     print(f"|{'-' * 36}|--------|-------------|-------------|------")
     for r in rows:
         gpu = "" if r["gpu_peak_mb"] is None else r["gpu_peak_mb"]
-        print(f"| {r['notebook']:<34} | {r['wall_s'] or '':>6} | {r['peak_rss_mb'] or '':>11} "
-              f"| {gpu:>11} | {r['error'] or ''}")
+        print(
+            f"| {r['notebook']:<34} | {r['wall_s'] or '':>6} | {r['peak_rss_mb'] or '':>11} "
+            f"| {gpu:>11} | {r['error'] or ''}"
+        )
     total = sum(r["wall_s"] or 0 for r in rows)
     slow = [r["notebook"] for r in rows if (r["wall_s"] or 0) > 90]
-    print(f"\nTotal: {total:.0f} s ({total / 60:.1f} min; goal: under 5 min, no notebook over 90 s)"
-          + (f"; over 90 s: {', '.join(slow)}" if slow else ""))
+    print(
+        f"\nTotal: {total:.0f} s ({total / 60:.1f} min; goal: under 5 min, no notebook over 90 s)"
+        + (f"; over 90 s: {', '.join(slow)}" if slow else "")
+    )
     return 1 if any(r["error"] for r in rows) else 0
 
 
@@ -94,5 +114,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(run_one(Path(sys.argv[2]))))
     else:
-        args = [Path(a) for a in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        args = [Path(a) for a in sys.argv[1:]] or sorted(
+            (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+        )
         raise SystemExit(main(args))

@@ -48,8 +48,12 @@ def lower_bound(spec: SpecifierSet) -> str | None:
 
 def released(name: str) -> list[Version]:
     """Every release of ``name`` the configured registry offers (local builds like +cpu dropped)."""
-    out = subprocess.run([sys.executable, "-m", "pip", "index", "versions", name],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "index", "versions", name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     m = re.search(r"Available versions:\s*(.+)", out.stdout)
     if not m:
         raise SystemExit(f"pip index versions {name} found no releases:\n{out.stdout}{out.stderr}")
@@ -80,7 +84,9 @@ def constraints(path: Path, lookup=released) -> str:
             lines.append(f"# {name}: no lower bound in {path.name}, left to the resolver")
             continue
         pick = oldest(name, spec, lookup(name))
-        note = "" if pick == Version(bound) else f"  # {bound} was never released; the oldest in range"
+        note = (
+            "" if pick == Version(bound) else f"  # {bound} was never released; the oldest in range"
+        )
         lines.append(f"{name}=={pick}{note}")
     return "\n".join(lines) + "\n"
 

@@ -33,7 +33,7 @@ def validate(new: str, current: str) -> None:
 def current_version(path: Path = VERSION_PY) -> str:
     m = ASSIGN.search(path.read_text())
     if not m:
-        raise SystemExit(f"{path} has no line __version__ = \"X.Y.Z\"")
+        raise SystemExit(f'{path} has no line __version__ = "X.Y.Z"')
     return m.group(1)
 
 
@@ -52,8 +52,13 @@ def run(*cmd: str) -> None:
 
 def main(new: str, tag: bool = True) -> int:
     validate(new, current_version())
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if dirty.strip():
         raise SystemExit(f"commit or stash your changes first:\n{dirty}")
     bump_version_file(VERSION_PY, new)

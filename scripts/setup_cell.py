@@ -23,25 +23,27 @@ from course_utils.version import __version__, install_line  # noqa: E402
 # those are preinstalled packages the course never imports. Printed only on Colab, under them.
 RESOLVER_NOTE = (
     "print(\"pip's 'dependency conflicts' lines above, if any, are about Colab's preinstalled \"\n"
-    "          \"packages: harmless unless a line starts with torch, transformers, \"\n"
-    "          \"huggingface_hub, accelerate or bitsandbytes (then run cu.doctor()).\")"
+    '          "packages: harmless unless a line starts with torch, transformers, "\n'
+    '          "huggingface_hub, accelerate or bitsandbytes (then run cu.doctor()).")'
 )
 
 
 def setup_source(version: str = __version__) -> str:
     """The setup cell every notebook starts with, pinned to ``version``."""
-    return "\n".join([
-        "# Setup: on Colab this installs the course helpers at this notebook's release, with the",
-        "# library versions the course was tested on (they replace some of Colab's own);",
-        "# elsewhere `make lab` did it.",
-        "import sys",
-        'if "google.colab" in sys.modules:',
-        f"    {install_line(version)}",
-        f"    {RESOLVER_NOTE}",
-        "import course_utils as cu",
-        f'cu.check_version("{version}")  # stops with the restart command if an older release is loaded',
-        "cu.gpu_report()",
-    ])
+    return "\n".join(
+        [
+            "# Setup: on Colab this installs the course helpers at this notebook's release, with the",
+            "# library versions the course was tested on (they replace some of Colab's own);",
+            "# elsewhere `make lab` did it.",
+            "import sys",
+            'if "google.colab" in sys.modules:',
+            f"    {install_line(version)}",
+            f"    {RESOLVER_NOTE}",
+            "import course_utils as cu",
+            f'cu.check_version("{version}")  # stops with the restart command if an older release is loaded',
+            "cu.gpu_report()",
+        ]
+    )
 
 
 def first_code_cell(nb: dict) -> dict:
@@ -57,7 +59,9 @@ def rewrite(path: Path, version: str = __version__, check: bool = False) -> bool
     cell = first_code_cell(nb)
     old = "".join(cell["source"])
     if 'if "google.colab" in sys.modules:' not in old or "import course_utils as cu" not in old:
-        raise SystemExit(f"{path.name}: the first code cell is not a setup cell; fix it by hand:\n{old}")
+        raise SystemExit(
+            f"{path.name}: the first code cell is not a setup cell; fix it by hand:\n{old}"
+        )
     new = setup_source(version)
     if old == new:
         return False
@@ -72,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--version", default=__version__)
-    ap.add_argument("--check", action="store_true", help="change nothing; exit 1 if a cell is stale")
+    ap.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a cell is stale"
+    )
     args = ap.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     changed = [p.name for p in paths if rewrite(p, args.version, args.check)]

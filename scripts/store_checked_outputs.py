@@ -43,7 +43,9 @@ def clean(nb, executed=None) -> None:
         cell.execution_count = count
         if executed is not None:
             cell.outputs = executed.cells[i].outputs
-        cell.outputs = coalesce_streams(cell.outputs)  # nbval's own merge: one print reads as one block
+        cell.outputs = coalesce_streams(
+            cell.outputs
+        )  # nbval's own merge: one print reads as one block
         for o in cell.outputs:
             if "execution_count" in o:
                 o["execution_count"] = count
@@ -63,8 +65,12 @@ def run(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     executed = nbformat.read(path, as_version=4)
     t = time.time()
-    NotebookClient(executed, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        executed,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     clean(nb, executed)
     nbformat.write(nb, path)
     n = sum(is_checked(c) for c in nb.cells)

@@ -74,10 +74,14 @@ from tests import standins
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".gguf", ".h5", ".onnx", ".msgpack", ".pt", ".pth", ".ot")
 LFS_MIN_SIZE = 10 * 2**20  # bigger files go to LFS on the Hub whatever their name
-GATED_ANON = ("Access to model {id} is restricted. You must have access to it and be authenticated "
-              "to access it. Please log in.")
-GATED_DENIED = ("Access to model {id} is restricted and you are not in the authorized list. "
-                "Visit {page} to ask for access.")
+GATED_ANON = (
+    "Access to model {id} is restricted. You must have access to it and be authenticated "
+    "to access it. Please log in."
+)
+GATED_DENIED = (
+    "Access to model {id} is restricted and you are not in the authorized list. "
+    "Visit {page} to ask for access."
+)
 GATED_PENDING = "Your request to access model {id} is awaiting a review from the repo authors."
 INVALID_TOKEN = "Invalid credentials in Authorization header"
 NOT_FOUND = "Repository not found"
@@ -114,7 +118,7 @@ class RepoFile:
     def read(self, start: int = 0, end: int | None = None) -> bytes:
         end = self.size - 1 if end is None else min(end, self.size - 1)
         if self.data is not None:
-            return self.data[start:end + 1]
+            return self.data[start : end + 1]
         with open(self.source, "rb") as f:
             f.seek(start)
             return f.read(end - start + 1)
@@ -139,8 +143,10 @@ class RepoFile:
 
     @property
     def pointer(self) -> bytes:
-        return (f"version https://git-lfs.github.com/spec/v1\noid sha256:{self.sha256}\n"
-                f"size {self.size}\n").encode()
+        return (
+            f"version https://git-lfs.github.com/spec/v1\noid sha256:{self.sha256}\n"
+            f"size {self.size}\n"
+        ).encode()
 
     @property
     def blob_id(self) -> str:
@@ -238,7 +244,9 @@ def decoder_param_count(conf: dict) -> int | None:
     vocab = conf["vocab_size"]
     attn = h * heads * hd + 2 * h * kv * hd + heads * hd * h
     if kind == "qwen2" or conf.get("attention_bias"):
-        attn += heads * hd + 2 * kv * hd + (h if conf.get("attention_bias") and kind != "qwen2" else 0)
+        attn += (
+            heads * hd + 2 * kv * hd + (h if conf.get("attention_bias") and kind != "qwen2" else 0)
+        )
     layer = attn + 3 * h * inter + (4 if kind == "gemma2" else 2) * h
     tied = conf.get("tie_word_embeddings", kind == "gemma2")
     return vocab * h * (1 if tied else 2) + layers * layer + h
@@ -255,7 +263,9 @@ class Token:
 class HubEmulator:
     """The stand-in Hub over HTTP. Scenario controls: add_token, revoke, set_access, repos."""
 
-    def __init__(self, home: Path | None = None, *, max_seconds: float = 1800, page_size: int = 1000):
+    def __init__(
+        self, home: Path | None = None, *, max_seconds: float = 1800, page_size: int = 1000
+    ):
         home = home or standins.ensure_hub(log=lambda m: None)
         self.repos: dict[str, Repo] = {}
         self.aliases: dict[str, str] = {}
@@ -278,15 +288,28 @@ class HubEmulator:
             folder = hub / ("models--" + s.repo_id.replace("/", "--"))
             sha = (folder / "refs" / "main").read_text().strip()
             snap = folder / "snapshots" / sha
-            files = {p.relative_to(snap).as_posix(): RepoFile(p.relative_to(snap).as_posix(), p)
-                     for p in sorted(snap.rglob("*")) if p.is_file()}
-            files[".gitattributes"] = RepoFile(".gitattributes", data=b"".join(
-                f"*{suf} filter=lfs diff=lfs merge=lfs -text\n".encode() for suf in LFS_SUFFIXES))
+            files = {
+                p.relative_to(snap).as_posix(): RepoFile(p.relative_to(snap).as_posix(), p)
+                for p in sorted(snap.rglob("*"))
+                if p.is_file()
+            }
+            files[".gitattributes"] = RepoFile(
+                ".gitattributes",
+                data=b"".join(
+                    f"*{suf} filter=lfs diff=lfs merge=lfs -text\n".encode() for suf in LFS_SUFFIXES
+                ),
+            )
             card = _card_meta(snap / "README.md") if "README.md" in files else {}
             self.repos[s.repo_id] = Repo(
-                s.repo_id, sha, files, card, refs=s.refs, gated=_gating(card),
+                s.repo_id,
+                sha,
+                files,
+                card,
+                refs=s.refs,
+                gated=_gating(card),
                 downloads=_stable_number(s.repo_id, 5_000_000) + 1000,
-                likes=_stable_number(s.repo_id + "likes", 5000))
+                likes=_stable_number(s.repo_id + "likes", 5000),
+            )
             for alias in s.aliases:
                 self.aliases[alias] = s.repo_id
         base = self.repos["Qwen/Qwen2.5-0.5B-Instruct"]
@@ -296,21 +319,30 @@ class HubEmulator:
         gemma = self.repos["google/gemma-2-2b-it"]
         for repo_id, like in ((GATED_TINY_ID, llama), (GATED_AUTO_TINY_ID, gemma)):
             gated = self.derive(repo_id, base, gated=_gating(like.card))
-            gated.card = {**base.card, "license": like.card["license"],
-                          **{k: v for k, v in like.card.items() if k.startswith("extra_gated")}}
+            gated.card = {
+                **base.card,
+                "license": like.card["license"],
+                **{k: v for k, v in like.card.items() if k.startswith("extra_gated")},
+            }
         sharded = self.derive(SHARDED_ID, base, drop=("model.safetensors",))
         shards, index = _split_safetensors(base.files["model.safetensors"])
         for name, data in shards.items():
             sharded.files[name] = RepoFile(name, data=data)
         sharded.files["model.safetensors.index.json"] = RepoFile(
-            "model.safetensors.index.json", data=json.dumps(index, indent=2).encode())
+            "model.safetensors.index.json", data=json.dumps(index, indent=2).encode()
+        )
 
     def derive(self, repo_id: str, base: Repo, *, drop: tuple[str, ...] = (), **kw) -> Repo:
         """A new repo holding ``base``'s files (minus ``drop``); kw sets gated/private/card."""
         files = {k: v for k, v in base.files.items() if k not in drop}
-        repo = Repo(repo_id, hashlib.sha1(repo_id.encode()).hexdigest(), files,
-                    {} if "README.md" in drop else dict(base.card),
-                    downloads=_stable_number(repo_id, 1000), likes=0)
+        repo = Repo(
+            repo_id,
+            hashlib.sha1(repo_id.encode()).hexdigest(),
+            files,
+            {} if "README.md" in drop else dict(base.card),
+            downloads=_stable_number(repo_id, 1000),
+            likes=0,
+        )
         for k, v in kw.items():
             setattr(repo, k, v)
         self.repos[repo_id] = repo
@@ -339,8 +371,12 @@ class HubEmulator:
         for _ in range(2):  # the Hub, and the "CDN" it redirects LFS downloads to
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
             server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                             daemon=True, name="hub-emulator").start()
+            threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.2},
+                daemon=True,
+                name="hub-emulator",
+            ).start()
             self._servers.append(server)
         self._stall = socket.socket()
         self._stall.bind(("127.0.0.1", 0))
@@ -362,7 +398,7 @@ class HubEmulator:
         while not self._stopped.is_set():
             try:
                 conn, _ = self._stall.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self._held.append(conn)
             if len(self._held) > 256:
@@ -444,7 +480,8 @@ class HubEmulator:
             if count is None:
                 return None
             dtype = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}.get(
-                conf.get("torch_dtype") or conf.get("dtype"), "BF16")
+                conf.get("torch_dtype") or conf.get("dtype"), "BF16"
+            )
             return {"parameters": {dtype: count}, "total": count}
         params: dict[str, int] = {}
         for f in repo.files.values():
@@ -487,17 +524,34 @@ class HubEmulator:
             if blobs:
                 item.update(size=f.size, blobId=f.blob_id)
                 if f.lfs:
-                    item["lfs"] = {"sha256": f.sha256, "size": f.size, "pointerSize": len(f.pointer)}
+                    item["lfs"] = {
+                        "sha256": f.sha256,
+                        "size": f.size,
+                        "pointerSize": len(f.pointer),
+                    }
             siblings.append(item)
         full = {
-            "_id": repo.sha[:24], "id": repo.repo_id, "private": repo.private,
+            "_id": repo.sha[:24],
+            "id": repo.repo_id,
+            "private": repo.private,
             "pipeline_tag": repo.card.get("pipeline_tag"),
             "library_name": repo.card.get("library_name", "transformers"),
-            "tags": self.tags(repo), "downloads": repo.downloads, "likes": repo.likes,
-            "modelId": repo.repo_id, "author": repo.author, "sha": repo.sha,
-            "lastModified": DATE, "gated": repo.gated, "inference": "warm", "disabled": False,
-            "config": config, "cardData": repo.card or None, "siblings": siblings,
-            "spaces": [], "createdAt": DATE, "safetensors": self.safetensors_summary(repo),
+            "tags": self.tags(repo),
+            "downloads": repo.downloads,
+            "likes": repo.likes,
+            "modelId": repo.repo_id,
+            "author": repo.author,
+            "sha": repo.sha,
+            "lastModified": DATE,
+            "gated": repo.gated,
+            "inference": "warm",
+            "disabled": False,
+            "config": config,
+            "cardData": repo.card or None,
+            "siblings": siblings,
+            "spaces": [],
+            "createdAt": DATE,
+            "safetensors": self.safetensors_summary(repo),
             "usedStorage": sum(f.size for f in repo.files.values()),
         }
         if not repo.card:
@@ -505,8 +559,11 @@ class HubEmulator:
         if full["safetensors"] is None:
             full.pop("safetensors")
         if expand:
-            return {"_id": full["_id"], "id": full["id"],
-                    **{k: full[k] for k in expand if k in full}}
+            return {
+                "_id": full["_id"],
+                "id": full["id"],
+                **{k: full[k] for k in expand if k in full},
+            }
         return full
 
 
@@ -519,14 +576,21 @@ def _make_handler(hub: HubEmulator):
             pass
 
         # --- plumbing ---
-        def _send(self, status: int, body: bytes = b"", headers: dict | None = None,
-                  ctype: str = "application/json; charset=utf-8") -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes = b"",
+            headers: dict | None = None,
+            ctype: str = "application/json; charset=utf-8",
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Access-Control-Expose-Headers",
-                             "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,"
-                             "ETag,Link,Accept-Ranges,Content-Range")
+            self.send_header(
+                "Access-Control-Expose-Headers",
+                "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,"
+                "ETag,Link,Accept-Ranges,Content-Range",
+            )
             self.send_header("X-Request-Id", f"Root=emulator-{len(hub.requests)}")
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
@@ -547,12 +611,16 @@ def _make_handler(hub: HubEmulator):
             if code:
                 headers["X-Error-Code"] = code
             if status == 401:
-                headers["WWW-Authenticate"] = 'Bearer realm="Authentication required", charset="UTF-8"'
+                headers["WWW-Authenticate"] = (
+                    'Bearer realm="Authentication required", charset="UTF-8"'
+                )
             self._json(status, {"error": message}, headers)
 
         def _redirect(self, location: str, status: int = 307, extra: dict | None = None) -> None:
             body = f"Temporary Redirect. Redirecting to {location}".encode()
-            self._send(status, body, {"Location": location, **(extra or {})}, "text/plain; charset=utf-8")
+            self._send(
+                status, body, {"Location": location, **(extra or {})}, "text/plain; charset=utf-8"
+            )
 
         # --- dispatch ---
         def do_HEAD(self) -> None:
@@ -584,7 +652,7 @@ def _make_handler(hub: HubEmulator):
             if path == "/api/models":
                 return self._list(query, tok)
             if path.startswith("/api/models/"):
-                return self._api_model(path[len("/api/models/"):], query, tok)
+                return self._api_model(path[len("/api/models/") :], query, tok)
             if "/resolve/" in path:
                 return self._resolve(path.lstrip("/"), tok)
             hub.unhandled.append(f"{self.command} {self.path}")
@@ -594,10 +662,25 @@ def _make_handler(hub: HubEmulator):
         def _whoami(self, tok: Token | None) -> None:
             if tok is None:
                 return self._error(401, "Invalid username or password.")
-            self._json(200, {"type": "user", "id": hashlib.sha1(tok.user.encode()).hexdigest()[:24],
-                             "name": tok.user, "fullname": tok.user.title(), "isPro": False,
-                             "orgs": [], "auth": {"type": "access_token", "accessToken": {
-                                 "displayName": "course-read", "role": "read", "createdAt": DATE}}})
+            self._json(
+                200,
+                {
+                    "type": "user",
+                    "id": hashlib.sha1(tok.user.encode()).hexdigest()[:24],
+                    "name": tok.user,
+                    "fullname": tok.user.title(),
+                    "isPro": False,
+                    "orgs": [],
+                    "auth": {
+                        "type": "access_token",
+                        "accessToken": {
+                            "displayName": "course-read",
+                            "role": "read",
+                            "createdAt": DATE,
+                        },
+                    },
+                },
+            )
 
         def _find(self, repo_id: str, tok: Token | None, rest: str) -> Repo | None:
             """The repo, or None after answering (redirect for a renamed id, RepoNotFound)."""
@@ -616,7 +699,7 @@ def _make_handler(hub: HubEmulator):
             parts = rest.split("/")
             for i in (2, 1):
                 if len(parts) > i and parts[i] in keywords:
-                    return "/".join(parts[:i]), parts[i], "/".join(parts[i + 1:])
+                    return "/".join(parts[:i]), parts[i], "/".join(parts[i + 1 :])
             return rest.rstrip("/"), "", ""
 
         def _api_model(self, rest: str, query: dict, tok: Token | None) -> None:
@@ -645,16 +728,22 @@ def _make_handler(hub: HubEmulator):
             prefix = f"{sub}/" if sub else ""
             files = [f for p, f in repo.files.items() if p.startswith(prefix)]
             if sub and not files:
-                return self._error(404, f"{sub} does not exist on \"{rev}\"", "EntryNotFound")
+                return self._error(404, f'{sub} does not exist on "{rev}"', "EntryNotFound")
             entries, folders = [], set()
             for f in files:
-                rel = f.path[len(prefix):]
+                rel = f.path[len(prefix) :]
                 if "/" in rel:
                     top = prefix + rel.split("/")[0]
                     if top not in folders:
                         folders.add(top)
-                        entries.append({"type": "directory", "oid": _git_blob_sha1(top.encode()),
-                                        "size": 0, "path": top})
+                        entries.append(
+                            {
+                                "type": "directory",
+                                "oid": _git_blob_sha1(top.encode()),
+                                "size": 0,
+                                "path": top,
+                            }
+                        )
                     if not recursive:
                         continue
                 entry = {"type": "file", "oid": f.blob_id, "size": f.size, "path": f.path}
@@ -683,15 +772,25 @@ def _make_handler(hub: HubEmulator):
             if limit is not None:
                 repos = repos[:limit]
             start = int(one("cursor") or 0)
-            page = repos[start:start + hub.page_size]
+            page = repos[start : start + hub.page_size]
             full = one("full") in ("True", "true")
             expand = query.get("expand[]") or query.get("expand")
             items = []
             for r in page:
                 data = hub.model_json(r, expand)
                 if not expand:
-                    keep = ["_id", "id", "likes", "downloads", "private", "tags", "pipeline_tag",
-                            "library_name", "createdAt", "modelId"]
+                    keep = [
+                        "_id",
+                        "id",
+                        "likes",
+                        "downloads",
+                        "private",
+                        "tags",
+                        "pipeline_tag",
+                        "library_name",
+                        "createdAt",
+                        "modelId",
+                    ]
                     if full:
                         keep += ["author", "sha", "lastModified", "gated", "disabled", "siblings"]
                     if one("cardData") in ("True", "true"):
@@ -702,8 +801,9 @@ def _make_handler(hub: HubEmulator):
             if start + hub.page_size < len(repos):
                 nxt = {k: v for k, v in query.items() if k != "cursor"}
                 nxt["cursor"] = [str(start + hub.page_size)]
-                headers["Link"] = (f'<{hub.url}/api/models?{urllib.parse.urlencode(nxt, doseq=True)}>;'
-                                   ' rel="next"')
+                headers["Link"] = (
+                    f'<{hub.url}/api/models?{urllib.parse.urlencode(nxt, doseq=True)}>; rel="next"'
+                )
             self._json(200, items, headers)
 
         def _resolve(self, rest: str, tok: Token | None) -> None:
@@ -720,20 +820,38 @@ def _make_handler(hub: HubEmulator):
             f = repo.files.get(filename)
             common = {"X-Repo-Commit": repo.sha, "Accept-Ranges": "bytes"}
             if f is None:
-                self._send(404, json.dumps({"error": "Entry not found"}).encode(),
-                           {**common, "X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found"})
+                self._send(
+                    404,
+                    json.dumps({"error": "Entry not found"}).encode(),
+                    {
+                        **common,
+                        "X-Error-Code": "EntryNotFound",
+                        "X-Error-Message": "Entry not found",
+                    },
+                )
                 return
             if f.lfs:  # HEAD stops here (another origin); GET follows it without the token
                 location = f"{hub.cdn_url}/lfs/{repo.repo_id}/{f.sha256}"
-                return self._redirect(location, 302, {
-                    **common, "ETag": f'"{f.blob_id}"', "X-Linked-Etag": f'"{f.sha256}"',
-                    "X-Linked-Size": str(f.size)})
+                return self._redirect(
+                    location,
+                    302,
+                    {
+                        **common,
+                        "ETag": f'"{f.blob_id}"',
+                        "X-Linked-Etag": f'"{f.sha256}"',
+                        "X-Linked-Size": str(f.size),
+                    },
+                )
             self._file(f, {**common, "ETag": f'"{f.blob_id}"'})
 
         def _cdn(self, path: str) -> None:
             m = re.match(r"^/lfs/(.+)/([0-9a-f]{64})$", path)
             repo = hub.repos.get(m.group(1)) if m else None
-            f = next((f for f in repo.files.values() if f.lfs and f.sha256 == m.group(2)), None) if repo else None
+            f = (
+                next((f for f in repo.files.values() if f.lfs and f.sha256 == m.group(2)), None)
+                if repo
+                else None
+            )
             if f is None:
                 return self._send(404, b"Not Found", ctype="text/plain")
             self._file(f, {"ETag": f'"{f.sha256}"', "Accept-Ranges": "bytes"})
@@ -766,7 +884,9 @@ def _make_handler(hub: HubEmulator):
 
 if __name__ == "__main__":  # serve by hand: python -m tests.hub_emulator
     with HubEmulator() as hub:
-        print(f"export HF_ENDPOINT={hub.url}  # stalled: {hub.stalled_url}  closed: {hub.closed_url}")
+        print(
+            f"export HF_ENDPOINT={hub.url}  # stalled: {hub.stalled_url}  closed: {hub.closed_url}"
+        )
         try:
             while not hub._stopped.is_set():
                 time.sleep(1)

@@ -27,10 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def online_env(endpoint: str, home: str | os.PathLike, token: str | None = None) -> dict[str, str]:
     """The environment of a learner online: no offline switch, the given Hub, an empty cache."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HF_", "HUGGING_FACE_")) and k != "TRANSFORMERS_OFFLINE"}
-    env.update(HF_ENDPOINT=endpoint, HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1",
-               TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(ROOT), CI="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HF_", "HUGGING_FACE_")) and k != "TRANSFORMERS_OFFLINE"
+    }
+    env.update(
+        HF_ENDPOINT=endpoint,
+        HF_HOME=str(home),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONPATH=str(ROOT),
+        CI="1",
+    )
     if token is not None:
         env["HF_TOKEN"] = token
     return env
@@ -55,8 +64,13 @@ class Outcome:
 
     def says(self) -> str:
         """One line for an assertion message: what the learner saw, and how long it took."""
-        what = ("still running (timed out)" if self.timed_out else
-                f"returned {self.text[:300]!r}" if self.ok else f"{self.exc_class}: {self.text[:400]}")
+        what = (
+            "still running (timed out)"
+            if self.timed_out
+            else f"returned {self.text[:300]!r}"
+            if self.ok
+            else f"{self.exc_class}: {self.text[:400]}"
+        )
         out = f" stdout={self.stdout[-300:]!r}" if self.stdout.strip() else ""
         return f"{self.label}: {what} after {self.seconds:.1f} s.{out}"
 
@@ -71,9 +85,16 @@ class Run:
         return self.outcomes[label]
 
 
-def run_online(calls: dict[str, str], endpoint: str, *, token: str | None = None,
-               home: str | os.PathLike | None = None, parallel: bool = False,
-               deadline: float = 60.0, name: str = "") -> Run:
+def run_online(
+    calls: dict[str, str],
+    endpoint: str,
+    *,
+    token: str | None = None,
+    home: str | os.PathLike | None = None,
+    parallel: bool = False,
+    deadline: float = 60.0,
+    name: str = "",
+) -> Run:
     """Run ``calls`` (label -> Python expression; ``cu`` is course_utils, ``cli(...)`` runs
     ``python -m course_utils``) in one online child process and return their outcomes."""
     home = Path(home or tempfile.mkdtemp(prefix="online-hf-home-"))
@@ -83,11 +104,19 @@ def run_online(calls: dict[str, str], endpoint: str, *, token: str | None = None
         env = online_env(endpoint, home, token)
         env["HF_DEBUG"] = "1"
         budget = deadline + 60 if parallel else deadline * len(calls) + 60
-        proc = subprocess.run([sys.executable, "-m", "tests.online", str(spec), str(result)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=budget)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.online", str(spec), str(result)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=budget,
+        )
         if not result.exists():
-            raise RuntimeError(f"the online child wrote no result (rc {proc.returncode}):\n"
-                               f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            raise RuntimeError(
+                f"the online child wrote no result (rc {proc.returncode}):\n"
+                f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+            )
         raw = result.read_text()
     data = json.loads(raw)
     outcomes = {o["label"]: Outcome(**o) for o in data["outcomes"]}
@@ -105,6 +134,7 @@ except ImportError:  # the child does not need it
     pytest = None
 
 if pytest is not None:
+
     @pytest.fixture(scope="module")
     def emulator():
         """A Hub emulator for one test module (its scenario controls start clean)."""
@@ -116,6 +146,7 @@ if pytest is not None:
 
 # --- the child -------------------------------------------------------------------------------
 
+
 def _jsonable(value, depth: int = 0):
     import dataclasses
 
@@ -124,7 +155,9 @@ def _jsonable(value, depth: int = 0):
     if depth > 2:
         return repr(value)[:200]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
+        return {
+            f.name: _jsonable(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v, depth + 1) for k, v in list(value.items())[:500]}
     if isinstance(value, (list, tuple)):
@@ -189,8 +222,12 @@ def _child(spec_path: str, result_path: str) -> None:
     import course_utils as cu
 
     def cli(*args: str) -> dict:
-        proc = subprocess.run([sys.executable, "-m", "course_utils", *args], capture_output=True,
-                              text=True, timeout=spec["deadline"])
+        proc = subprocess.run(
+            [sys.executable, "-m", "course_utils", *args],
+            capture_output=True,
+            text=True,
+            timeout=spec["deadline"],
+        )
         return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
 
     out, err = _PerThread(sys.stdout), _PerThread(sys.stderr)
@@ -211,9 +248,13 @@ def _child(spec_path: str, result_path: str) -> None:
             value = eval(code, {"cu": cu, "cli": cli, "os": os, "hf": huggingface_hub})
             rec.update(value=_jsonable(value), text=str(value))
         except BaseException as exc:  # noqa: BLE001 - everything the learner could see
-            rec.update(ok=False, exc_class=type(exc).__name__,
-                       exc_mro=[c.__name__ for c in type(exc).__mro__], text=str(exc),
-                       traceback="".join(traceback.format_exception(exc)))
+            rec.update(
+                ok=False,
+                exc_class=type(exc).__name__,
+                exc_mro=[c.__name__ for c in type(exc).__mro__],
+                text=str(exc),
+                traceback="".join(traceback.format_exception(exc)),
+            )
         rec["seconds"] = time.perf_counter() - start
         rec["warnings"] = list(caught)
         results[label] = rec
@@ -229,8 +270,16 @@ def _child(spec_path: str, result_path: str) -> None:
         t.join(max(0.0, spec["deadline"] - (time.perf_counter() - t0)))
     outcomes = []
     for label, (t, t0) in started.items():
-        rec = dict(results.get(label) or {"label": label, "ok": False, "timed_out": True,
-                                          "seconds": time.perf_counter() - t0, "text": ""})
+        rec = dict(
+            results.get(label)
+            or {
+                "label": label,
+                "ok": False,
+                "timed_out": True,
+                "seconds": time.perf_counter() - t0,
+                "text": "",
+            }
+        )
         rec["stdout"], rec["stderr"] = out.text(label), err.text(label)
         outcomes.append(rec)
     Path(result_path).write_text(json.dumps({"outcomes": outcomes, "logs": logs}, default=repr))

@@ -25,8 +25,18 @@ def test_offline_report_has_every_topic_and_no_network():
     report = d.doctor()
     assert time.perf_counter() - t < 30
     topics = [line.topic for line in report.lines]
-    for topic in ("course_utils", "python", *version.TESTED_RANGES, "gpu", "recommended dtype",
-                  "hf cache", "free disk", "hub", "hf token", "platform"):
+    for topic in (
+        "course_utils",
+        "python",
+        *version.TESTED_RANGES,
+        "gpu",
+        "recommended dtype",
+        "hf cache",
+        "free disk",
+        "hub",
+        "hf token",
+        "platform",
+    ):
         assert topic in topics, topic
     assert "offline mode (HF_HUB_OFFLINE=1)" in report["hub"].value
     assert report["hub"].ok  # offline on purpose is not a problem
@@ -51,11 +61,18 @@ def test_low_disk_says_what_to_delete(monkeypatch):
     assert not line.ok and "hf cache rm" in line.fix
 
 
-@pytest.mark.parametrize("have, spec, ok", [
-    ("2.13.0+cpu", ">=2.6,<2.14", True), ("2.14.0", ">=2.6,<2.14", False),
-    ("2.5.1", ">=2.6,<2.14", False), ("0.23.3", ">=0.23.3,<0.24", True),
-    ("10", ">=10,<14", True), ("3.12.1", ">=3.10", True), ("5.0.0rc1", ">=5.23,<6", False),
-])
+@pytest.mark.parametrize(
+    "have, spec, ok",
+    [
+        ("2.13.0+cpu", ">=2.6,<2.14", True),
+        ("2.14.0", ">=2.6,<2.14", False),
+        ("2.5.1", ">=2.6,<2.14", False),
+        ("0.23.3", ">=0.23.3,<0.24", True),
+        ("10", ">=10,<14", True),
+        ("3.12.1", ">=3.10", True),
+        ("5.0.0rc1", ">=5.23,<6", False),
+    ],
+)
 def test_in_range(have, spec, ok):
     assert d.in_range(have, spec) is ok
 
@@ -98,6 +115,7 @@ def test_gpu_lines_on_this_cpu_machine():
 
 
 # --- the Hub check ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def online(monkeypatch):
@@ -142,7 +160,11 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/api/whoami-v2"):
             ok = self.headers.get("authorization") == "Bearer hf_good"
             self.send_response(200 if ok else 401)
-            body = {"name": "someone"} if ok else {"error": "Invalid credentials in Authorization header"}
+            body = (
+                {"name": "someone"}
+                if ok
+                else {"error": "Invalid credentials in Authorization header"}
+            )
         else:
             self.send_response(200)
             body = {"id": d.PROBE_MODEL}

@@ -66,7 +66,7 @@ def test_a_crashing_checker_reports_instead_of_raising():
 def test_context_reaches_the_checker():
     q = make(lambda answer, model: None if answer == model["n"] else "wrong count")
     assert q.verdict(3, {"n": 3})[0] is True
-    assert q.verdict(4, {"n": 3}) [0] is False
+    assert q.verdict(4, {"n": 3})[0] is False
 
 
 def test_missing_context_says_how_to_call_it():

@@ -47,7 +47,9 @@ def test_q2_order_matters_with_distinct_labels():
     assert len(set(labels)) == len(REVIEWS)
     assert part1.q2.verdict(labels, distinct_classifier, REVIEWS)[0] is True
     assert part1.q2.verdict(labels[::-1], distinct_classifier, REVIEWS)[0] is False
-    assert part1.q2.verdict(sorted(labels), distinct_classifier, REVIEWS)[0] is (sorted(labels) == labels)
+    assert part1.q2.verdict(sorted(labels), distinct_classifier, REVIEWS)[0] is (
+        sorted(labels) == labels
+    )
 
 
 def test_q2_batch_labels():

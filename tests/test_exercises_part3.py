@@ -40,7 +40,9 @@ def llama_config():
     from transformers import AutoConfig
 
     # the published config.json of meta-llama/Llama-3.1-8B-Instruct
-    return AutoConfig.for_model(**json.loads((CONFIGS / "meta-llama--Llama-3.1-8B-Instruct.json").read_text()))
+    return AutoConfig.for_model(
+        **json.loads((CONFIGS / "meta-llama--Llama-3.1-8B-Instruct.json").read_text())
+    )
 
 
 def test_q2_llama_fp16_gb(llama_config):

@@ -5,8 +5,20 @@ import torch
 
 from course_utils.exercises import part4
 
-WORDS = ["dog", "puppy", "man", "cat", "boy", "woman", "girl", "neighbour", "child", "horse",
-         "wolf", "fox"]  # distinct words, so any reordering is visible
+WORDS = [
+    "dog",
+    "puppy",
+    "man",
+    "cat",
+    "boy",
+    "woman",
+    "girl",
+    "neighbour",
+    "child",
+    "horse",
+    "wolf",
+    "fox",
+]  # distinct words, so any reordering is visible
 
 
 class FakeTokenizer:
@@ -23,8 +35,15 @@ class FakeUnmasker:
 
     def __call__(self, text, top_k=5):
         self.texts.append(text)
-        return [{"token_str": w, "score": 1 / (i + 2), "token": i, "sequence": text.replace("<mask>", w)}
-                for i, w in enumerate(WORDS[:top_k])]
+        return [
+            {
+                "token_str": w,
+                "score": 1 / (i + 2),
+                "token": i,
+                "sequence": text.replace("<mask>", w),
+            }
+            for i, w in enumerate(WORDS[:top_k])
+        ]
 
 
 TEXT = "Ada Lovelace was born in London."
@@ -35,7 +54,7 @@ ENTITIES = [  # the shape of token-classification output with aggregation_strate
 
 
 def spans(entities, text):
-    return [text[e["start"]:e["end"]] for e in entities]
+    return [text[e["start"] : e["end"]] for e in entities]
 
 
 def words(entities, text):
@@ -46,8 +65,10 @@ def fake_extractor(texts, return_tensors=True):
     """Stands in for a feature-extraction pipeline: a (1, tokens, hidden) tensor per sentence."""
     if isinstance(texts, str):
         return fake_extractor([texts])[0]
-    return [torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(sum(map(ord, t))))
-            for t in texts]
+    return [
+        torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(sum(map(ord, t))))
+        for t in texts
+    ]
 
 
 def test_q1_states():
@@ -55,7 +76,9 @@ def test_q1_states():
     top10 = WORDS[:10]
     ok, msg = part4.q1.verdict(top10, unmasker)
     assert ok is True, msg
-    assert unmasker.texts[-1] == "The <mask> barked at the postman all morning."  # its own mask token
+    assert (
+        unmasker.texts[-1] == "The <mask> barked at the postman all morning."
+    )  # its own mask token
     ok, msg = part4.q1.verdict(list(reversed(top10)), unmasker)
     assert ok is False and "wrong order" in msg
     ok, msg = part4.q1.verdict(WORDS[:5], unmasker)  # forgot top_k
@@ -109,7 +132,9 @@ def test_sentence_similarity_is_cosine():
     a = fake_extractor(part4.Q3_SENTENCES[0])[0].mean(0)  # (tokens, hidden) -> (hidden,)
     b = fake_extractor(part4.Q3_SENTENCES[1])[0].mean(0)
     expected = torch.nn.functional.cosine_similarity(a, b, dim=0).item()
-    assert part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES) == pytest.approx(expected, abs=1e-6)
+    assert part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES) == pytest.approx(
+        expected, abs=1e-6
+    )
 
 
 def test_real_minilm_ranks_paraphrase_above_unrelated():
@@ -118,7 +143,9 @@ def test_real_minilm_ranks_paraphrase_above_unrelated():
 
     extractor = pipeline("feature-extraction", model="sentence-transformers/all-MiniLM-L6-v2")
     close = part4.sentence_similarity(extractor, *part4.Q3_SENTENCES)
-    far = part4.sentence_similarity(extractor, part4.Q3_SENTENCES[0], "Interest rates rose in March.")
+    far = part4.sentence_similarity(
+        extractor, part4.Q3_SENTENCES[0], "Interest rates rose in March."
+    )
     assert close > 0.5 > far
     ok, msg = part4.q3.verdict(round(close, 2), extractor)
     assert ok is True, msg

@@ -13,7 +13,9 @@ from course_utils.exercises import part5
 def tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained("distilbert/distilbert-base-uncased-finetuned-sst-2-english")
+    return AutoTokenizer.from_pretrained(
+        "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+    )
 
 
 def test_q1_states(tokenizer):

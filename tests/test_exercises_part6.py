@@ -12,8 +12,15 @@ def smollm2_config():
     """SmolLM2-135M's real attention shape (no Hub needed)."""
     from transformers import LlamaConfig
 
-    return LlamaConfig(hidden_size=576, num_hidden_layers=30, num_attention_heads=9,
-                       num_key_value_heads=3, head_dim=64, intermediate_size=1536, vocab_size=256)
+    return LlamaConfig(
+        hidden_size=576,
+        num_hidden_layers=30,
+        num_attention_heads=9,
+        num_key_value_heads=3,
+        head_dim=64,
+        intermediate_size=1536,
+        vocab_size=256,
+    )
 
 
 def test_q1_temperature():
@@ -56,8 +63,14 @@ def test_q2_computes_from_the_config():
     """Another config gives another answer: nothing is hard-coded for SmolLM2."""
     from transformers import Qwen2Config
 
-    cfg = Qwen2Config(hidden_size=896, num_hidden_layers=24, num_attention_heads=14,
-                      num_key_value_heads=2, intermediate_size=4864, vocab_size=256)
+    cfg = Qwen2Config(
+        hidden_size=896,
+        num_hidden_layers=24,
+        num_attention_heads=14,
+        num_key_value_heads=2,
+        intermediate_size=4864,
+        vocab_size=256,
+    )
     expected = 2 * 24 * 2 * 64 * part6.Q2_TOKENS * 2
     ok, msg = part6.q2.verdict(expected, cfg)
     assert ok is True, msg
@@ -70,12 +83,20 @@ def test_q2_agrees_with_a_real_cache():
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = LlamaConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, intermediate_size=128, vocab_size=128)
+    cfg = LlamaConfig(
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=128,
+        vocab_size=128,
+    )
     model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
     with torch.inference_mode():
         cache = model(torch.zeros(1, 10, dtype=torch.long), use_cache=True).past_key_values
-    held = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+    held = sum(
+        t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
+    )
     assert held == part6._kv_bytes(cfg, 10)
 
 
@@ -101,6 +122,7 @@ def test_q3_matches_a_hand_count():
         total += probs[n]
         n += 1
     assert part6._top_p_survivors(part6.Q3_PROBS, part6.Q3_TOP_P) == n
+
 
 def test_q1_expected_value():
     e4, e2 = math.exp(4), math.exp(2)

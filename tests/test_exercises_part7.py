@@ -10,8 +10,9 @@ def vit_processor():
     """The same settings as google/vit-base-patch16-224's preprocessor_config.json."""
     from transformers import ViTImageProcessor
 
-    return ViTImageProcessor(size={"height": 224, "width": 224}, image_mean=[0.5] * 3,
-                             image_std=[0.5] * 3)
+    return ViTImageProcessor(
+        size={"height": 224, "width": 224}, image_mean=[0.5] * 3, image_std=[0.5] * 3
+    )
 
 
 @pytest.fixture
@@ -43,8 +44,10 @@ def test_q1_matches_the_processor(vit_processor):
     import numpy as np
     from PIL import Image
 
-    images = [Image.fromarray(np.zeros((h, w, 3), dtype=np.uint8)) for h, w in
-              ((100, 80), (300, 200), (224, 500))]
+    images = [
+        Image.fromarray(np.zeros((h, w, 3), dtype=np.uint8))
+        for h, w in ((100, 80), (300, 200), (224, 500))
+    ]
     shape = tuple(vit_processor(images, return_tensors="pt")["pixel_values"].shape)
     ok, msg = part7.q1.verdict(shape, vit_processor)
     assert ok is True, msg
@@ -112,7 +115,8 @@ def test_q3_matches_the_features(whisper_fe):
     """30 s of audio gives 30 x the answer columns."""
     import numpy as np
 
-    feats = whisper_fe(np.zeros(16_000 * 30, dtype=np.float32), sampling_rate=16_000,
-                       return_tensors="np")["input_features"]
+    feats = whisper_fe(
+        np.zeros(16_000 * 30, dtype=np.float32), sampling_rate=16_000, return_tensors="np"
+    )["input_features"]
     ok, msg = part7.q3.verdict(feats.shape[-1] / 30, whisper_fe)
     assert ok is True, msg

@@ -77,8 +77,10 @@ def test_q1_rejects_nan_and_inf():
 
 def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():
     """The expected answer follows from course_utils, not from a stored constant."""
-    facts = {m: (cu.license_info(m).category, cu.plan(m, gpu="T4", seq_len=part8.Q3_CONTEXT))
-             for m in part8.Q3_CANDIDATES}
+    facts = {
+        m: (cu.license_info(m).category, cu.plan(m, gpu="T4", seq_len=part8.Q3_CONTEXT))
+        for m in part8.Q3_CANDIDATES
+    }
     shippable = {m: p for m, (cat, p) in facts.items() if cat == "permissive" and p.choice}
     best = max(shippable, key=lambda m: shippable[m].levers[0].estimate.params)
     assert (best, shippable[best].choice.dtype) == ("Qwen/Qwen2.5-7B-Instruct", "int8")
@@ -126,7 +128,10 @@ def test_q3_too_big_at_long_context(monkeypatch):
     def llama_permissive():
         facts = dict(real())
         lic, p = facts["meta-llama/Llama-3.1-8B-Instruct"]
-        facts["meta-llama/Llama-3.1-8B-Instruct"] = (type(lic)(**{**lic.__dict__, "category": "permissive"}), p)
+        facts["meta-llama/Llama-3.1-8B-Instruct"] = (
+            type(lic)(**{**lic.__dict__, "category": "permissive"}),
+            p,
+        )
         return facts
 
     monkeypatch.setattr(part8, "_q3_facts", llama_permissive)

@@ -8,13 +8,15 @@ import pytest
 from course_utils.errors import BadInputError
 from course_utils.exercises import part9
 
-
 # ----- q1: fill the blank --------------------------------------------------------------------
+
 
 def fake_fill_mask(text):
     """Stands in for the fill-mask pipeline: best candidate first, each with a 'sequence'."""
-    return [{"sequence": text.replace("[MASK]", "paris").lower(), "score": 0.9},
-            {"sequence": text.replace("[MASK]", "lyon").lower(), "score": 0.1}]
+    return [
+        {"sequence": text.replace("[MASK]", "paris").lower(), "score": 0.9},
+        {"sequence": text.replace("[MASK]", "lyon").lower(), "score": 0.1},
+    ]
 
 
 def good_fill_blank(text):
@@ -77,6 +79,7 @@ def test_q1_with_the_real_pipeline():
 
 # ----- q2: the length slider -----------------------------------------------------------------
 
+
 def make_slider():
     return widgets.IntSlider(value=32, min=1, max=128, description="Max tokens")
 
@@ -124,9 +127,12 @@ def test_q2_wrong():
 
 # ----- q3: the history -----------------------------------------------------------------------
 
+
 def good_history(history, limit=5):
-    lines = [f"{task}: {text!r} -> {result!r} ({seconds:.2f} s)"
-             for task, text, result, seconds in reversed(history[-limit:])]
+    lines = [
+        f"{task}: {text!r} -> {result!r} ({seconds:.2f} s)"
+        for task, text, result, seconds in reversed(history[-limit:])
+    ]
     return "\n".join(lines) or "No calls yet."
 
 

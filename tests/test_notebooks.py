@@ -12,14 +12,22 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from course_utils.course import INSTALL_LINE, badge
 from standins import KNOWN_IDS
 
+from course_utils.course import INSTALL_LINE, badge
+
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ["01_hello_gpu", "02_tensors", "03_models_are_modules", "04_pipelines",
-         "05_under_the_hood", "06_generating_text", "07_images_and_audio",
-         "08_hub_and_heavyweights", "09_capstone_app"]
+PARTS = [
+    "01_hello_gpu",
+    "02_tensors",
+    "03_models_are_modules",
+    "04_pipelines",
+    "05_under_the_hood",
+    "06_generating_text",
+    "07_images_and_audio",
+    "08_hub_and_heavyweights",
+    "09_capstone_app",
+]
 MARK = "# NBVAL_CHECK_OUTPUT"
 # Only these pipeline tasks may be called without a model: their default model has a stand-in.
 DEFAULTS_WITH_STANDIN = {"sentiment-analysis", "text-classification", "image-classification"}
@@ -45,7 +53,9 @@ def repo_ids(source: str) -> set[str]:
     for m in REPO_ID.finditer(source):
         rid = m.group(1)
         head, tail = rid.split("/", 1)
-        if head in LOCAL_PREFIXES or re.search(r"\.(png|jpe?g|wav|ipynb|py|json|txt|md|safetensors|bin)$", tail):
+        if head in LOCAL_PREFIXES or re.search(
+            r"\.(png|jpe?g|wav|ipynb|py|json|txt|md|safetensors|bin)$", tail
+        ):
             continue
         found.add(rid)
     return found
@@ -90,11 +100,14 @@ def test_stored_clean(name):
             assert cell["outputs"], f"cell {i} is marked {MARK} but has no stored output to compare"
             assert cell["execution_count"], f"cell {i}: nbval fails a checked cell stored as unrun"
             for out in cell["outputs"]:
-                assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), \
+                assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), (
                     f"cell {i}: a checked cell must not write to stderr (warnings change)"
+                )
                 assert out.get("output_type") != "error", f"cell {i}: stored an error"
         else:
-            assert not cell["outputs"], f"cell {i} is stored with outputs (notebooks are stored clean)"
+            assert not cell["outputs"], (
+                f"cell {i} is stored with outputs (notebooks are stored clean)"
+            )
 
 
 @pytest.mark.parametrize("name", PARTS)
@@ -106,7 +119,9 @@ def test_has_sections_and_self_checking_exercises(name):
     src = "\n".join(code(nb))
     part = int(name[:2])
     assert f"from course_utils.exercises import part{part}" in src
-    assert len(re.findall(rf"part{part}\.q\d+\.check\(", src)) >= 2, "at least two checked exercises"
+    assert len(re.findall(rf"part{part}\.q\d+\.check\(", src)) >= 2, (
+        "at least two checked exercises"
+    )
     assert sum(1 for s in code(nb) if s.lstrip().startswith(MARK)) >= 1, "no nbval-checked cell"
 
 
@@ -114,7 +129,9 @@ def test_has_sections_and_self_checking_exercises(name):
 def test_every_model_has_a_stand_in(name):
     src = "\n".join(code(load(name)))
     missing = repo_ids(src) - KNOWN_IDS
-    assert not missing, f"repo ids without an offline stand-in (add them to tests/standins.py): {missing}"
+    assert not missing, (
+        f"repo ids without an offline stand-in (add them to tests/standins.py): {missing}"
+    )
     for task in re.findall(r"""pipeline\(\s*["']([\w-]+)["']\s*\)""", src):
         assert task in DEFAULTS_WITH_STANDIN, f"pipeline({task!r}) with no model: name the model"
 
@@ -124,19 +141,26 @@ def test_never_blocks_or_leaks(name):
     src = "\n".join(code(load(name)))
     assert not re.search(r"(?<![\w.])input\(", src), "input() blocks an automated run"
     assert not re.search(r"(?<![\w.])notebook_login\(", src), "use cu.login(): it never blocks"
-    assert not re.search(r"\bhf_[A-Za-z0-9]{30,}\b", json.dumps(load(name))), "a token is in the notebook"
+    assert not re.search(r"\bhf_[A-Za-z0-9]{30,}\b", json.dumps(load(name))), (
+        "a token is in the notebook"
+    )
 
 
 def test_repo_id_scanner_finds_ids_and_skips_paths():
-    src = 'pipeline("fill-mask", model="distilbert/distilbert-base-uncased")\nopen("assets/cat.png")\n' \
-          'x = "notebooks/_work/a"\nurl = "https://huggingface.co/settings"'
+    src = (
+        'pipeline("fill-mask", model="distilbert/distilbert-base-uncased")\nopen("assets/cat.png")\n'
+        'x = "notebooks/_work/a"\nurl = "https://huggingface.co/settings"'
+    )
     assert repo_ids(src) == {"distilbert/distilbert-base-uncased"}
     assert "someone/not-a-standin" not in KNOWN_IDS
 
 
 def test_colab_badges_file_is_current():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "badges.py"), "--check"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "badges.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     listed = (ROOT / "colab_badges.md").read_text()
     for name in PARTS:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -27,8 +26,12 @@ from tests.online import ROOT, online_env
 LIMIT_S = 900  # the nine notebooks offline take a few minutes; online they download too
 
 
-@pytest.mark.skipif(os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0", reason="COURSE_ONLINE_NOTEBOOKS=0")
-@pytest.mark.skipif(os.environ.get("COURSE_REAL_HUB") == "1", reason="the real Hub run is online already")
+@pytest.mark.skipif(
+    os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0", reason="COURSE_ONLINE_NOTEBOOKS=0"
+)
+@pytest.mark.skipif(
+    os.environ.get("COURSE_REAL_HUB") == "1", reason="the real Hub run is online already"
+)
 def test_notebooks_run_online_against_the_hub_emulator(tmp_path):
     home = tmp_path / "hf-home"
     report = tmp_path / "nbval.xml"
@@ -40,18 +43,36 @@ def test_notebooks_run_online_against_the_hub_emulator(tmp_path):
         env.pop("CI", None)  # as on Colab: nothing says "automated run" except nbval's own stdin
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "notebooks", "-q", "-p", "no:cacheprovider",
-             f"--junitxml={report}", *_workers()],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=LIMIT_S)
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "notebooks",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={report}",
+                *_workers(),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=LIMIT_S,
+        )
         seconds = time.perf_counter() - start
         requests, unhandled = list(hub.requests), list(hub.unhandled)
     failures = _failures(report) if report.exists() else [proc.stdout[-4000:] + proc.stderr[-4000:]]
-    print(f"online notebook run: {seconds:.0f} s, {len(requests)} Hub requests, rc {proc.returncode}")
+    print(
+        f"online notebook run: {seconds:.0f} s, {len(requests)} Hub requests, rc {proc.returncode}"
+    )
     if diffs.exists():  # information, not failure: the stored outputs are the offline record
         print("checked cells whose online output differs from the stored (offline) one:")
         print(diffs.read_text())
-    assert not failures, (f"{len(failures)} notebook cell(s) fail online (run took {seconds:.0f} s):\n\n"
-                          + "\n\n".join(failures))
+    assert not failures, (
+        f"{len(failures)} notebook cell(s) fail online (run took {seconds:.0f} s):\n\n"
+        + "\n\n".join(failures)
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     # it really went online: listings, model info and downloads (LFS through the "CDN")
     assert any(p.startswith("/api/models?") for _, p, _, _ in requests), "no top_models listing"

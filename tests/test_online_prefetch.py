@@ -19,14 +19,22 @@ from tests.hub_emulator import HubEmulator
 from tests.online import ROOT, online_env, run_online
 
 INSTRUCTOR = "hf_emuInstructorToken0123456789abcd"  # emulator-only, not a real token
-GATED = sorted({d.repo_id for ds in COURSE_DOWNLOADS.values() for d in ds
-                if d.repo_id.startswith(("meta-llama/", "google/gemma"))})
+GATED = sorted(
+    {
+        d.repo_id
+        for ds in COURSE_DOWNLOADS.values()
+        for d in ds
+        if d.repo_id.startswith(("meta-llama/", "google/gemma"))
+    }
+)
 SIZES = "{i.download.label: [i.size, i.to_fetch, i.status] for i in r.items}"
 
 
 def _expected(hub: HubEmulator, repo_id: str, patterns: tuple[str, ...]) -> int:
     files = hub.repos[repo_id].files
-    return sum(f.size for name, f in files.items() if any(fnmatch.fnmatch(name, p) for p in patterns))
+    return sum(
+        f.size for name, f in files.items() if any(fnmatch.fnmatch(name, p) for p in patterns)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +47,16 @@ def hub():
 
 
 def test_dry_run_sizes_are_the_hubs_file_sizes_and_gated_models_are_skipped(hub, tmp_path):
-    run = run_online({"dry": f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True))",
-                      "text": "str(cu.prefetch('8', dry_run=True))"},
-                     hub.url, home=tmp_path, deadline=120, name="prefetch-dry")
+    run = run_online(
+        {
+            "dry": f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True))",
+            "text": "str(cu.prefetch('8', dry_run=True))",
+        },
+        hub.url,
+        home=tmp_path,
+        deadline=120,
+        name="prefetch-dry",
+    )
     dry = run["dry"]
     assert dry.ok, dry.says()
     downloads = {d.label: d for ds in COURSE_DOWNLOADS.values() for d in ds}
@@ -59,21 +74,36 @@ def test_dry_run_sizes_are_the_hubs_file_sizes_and_gated_models_are_skipped(hub,
 
 def test_prefetch_then_the_whole_course_runs_offline(hub, tmp_path):
     home = tmp_path / "room-cache"
-    run = run_online({"fetch": "str(cu.prefetch('1-9', include_gated=True))",
-                      "again": f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True, include_gated=True))"},
-                     hub.url, token=INSTRUCTOR, home=home, deadline=300, name="prefetch-all")
+    run = run_online(
+        {
+            "fetch": "str(cu.prefetch('1-9', include_gated=True))",
+            "again": f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True, include_gated=True))",
+        },
+        hub.url,
+        token=INSTRUCTOR,
+        home=home,
+        deadline=300,
+        name="prefetch-all",
+    )
     fetch, again = run["fetch"], run["again"]
     assert fetch.ok, fetch.says()
     assert "every part resolves with HF_HUB_OFFLINE=1" in fetch.text, fetch.text
     assert f"export HF_HOME={home} HF_HUB_OFFLINE=1" in fetch.text
     assert INSTRUCTOR not in run.raw
-    assert again.ok and all(to_fetch == 0 and status == "ready"
-                            for _, to_fetch, status in again.value.values()), again.value
+    assert again.ok and all(
+        to_fetch == 0 and status == "ready" for _, to_fetch, status in again.value.values()
+    ), again.value
     if os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0":
         pytest.skip("COURSE_ONLINE_NOTEBOOKS=0: the offline notebook run on the prefetched cache")
     env = online_env("http://127.0.0.1:9", home)  # a closed port: nothing may reach a Hub
     env.update(HF_HUB_OFFLINE="1", COURSE_ONLINE_HUB="1")  # conftest keeps this HF_HOME
     env.pop("CI", None)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "notebooks", "-q", "-p", "no:cacheprovider"],
-                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "notebooks", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-5000:]

@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
+from standins import BY_ID
 
 import course_utils as cu
 from course_utils.classroom import COURSE_DOWNLOADS, parse_parts
-from standins import BY_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO_ID = re.compile(r"""["']([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)["']""")
@@ -24,7 +24,9 @@ def notebook_ids(part: int) -> set[str]:
     """The Hub ids a part's code cells name (the ids the stand-in Hub serves)."""
     (path,) = (ROOT / "notebooks").glob(f"{part:02d}_*.ipynb")
     cells = json.loads(path.read_text())["cells"]
-    found = {m for c in cells if c["cell_type"] == "code" for m in REPO_ID.findall("".join(c["source"]))}
+    found = {
+        m for c in cells if c["cell_type"] == "code" for m in REPO_ID.findall("".join(c["source"]))
+    }
     return found & set(BY_ID)
 
 
@@ -33,7 +35,8 @@ def test_download_list_names_exactly_the_ids_each_notebook_uses(part):
     listed = {d.repo_id for d in COURSE_DOWNLOADS[part]}
     assert listed == notebook_ids(part), (
         f"COURSE_DOWNLOADS[{part}] in course_utils/classroom.py is out of step with the notebook: "
-        f"add {sorted(notebook_ids(part) - listed)}, drop {sorted(listed - notebook_ids(part))}")
+        f"add {sorted(notebook_ids(part) - listed)}, drop {sorted(listed - notebook_ids(part))}"
+    )
 
 
 def test_pipeline_default_revisions_are_prefetched():
@@ -43,7 +46,8 @@ def test_pipeline_default_revisions_are_prefetched():
         for d in downloads:
             for ref in BY_ID[d.repo_id].refs:
                 assert (d.repo_id, ref) in {(x.repo_id, x.revision) for x in downloads}, (
-                    f"part {part}: add Download({d.repo_id!r}, revision={ref!r})")
+                    f"part {part}: add Download({d.repo_id!r}, revision={ref!r})"
+                )
 
 
 def test_no_pickle_weights_are_fetched():
@@ -52,10 +56,17 @@ def test_no_pickle_weights_are_fetched():
             assert not any(p.endswith((".bin", ".h5", ".msgpack", ".pt", ".ckpt")) for p in d.files)
 
 
-@pytest.mark.parametrize(("text", "parts"), [
-    ("1-9", list(range(1, 10))), ("3,8", [3, 8]), (8, [8]), ([6, 8], [6, 8]), (" 2 - 4 ", [2, 3, 4]),
-    (None, list(range(1, 10))),
-])
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("1-9", list(range(1, 10))),
+        ("3,8", [3, 8]),
+        (8, [8]),
+        ([6, 8], [6, 8]),
+        (" 2 - 4 ", [2, 3, 4]),
+        (None, list(range(1, 10))),
+    ],
+)
 def test_parts_are_parsed(text, parts):
     assert parse_parts(text) == parts
 

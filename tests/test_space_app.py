@@ -19,8 +19,11 @@ NOTEBOOK = ROOT / "notebooks" / "09_capstone_app.ipynb"
 
 def space_cells() -> list[str]:
     nb = json.loads(NOTEBOOK.read_text())
-    return ["".join(c["source"]) for c in nb["cells"]
-            if c["cell_type"] == "code" and "space" in c.get("metadata", {}).get("tags", [])]
+    return [
+        "".join(c["source"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "space" in c.get("metadata", {}).get("tags", [])
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,9 @@ def space(tmp_path_factory) -> Path:
         os.chdir(folder)
         for source in space_cells():
             result = shell.run_cell(source, silent=True)
-            assert result.success, f"a space cell failed: {result.error_in_exec or result.error_before_exec}"
+            assert result.success, (
+                f"a space cell failed: {result.error_in_exec or result.error_before_exec}"
+            )
     finally:
         os.chdir(cwd)
         InteractiveShell.clear_instance()
@@ -89,8 +94,10 @@ def test_chat_streams_in_order_and_keeps_history(app):
     assert len(pieces) > 1 and all(isinstance(p, str) and p for p in pieces)
     first = "".join(pieces).strip()
     assert "Paris" in first
-    history = [{"role": "user", "content": "What is the capital of France?"},
-               {"role": "assistant", "content": first}]
+    history = [
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": first},
+    ]
     second = "".join(app.chat_stream(history, "And which country is Berlin the capital of?"))
     assert second.strip()
     assert app.ask("What is the capital of France?") == first  # greedy: the same answer again
@@ -105,7 +112,9 @@ def test_sentiment_and_image(app):
     assert mood.split()[0] in app.sentiment_pipe.model.config.id2label.values()
     labels = app.classify_image(Image.open(cu.asset("clock.png"))).splitlines()
     assert len(labels) == 3
-    assert all(line.rsplit(" (", 1)[0] in app.image_pipe.model.config.id2label.values() for line in labels)
+    assert all(
+        line.rsplit(" (", 1)[0] in app.image_pipe.model.config.id2label.values() for line in labels
+    )
 
 
 def test_bad_inputs_become_course_errors(app):
@@ -119,7 +128,9 @@ def test_bad_inputs_become_course_errors(app):
         app.classify_image(None)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gradio") is not None, reason="gradio is installed here")
+@pytest.mark.skipif(
+    importlib.util.find_spec("gradio") is not None, reason="gradio is installed here"
+)
 def test_build_ui_needs_gradio_only_when_called(app):
     with pytest.raises(ModuleNotFoundError, match="gradio"):
         app.build_ui()

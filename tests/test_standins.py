@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from standins import BY_ID, STANDINS, hub_home
 
 HUB = Path(os.environ.get("HF_HOME", "")) / "hub"
@@ -38,7 +37,9 @@ def test_refs_and_card(s):
         assert ("extra_gated_prompt" in meta) == ("extra_gated_prompt" in s.card)
 
 
-@pytest.mark.parametrize("s", [s for s in STANDINS if s.kind != "card_only"], ids=lambda s: s.repo_id)
+@pytest.mark.parametrize(
+    "s", [s for s in STANDINS if s.kind != "card_only"], ids=lambda s: s.repo_id
+)
 def test_config_resolves_offline(s):
     from huggingface_hub import hf_hub_download
     from transformers import AutoConfig
@@ -71,15 +72,19 @@ def test_real_smollm2_answers():
     rid = "HuggingFaceTB/SmolLM2-135M-Instruct"
     tok = AutoTokenizer.from_pretrained(rid)
     model = AutoModelForCausalLM.from_pretrained(rid)
-    ids = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
-                                  add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    ids = tok.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     out = model.generate(**ids, max_new_tokens=12, do_sample=False)
-    assert "Paris" in tok.decode(out[0, ids["input_ids"].shape[1]:])
+    assert "Paris" in tok.decode(out[0, ids["input_ids"].shape[1] :])
 
 
 def test_unknown_repo_fails_fast_offline():
-    from huggingface_hub.errors import LocalEntryNotFoundError
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
     with pytest.raises(LocalEntryNotFoundError):
         hf_hub_download("nobody/does-not-exist", "config.json")

@@ -8,10 +8,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from course_utils import course, version
 from course_utils.errors import CourseError
@@ -29,23 +29,28 @@ def test_ranges_shipped_in_the_package_equal_requirements_txt():
         spec = line.partition("#")[0].strip()
         if spec:
             name = re.split(r"[<>=!]", spec)[0]
-            want[name] = spec[len(name):].replace(" ", "")
+            want[name] = spec[len(name) :].replace(" ", "")
     assert version.TESTED_RANGES == want
-    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"] \
+    assert (
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
         == version.PYTHON_RANGE
+    )
 
 
 def test_pyproject_reads_the_version_from_version_py():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in meta["project"] and meta["project"]["dynamic"] == ["version"]
-    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "course_utils.version.__version__"}
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "course_utils.version.__version__"
+    }
     assert re.fullmatch(r"\d+\.\d+\.\d+", version.__version__)
 
 
 def test_install_line_pins_the_release_tag():
     line = version.install_line("1.4.2", repo=course.REPO)
-    assert line == (f'%pip install -q "practical-pytorch[course] @ '
-                    f'git+https://github.com/{course.REPO}@v1.4.2"')
+    assert line == (
+        f'%pip install -q "practical-pytorch[course] @ git+https://github.com/{course.REPO}@v1.4.2"'
+    )
     assert version.DEFAULT_REPO == course.REPO
     assert version.install_line().endswith(f'@v{version.__version__}"')
 
@@ -62,7 +67,10 @@ def test_mismatch_says_restart_with_the_exact_command(monkeypatch):
         version.check_version("9.9.9")
     msg = str(info.value)
     assert isinstance(info.value, CourseError)
-    assert f"written for course_utils 9.9.9, but this runtime imported course_utils {version.__version__}" in msg
+    assert (
+        f"written for course_utils 9.9.9, but this runtime imported course_utils {version.__version__}"
+        in msg
+    )
     assert "Runtime → Restart session" in msg
     assert version.install_line("9.9.9") in msg  # the exact line to run
 
@@ -83,18 +91,32 @@ def test_mismatch_outside_colab_gives_the_local_commands(monkeypatch):
 
 def test_a_stale_course_utils_in_a_real_process_stops_with_the_message(tmp_path):
     """An older release on sys.path (a runtime that imported it earlier) meets a newer notebook."""
-    shutil.copytree(ROOT / "course_utils", tmp_path / "course_utils",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "course_utils",
+        tmp_path / "course_utils",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     vfile = tmp_path / "course_utils" / "version.py"
-    vfile.write_text(vfile.read_text().replace(f'__version__ = "{version.__version__}"',
-                                               '__version__ = "0.0.1"'))
-    code = ("import course_utils.version as v\n"
-            "try:\n    v.check_version('1.0.0')\n"
-            "except v.VersionMismatchError as e:\n    print('RAISED', e)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)}, timeout=60)
-    assert out.stdout.startswith("RAISED This notebook was written for course_utils 1.0.0, but this "
-                                 "runtime imported course_utils 0.0.1"), out.stdout + out.stderr
+    vfile.write_text(
+        vfile.read_text().replace(f'__version__ = "{version.__version__}"', '__version__ = "0.0.1"')
+    )
+    code = (
+        "import course_utils.version as v\n"
+        "try:\n    v.check_version('1.0.0')\n"
+        "except v.VersionMismatchError as e:\n    print('RAISED', e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)},
+        timeout=60,
+    )
+    assert out.stdout.startswith(
+        "RAISED This notebook was written for course_utils 1.0.0, but this "
+        "runtime imported course_utils 0.0.1"
+    ), out.stdout + out.stderr
 
 
 def test_the_pinned_install_line_installs_that_release(tmp_path):
@@ -103,8 +125,9 @@ def test_the_pinned_install_line_installs_that_release(tmp_path):
     if git is None:
         pytest.skip("git is not installed")
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "course_utils", repo / "course_utils",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "course_utils", repo / "course_utils", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, repo / name)
     run = lambda *a: subprocess.run([git, "-C", str(repo), *a], check=True, capture_output=True)  # noqa: E731
@@ -114,12 +137,27 @@ def test_the_pinned_install_line_installs_that_release(tmp_path):
     run("tag", version.tag())
     (repo / "course_utils" / "version.py").write_text("__version__ = 'moved on'\n")
     run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "main moved on")
-    line = version.install_line(repo="OWNER/NAME").replace("https://github.com/OWNER/NAME", f"file://localhost{repo}")  # old pip wants a host
+    line = version.install_line(repo="OWNER/NAME").replace(
+        "https://github.com/OWNER/NAME", f"file://localhost{repo}"
+    )  # old pip wants a host
     args = line.removeprefix("%pip install ").replace('"', "").split(" @ ", 1)
     target = tmp_path / "site"
-    out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                          "--target", str(target), f"{args[0].split()[-1]} @ {args[1]}"],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            f"{args[0].split()[-1]} @ {args[1]}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     installed = (target / "course_utils" / "version.py").read_text()
     assert f'__version__ = "{version.__version__}"' in installed  # the tag, not what main became
@@ -128,12 +166,17 @@ def test_the_pinned_install_line_installs_that_release(tmp_path):
 
 # --- scripts/oldest_constraints.py ---------------------------------------------------------
 
+
 def test_oldest_constraints_pin_each_lower_bound(tmp_path):
     req = tmp_path / "requirements.txt"
-    req.write_text("# c\ntorch>=2.6,<2.14   # parts\nsafetensors>=0.6,<1  # x\nfoo<2  # no lower bound\n")
+    req.write_text(
+        "# c\ntorch>=2.6,<2.14   # parts\nsafetensors>=0.6,<1  # x\nfoo<2  # no lower bound\n"
+    )
     Version = oldest_constraints.Version
-    releases = {"torch": ["2.5.1", "2.6.0", "2.6.1", "2.13.0+cpu", "2.14.0"],
-                "safetensors": ["0.5.3", "0.6.1", "0.6.2", "1.0.0", "0.7.0rc1"]}
+    releases = {
+        "torch": ["2.5.1", "2.6.0", "2.6.1", "2.13.0+cpu", "2.14.0"],
+        "safetensors": ["0.5.3", "0.6.1", "0.6.2", "1.0.0", "0.7.0rc1"],
+    }
     text = oldest_constraints.constraints(req, lambda n: [Version(v) for v in releases[n]])
     lines = text.splitlines()
     assert "torch==2.6.0" in lines
@@ -144,10 +187,14 @@ def test_oldest_constraints_pin_each_lower_bound(tmp_path):
 def test_oldest_constraints_cover_every_requirement():
     names = [n for n, _ in oldest_constraints.requirements(ROOT / "requirements.txt")]
     assert sorted(names) == sorted(version.TESTED_RANGES)
-    assert all(oldest_constraints.lower_bound(s) for _, s in oldest_constraints.requirements(ROOT / "requirements.txt"))
+    assert all(
+        oldest_constraints.lower_bound(s)
+        for _, s in oldest_constraints.requirements(ROOT / "requirements.txt")
+    )
 
 
 # --- scripts/setup_cell.py -----------------------------------------------------------------
+
 
 @pytest.fixture
 def notebooks(tmp_path):
@@ -191,9 +238,21 @@ def test_setup_cell_check_reports_a_stale_cell(notebooks, capsys):
 
 
 def test_setup_cell_refuses_a_notebook_without_a_setup_cell(tmp_path):
-    nb = {"cells": [{"cell_type": "code", "id": "x", "metadata": {}, "outputs": [],
-                     "execution_count": None, "source": ["print(1)"]}], "metadata": {},
-          "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "x",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": ["print(1)"],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "01_x.ipynb"
     path.write_text(json.dumps(nb))
     with pytest.raises(SystemExit, match="not a setup cell"):
@@ -201,6 +260,7 @@ def test_setup_cell_refuses_a_notebook_without_a_setup_cell(tmp_path):
 
 
 # --- scripts/release.py --------------------------------------------------------------------
+
 
 def test_release_bumps_version_py_and_every_setup_cell(tmp_path, notebooks):
     vfile = tmp_path / "version.py"

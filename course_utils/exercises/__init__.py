@@ -19,9 +19,9 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 # A checker returns None when the answer is right, or a sentence saying what is off.
 Checker = Callable[..., "str | None"]
@@ -84,8 +84,10 @@ def _non_finite(value: Any, depth: int = 0) -> bool:
 def as_number(answer: Any, what: str = "the answer") -> tuple[float | None, str | None]:
     """(value, None) for a real, finite number (a 0-dim tensor counts), else (None, the problem)."""
     if _is_tensor(answer) and getattr(answer, "ndim", 0) > 0:
-        return None, (f"{what} should be one number; this {_type_name(answer)} has shape "
-                      f"{tuple(answer.shape)}: pick the element you mean, then call .item()")
+        return None, (
+            f"{what} should be one number; this {_type_name(answer)} has shape "
+            f"{tuple(answer.shape)}: pick the element you mean, then call .item()"
+        )
     value = _scalar(answer)
     if isinstance(value, str) and len(value) < 40:
         try:  # a number typed as text ("0.87") is still that number
@@ -112,8 +114,9 @@ def as_int(answer: Any, what: str = "the answer") -> tuple[int | None, str | Non
     return value, None
 
 
-def as_list(answer: Any, what: str = "the answer", limit: int = MAX_ITEMS
-            ) -> tuple[list | None, str | None]:
+def as_list(
+    answer: Any, what: str = "the answer", limit: int = MAX_ITEMS
+) -> tuple[list | None, str | None]:
     """(list, None) for a list, tuple or iterable of at most ``limit`` items, read lazily."""
     if isinstance(answer, (str, bytes, dict)) or _is_tensor(answer):
         return None, f"{what} should be a list, not a {_type_name(answer)}"
@@ -154,8 +157,10 @@ class Exercise:
     def verdict(self, answer: Any, *context: Any, **kw: Any) -> tuple[bool, str]:
         """(right?, the message check() prints). Never raises, whatever the answer does."""
         if answer is PLACEHOLDER:
-            return False, (f"⏳ {self.name}: not attempted yet. Replace the `...` with your answer, "
-                           f"then run this cell again. Stuck? {self.name}.hint()")
+            return False, (
+                f"⏳ {self.name}: not attempted yet. Replace the `...` with your answer, "
+                f"then run this cell again. Stuck? {self.name}.hint()"
+            )
         try:
             problem = self._problem(answer, context, kw)
         except KeyboardInterrupt:
@@ -212,6 +217,7 @@ def _exc_text(exc: BaseException) -> str:
 
 # ----- checker factories ---------------------------------------------------------------
 
+
 def equals(expected: Any, *, what: str = "the answer") -> Checker:
     """Exact equality (ints, strings, tuples, bools)."""
 
@@ -231,8 +237,9 @@ def equals(expected: Any, *, what: str = "the answer") -> Checker:
     return check
 
 
-def close_to(expected: float, *, rel: float = 1e-3, abs_tol: float = 0.0,
-             what: str = "the answer") -> Checker:
+def close_to(
+    expected: float, *, rel: float = 1e-3, abs_tol: float = 0.0, what: str = "the answer"
+) -> Checker:
     """A finite number within a relative (and optional absolute) tolerance."""
 
     def check(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -260,5 +267,14 @@ def one_of(options: list[Any], *, what: str = "the answer") -> Checker:
     return check
 
 
-__all__ = ["Exercise", "PLACEHOLDER", "equals", "close_to", "one_of", "as_number", "as_int",
-           "as_list", "short_repr"]
+__all__ = [
+    "Exercise",
+    "PLACEHOLDER",
+    "equals",
+    "close_to",
+    "one_of",
+    "as_number",
+    "as_int",
+    "as_list",
+    "short_repr",
+]

@@ -6,7 +6,8 @@ classifier, from your Hugging Face cache), so the checks hold on Colab with the 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import Exercise, as_list, as_number, short_repr
 
@@ -14,6 +15,7 @@ SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
 
 # ----- q1: which model did the task default to? ---------------------------------------------
+
 
 def _default_model(task: str = "sentiment-analysis") -> str:
     """The repo id transformers picks when ``pipeline(task)`` is called with no model."""
@@ -38,7 +40,9 @@ def _check_default(answer: Any, *_: Any, **__: Any) -> str | None:
         return None
     if given.lower() == expected.split("/")[-1].lower():
         return "that is the model's name; the repo id starts with its organisation: 'org/name'"
-    return f"{short_repr(given)} is not the model transformers chose; look at the warning it printed"
+    return (
+        f"{short_repr(given)} is not the model transformers chose; look at the warning it printed"
+    )
 
 
 q1 = Exercise(
@@ -56,8 +60,13 @@ q1 = Exercise(
 
 # ----- q2: one call, a batch of texts --------------------------------------------------------
 
-def _check_batch_labels(answer: Any, classifier: Callable[..., Any] | None = None,
-                        reviews: list[str] | None = None, **__: Any) -> str | None:
+
+def _check_batch_labels(
+    answer: Any,
+    classifier: Callable[..., Any] | None = None,
+    reviews: list[str] | None = None,
+    **__: Any,
+) -> str | None:
     if classifier is None or reviews is None:
         return "call it as part1.q2.check(answer, classifier, reviews)"
     answer, problem = as_list(answer, "your answer")
@@ -81,12 +90,12 @@ q2 = Exercise(
     checker=_check_batch_labels,
     hint_text="A pipeline accepts a list of strings and returns a list of dicts, one per text; "
     "each dict has a 'label' and a 'score'.",
-    solution_text="results = classifier(reviews)\n"
-    'answer = [r["label"] for r in results]',
+    solution_text='results = classifier(reviews)\nanswer = [r["label"] for r in results]',
 )
 
 
 # ----- q3: how big is the model in the cache? ------------------------------------------------
+
 
 def _cached_size_bytes(repo_id: str, cache_dir: Any = None) -> int | None:
     from huggingface_hub import scan_cache_dir
@@ -97,8 +106,9 @@ def _cached_size_bytes(repo_id: str, cache_dir: Any = None) -> int | None:
     return None
 
 
-def _check_cache_size(answer: Any, *_: Any, cache_dir: Any = None,
-                      repo_id: str = SENTIMENT_MODEL, **__: Any) -> str | None:
+def _check_cache_size(
+    answer: Any, *_: Any, cache_dir: Any = None, repo_id: str = SENTIMENT_MODEL, **__: Any
+) -> str | None:
     value, problem = as_number(answer, "the number of megabytes")
     if problem:
         return problem

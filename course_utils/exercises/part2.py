@@ -33,7 +33,7 @@ q1 = Exercise(
     prompt="Make a tensor holding the numbers 0 to 11 as a 3 x 4 matrix, in bfloat16.",
     checker=_check_q1,
     hint_text="torch.arange(12) gives 0..11; .reshape(3, 4) changes the shape; pass "
-              "dtype=torch.bfloat16 to arange (or call .to(torch.bfloat16)).",
+    "dtype=torch.bfloat16 to arange (or call .to(torch.bfloat16)).",
     solution_text="answer = torch.arange(12, dtype=torch.bfloat16).reshape(3, 4)",
 )
 
@@ -61,10 +61,10 @@ q2 = Exercise(
     prompt="How many bytes does a bfloat16 tensor of shape (4096, 4096) take? Answer with an int.",
     checker=_check_q2,
     hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
-              "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
+    "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
     solution_text="answer = 4096 * 4096 * 2   # 16 bits = 2 bytes per element -> 33,554,432\n"
-                  "# or: t = torch.empty(4096, 4096, dtype=torch.bfloat16); "
-                  "answer = t.numel() * t.element_size()",
+    "# or: t = torch.empty(4096, 4096, dtype=torch.bfloat16); "
+    "answer = t.numel() * t.element_size()",
 )
 
 
@@ -78,8 +78,10 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     in_fp16 = torch.tensor(value, dtype=torch.float16)
     in_bf16 = torch.tensor(value, dtype=torch.bfloat16)
     if torch.isfinite(in_fp16):
-        return (f"{value:g} still fits in float16 (it is stored as {in_fp16.item():g}); the "
-                f"largest float16 is {torch.finfo(torch.float16).max:g}")
+        return (
+            f"{value:g} still fits in float16 (it is stored as {in_fp16.item():g}); the "
+            f"largest float16 is {torch.finfo(torch.float16).max:g}"
+        )
     if not torch.isfinite(in_bf16):
         return f"{value:g} is too big for bfloat16 as well: pick something smaller"
     return None
@@ -90,8 +92,8 @@ q3 = Exercise(
     prompt="Give a number that becomes inf in float16 but stays finite in bfloat16.",
     checker=_check_q3,
     hint_text="torch.finfo(torch.float16).max is the largest float16; torch.finfo(torch.bfloat16).max "
-              "is far larger. Anything comfortably between the two works.",
+    "is far larger. Anything comfortably between the two works.",
     solution_text="answer = 100_000.0\n"
-                  "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"
-                  "# torch.tensor(answer, dtype=torch.bfloat16) -> 99840. (finite, a little rounded)",
+    "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"
+    "# torch.tensor(answer, dtype=torch.bfloat16) -> 99840. (finite, a little rounded)",
 )

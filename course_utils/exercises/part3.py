@@ -33,9 +33,9 @@ q1 = Exercise(
     prompt="How many parameters does nn.Linear(512, 256) have?",
     checker=_check_q1,
     hint_text="The weight has shape (out_features, in_features) and the bias has one number per "
-              "output. Or build the layer and add up p.numel() over layer.parameters().",
+    "output. Or build the layer and add up p.numel() over layer.parameters().",
     solution_text="answer = 512 * 256 + 256   # weight + bias = 131,328\n"
-                  "# or: answer = sum(p.numel() for p in nn.Linear(512, 256).parameters())",
+    "# or: answer = sum(p.numel() for p in nn.Linear(512, 256).parameters())",
 )
 
 
@@ -75,12 +75,12 @@ def _check_q2(answer: Any, model: Any = None, *_: Any, **__: Any) -> str | None:
 q2 = Exercise(
     name="part3.q2",
     prompt="How many GB (1e9 bytes) do Llama-3.1-8B's weights take in float16? "
-           "Check with part3.q2.check(answer, llama_config).",
+    "Check with part3.q2.check(answer, llama_config).",
     checker=_check_q2,
     hint_text="bytes = parameters x bytes per parameter. You counted the parameters on the meta "
-              "device above; float16 is 16 bits. Divide by 1e9 for GB.",
+    "device above; float16 is 16 bits. Divide by 1e9 for GB.",
     solution_text="answer = n_llama * 2 / 1e9   # n_llama: the count from the meta model, about 16.06 GB\n"
-                  "# or: cu.estimate_memory(llama_config, 'float16').weights_bytes / 1e9",
+    "# or: cu.estimate_memory(llama_config, 'float16').weights_bytes / 1e9",
 )
 
 
@@ -107,12 +107,12 @@ def _check_q3(answer: Any, original: Any = None, *_: Any, **__: Any) -> str | No
 q3 = Exercise(
     name="part3.q3",
     prompt="Save `model`'s weights to a .safetensors file, then load them into a brand-new "
-           "TinyNet and pass that: part3.q3.check(fresh, model).",
+    "TinyNet and pass that: part3.q3.check(fresh, model).",
     checker=_check_q3,
     hint_text="save_file(model.state_dict(), path) writes the file; load_file(path) reads back a "
-              "dict of tensors; fresh.load_state_dict(that_dict) copies them in.",
+    "dict of tensors; fresh.load_state_dict(that_dict) copies them in.",
     solution_text="path = work / 'exercise.safetensors'\n"
-                  "save_file(model.state_dict(), path)\n"
-                  "fresh = TinyNet()\n"
-                  "fresh.load_state_dict(load_file(path))",
+    "save_file(model.state_dict(), path)\n"
+    "fresh = TinyNet()\n"
+    "fresh.load_state_dict(load_file(path))",
 )

@@ -59,19 +59,25 @@ def _spans(answer: Any, entities: Any = None, text: Any = None, *_: Any, **__: A
     if entities is None or text is None:
         return "pass the entities and the text too: part4.q2.check(spans, entities, text)"
     if not callable(answer):
-        return (f"the answer should be your function spans (pass the function, not its "
-                f"result), got {type(answer).__name__}")
+        return (
+            f"the answer should be your function spans (pass the function, not its "
+            f"result), got {type(answer).__name__}"
+        )
     for ents, txt in ((list(entities), text), (Q2_ENTITIES, Q2_TEXT)):
-        expected = [txt[e["start"]:e["end"]] for e in ents]
+        expected = [txt[e["start"] : e["end"]] for e in ents]
         got, problem = as_list(answer(ents, txt), "spans(entities, text)")
         if problem:
             return problem
         if got == [e["word"] for e in ents] and got != expected:
-            return ("spans() returns the `word` fields, which are the tokenizer's rebuilt text; "
-                    "cut the original text with each entity's start and end")
+            return (
+                "spans() returns the `word` fields, which are the tokenizer's rebuilt text; "
+                "cut the original text with each entity's start and end"
+            )
         if got != expected:
-            return (f"for the text {short_repr(txt)} spans() gives {short_repr(got)}, but the "
-                    f"text at the entities' offsets is {short_repr(expected)}")
+            return (
+                f"for the text {short_repr(txt)} spans() gives {short_repr(got)}, but the "
+                f"text at the entities' offsets is {short_repr(expected)}"
+            )
     return None
 
 
@@ -82,8 +88,11 @@ def sentence_similarity(extractor: Any, a: str, b: str) -> float:
     outputs = extractor([a, b], return_tensors=True)  # one (1, tokens, hidden) per sentence
     tokenizer = getattr(extractor, "tokenizer", None)
     # a pipeline built with batch_size > 1 pads; keep only each sentence's real tokens
-    lengths = ([len(ids) for ids in tokenizer([a, b])["input_ids"]] if tokenizer is not None
-               else [out.shape[1] for out in outputs])
+    lengths = (
+        [len(ids) for ids in tokenizer([a, b])["input_ids"]]
+        if tokenizer is not None
+        else [out.shape[1] for out in outputs]
+    )
     vecs = []
     for out, n in zip(outputs, lengths):
         v = out[0, :n].mean(dim=0)
@@ -108,37 +117,41 @@ def _similarity(answer: Any, extractor: Any = None, *_: Any, **__: Any) -> str |
 q1 = Exercise(
     name="part4.q1",
     prompt=f"Make `answer` the list of the {Q1_TOP_K} words `unmasker` finds most likely for the "
-           f"blank in {Q1_TEMPLATE.format(mask='[MASK]')!r}, best first.",
+    f"blank in {Q1_TEMPLATE.format(mask='[MASK]')!r}, best first.",
     checker=_top_words,
     hint_text="fill-mask returns 5 candidates unless you pass top_k=...; each candidate is a dict "
-              "whose 'token_str' is the word. Build the sentence with unmasker.tokenizer.mask_token.",
-    solution_text=("mask = unmasker.tokenizer.mask_token\n"
-                   f"guesses = unmasker(f{Q1_TEMPLATE!r}, top_k={Q1_TOP_K})\n"
-                   "answer = [g['token_str'] for g in guesses]"),
+    "whose 'token_str' is the word. Build the sentence with unmasker.tokenizer.mask_token.",
+    solution_text=(
+        "mask = unmasker.tokenizer.mask_token\n"
+        f"guesses = unmasker(f{Q1_TEMPLATE!r}, top_k={Q1_TOP_K})\n"
+        "answer = [g['token_str'] for g in guesses]"
+    ),
 )
 
 q2 = Exercise(
     name="part4.q2",
     prompt="Write spans(entities, text) that returns the list of entity texts exactly as they "
-           "appear in `text`, using each entity's start and end. Pass the function itself.",
+    "appear in `text`, using each entity's start and end. Pass the function itself.",
     checker=_spans,
     usage="part4.q2.check(spans, entities, text)",
     hint_text="Each entity dict has 'start' and 'end': character offsets into the text you passed "
-              "in, so text[start:end] is the entity as you wrote it. `word` is the tokenizer's "
-              "rebuilt version, which can differ (spaces around hyphens, lower case).",
-    solution_text=("def spans(entities, text):\n"
-                   "    return [text[e['start']:e['end']] for e in entities]\n"
-                   "\n"
-                   "part4.q2.check(spans, entities, text)"),
+    "in, so text[start:end] is the entity as you wrote it. `word` is the tokenizer's "
+    "rebuilt version, which can differ (spaces around hyphens, lower case).",
+    solution_text=(
+        "def spans(entities, text):\n"
+        "    return [text[e['start']:e['end']] for e in entities]\n"
+        "\n"
+        "part4.q2.check(spans, entities, text)"
+    ),
 )
 
 q3 = Exercise(
     name="part4.q3",
     prompt=f"Compute the cosine similarity of {Q3_SENTENCES[0]!r} and {Q3_SENTENCES[1]!r} "
-           "with `extractor` (mean pooling, then normalise).",
+    "with `extractor` (mean pooling, then normalise).",
     checker=_similarity,
     hint_text="Reuse the embed() steps: mean over the token axis, divide by the norm, then a dot "
-              "product of the two vectors gives the cosine similarity. Pass a plain float.",
+    "product of the two vectors gives the cosine similarity. Pass a plain float.",
     solution_text=(
         "a = extractor('The cat sleeps on the sofa.', return_tensors=True)[0].mean(dim=0)\n"
         "b = extractor('A kitten naps on the couch.', return_tensors=True)[0].mean(dim=0)\n"
@@ -146,5 +159,15 @@ q3 = Exercise(
     ),
 )
 
-__all__ = ["q1", "q2", "q3", "q1_text", "sentence_similarity", "Q1_TEMPLATE", "Q1_TOP_K",
-           "Q2_TEXT", "Q2_ENTITIES", "Q3_SENTENCES"]
+__all__ = [
+    "q1",
+    "q2",
+    "q3",
+    "q1_text",
+    "sentence_similarity",
+    "Q1_TEMPLATE",
+    "Q1_TOP_K",
+    "Q2_TEXT",
+    "Q2_ENTITIES",
+    "Q3_SENTENCES",
+]

@@ -59,10 +59,10 @@ q1 = Exercise(
 q2 = Exercise(
     name="part5.q2",
     prompt=f"The logits are {list(Q2_LOGITS)} for (NEGATIVE, POSITIVE). What probability does "
-           "softmax give POSITIVE? (3 decimal places are enough)",
+    "softmax give POSITIVE? (3 decimal places are enough)",
     checker=close_to(_softmax_positive(), rel=0, abs_tol=5e-4, what="the POSITIVE probability"),
     hint_text="softmax: exp of each logit divided by the sum of the exps. torch.tensor(...).softmax(-1) "
-              "does it for you.",
+    "does it for you.",
     solution_text="answer = torch.tensor([-1.0, 2.0]).softmax(-1)[1].item()   # about 0.953",
 )
 

@@ -40,21 +40,23 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     if not isinstance(fits, bool):
         return f"the second item should be True or False, got {fits!r}"
     if fits != (need <= GPUS["T4"].usable_bytes):
-        return (f"the size is right, but compare it with the T4's usable memory, "
-                f"cu.GPUS['T4'].usable_gib = {GPUS['T4'].usable_gib} GiB")
+        return (
+            f"the size is right, but compare it with the T4's usable memory, "
+            f"cu.GPUS['T4'].usable_gib = {GPUS['T4'].usable_gib} GiB"
+        )
     return None
 
 
 q1 = Exercise(
     name="part8.q1",
     prompt="A 13-billion-parameter model in float16: how many GiB do its weights take (params × "
-           "bytes), and do they fit in a T4's usable memory? answer = (gib, fits)",
+    "bytes), and do they fit in a T4's usable memory? answer = (gib, fits)",
     checker=_check_q1,
     hint_text="cu.bytes_per_param('float16') is 2. GiB = bytes / 2**30. The T4's usable memory "
-              "is cu.GPUS['T4'].usable_gib.",
+    "is cu.GPUS['T4'].usable_gib.",
     solution_text="gib = 13e9 * cu.bytes_per_param('float16') / 2**30   # 24.2 GiB\n"
-                  "answer = (gib, gib <= cu.GPUS['T4'].usable_gib)       # (24.2..., False)\n"
-                  "# half precision is not enough: 8-bit or 4-bit would be the next lever",
+    "answer = (gib, gib <= cu.GPUS['T4'].usable_gib)       # (24.2..., False)\n"
+    "# half precision is not enough: 8-bit or 4-bit would be the next lever",
 )
 
 
@@ -62,11 +64,15 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
     if not callable(answer):
-        return "the answer should be your function quantize_int8 (pass the function, not its result)"
+        return (
+            "the answer should be your function quantize_int8 (pass the function, not its result)"
+        )
     gen = torch.Generator().manual_seed(8)
-    tests = [torch.randn(64, 32, generator=gen) * 0.05,  # like a weight matrix
-             torch.rand(100, generator=gen) * 3 + 1,  # all positive: zero point far from 0
-             torch.tensor([-3.2, 0.0, 1.0, 5.8])]  # the seed's example range
+    tests = [
+        torch.randn(64, 32, generator=gen) * 0.05,  # like a weight matrix
+        torch.rand(100, generator=gen) * 3 + 1,  # all positive: zero point far from 0
+        torch.tensor([-3.2, 0.0, 1.0, 5.8]),
+    ]  # the seed's example range
     for w in tests:
         out = answer(w.clone())
         if not isinstance(out, tuple) or len(out) != 3:
@@ -85,8 +91,10 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
         back = scale * (q.float() - zero_point)
         err = (back - w).abs().max().item()
         if err > scale / 2 * 1.01 + 1e-7:
-            return (f"dequantizing with scale × (q - zero_point) misses w by up to {err:.3g}, more "
-                    f"than half a step ({scale / 2:.3g}): check the zero point and the rounding")
+            return (
+                f"dequantizing with scale × (q - zero_point) misses w by up to {err:.3g}, more "
+                f"than half a step ({scale / 2:.3g}): check the zero point and the rounding"
+            )
         if q.min().item() > -120 or q.max().item() < 120:
             return "q should use the whole int8 range: min(w) near -128 and max(w) near 127"
     return None
@@ -95,17 +103,17 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
 q2 = Exercise(
     name="part8.q2",
     prompt="Write quantize_int8(w) -> (q, scale, zero_point): asymmetric int8 quantization of a "
-           "float tensor, so that scale * (q - zero_point) gives w back within half a step.",
+    "float tensor, so that scale * (q - zero_point) gives w back within half a step.",
     checker=_check_q2,
     hint_text="scale = (w.max() - w.min()) / 255; choose zero_point so that w.min() maps to -128: "
-              "zero_point = round(-128 - w.min() / scale); then q = round(w / scale) + zero_point, "
-              "clamped to [-128, 127] and cast with .to(torch.int8).",
+    "zero_point = round(-128 - w.min() / scale); then q = round(w / scale) + zero_point, "
+    "clamped to [-128, 127] and cast with .to(torch.int8).",
     solution_text="def quantize_int8(w):\n"
-                  "    scale = (w.max() - w.min()) / 255\n"
-                  "    zero_point = torch.round(-128 - w.min() / scale)\n"
-                  "    q = torch.clamp(torch.round(w / scale) + zero_point, -128, 127).to(torch.int8)\n"
-                  "    return q, scale, zero_point\n"
-                  "answer = quantize_int8",
+    "    scale = (w.max() - w.min()) / 255\n"
+    "    zero_point = torch.round(-128 - w.min() / scale)\n"
+    "    q = torch.clamp(torch.round(w / scale) + zero_point, -128, 127).to(torch.int8)\n"
+    "    return q, scale, zero_point\n"
+    "answer = quantize_int8",
 )
 
 # q3: a judgement the notebook does not print. The candidates' licenses and their plans at a
@@ -133,7 +141,11 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     from ..dtypes import dtype_name
     from ..errors import BadInputError
 
-    if not isinstance(answer, tuple) or len(answer) != 2 or not all(isinstance(a, str) for a in answer):
+    if (
+        not isinstance(answer, tuple)
+        or len(answer) != 2
+        or not all(isinstance(a, str) for a in answer)
+    ):
         return "the answer should be a pair of strings: (model_id, dtype), e.g. ('org/name', 'nf4')"
     model_id, dtype = answer
     if model_id not in Q3_CANDIDATES:
@@ -146,15 +158,21 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     shippable = {m: p for m, (lic, p) in facts.items() if lic.category == "permissive" and p.choice}
     lic, chosen_plan = facts[model_id]
     if lic.category != "permissive":
-        return (f"{model_id} is {lic.license} ({lic.category}): a paid product would take on its "
-                "conditions. cu.license_info(model_id) tells you the group")
+        return (
+            f"{model_id} is {lic.license} ({lic.category}): a paid product would take on its "
+            "conditions. cu.license_info(model_id) tells you the group"
+        )
     if chosen_plan.choice is None:
-        return (f"with {Q3_CONTEXT:,} tokens of KV cache {model_id} does not fit on a {Q3_GPU} at "
-                f"all: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})")
+        return (
+            f"with {Q3_CONTEXT:,} tokens of KV cache {model_id} does not fit on a {Q3_GPU} at "
+            f"all: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})"
+        )
     best = max(shippable, key=lambda m: shippable[m].levers[0].estimate.params)
     if model_id != best:
-        return (f"{model_id} fits, but a larger model with a permissive license fits too: compare "
-                f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) for every candidate")
+        return (
+            f"{model_id} fits, but a larger model with a permissive license fits too: compare "
+            f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) for every candidate"
+        )
     lever = chosen_plan.choice
     if dtype != lever.dtype:
         fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
@@ -167,17 +185,17 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
 q3 = Exercise(
     name="part8.q3",
     prompt=f"A paid chat product on one free {Q3_GPU}, holding {Q3_CONTEXT:,}-token conversations: which "
-           "model in part8.Q3_CANDIDATES do you ship, and in which precision? answer = (model_id, dtype)",
+    "model in part8.Q3_CANDIDATES do you ship, and in which precision? answer = (model_id, dtype)",
     checker=_check_q3,
     hint_text="Two filters, then a choice: cu.license_info(m).category must be 'permissive'; "
-              f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}).choice must not be None (the KV cache "
-              "of the whole conversation counts). Of the models left, take the largest, and its "
-              "plan's .choice.dtype.",
+    f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}).choice must not be None (the KV cache "
+    "of the whole conversation counts). Of the models left, take the largest, and its "
+    "plan's .choice.dtype.",
     solution_text="for m in part8.Q3_CANDIDATES:\n"
-                  f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
-                  "    print(m, cu.license_info(m).category, p.choice and p.choice.dtype)\n"
-                  "answer = ('Qwen/Qwen2.5-7B-Instruct', 'int8')\n"
-                  "# Llama-3.1-8B is conditional and, at 65,536 tokens, too big even in 4-bit;\n"
-                  "# Gemma's license is conditional; Qwen2.5-0.5B fits but is the smaller of\n"
-                  "# the two permissive models; Qwen2.5-7B needs 8-bit (float16 is too big)",
+    f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
+    "    print(m, cu.license_info(m).category, p.choice and p.choice.dtype)\n"
+    "answer = ('Qwen/Qwen2.5-7B-Instruct', 'int8')\n"
+    "# Llama-3.1-8B is conditional and, at 65,536 tokens, too big even in 4-bit;\n"
+    "# Gemma's license is conditional; Qwen2.5-0.5B fits but is the smaller of\n"
+    "# the two permissive models; Qwen2.5-7B needs 8-bit (float16 is too big)",
 )

@@ -6,7 +6,8 @@ looks at what comes back, the way the notebook drives the app itself.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import Exercise
 
@@ -28,8 +29,10 @@ def _fill_mask_pipeline() -> Callable[..., Any]:
 
 # ----- q1: a new task in the app ------------------------------------------------------------
 
-def _check_fill_blank(answer: Any, tasks: dict | None = None, *, pipe: Any = None,
-                      **__: Any) -> str | None:
+
+def _check_fill_blank(
+    answer: Any, tasks: dict | None = None, *, pipe: Any = None, **__: Any
+) -> str | None:
     if not callable(answer):
         return "give your function itself (fill_blank), without calling it"
     if tasks is None:
@@ -41,8 +44,10 @@ def _check_fill_blank(answer: Any, tasks: dict | None = None, *, pipe: Any = Non
         return f"fill_blank should return a string, got {type(result).__name__}"
     expected = (pipe or _fill_mask_pipeline())(FILL_TEST)[0]["sequence"]
     if result.strip() != expected.strip():
-        return (f"for {FILL_TEST!r} it returned {result!r}; the top-scoring sentence of "
-                f"{FILL_MODEL} is {expected!r}")
+        return (
+            f"for {FILL_TEST!r} it returned {result!r}; the top-scoring sentence of "
+            f"{FILL_MODEL} is {expected!r}"
+        )
     try:
         message = answer("There is no blank in this sentence.")
     except Exception as exc:  # raising is the good way: the app shows the message
@@ -64,7 +69,7 @@ q1 = Exercise(
     solution_text=f'fill_mask = cu.load_pipeline("fill-mask", "{FILL_MODEL}")\n\n'
     "def fill_blank(text: str) -> str:\n"
     '    if "[MASK]" not in text:\n'
-    "        raise cu.BadInputError(\"Put [MASK] where the missing word goes, e.g. "
+    '        raise cu.BadInputError("Put [MASK] where the missing word goes, e.g. '
     "'Paris is the [MASK] of France.'\")\n"
     '    return fill_mask(text)[0]["sequence"]\n\n'
     'TASKS["Fill the blank"] = fill_blank\n'
@@ -76,8 +81,8 @@ q1 = Exercise(
 
 # ----- q2: a max-length slider --------------------------------------------------------------
 
-def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None,
-                  **__: Any) -> str | None:
+
+def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None, **__: Any) -> str | None:
     import ipywidgets as widgets
 
     if not isinstance(answer, widgets.IntSlider):
@@ -102,11 +107,15 @@ def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None,
         return "ask_limited should return the answer as a string"
     # each word needs at least one token, so a reply of `small` tokens has at most `small` words
     if len(short.split()) > small:
-        return (f"with the slider at {small} the answer has {len(short.split())} words: is "
-                "slider.value passed as max_new_tokens?")
+        return (
+            f"with the slider at {small} the answer has {len(short.split())} words: is "
+            "slider.value passed as max_new_tokens?"
+        )
     if len(long) <= len(short):
-        return (f"the answer is no longer with the slider at {large} than at {small}: does your "
-                "function read slider.value each time it runs?")
+        return (
+            f"the answer is no longer with the slider at {large} than at {small}: does your "
+            "function read slider.value each time it runs?"
+        )
     return None
 
 
@@ -117,7 +126,7 @@ q2 = Exercise(
     checker=_check_slider,
     hint_text="Read the slider inside the function (length_slider.value), not once outside it, "
     "so each click uses the current position. Put the slider in the app's VBox to show it.",
-    solution_text='length_slider = widgets.IntSlider(value=48, min=4, max=256, step=4, '
+    solution_text="length_slider = widgets.IntSlider(value=48, min=4, max=256, step=4, "
     'description="Max tokens")\n\n'
     "def ask_limited(question: str) -> str:\n"
     "    return ask(question, max_new_tokens=length_slider.value)\n\n"
@@ -129,6 +138,7 @@ q2 = Exercise(
 
 
 # ----- q3: a history of calls ---------------------------------------------------------------
+
 
 def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
@@ -145,8 +155,7 @@ def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
         return f"with 7 calls it shows {len(lines)} lines; show the last 5, one line per call"
     for line, (_, text, result, _) in zip(lines, reversed(calls)):
         if text not in line or result not in line:
-            return (f"expected a line with {text!r} and {result!r} (newest first), "
-                    f"got {line!r}")
+            return f"expected a line with {text!r} and {result!r} (newest first), got {line!r}"
     return None
 
 
@@ -159,7 +168,7 @@ q3 = Exercise(
     hint_text="history[-5:] keeps the last five; reversed(...) puts the newest first; "
     '"\\n".join(...) makes one string of lines.',
     solution_text="def render_history(history, limit=5):\n"
-    "    lines = [f\"{task}: {text!r} -> {result!r} ({seconds:.2f} s)\"\n"
+    '    lines = [f"{task}: {text!r} -> {result!r} ({seconds:.2f} s)"\n'
     "             for task, text, result, seconds in reversed(history[-limit:])]\n"
     '    return "\\n".join(lines) or "No calls yet."\n\n'
     "answer = render_history\n"
