@@ -69,7 +69,8 @@ if ONLINE_HUB:
         ):
             with open(os.environ["COURSE_ONLINE_DIFFS"], "a") as f:
                 f.write(
-                    f"{self.fspath.basename}::{self.name}\t{' | '.join(self.comparison_traceback)[:600]!r}\n"
+                    f"{self.fspath.basename}::{self.name}\t"
+                    f"{' | '.join(self.comparison_traceback)[:600]!r}\n"
                 )
         return True
 

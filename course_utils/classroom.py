@@ -139,7 +139,8 @@ class PrefetchReport(Table):
 
 
 def parse_parts(parts: str | int | list[int] | None) -> list[int]:
-    """``"1-9"``, ``"3,8"``, ``8`` or ``[6, 8]`` -> sorted part numbers; unknown parts are refused."""
+    """``"1-9"``, ``"3,8"``, ``8`` or ``[6, 8]`` -> sorted part numbers;
+    unknown parts are refused."""
     if parts is None:
         return sorted(COURSE_DOWNLOADS)
     if isinstance(parts, bool) or not isinstance(parts, (str, int, list, tuple)):

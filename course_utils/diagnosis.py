@@ -44,7 +44,8 @@ class Line:
 
 @dataclass
 class DoctorReport:
-    """What ``doctor()`` found. ``str()`` is the text to paste; in a notebook it shows as a table."""
+    """What ``doctor()`` found. ``str()`` is the text to paste;
+    in a notebook it shows as a table."""
 
     lines: list[Line] = field(default_factory=list)
 

@@ -32,7 +32,8 @@ def setup_source(version: str = __version__) -> str:
     """The setup cell every notebook starts with, pinned to ``version``."""
     return "\n".join(
         [
-            "# Setup: on Colab this installs the course helpers at this notebook's release, with the",
+            "# Setup: on Colab this installs the course helpers at this notebook's release, "
+            "with the",
             "# library versions the course was tested on (they replace some of Colab's own);",
             "# elsewhere `make lab` did it.",
             "import sys",
@@ -40,7 +41,8 @@ def setup_source(version: str = __version__) -> str:
             f"    {install_line(version)}",
             f"    {RESOLVER_NOTE}",
             "import course_utils as cu",
-            f'cu.check_version("{version}")  # stops with the restart command if an older release is loaded',
+            f'cu.check_version("{version}")  '
+            "# stops with the restart command if an older release is loaded",
             "cu.gpu_report()",
         ]
     )
@@ -54,7 +56,8 @@ def first_code_cell(nb: dict) -> dict:
 
 
 def rewrite(path: Path, version: str = __version__, check: bool = False) -> bool:
-    """Make the notebook's setup cell the pinned form; True if it was (or, with check, would be) changed."""
+    """Make the notebook's setup cell the pinned form;
+    True if it was (or, with check, would be) changed."""
     nb = json.loads(path.read_text())
     cell = first_code_cell(nb)
     old = "".join(cell["source"])

@@ -9,11 +9,12 @@ It listens on 127.0.0.1 only (port from the OS), in daemon threads, and stops by
 connections and never answers (a dead hotspot, a stalled proxy) and ``closed_url`` is a port
 nothing listens on.
 
-What each answer is taken from (huggingface_hub's own repository, github.com/huggingface/huggingface_hub):
+What each answer is taken from (huggingface_hub's own repository,
+github.com/huggingface/huggingface_hub):
 - ``GET /api/models/{id}``: the production answer recorded in
   tests/cassettes/InferenceApiTest.test_simple_inference.yaml (fields ``_id``, ``id``, ``private``,
-  ``pipeline_tag``, ``library_name``, ``tags`` with ``license:…``, ``downloads``, ``likes``, ``sha``,
-  ``lastModified``, ``gated``, ``cardData``, ``siblings`` [{rfilename}], ``createdAt``,
+  ``pipeline_tag``, ``library_name``, ``tags`` with ``license:…``, ``downloads``, ``likes``,
+  ``sha``, ``lastModified``, ``gated``, ``cardData``, ``siblings`` [{rfilename}], ``createdAt``,
   ``safetensors`` {parameters, total}, ``usedStorage``), as parsed by ``ModelInfo`` in
   src/huggingface_hub/hf_api.py. With ``expand[]`` only ``_id``, ``id`` and the fields asked for.
 - 307 for a renamed (legacy) id: the same cassette (``/api/models/bert-base-uncased`` → 307,
@@ -25,7 +26,8 @@ What each answer is taken from (huggingface_hub's own repository, github.com/hug
   EntryNotFound, ``X-Error-Message`` and a JSON body ``{"error": …}``. A missing or private repo is
   401 + RepoNotFound anonymously and 404 + RepoNotFound with a valid token; a request carrying an
   invalid or revoked token gets 401 ``Invalid credentials in Authorization header`` on every
-  endpoint, public repos too (tests/test_utils_errors.py::test_hf_raise_for_status_401_repo_url_invalid_token).
+  endpoint, public repos too
+  (tests/test_utils_errors.py::test_hf_raise_for_status_401_repo_url_invalid_token).
   A gated repo's files: 401 + GatedRepo with no token, 403 + GatedRepo with a token that has not
   been granted access; message "Access to model … is restricted and you are not in the authorized
   list" (src/huggingface_hub/errors.py, GatedRepoError; tests/test_file_download.py). The model
@@ -33,7 +35,8 @@ What each answer is taken from (huggingface_hub's own repository, github.com/hug
 - ``/api/whoami-v2``: ``{"name", "auth": {"accessToken": {"displayName", "role", "createdAt"}}}`` as
   read by src/huggingface_hub/_login.py and tests/test_auth.py; without a token 401
   ``Invalid username or password.`` (the 401 recorded in the deleted cassette
-  tests/cassettes/TestInferenceClient.test_chat_completion_unprocessable_entity.yaml, commit a8e321429^).
+  tests/cassettes/TestInferenceClient.test_chat_completion_unprocessable_entity.yaml,
+  commit a8e321429^).
 - ``/{id}/resolve/{rev}/{file}``, HEAD and GET: ``get_hf_file_metadata`` in
   src/huggingface_hub/file_download.py reads ``X-Repo-Commit``, ``X-Linked-Etag`` or ``ETag``,
   ``X-Linked-Size`` or ``Content-Length`` and ``Location``. Small files answer 200 with the git blob
@@ -46,14 +49,15 @@ What each answer is taken from (huggingface_hub's own repository, github.com/hug
   for LFS files, as parsed by ``RepoFile`` / ``RepoFolder`` in hf_api.py; a missing folder is 404
   + EntryNotFound.
 - ``/api/models`` listing: ``list_models`` in hf_api.py sends ``pipeline_tag``, ``search``,
-  ``author``, ``sort``, ``direction``, ``limit``, ``full``, ``cardData``, ``expand``; pages follow the
-  ``Link: <…>; rel="next"`` header (src/huggingface_hub/utils/_pagination.py).
+  ``author``, ``sort``, ``direction``, ``limit``, ``full``, ``cardData``, ``expand``; pages follow
+  the ``Link: <…>; rel="next"`` header (src/huggingface_hub/utils/_pagination.py).
 - ``/api/models/{id}/auth-check``: 200 when the token may read the repo, else the errors above
   (``auth_check`` in hf_api.py only calls ``hf_raise_for_status``).
 
 Stand-in facts the real Hub keeps outside the card are decided here: a card with
 ``extra_gated_*`` fields is gated, "auto" when its prompt says requests are processed immediately
-(Gemma) and "manual" otherwise (Llama); downloads and likes are made-up, stable numbers; dates are fixed.
+(Gemma) and "manual" otherwise (Llama); downloads and likes are made-up, stable numbers; dates are
+fixed.
 """
 
 from __future__ import annotations
@@ -182,7 +186,8 @@ def _card_meta(readme: Path) -> dict:
 
 
 def _gating(card: dict) -> bool | str:
-    """How the stand-in's card says the repo is gated (the real Hub keeps this as a repo setting)."""
+    """How the stand-in's card says the repo is gated
+    (the real Hub keeps this as a repo setting)."""
     if not any(k.startswith("extra_gated") for k in card):
         return False
     return "auto" if "processed immediately" in card.get("extra_gated_prompt", "") else "manual"
@@ -357,7 +362,8 @@ class HubEmulator:
         return tok
 
     def set_access(self, value: str, repo_id: str, state: str) -> None:
-        """``state`` "pending" (asked, awaiting review) or "accepted"; private repos need "accepted"."""
+        """``state`` "pending" (asked, awaiting review) or "accepted";
+        private repos need "accepted"."""
         assert state in ("pending", "accepted"), state
         self.tokens[value].access[repo_id] = state
 

@@ -266,10 +266,10 @@ def _child(spec_path: str, result_path: str) -> None:
         t.start()
         if not spec["parallel"]:
             t.join(spec["deadline"])
-    for label, (t, t0) in started.items():
+    for _label, (t, t0) in started.items():
         t.join(max(0.0, spec["deadline"] - (time.perf_counter() - t0)))
     outcomes = []
-    for label, (t, t0) in started.items():
+    for label, (_t, t0) in started.items():
         rec = dict(
             results.get(label)
             or {

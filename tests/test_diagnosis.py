@@ -1,6 +1,6 @@
-"""course_utils.diagnosis (cu.doctor): the report to paste into a forum question. Offline (the test session runs
-against the stand-in Hub with HF_HUB_OFFLINE=1), and against local sockets for the Hub check:
-a closed port, a socket that accepts and never answers, and a tiny server that answers."""
+"""course_utils.diagnosis (cu.doctor): the report to paste into a forum question. Offline (the test
+session runs against the stand-in Hub with HF_HUB_OFFLINE=1), and against local sockets for the Hub
+check: a closed port, a socket that accepts and never answers, and a tiny server that answers."""
 
 from __future__ import annotations
 

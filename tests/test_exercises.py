@@ -17,7 +17,8 @@ def make(checker):
 
 
 def test_check_prints_the_verdict_and_returns_nothing(capsys):
-    """check() prints verdict()'s message and returns None, so a starter cell shows no True/False."""
+    """check() prints verdict()'s message and returns None,
+    so a starter cell shows no True/False."""
     q = make(equals(42))
     assert q.check(42) is None
     assert capsys.readouterr().out.strip() == q.verdict(42)[1] == "✅ q1: correct!"

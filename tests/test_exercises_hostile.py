@@ -181,7 +181,8 @@ def test_a_generator_answer_is_read_once_and_judged():
 
 
 def test_nan_never_passes_part8_q1():
-    """part8's q1 compares with abs(x - want) > tol, which NaN slips through: the base class refuses it."""
+    """part8's q1 compares with abs(x - want) > tol, which NaN slips through:
+    the base class refuses it."""
     from course_utils.exercises import part8
 
     ok, msg = part8.q1.verdict((float("nan"), False))

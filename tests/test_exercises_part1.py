@@ -1,4 +1,5 @@
-"""Part 1 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
+"""Part 1 exercise checkers: right, wrong, and what the learner is told
+(not attempted: tests/test_exercises.py)."""
 
 from __future__ import annotations
 

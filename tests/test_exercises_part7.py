@@ -1,4 +1,5 @@
-"""Part 7 exercise checkers: right, wrong, and what the learner is told (not attempted: tests/test_exercises.py)."""
+"""Part 7 exercise checkers: right, wrong, and what the learner is told
+(not attempted: tests/test_exercises.py)."""
 
 import pytest
 

@@ -148,7 +148,8 @@ def test_never_blocks_or_leaks(name):
 
 def test_repo_id_scanner_finds_ids_and_skips_paths():
     src = (
-        'pipeline("fill-mask", model="distilbert/distilbert-base-uncased")\nopen("assets/cat.png")\n'
+        'pipeline("fill-mask", model="distilbert/distilbert-base-uncased")\n'
+        'open("assets/cat.png")\n'
         'x = "notebooks/_work/a"\nurl = "https://huggingface.co/settings"'
     )
     assert repo_ids(src) == {"distilbert/distilbert-base-uncased"}

@@ -34,7 +34,8 @@ GOOD, PENDING, REVOKED = (
 
 
 CLIENT_CALLS = {
-    "model_info": f"(lambda i: [i.id, i.sha, i.gated, i.private, i.pipeline_tag, i.card_data.license, "
+    "model_info": f"(lambda i: [i.id, i.sha, i.gated, i.private, i.pipeline_tag, "
+    "i.card_data.license, "
     f"i.safetensors.total, sorted(s.rfilename for s in i.siblings), i.downloads > 0])"
     f"(hf.model_info('{QWEN}'))",
     "model_info_revision": f"hf.model_info('{QWEN}', revision='main').sha",
@@ -43,7 +44,8 @@ CLIENT_CALLS = {
     "model_info_files_metadata": f"sorted((s.rfilename, s.size, s.lfs is not None) for s in "
     f"hf.model_info('{QWEN}', files_metadata=True).siblings)",
     "model_info_legacy_id": f"hf.model_info('{LEGACY}').id",
-    "model_info_gated": f"[hf.model_info('{LLAMA}').gated, hf.model_info('google/gemma-2-2b-it').gated]",
+    "model_info_gated": f"[hf.model_info('{LLAMA}').gated, "
+    "hf.model_info('google/gemma-2-2b-it').gated]",
     "list_models": "[(m.id, m.downloads) for m in hf.list_models(pipeline_tag='text-generation', "
     "sort='downloads', limit=4)]",
     "list_models_search": "[m.id for m in hf.list_models(search='distilbert')]",
@@ -53,12 +55,17 @@ CLIENT_CALLS = {
     "list_repo_tree_recursive": "sorted((type(e).__name__, e.path) for e in hf.list_repo_tree("
     "'sentence-transformers/all-MiniLM-L6-v2', recursive=True))",
     "hf_hub_download": f"open(hf.hf_hub_download('{QWEN}', 'config.json')).read()",
-    "hf_hub_download_lfs": f"__import__('os').path.getsize(hf.hf_hub_download('{QWEN}', 'model.safetensors'))",
-    "hf_hub_download_short_ref": "hf.hf_hub_download('google/vit-base-patch16-224', 'config.json', revision='3f49326')",
+    "hf_hub_download_lfs": "__import__('os').path.getsize("
+    f"hf.hf_hub_download('{QWEN}', 'model.safetensors'))",
+    "hf_hub_download_short_ref": "hf.hf_hub_download('google/vit-base-patch16-224', 'config.json', "
+    "revision='3f49326')",
     "hf_hub_download_legacy_id": f"hf.hf_hub_download('{LEGACY}', 'config.json')",
-    "snapshot_download": "sorted(__import__('os').listdir(hf.snapshot_download('distilbert/distilbert-base-uncased')))",
-    "safetensors_metadata": f"(lambda m: [m.sharded, m.parameter_count])(hf.get_safetensors_metadata('{QWEN}'))",
-    "safetensors_metadata_sharded": f"(lambda m: [m.sharded, m.parameter_count, sorted(m.files_metadata)])"
+    "snapshot_download": "sorted(__import__('os').listdir("
+    "hf.snapshot_download('distilbert/distilbert-base-uncased')))",
+    "safetensors_metadata": "(lambda m: [m.sharded, m.parameter_count])"
+    f"(hf.get_safetensors_metadata('{QWEN}'))",
+    "safetensors_metadata_sharded": "(lambda m: [m.sharded, m.parameter_count, "
+    "sorted(m.files_metadata)])"
     f"(hf.get_safetensors_metadata('{SHARDED_ID}'))",
     "model_card": f"hf.ModelCard.load('{QWEN}').data.license",
     "auth_check_public": f"hf.auth_check('{QWEN}')",

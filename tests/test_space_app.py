@@ -28,7 +28,8 @@ def space_cells() -> list[str]:
 
 @pytest.fixture(scope="module")
 def space(tmp_path_factory) -> Path:
-    """Run the tagged cells in a fresh IPython shell, in an empty folder; return the Space folder."""
+    """Run the tagged cells in a fresh IPython shell, in an empty folder;
+    return the Space folder."""
     from IPython.core.interactiveshell import InteractiveShell
 
     folder = tmp_path_factory.mktemp("notebook")

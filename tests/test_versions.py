@@ -68,8 +68,8 @@ def test_mismatch_says_restart_with_the_exact_command(monkeypatch):
     msg = str(info.value)
     assert isinstance(info.value, CourseError)
     assert (
-        f"written for course_utils 9.9.9, but this runtime imported course_utils {version.__version__}"
-        in msg
+        "written for course_utils 9.9.9, but this runtime imported course_utils "
+        f"{version.__version__}" in msg
     )
     assert "Runtime → Restart session" in msg
     assert version.install_line("9.9.9") in msg  # the exact line to run

@@ -33,7 +33,8 @@ MAX_MESSAGE = 600  # characters of a checker's message that are printed
 
 
 def short_repr(value: Any, limit: int = MAX_ECHO) -> str:
-    """``repr(value)`` cut to ``limit`` characters; never raises (a broken repr is named instead)."""
+    """``repr(value)`` cut to ``limit`` characters;
+    never raises (a broken repr is named instead)."""
     try:
         text = repr(value)
     except Exception:  # noqa: BLE001 - an answer's own __repr__ may raise anything
@@ -70,7 +71,8 @@ def _scalar(value: Any) -> Any:
 
 
 def _non_finite(value: Any, depth: int = 0) -> bool:
-    """True when a number inside the answer (itself, or in a short tuple/list/dict) is NaN or inf."""
+    """True when a number inside the answer (itself, or in a short tuple/list/dict)
+    is NaN or inf."""
     value = _scalar(value)
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -102,7 +104,8 @@ def as_number(answer: Any, what: str = "the answer") -> tuple[float | None, str 
 
 
 def as_int(answer: Any, what: str = "the answer") -> tuple[int | None, str | None]:
-    """(value, None) for a whole number (an int, or a 0-dim integer tensor), else (None, the problem).
+    """(value, None) for a whole number (an int, or a 0-dim integer tensor), else (None, the
+    problem).
 
     A float is refused even when it is whole (3.0): counts are ints, and 3.9 must never pass as 3.
     """
@@ -192,7 +195,8 @@ class Exercise:
         return self.checker(answer, *context, **kw)
 
     def check(self, answer: Any, *context: Any, **kw: Any) -> None:
-        """Print whether ``answer`` is right (returns nothing, so a notebook shows only the message)."""
+        """Print whether ``answer`` is right
+        (returns nothing, so a notebook shows only the message)."""
         print(self.verdict(answer, *context, **kw)[1])
 
     def hint(self) -> None:

@@ -79,7 +79,7 @@ def _check_batch_labels(
     expected = [r["label"] for r in classifier(list(reviews))]
     if list(answer) == expected:
         return None
-    wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if a != e]
+    wrong = [i for i, (a, e) in enumerate(zip(answer, expected, strict=False)) if a != e]
     return f"the label of review {wrong[0]} is not what the classifier says"
 
 

@@ -91,7 +91,8 @@ q3 = Exercise(
     name="part2.q3",
     prompt="Give a number that becomes inf in float16 but stays finite in bfloat16.",
     checker=_check_q3,
-    hint_text="torch.finfo(torch.float16).max is the largest float16; torch.finfo(torch.bfloat16).max "
+    hint_text="torch.finfo(torch.float16).max is the largest float16; "
+    "torch.finfo(torch.bfloat16).max "
     "is far larger. Anything comfortably between the two works.",
     solution_text="answer = 100_000.0\n"
     "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"

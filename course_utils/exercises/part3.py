@@ -79,7 +79,8 @@ q2 = Exercise(
     checker=_check_q2,
     hint_text="bytes = parameters x bytes per parameter. You counted the parameters on the meta "
     "device above; float16 is 16 bits. Divide by 1e9 for GB.",
-    solution_text="answer = n_llama * 2 / 1e9   # n_llama: the count from the meta model, about 16.06 GB\n"
+    solution_text="answer = n_llama * 2 / 1e9   "
+    "# n_llama: the count from the meta model, about 16.06 GB\n"
     "# or: cu.estimate_memory(llama_config, 'float16').weights_bytes / 1e9",
 )
 

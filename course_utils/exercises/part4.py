@@ -41,7 +41,8 @@ def _top_words(answer: Any, unmasker: Any = None, *_: Any, **__: Any) -> str | N
         return None
     if sorted(got) == sorted(expected):
         return "the right words in the wrong order: keep the pipeline's order, best first"
-    return f"word {next(i for i, (a, e) in enumerate(zip(got, expected)) if a != e)} of your list is not the pipeline's"
+    first = next(i for i, (a, e) in enumerate(zip(got, expected, strict=True)) if a != e)
+    return f"word {first} of your list is not the pipeline's"
 
 
 # q2: a function that cuts each entity's text out of the sentence -------------------------
@@ -94,7 +95,7 @@ def sentence_similarity(extractor: Any, a: str, b: str) -> float:
         else [out.shape[1] for out in outputs]
     )
     vecs = []
-    for out, n in zip(outputs, lengths):
+    for out, n in zip(outputs, lengths, strict=False):
         v = out[0, :n].mean(dim=0)
         vecs.append(v / v.norm())
     return float(torch.dot(vecs[0], vecs[1]))
@@ -110,7 +111,10 @@ def _similarity(answer: Any, extractor: Any = None, *_: Any, **__: Any) -> str |
     if abs(value - expected) <= 0.01:
         return None
     if abs(value) > 1.0001:
-        return f"{value:g} is outside [-1, 1], so the vectors were not normalised before the dot product"
+        return (
+            f"{value:g} is outside [-1, 1], so the vectors were not normalised "
+            "before the dot product"
+        )
     return f"{value:.3f} is {'too high' if value > expected else 'too low'}"
 
 

@@ -61,14 +61,16 @@ q2 = Exercise(
     prompt=f"The logits are {list(Q2_LOGITS)} for (NEGATIVE, POSITIVE). What probability does "
     "softmax give POSITIVE? (3 decimal places are enough)",
     checker=close_to(_softmax_positive(), rel=0, abs_tol=5e-4, what="the POSITIVE probability"),
-    hint_text="softmax: exp of each logit divided by the sum of the exps. torch.tensor(...).softmax(-1) "
+    hint_text="softmax: exp of each logit divided by the sum of the exps. "
+    "torch.tensor(...).softmax(-1) "
     "does it for you.",
     solution_text="answer = torch.tensor([-1.0, 2.0]).softmax(-1)[1].item()   # about 0.953",
 )
 
 q3 = Exercise(
     name="part5.q3",
-    prompt=f"Tokenize {list(Q3_BATCH)} with padding=True. How many padding tokens are in the first row?",
+    prompt=f"Tokenize {list(Q3_BATCH)} with padding=True. "
+    "How many padding tokens are in the first row?",
     checker=_padding,
     hint_text="Padding positions are the 0s in attention_mask.",
     solution_text=(

@@ -36,7 +36,10 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     if abs(gib - 13e9 * 4 / GIB) < 0.02 * expected:
         return "that is float32 (4 bytes a weight); float16 takes 2"
     if abs(gib - expected) > 0.02 * expected:
-        return f"{gib:g} GiB is {'too much' if gib > expected else 'too little'}: parameters × bytes, then / 2**30"
+        return (
+            f"{gib:g} GiB is {'too much' if gib > expected else 'too little'}: "
+            "parameters × bytes, then / 2**30"
+        )
     if not isinstance(fits, bool):
         return f"the second item should be True or False, got {fits!r}"
     if fits != (need <= GPUS["T4"].usable_bytes):
@@ -130,7 +133,8 @@ Q3_GPU = "T4"
 
 @lru_cache(maxsize=1)
 def _q3_facts() -> dict[str, tuple[Any, Any]]:
-    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU), worked out once per session."""
+    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU),
+    worked out once per session."""
     from ..levers import plan
     from ..licenses import license_info
 
@@ -178,13 +182,17 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
         fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
         if not fits.get(dtype, False):
             return f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache"
-        return f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: take the first lever that fits"
+        return (
+            f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: "
+            "take the first lever that fits"
+        )
     return None
 
 
 q3 = Exercise(
     name="part8.q3",
-    prompt=f"A paid chat product on one free {Q3_GPU}, holding {Q3_CONTEXT:,}-token conversations: which "
+    prompt=f"A paid chat product on one free {Q3_GPU}, holding {Q3_CONTEXT:,}-token conversations: "
+    "which "
     "model in part8.Q3_CANDIDATES do you ship, and in which precision? answer = (model_id, dtype)",
     checker=_check_q3,
     hint_text="Two filters, then a choice: cu.license_info(m).category must be 'permissive'; "

@@ -153,7 +153,7 @@ def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
     lines = [line for line in shown.splitlines() if line.strip()]
     if len(lines) != 5:
         return f"with 7 calls it shows {len(lines)} lines; show the last 5, one line per call"
-    for line, (_, text, result, _) in zip(lines, reversed(calls)):
+    for line, (_, text, result, _) in zip(lines, reversed(calls), strict=False):
         if text not in line or result not in line:
             return f"expected a line with {text!r} and {result!r} (newest first), got {line!r}"
     return None
