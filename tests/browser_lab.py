@@ -198,8 +198,14 @@ return cells.map((c, i) => ({
 
 def open_notebook(b: Browser, lab: Lab, name: str) -> None:
     """Open one notebook in JupyterLab's single-document URL and wait for its kernel."""
-    b.driver.get(f"{lab.url}/lab/tree/{name}?token={lab.token}")
+    # ?reset: a fresh workspace, so the part opened before is not restored beside this one
+    b.driver.get(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
     b.wait(f"{name} to render its cells", lambda: len(b.js(CELL_STATES)) > 3, 90)
+    tabs = b.js("return Array.from(document.querySelectorAll('.jp-NotebookPanel')).map(p => p.id)")
+    assert len(tabs) == 1, f"expected only {name} open, JupyterLab shows {len(tabs)} notebooks"
+    b.wait(f"{name}'s kernel status in the toolbar", lambda: b.js(
+        "const s = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');"
+        "return s && s.getAttribute('data-status') === 'idle';"), 90)
     b.wait(f"{name}'s kernel to start", lambda: [k for k in lab.kernels() if k["execution_state"] == "idle"], 90)
 
 
