@@ -187,7 +187,8 @@ OUTPUTS = """
 const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'));
 return cells.map((c, i) => ({
   index: i,
-  stderr: Array.from(c.querySelectorAll('.jp-OutputArea-output [data-mime-type="application/vnd.jupyter.stderr"]'))
+  stderr: Array.from(c.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], '
+                                        + '.jp-OutputArea-output [data-mime-type="application/vnd.jupyter.stderr"]'))
             .map(e => e.innerText),
   images: Array.from(c.querySelectorAll('.jp-OutputArea-output img'))
             .map(im => ({ok: im.complete && im.naturalWidth > 0, w: im.naturalWidth,
