@@ -11,53 +11,57 @@ import io
 from typing import Any
 
 from .errors import CourseError
+from .dtypes import PRECISIONS
 from .gpu import GIB, GPUS
 
-PRECISIONS = [
-    ("bfloat16 (half precision)", ("bfloat16", False)),
-    ("float16 (half precision)", ("float16", False)),
-    ("float32 (full precision)", ("float32", False)),
-    ("int8 (8-bit)", ("int8", False)),
-    ("nf4 (4-bit)", ("nf4", False)),
-    ("nf4 + double quant", ("nf4", True)),
-]
 
 
-def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
-    """One stacked bar (weights, KV cache, allowance) against the GPU's usable memory, as PNG bytes."""
+def _figure(estimate, usable_bytes: int, gpu_label: str):
+    """One stacked bar (weights, KV cache, allowance) against the GPU's usable memory: a Figure."""
     # A bare Figure renders with savefig and needs no backend: never call matplotlib.use() here,
     # it would switch the notebook's backend and every later plt.show() would show nothing.
     from matplotlib.figure import Figure
 
     from .levers import needed_bytes
+    from .plots import OKABE_ITO
 
     parts = [
-        ("weights", estimate.weights_bytes, "#4C72B0"),
-        ("KV cache", estimate.kv_cache_bytes, "#DD8452"),
-        ("allowance", needed_bytes(estimate) - estimate.total_bytes, "#BBBBBB"),
+        ("weights", estimate.weights_bytes, OKABE_ITO[0], None),
+        ("KV cache", estimate.kv_cache_bytes, OKABE_ITO[1], None),
+        ("allowance", needed_bytes(estimate) - estimate.total_bytes, "#BBBBBB", "//"),
     ]
-    fig = Figure(figsize=(6.4, 1.9))
+    usable = usable_bytes / GIB
+    fig = Figure(figsize=(6.4, 2.3), layout="constrained")
     ax = fig.subplots()
     left = 0.0
-    for name, size, color in parts:
-        ax.barh([0], [size / GIB], left=left, color=color, label=f"{name} {size / GIB:.2f} GiB")
+    for name, size, color, hatch in parts:
+        ax.barh([0], [size / GIB], left=left, height=0.6, color=color, hatch=hatch, edgecolor="white",
+                label=f"{name} {size / GIB:.2f} GiB")
         left += size / GIB
-    ax.axvline(usable_bytes / GIB, color="black", linestyle="--")
-    ax.annotate(f"{gpu_label}: {usable_bytes / GIB:.1f} GiB", (usable_bytes / GIB, 0.45), ha="right", fontsize=8)
-    ax.set_xlim(0, max(left, usable_bytes / GIB) * 1.08)
+    ax.axvline(usable, color="black", linestyle="--", linewidth=1.2)
+    # the GPU's label sits inside the axes above the bar, right-aligned on its line
+    ax.annotate(f"{gpu_label}: {usable:.1f} GiB usable", (usable, 0.97), xycoords=("data", "axes fraction"),
+                xytext=(-4, 0), textcoords="offset points", ha="right", va="top", fontsize=8)
+    ax.set_xlim(0, max(left, usable) * 1.08)
+    ax.set_ylim(-0.45, 0.75)
     ax.set_yticks([])
-    ax.set_xlabel("GiB")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout()
+    ax.set_xlabel("memory (GiB)")
+    ax.set_title(f"{estimate.model} in {estimate.label}: {left:.2f} GiB needed", fontsize=10)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    return fig
+
+
+def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
+    """The calculator's figure as PNG bytes, for the image widget."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
+    _figure(estimate, usable_bytes, gpu_label).savefig(buf, format="png", dpi=90)
     return buf.getvalue()
 
 
 def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4") -> Any:
     """An interactive "will it fit?" calculator: Hub id/folder or parameter count, precision, tokens, GPU.
 
-    Part 8 teaches this (Part 9 reuses it to plan the app). Leave the model box empty to use the
+    Part 8 uses it. Leave the model box empty to use the
     parameter-count box (in billions). The verdict uses ``cu.fits``'s allowance.
     """
     import ipywidgets as w
@@ -95,6 +99,7 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
             need = needed_bytes(est)
             ok = need <= card.usable_bytes
             image.value = _figure_png(est, card.usable_bytes, card.name)
+            image.layout.display = None  # shown again after an error hid it
             word = "fits" if ok else "does not fit"
             color = "green" if ok else "#b00"
             lines = html.escape(str(est)).replace("\n", "<br>")
@@ -104,7 +109,8 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
                 f"<details><summary>details</summary><code>{lines}</code></details>"
             )
         except CourseError as e:
-            image.value = b""
+            # hide the picture: an image widget with no bytes shows a broken-image icon
+            image.layout.display = "none"
             verdict.value = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
 
     for box in (model_box, params_box, dtype_box, seq_box, gpu_box):

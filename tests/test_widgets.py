@@ -1,10 +1,13 @@
-"""The memory calculator renders headless and reacts to every control."""
+"""The memory calculator renders headless, reacts to every control and reads clearly."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.text
+
 import course_utils as cu
+from course_utils.widgets import _figure
 
 LLAMA = str(Path(__file__).parent / "configs" / "meta-llama--Llama-3.1-8B-Instruct.json")
 
@@ -26,8 +29,38 @@ def test_calculator_reacts_to_its_controls():
     ui.controls["model"].value = ""
     ui.controls["params"].value = 70
     assert "70.00B parameters" in ui.verdict.value
-    # a Hub id (offline: the stand-in cache) and a bad one: a message, not a traceback
+    # a Hub id (offline: the stand-in cache)
     ui.controls["model"].value = "meta-llama/Llama-3.1-70B-Instruct"
     assert "Llama-3.1-70B-Instruct" in ui.verdict.value
+
+
+def test_an_error_hides_the_picture_instead_of_a_broken_image():
+    ui = cu.memory_calculator(LLAMA)
+    assert ui.image.layout.display in (None, "")
     ui.controls["model"].value = "nobody/not-cached"
-    assert "not in the local cache" in ui.verdict.value and bytes(ui.image.value) == b""
+    assert "not in the local cache" in ui.verdict.value  # a message, not a traceback
+    assert ui.image.layout.display == "none"  # empty bytes showed a broken-image icon in the browser
+    ui.controls["model"].value = LLAMA
+    assert ui.image.layout.display in (None, "") and bytes(ui.image.value).startswith(b"\x89PNG")
+
+
+def test_calculator_figure_labels_do_not_touch():
+    est = cu.estimate_memory(LLAMA, "bfloat16", seq_len=16384)
+    est.model = "Llama-3.1-8B-Instruct"
+    fig = _figure(est, cu.GPUS["T4"].usable_bytes, "T4")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip()}
+    legend = fig.legends[0].get_window_extent(renderer)
+    xlabel = ax.xaxis.label.get_window_extent(renderer)
+    assert not xlabel.overlaps(legend), "the x-axis label touches the legend"
+    assert "GiB" in ax.get_xlabel() and "Llama-3.1-8B-Instruct" in ax.get_title()
+    gpu = next(b for text, b in boxes.items() if text.startswith("T4:"))
+    assert ax.get_window_extent(renderer).contains(gpu.x0 + 1, gpu.y0 + 1)  # inside the axes, not clipped away
+    others = [b for text, b in boxes.items() if not text.startswith("T4:")]
+    assert not any(gpu.overlaps(b) for b in others)
