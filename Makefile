@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest
 RUFF   ?= $(BIN)/ruff
 LINTED := course_utils tests scripts conftest.py
 
-.PHONY: install lab lint test test-unit test-online test-notebooks test-gpu bench badges clean
+.PHONY: install lab lint test test-unit test-online test-browser test-notebooks test-gpu bench badges clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -45,6 +45,9 @@ test-unit: install
 test-online: install  ## every Hub-facing helper and the CLI in every scenario, against the emulator
 	$(PYTEST) tests/test_online_helpers.py -n 2 --dist loadfile -m online_behaviour
 
+test-browser: install  ## Parts 1, 8 and 9 in JupyterLab in headless Chromium (screenshots in .artifacts/)
+	$(PYTEST) tests/test_browser.py -p no:xdist -s
+
 test-notebooks: install
 	$(PYTEST) notebooks -n 2 --dist loadfile
 
@@ -60,7 +63,7 @@ badges: install  ## regenerate colab_badges.md and each notebook's badge cell
 	$(BIN)/python scripts/badges.py
 
 clean:
-	rm -rf $(VENV) .cache
+	rm -rf $(VENV) .cache .artifacts
 
 # --- every version the ranges allow (issue 18) -------------------------------------------------
 # Each target builds its own venv from scratch, records what it installed in $(VENV)/freeze.txt,
