@@ -133,6 +133,21 @@ def _widget_box(b: bl.Browser, part: int, needle: str):
     return b.wait(f"the widgets of cell {index}", lambda: cell.find_elements("css selector", ".widget-vbox"), 30)[0]
 
 
+def _text_tab(b: bl.Browser):
+    """Part 9's app is a Tab (Chat, Text, Image): open the Text tab and return its box."""
+    index = next(i for i, src in enumerate(_source(9)) if "app = widgets.Tab(" in src)
+    cell = bl.cell_element(b, index)
+    b.js("arguments[0].scrollIntoView()", cell)
+    tabs = b.wait("the app's tabs", lambda: cell.find_elements("css selector", ".lm-TabBar-tab"), 30)
+    next(t for t in tabs if t.text.strip() == "Text").click()
+
+    def shown():
+        boxes = cell.find_elements("css selector", ".widget-tab-contents .widget-vbox")
+        return [v for v in boxes if v.is_displayed() and v.find_elements("css selector", "textarea")]
+
+    return b.wait("the Text tab", shown, 30)[0]
+
+
 def _control(box, kind: str, description: str):
     """The input of the control of class ``widget-<kind>`` whose label reads ``description``."""
     for el in box.find_elements("css selector", f".widget-{kind}"):
@@ -206,7 +221,7 @@ def test_part9_app_answers_and_refuses_empty_input(browser, lab):
 
     b = browser
     run_part(b, lab, 9)
-    app = _widget_box(b, 9, "widgets.VBox(")
+    app = _text_tab(b)
     for sel in app.find_elements("css selector", "select"):  # the task menu: pick the question task
         values = [o.get_attribute("value") for o in Select(sel).options]
         if any(v.startswith("Ask") for v in values):
