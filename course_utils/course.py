@@ -28,14 +28,28 @@ def raw_url(path: str) -> str:
     return f"https://raw.githubusercontent.com/{REPO}/{BRANCH}/{path}"
 
 
+def _plain_name(name: object) -> str:
+    """The asset name when it is a plain file name (no folders, no '..'); BadInputError if not."""
+    from .errors import BadInputError
+
+    ok = isinstance(name, str) and name.strip() == name and name not in ("", ".", "..")
+    if not ok or "/" in name or "\\" in name or "\x00" in name or len(name) > 200:
+        raise BadInputError(
+            f"asset() takes the plain file name of a course asset, such as 'cat.jpg', not "
+            f"{str(name)[:80]!r}: no folders, no '..'. The assets are in notebooks/assets/."
+        )
+    return name
+
+
 def asset(name: str) -> Path:
     """Path to a course asset (notebooks/assets/NAME): local when the repo is here, else downloaded.
 
     A notebook opened on Colab from its badge has no repository files beside it, so the asset is
-    fetched once into ./assets/. Part 7 uses it.
+    fetched once into ./assets/ (written only once the download succeeded). Part 7 uses it.
     """
     from .errors import OfflineError
 
+    name = _plain_name(name)
     for base in (
         Path.cwd() / "assets",
         Path.cwd() / "notebooks" / "assets",
@@ -43,17 +57,18 @@ def asset(name: str) -> Path:
     ):
         if (base / name).is_file():
             return base / name
-    target = Path.cwd() / "assets" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
     import urllib.request
 
     url = raw_url(f"notebooks/assets/{name}")
     try:
         with urllib.request.urlopen(url, timeout=15) as r:
-            target.write_bytes(r.read())
-    except OSError as exc:
+            data = r.read()
+    except (OSError, ValueError) as exc:
         raise OfflineError(
             f"Could not download the course asset {name!r} from {url} ({exc}). Check the internet "
             "connection, or clone the repository and open the notebook from its notebooks/ folder."
-        ) from exc
+        ) from None
+    target = Path.cwd() / "assets" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
     return target
