@@ -48,7 +48,7 @@ def _gpu_arg(text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns the exit code (0 ok, 1 any error, printed in one line, 2 bad usage)."""
+    """Run one subcommand; returns the exit code (0 ok, 1 any error, in one line, 2 usage)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "gpu":
