@@ -28,19 +28,6 @@ def raw_url(path: str) -> str:
     return f"https://raw.githubusercontent.com/{REPO}/{BRANCH}/{path}"
 
 
-def _plain_name(name: object) -> str:
-    """The asset name when it is a plain file name (no folders, no '..'); BadInputError if not."""
-    from .errors import BadInputError
-
-    ok = isinstance(name, str) and name.strip() == name and name not in ("", ".", "..")
-    if not ok or "/" in name or "\\" in name or "\x00" in name or len(name) > 200:
-        raise BadInputError(
-            f"asset() takes the plain file name of a course asset, such as 'cat.jpg', not "
-            f"{str(name)[:80]!r}: no folders, no '..'. The assets are in notebooks/assets/."
-        )
-    return name
-
-
 def asset(name: str) -> Path:
     """Path to a course asset (notebooks/assets/NAME): local when the repo is here, else downloaded.
 
@@ -48,8 +35,9 @@ def asset(name: str) -> Path:
     fetched once into ./assets/ (written only once the download succeeded). Part 7 uses it.
     """
     from .errors import OfflineError
+    from .validate import file_name
 
-    name = _plain_name(name)
+    name = file_name(name, "asset name")
     for base in (
         Path.cwd() / "assets",
         Path.cwd() / "notebooks" / "assets",
