@@ -30,9 +30,12 @@ def model_ref(model: Any) -> str | Path:
         folder = Path(text).expanduser()
         if len(text) < 4096 and _is_dir(folder):
             return folder
-        if isinstance(model, str):
+        if isinstance(model, str) and not text.strip().startswith((".", "/", "~", "\\")):
             return hub_id(text)
-        raise ModelNotFoundError(f"There is no folder {text!r}. Check the path, or use a Hub id.")
+        raise ModelNotFoundError(
+            f"{_shown(text)} is neither a folder here nor a Hub id. Check the path (the folder "
+            "you saved with save_pretrained), or use a Hub id such as 'gpt2'."
+        )
     raise BadInputError(
         f"A model is given as a Hub id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' or the path "
         f"of a folder saved with save_pretrained, not {_shown(model)}."
