@@ -203,12 +203,12 @@ def _text_of(path: Path, what: str) -> str:
 def read_json(path: str | os.PathLike, what: str = "") -> dict[str, Any]:
     """A JSON object from a file (config.json, ...); BadInputError naming the file if broken."""
     path = Path(path)
-    what = what or path.name
+    what = what or "The file"
     try:
         data = json.loads(_text_of(path, what))
     except json.JSONDecodeError as exc:
         raise BadInputError(
-            f"{what} {path} is not valid JSON ({exc.msg} at line {exc.lineno}, column "
+            f"{what} {path} is not valid JSON ({exc.msg}: line {exc.lineno}, column "
             f"{exc.colno}): the file is truncated or was edited by hand. {_next_step(path)}"
         ) from None
     if not isinstance(data, dict):
