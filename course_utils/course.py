@@ -32,7 +32,7 @@ def asset(name: str) -> Path:
     """Path to a course asset (notebooks/assets/NAME): local when the repo is here, else downloaded.
 
     A notebook opened on Colab from its badge has no repository files beside it, so the asset is
-    fetched once into ./assets/ (written only once the download succeeded). Part 7 uses it.
+    fetched once into ./assets/ (written only once the download succeeded). Parts 7 and 9 use it.
     """
     from .errors import OfflineError
     from .validate import file_name
