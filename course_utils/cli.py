@@ -48,7 +48,7 @@ def _gpu_arg(text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns the exit code (0 ok, 1 a CourseError, 2 bad usage)."""
+    """Run one subcommand; returns the exit code (0 ok, 1 any error, in one line, 2 usage)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "gpu":
@@ -78,6 +78,18 @@ def main(argv: list[str] | None = None) -> int:
 
             print(license_info(args.model))
     except CourseError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 1
+    except Exception as e:  # anything else is a bug: one line, never a traceback
+        print(
+            f"error: {type(e).__name__}: {_one_line(e)[:300]} (this is a bug in course_utils: "
+            "please report it with the command you ran)",
+            file=sys.stderr,
+        )
         return 1
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line (tables and paragraphs joined by spaces)."""
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -34,10 +34,12 @@ def asset(name: str) -> Path:
     """Path to a course asset (notebooks/assets/NAME): local when the repo is here, else downloaded.
 
     A notebook opened on Colab from its badge has no repository files beside it, so the asset is
-    fetched once into ./assets/. Part 7 uses it.
+    fetched once into ./assets/ (written only once the download succeeded). Parts 7 and 9 use it.
     """
     from .errors import OfflineError
+    from .validate import file_name
 
+    name = file_name(name, "asset name")
     for base in (
         Path.cwd() / "assets",
         Path.cwd() / "notebooks" / "assets",
@@ -45,17 +47,18 @@ def asset(name: str) -> Path:
     ):
         if (base / name).is_file():
             return base / name
-    target = Path.cwd() / "assets" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
     import urllib.request
 
     url = raw_url(f"notebooks/assets/{name}")
     try:
         with urllib.request.urlopen(url, timeout=15) as r:
-            target.write_bytes(r.read())
-    except OSError as exc:
+            data = r.read()
+    except (OSError, ValueError) as exc:
         raise OfflineError(
             f"Could not download the course asset {name!r} from {url} ({exc}). Check the internet "
             "connection, or clone the repository and open the notebook from its notebooks/ folder."
-        ) from exc
+        ) from None
+    target = Path.cwd() / "assets" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
     return target

@@ -42,9 +42,29 @@ _NON_COMMERCIAL = {
 _NC_WORDS = re.compile(r"\bnc\b|non-?commercial|research[- ]only|research[- ]use|academic", re.I)
 
 
-def _classify(license_id: str | None, name: str | None) -> tuple[str, bool | None, str]:
+_RANK = {"non-commercial": 0, "unknown": 1, "conditional": 2, "permissive": 4}
+_SPELLINGS = {"apache": "apache-2.0", "apache-license-2.0": "apache-2.0", "mit-license": "mit"}
+
+
+def normalise_id(license_id: Any) -> str | None:
+    """A license id as the Hub spells it: lower case, dashes for spaces ("Apache 2.0" ->
+    "apache-2.0"); None for an empty field or one that is not text (``license: yes``)."""
+    if not isinstance(license_id, str) or not license_id.strip():
+        return None
+    lid = re.sub(r"[\s_]+", "-", license_id.strip().lower())
+    lid = re.sub(r"^(apache|gpl|lgpl|agpl|mpl|epl)-?v?(\d)", r"\1-\2", lid)
+    return _SPELLINGS.get(lid, lid)
+
+
+def _classify(license_id: Any, name: Any) -> tuple[str, bool | None, str]:
     """(category, commercial_use, one-line meaning) for a card's license fields."""
-    lid = (license_id or "").strip().lower()
+    if license_id is not None and not isinstance(license_id, str):
+        return "unknown", None, (
+            f"the card's license field is {license_id!r}, not a license id (such as "
+            "'apache-2.0'): assume no rights until the authors say"
+        )  # fmt: skip
+    lid = normalise_id(license_id) or ""
+    name = name if isinstance(name, str) else None
     if not lid or lid == "unknown":
         return "unknown", None, "the card names no license: assume no rights until the authors say"
     if (
@@ -60,6 +80,21 @@ def _classify(license_id: str | None, name: str | None) -> tuple[str, bool | Non
         return "conditional", True, meaning
     # llama2/3/3.1/..., gemma, *openrail*, *rail*, "other" and every custom license
     return "conditional", None, "a custom license with conditions: read the terms before you ship"
+
+
+def _strictest(license_field: Any, name: Any) -> tuple[Any, tuple[str, bool | None, str]]:
+    """(the deciding entry, its classification): every entry of a list is judged, and the most
+    restrictive one wins (a list is only as free as its strictest license)."""
+    entries = license_field if isinstance(license_field, list) else [license_field]
+    if not entries:
+        return None, _classify(None, name)
+
+    def rank(entry: Any) -> int:
+        category, commercial, _ = _classify(entry, name)
+        return _RANK[category] + (1 if commercial else 0)
+
+    best = min(entries, key=rank)
+    return best, _classify(best, name)
 
 
 def _is_gated(meta: dict[str, Any], info: Any = None) -> bool:
@@ -127,15 +162,21 @@ class LicenseInfo(Table):
 def license_from_card(card: Card) -> LicenseInfo:
     """The LicenseInfo of a card that has been read already."""
     meta = card.meta
-    lid = meta.get("license")
-    if isinstance(lid, list):  # a few cards list several; the first is the main one
-        lid = lid[0] if lid else None
-    category, commercial, meaning = _classify(lid, meta.get("license_name"))
+    field, name = meta.get("license"), _text(meta.get("license_name"))
+    entry, (category, commercial, meaning) = _strictest(field, name)
+    lid = normalise_id(entry) if isinstance(entry, str) else None
+    if isinstance(field, list) and len(field) > 1:
+        meaning += f" ({lid or entry!r} is the strictest of {', '.join(map(str, field))})"
     return LicenseInfo(
         model=card.model, license=lid, category=category, commercial_use=commercial,
-        gated=_is_gated(meta, card.info), license_name=meta.get("license_name"),
-        license_link=meta.get("license_link"), meaning=meaning, source=card.source,
+        gated=_is_gated(meta, card.info), license_name=name,
+        license_link=_text(meta.get("license_link")), meaning=meaning, source=card.source,
     )  # fmt: skip
+
+
+def _text(value: Any) -> str | None:
+    """A card field that should be text: None when it is missing or not text."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def license_info(model: str | os.PathLike) -> LicenseInfo:

@@ -5,7 +5,6 @@ packages, the license, the Auto class, and whether the model fits the memory thi
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 from ._display import fmt_bytes
 from .dtypes import float_name
 from .errors import (
+    BadInputError,
     CourseError,
     MissingPackageError,
     ModelNotFoundError,
@@ -22,6 +22,7 @@ from .errors import (
     WontFitError,
 )
 from .hub import cached_snapshot, hub_error, local_folder, offline
+from .validate import read_json
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
@@ -73,7 +74,7 @@ def _in_folder(folder: Path) -> ModelFiles:
             "you saved with model.save_pretrained(...), or use a Hub id such as "
             "'HuggingFaceTB/SmolLM2-135M-Instruct'."
         )
-    config = json.loads((folder / "config.json").read_text())
+    config = read_json(folder / "config.json")
     return ModelFiles(str(folder), files, folder, config, "in the folder")
 
 
@@ -83,7 +84,9 @@ def _on_hub(model_id: str) -> ModelFiles | BaseException:
 
     try:
         files = HfApi().list_repo_files(model_id)
-        config = json.loads(Path(hf_hub_download(model_id, "config.json")).read_text())
+        config = read_json(hf_hub_download(model_id, "config.json"))
+    except CourseError:  # a broken config.json: its own answer
+        raise
     except Exception as exc:  # no network, or a refusal: the caller decides
         return exc
     return ModelFiles(model_id, files, cached_snapshot(model_id), config, "on the Hub")
@@ -105,7 +108,7 @@ def locate(model: str | os.PathLike) -> ModelFiles:
     snapshot = cached_snapshot(model_id)
     if snapshot is None or not (snapshot / "config.json").is_file():
         raise hub_error(model_id, failure)
-    config = json.loads((snapshot / "config.json").read_text())
+    config = read_json(snapshot / "config.json")
     return ModelFiles(model_id, _listing(snapshot), snapshot, config, "in the cache")
 
 
@@ -218,19 +221,85 @@ def check_memory(
     return int(estimate.total_bytes), None
 
 
-def auto_class(config: dict[str, Any], task: str | None) -> str:
-    """The Auto class for a task, or for the architecture the config names."""
+def _served(archs: list[str]) -> dict[str, str]:
+    """{task: Auto class} for every task whose head the checkpoint's architecture has."""
     from transformers.models.auto import modeling_auto
 
-    archs = config.get("architectures") or []
-
-    def loads(table: str) -> bool:
+    served = {}
+    for tasks, cls, table in AUTO_CLASSES:
         names = getattr(modeling_auto, table).values()
         flat = {n for v in names for n in ((v,) if isinstance(v, str) else v)}
-        return any(a in flat for a in archs)
+        if cls == "AutoModel" or any(a in flat for a in archs):  # any checkpoint has a body
+            served.update({t: cls for t in tasks if t not in served})
+    return served
 
-    rows = [r for r in AUTO_CLASSES if task is None or task in r[0]]
-    for _tasks, cls, table in rows:
-        if loads(table):
-            return cls
-    return rows[0][1] if task is not None else "AutoModel"
+
+def check_code(config: dict[str, Any], name: str) -> None:
+    """Refuse up front a model that only runs with its repository's own code (auto_map)."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+
+    if config.get("auto_map") and config.get("model_type") not in CONFIG_MAPPING_NAMES:
+        raise BadInputError(
+            f"{name} needs code from its own repository (its config.json has auto_map, and "
+            f"transformers does not know model_type {config.get('model_type')!r}). That code "
+            "would run on your machine with your permissions, so load_model never runs it. "
+            "Pick a model transformers supports natively, or read the code and load it yourself."
+        )
+
+
+def auto_class(config: dict[str, Any], task: str | None, name: str = "This model") -> str:
+    """The Auto class for a task, or for the architecture the config names. BadInputError when
+    the checkpoint has no trained head for the task (transformers would add a random one)."""
+    archs = [a for a in config.get("architectures") or [] if isinstance(a, str)]
+    check_code(config, name)
+    served = _served(archs)
+    if task is None:
+        order = [cls for _tasks, cls, _ in AUTO_CLASSES if cls != "AutoModel"]
+        return next((c for c in order if c in served.values()), "AutoModel")
+    if not archs:  # nothing to judge by: the task's class
+        return next(cls for tasks, cls, _ in AUTO_CLASSES if task in tasks)
+    if task not in served:
+        raise BadInputError(
+            f"{name} is a {archs[0]}: it has no trained head for {task!r}, so transformers "
+            "would add a randomly initialised one and answer with confident nonsense. It "
+            f"serves: {', '.join(sorted(served))}. Pick one of those, or a model trained for "
+            f"{task!r} (filter the Hub by that task)."
+        )
+    return served[task]
+
+
+# keywords load_model passes on to from_pretrained; anything else is refused by name
+PASSED_ON = (
+    "revision", "attn_implementation", "low_cpu_mem_usage", "max_memory", "offload_folder",
+    "subfolder", "cache_dir", "local_files_only", "force_download", "num_labels", "id2label",
+    "label2id", "ignore_mismatched_sizes", "problem_type", "output_attentions",
+    "output_hidden_states", "use_cache", "token",
+)  # fmt: skip
+
+
+def check_arguments(
+    model: Any, quantize: Any, dtype: Any, device_map: Any, kwargs: dict[str, Any]
+) -> Any:
+    """load_model's arguments checked at the door; returns the dtype (``torch_dtype=`` mapped
+    onto ``dtype``). Refuses unknown keywords by name, so none reaches the model class."""
+    from . import validate
+
+    validate.model_ref(model)
+    if quantize is not None and not isinstance(quantize, str):
+        raise BadInputError(f"quantize takes one value, None, '8bit' or '4bit', not {quantize!r}.")
+    if "torch_dtype" in kwargs:
+        old = kwargs.pop("torch_dtype")
+        if dtype != "auto" and validate.dtype(dtype) != validate.dtype(old):
+            raise BadInputError(
+                f"dtype={dtype!r} and torch_dtype={old!r} disagree: pass dtype only."
+            )
+        dtype = old  # transformers renamed torch_dtype to dtype; both mean the same here
+    unknown = sorted(k for k in kwargs if k not in PASSED_ON and k != "trust_remote_code")
+    if unknown:
+        raise BadInputError(
+            f"load_model does not know {', '.join(map(repr, unknown))}. It takes quantize, dtype, "
+            "device_map, task, double_quant, allow_pickle, check_memory, verbose, and passes on "
+            f"only {', '.join(PASSED_ON)}."
+        )
+    validate.device_map(device_map)
+    return dtype

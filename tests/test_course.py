@@ -61,3 +61,41 @@ def test_asset_offline_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(cu.OfflineError, match="clone the repository"):
         cu.asset("missing.bin")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../dir/x.png", "/etc/passwd", "a/b.png", "..\\x.png", "", ".", "..", None, 3, " x.png",
+     "x\x00.png", "a" * 300],
+)  # fmt: skip
+def test_asset_takes_plain_names_only(name, tmp_path, monkeypatch):
+    def never(url, timeout):
+        raise AssertionError("no download for a refused name")
+
+    monkeypatch.setattr(urllib.request, "urlopen", never)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cu.BadInputError, match="plain file name"):
+        cu.asset(name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_download_leaves_no_assets_folder(tmp_path, monkeypatch):
+    def fail(url, timeout):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cu.OfflineError, match="timed out"):
+        cu.asset("missing.bin")
+    assert not (tmp_path / "assets").exists()
+
+
+def test_failed_download_error_has_no_library_context(tmp_path, monkeypatch):
+    def fail(url, timeout):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fail)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cu.OfflineError) as info:
+        cu.asset("missing.bin")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
