@@ -17,7 +17,9 @@ from ._display import Table, fmt_count, fmt_gib
 from .dtypes import QUANTIZED, WIDTH, dtype_name, torch_dtype
 from .dtypes import label as precision_label
 from .errors import BadInputError
-from .meta import count_bytes, meta_copy, meta_model, per_param_quantized
+from .kv import kv_cache_bytes
+from .kv import whole as _positive
+from .meta import count_bytes, meta_copy, meta_model, model_class, per_param_quantized
 from .resolve import resolve_model
 
 
@@ -94,55 +96,6 @@ class MemoryEstimate(Table):
         return "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
 
 
-def _positive(value: Any, what: str, zero_ok: bool = False) -> int:
-    whole = not isinstance(value, bool) and isinstance(value, (int, float)) and int(value) == value
-    if not whole or value < (0 if zero_ok else 1):
-        raise BadInputError(
-            f"{what} must be a whole number {'≥ 0' if zero_ok else '≥ 1'}, got {value!r}."
-        )
-    return int(value)
-
-
-def kv_cache_bytes(config: Any, seq_len: int, batch_size: int = 1, dtype: Any = "bfloat16") -> int:
-    """Bytes of the KV cache: 2 × layers × tokens × kv_heads × head_dim × batch × bytes.
-
-    Parts 6 and 8 use it: Part 6 measures it and Part 8 budgets for it. Sliding-window layers
-    (Mistral, Gemma 2) keep at most their window of tokens; which layers slide is read with
-    transformers' own ``get_layer_types_and_kwargs``, the function ``DynamicCache`` uses.
-    """
-    seq_len = _positive(seq_len, "seq_len", zero_ok=True)
-    batch_size = _positive(batch_size, "batch_size")
-    width = bytes_per_param(dtype)
-    if dtype_name(dtype) in QUANTIZED:
-        raise BadInputError(
-            "The KV cache is kept in the compute dtype (bfloat16, float16 or float32), "
-            "not in int8/4-bit."
-        )
-    config = resolve_model(config, count_ok=False).basis
-    if isinstance(config, int):
-        raise BadInputError(
-            "The KV cache depends on layers, heads and head size: pass a config, model, folder "
-            "or Hub id, not a count."
-        )
-    if not hasattr(config, "model_type"):
-        raise BadInputError(
-            "kv_cache_bytes needs a transformers model or config (a plain nn.Module has no KV "
-            "cache layout)."
-        )
-    from transformers.cache_utils import get_layer_types_and_kwargs
-
-    text = config.get_text_config(decoder=True)
-    heads = text.num_attention_heads
-    kv_heads = getattr(text, "num_key_value_heads", None) or heads
-    head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
-    tokens = 0
-    for layer_type, kw in zip(*get_layer_types_and_kwargs(text), strict=True):
-        if layer_type != "dummy":
-            window = kw.get("sliding_window")
-            tokens += min(seq_len, window) if window else seq_len
-    return int(2 * tokens * kv_heads * head_dim * batch_size * width)
-
-
 @dataclass
 class _Request:
     """What estimate_memory was asked for, checked once."""
@@ -191,6 +144,10 @@ def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
         meta = meta_copy(basis).to(torch_dtype(req.load))
     counts = count_bytes(meta, req.name, req.double_quant, torch_dtype(req.compute))
     kv, notes = 0, []
+    if config is not None and model_class(config)[1]:
+        notes.append(
+            f"The config names no architecture: counted as {model_class(config)[0].__name__}."
+        )
     if req.seq_len and config is not None:
         kv = kv_cache_bytes(config, req.seq_len, req.batch_size, req.load)
     elif req.seq_len:
