@@ -42,6 +42,37 @@ def field(config: Any, *names: str, default: Any = None) -> int:
     )
 
 
+# the fields a KV figure needs, each under any of its names (a dict or config.json is checked
+# before transformers fills in its defaults)
+NEEDED = {
+    "num_hidden_layers": ("num_hidden_layers", "n_layer", "num_layers", "decoder_layers"),
+    "num_attention_heads": ("num_attention_heads", "n_head", "num_heads",
+                            "decoder_attention_heads"),
+    "hidden_size": ("hidden_size", "n_embd", "d_model", "head_dim", "d_kv"),
+}  # fmt: skip
+
+
+def _check_raw(config: Any) -> None:
+    """A BadInputError naming what a config dict (or a folder's config.json) leaves out."""
+    import json
+    from pathlib import Path
+
+    raw = config
+    if isinstance(config, (str, Path)) and (Path(config) / "config.json").is_file():
+        try:
+            raw = json.loads((Path(config) / "config.json").read_text())
+        except ValueError:
+            return  # resolve_model says what is wrong with the file
+    if not isinstance(raw, dict) or "text_config" in raw or "decoder" in raw:
+        return
+    missing = [need for need, names in NEEDED.items() if not any(n in raw for n in names)]
+    if missing:
+        raise BadInputError(
+            f"The config has no {', '.join(missing)}: the KV cache cannot be sized without it "
+            "(transformers would fill in its defaults). Pass the model's own config.json."
+        )
+
+
 def caches(config: Any) -> bool:
     """Whether the model the config describes generates (and so keeps a KV cache)."""
     from .meta import model_class
@@ -55,8 +86,10 @@ def _per_token(config: Any) -> int:
     if getattr(config, "kv_lora_rank", None):  # MLA: compressed latent + rotary key part
         return field(config, "kv_lora_rank") + field(config, "qk_rope_head_dim")
     heads = field(config, "decoder_attention_heads", "num_attention_heads")
-    if config.model_type == "falcon" and not getattr(config, "new_decoder_architecture", False):
-        kv_heads = 1 if getattr(config, "multi_query", False) else heads
+    if config.model_type == "falcon":  # the new architecture caches keys repeated per head
+        new = getattr(config, "new_decoder_architecture", False)
+        multi = getattr(config, "multi_query", False) and not new
+        kv_heads = heads if new else 1 if multi else field(config, "num_kv_heads", default=heads)
     else:
         kv_heads = field(config, "num_kv_heads", "num_key_value_heads", default=heads)
     if kv_heads > heads:
@@ -78,7 +111,8 @@ def _self_tokens(config: Any, seq_len: int) -> int:
     for layer_type, kw in zip(*get_layer_types_and_kwargs(config), strict=True):
         if layer_type != "dummy":
             window = kw.get("sliding_window")
-            tokens += min(seq_len, window) if window else seq_len
+            # DynamicSlidingWindowLayer keeps the last window - 1 tokens
+            tokens += min(seq_len, window - 1) if window else seq_len
     return tokens
 
 
@@ -119,6 +153,7 @@ def kv_cache_bytes(
             "The KV cache is kept in the compute dtype (bfloat16, float16 or float32), "
             "not in int8/4-bit."
         )
+    _check_raw(config)
     config = resolve_model(config, count_ok=False).basis
     if isinstance(config, int):
         raise BadInputError(
