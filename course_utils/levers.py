@@ -48,7 +48,7 @@ def needed_bytes(estimate: MemoryEstimate) -> int:
 def fits(model: Any, gpu: Any = "T4", dtype: Any = None, **kw: Any) -> bool:
     """True if ``model`` in ``dtype`` (default bfloat16) fits on ``gpu`` (a GPUS name or GiB).
 
-    Part 9 uses it. Needs the inference peak plus ``CUDA_CONTEXT_BYTES`` (see the comment
+    Parts 8 and 9 use it. Needs the inference peak plus ``CUDA_CONTEXT_BYTES`` (see the comment
     beside it); pass ``seq_len`` (and ``batch_size``) to count the KV cache and activations.
     ``model`` may also be a MemoryEstimate (then ``dtype``, if given, must be its dtype); other
     keywords go to ``estimate_memory``.
