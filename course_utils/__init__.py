@@ -40,7 +40,7 @@ _LAZY = {
     "MemoryEstimate": "memory",
     "bytes_per_param": "memory",
     "estimate_memory": "memory",
-    "kv_cache_bytes": "memory",
+    "kv_cache_bytes": "kv",
     "fits": "levers",
     "plan": "levers",
     # plots.py and widgets.py: pictures and the calculator

@@ -1,30 +1,33 @@
 """Does it fit on a GPU, and which lever makes it fit? ``fits``, ``plan`` and their allowance.
 
-The order of the levers is the one Part 8 teaches: half precision, 8-bit, 4-bit, then a
-smaller model or a bigger GPU.
+The order of the levers is the one Part 8 teaches: half precision, 8-bit, 4-bit, offloading
+part of the weights to CPU RAM (then disk), then a smaller model or a bigger GPU. Each lever
+carries ``load_kwargs``, the ``from_pretrained`` keyword arguments that realize it.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._display import Table, fmt_count, fmt_gib, html_row
+from .dtypes import dtype_name
 from .errors import BadInputError
 from .gpu import GIB, GPUS, find_gpu
 from .memory import MemoryEstimate, estimate_memory
 from .meta import per_param_quantized
 from .resolve import resolve_model
 
-# What `fits` adds on top of weights + KV cache. Not measurable on our CPU-only test machines:
-# - the CUDA context (kernels, cuBLAS workspace) costs a few hundred MB depending on card and
-#   driver; like common "can I run it" calculators we allow 650 MiB.
-# - activations and allocator slack: EleutherAI's "Transformer Math 101" puts inference at about
-#   1.2 × the weights, so we add 20 % of the weights.
+# What `fits` adds to the inference peak (weights + KV cache + activations, memory.py and
+# peak.py): the CUDA context (kernels, cuBLAS workspace), a few hundred MB depending on card,
+# driver and torch version. It cannot be measured on the course's CPU-only machines; like
+# common "can I run it" calculators we allow 650 MiB (FACTS: not measured here).
 CUDA_CONTEXT_BYTES = 650 * 2**20
-ACTIVATION_OVERHEAD = 0.20
+# The CPU RAM the offload lever may spill weights into: Colab's free tier shows 12.7 GB of
+# system RAM; a load also needs some of it for itself, so 10 GiB is what we count on.
+OFFLOAD_RAM_BYTES = 10 * GIB
 
 
 def gpu_bytes(gpu: Any) -> tuple[str, int]:
@@ -38,21 +41,27 @@ def gpu_bytes(gpu: Any) -> tuple[str, int]:
 
 
 def needed_bytes(estimate: MemoryEstimate) -> int:
-    """Weights + KV cache + the stated allowance (CUDA context, activations) that ``fits`` uses."""
-    allowance = ACTIVATION_OVERHEAD * estimate.weights_bytes + CUDA_CONTEXT_BYTES
-    return int(estimate.total_bytes + allowance)
+    """The inference peak (weights + KV + activations) + the CUDA context: what ``fits`` uses."""
+    return int(estimate.peak_bytes + CUDA_CONTEXT_BYTES)
 
 
-def fits(model: Any, gpu: Any = "T4", dtype: Any = "bfloat16", **kw: Any) -> bool:
-    """True if ``model`` in ``dtype`` fits on ``gpu`` (a name from GPUS or a number of GiB).
+def fits(model: Any, gpu: Any = "T4", dtype: Any = None, **kw: Any) -> bool:
+    """True if ``model`` in ``dtype`` (default bfloat16) fits on ``gpu`` (a GPUS name or GiB).
 
-    Part 9 uses it. Adds to ``estimate_memory``'s total the allowance in ``CUDA_CONTEXT_BYTES``
-    and ``ACTIVATION_OVERHEAD`` (see the comment beside them). ``model`` may also be a
-    MemoryEstimate; other keywords go to ``estimate_memory``.
+    Parts 8 and 9 use it. Needs the inference peak plus ``CUDA_CONTEXT_BYTES`` (see the comment
+    beside it); pass ``seq_len`` (and ``batch_size``) to count the KV cache and activations.
+    ``model`` may also be a MemoryEstimate (then ``dtype``, if given, must be its dtype); other
+    keywords go to ``estimate_memory``.
     """
     _, have = gpu_bytes(gpu)
-    estimate = model if isinstance(model, MemoryEstimate) else estimate_memory(model, dtype, **kw)
-    return needed_bytes(estimate) <= have
+    if isinstance(model, MemoryEstimate):
+        if dtype is not None and dtype_name(dtype) != model.dtype:
+            raise BadInputError(
+                f"This estimate is for {model.dtype}, not {dtype_name(dtype)}: call "
+                f"cu.estimate_memory(model, {dtype_name(dtype)!r}) and pass that instead."
+            )
+        return needed_bytes(model) <= have
+    return needed_bytes(estimate_memory(model, dtype or "bfloat16", **kw)) <= have
 
 
 @dataclass
@@ -65,6 +74,9 @@ class Lever:
     needed_bytes: int | None = None
     estimate: MemoryEstimate | None = None
     advice: str = ""
+    # the from_pretrained keyword arguments that realize it (quantization_config as the
+    # BitsAndBytesConfig arguments; load_model builds the object)
+    load_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def cells(self) -> tuple[str, str, str]:
         """(lever, bytes needed, verdict and advice) as the plan's table shows them."""
@@ -101,7 +113,7 @@ class Plan(Table):
 
     def _title(self) -> str:
         usable = f"{fmt_gib(self.usable_bytes)} usable"
-        return f"{self.model} on {self.gpu} ({usable}; needed = weights + KV cache + allowance)"
+        return f"{self.model} on {self.gpu} ({usable}; needed = peak + CUDA context)"
 
     def _text_rows(self) -> list[str]:
         cells = [lv.cells() for lv in self.levers]
@@ -121,9 +133,29 @@ class Plan(Table):
         return f"<p>{html.escape(self._summary())}</p>"
 
 
+def _offload(half: Lever, have: int) -> Lever:
+    """Half-precision weights spilled to CPU RAM (then disk) where the GPU has no room."""
+    est = half.estimate
+    runtime = est.peak_bytes - est.weights_bytes + CUDA_CONTEXT_BYTES
+    room = max(0, have - runtime)  # what the GPU keeps for weights after KV and activations
+    on_gpu = min(room, est.weights_bytes)
+    spilled = est.weights_bytes - on_gpu
+    budget = {0: f"{room / GIB:.2f}GiB", "cpu": f"{OFFLOAD_RAM_BYTES // GIB}GiB"}
+    kwargs = dict(half.load_kwargs, device_map="auto", max_memory=budget, offload_folder="offload")
+    fits = room > 0 and spilled <= OFFLOAD_RAM_BYTES
+    where = "CPU RAM" if fits else f"CPU RAM and {fmt_gib(spilled - OFFLOAD_RAM_BYTES)} on disk"
+    advice = (
+        f"{fmt_gib(spilled)} of weights in {where}: each token streams them to the GPU, so "
+        "generation is many times slower"
+        if spilled
+        else "not needed: the weights fit on the GPU"
+    )
+    return Lever("offload", fits, half.dtype, int(runtime + on_gpu), est, advice, kwargs)
+
+
 def _smaller_model(have: int, kv_bytes: int) -> Lever:
     """The largest parameter count whose 4-bit weights (+ allowance) would fit."""
-    per_param = per_param_quantized("nf4", False) * (1 + ACTIVATION_OVERHEAD)
+    per_param = per_param_quantized("nf4", False)
     largest = max(0, int((have - CUDA_CONTEXT_BYTES - kv_bytes) / per_param))
     advice = f"up to about {fmt_count(largest)} parameters in 4-bit (fewer: embeddings stay 16-bit)"
     return Lever("smaller model", largest > 0, advice=advice)
@@ -136,7 +168,7 @@ def _bigger_gpu(levers: list[Lever], have: int) -> Lever:
     cards = sorted(
         (g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes
     )
-    for lever in levers[:3]:
+    for lever in levers[:3]:  # half precision, 8-bit, 4-bit
         card = next((g for g in cards if lever.needed_bytes <= g.usable_bytes), None)
         if card is not None:
             advice = f"{card.name} ({card.usable_gib:g} GiB usable) with {lever.name}"
@@ -145,23 +177,42 @@ def _bigger_gpu(levers: list[Lever], have: int) -> Lever:
     return Lever("bigger GPU", False, advice=advice)
 
 
+def _bnb(dtype: str, half: str) -> dict[str, Any]:
+    """The BitsAndBytesConfig arguments of a quantized lever (load_model builds the object)."""
+    if dtype == "int8":
+        return {"load_in_8bit": True}
+    return {"load_in_4bit": True, "bnb_4bit_quant_type": dtype, "bnb_4bit_compute_dtype": half}
+
+
+def _precision_levers(basis: Any, shown: str, half: str, have: int, **kw: Any) -> list[Lever]:
+    """Half precision, 8-bit and 4-bit: each estimated, judged and given its load call."""
+    levers = []
+    for name, dtype in [("half precision", half), ("8-bit", "int8"), ("4-bit", "nf4")]:
+        est = estimate_memory(basis, dtype, compute_dtype=half, **kw)
+        est.model = shown
+        load_kwargs: dict[str, Any] = {"dtype": half, "device_map": "auto"}
+        if dtype != half:
+            load_kwargs["quantization_config"] = _bnb(dtype, half)
+        need = needed_bytes(est)
+        levers.append(Lever(name, need <= have, dtype, need, est, load_kwargs=load_kwargs))
+    return levers
+
+
 def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) -> Plan:
     """Walk the out-of-memory fix order for ``model`` on ``gpu`` and say which lever fits first.
 
     Parts 8 and 9 use it (Part 8 teaches the order): half precision (bf16, or fp16 on a card
-    without native bf16), then 8-bit, then 4-bit; if none fits, a smaller model (the largest
+    without native bf16), then 8-bit, then 4-bit, then offloading weights to CPU RAM and disk
+    (``device_map="auto"`` with ``max_memory``); if none fits, a smaller model (the largest
     size that would fit in 4-bit) or a bigger GPU (the smallest card in GPUS where it fits).
+    ``plan(...).choice.load_kwargs`` are the ``from_pretrained`` arguments of the chosen lever.
     """
     gpu_label, have = gpu_bytes(gpu)
     native = isinstance(gpu, (int, float)) or find_gpu(gpu).bf16_native
     half = "bfloat16" if native else "float16"
     shown, basis = resolve_model(model)  # resolve once (a Hub lookup), then estimate from it
-    levers = []
-    for name, dtype in [("half precision", half), ("8-bit", "int8"), ("4-bit", "nf4")]:
-        est = estimate_memory(basis, dtype, seq_len=seq_len, batch_size=batch_size,
-                              compute_dtype=half)  # fmt: skip
-        est.model = shown
-        levers.append(Lever(name, needed_bytes(est) <= have, dtype, needed_bytes(est), est))
+    levers = _precision_levers(basis, shown, half, have, seq_len=seq_len, batch_size=batch_size)
+    levers.append(_offload(levers[0], have))
     levers.append(_smaller_model(have, levers[0].estimate.kv_cache_bytes))
     levers.append(_bigger_gpu(levers, have))
     return Plan(shown, gpu_label, have, levers)

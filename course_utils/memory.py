@@ -17,7 +17,10 @@ from ._display import Table, fmt_count, fmt_gib
 from .dtypes import QUANTIZED, WIDTH, dtype_name, torch_dtype
 from .dtypes import label as precision_label
 from .errors import BadInputError
-from .meta import count_bytes, meta_copy, meta_model, per_param_quantized
+from .kv import kv_cache_bytes
+from .kv import whole as _positive
+from .meta import count_bytes, meta_copy, meta_model, model_class, per_param_quantized
+from .peak import MODES, activation_bytes
 from .resolve import resolve_model
 
 
@@ -39,7 +42,9 @@ class MemoryEstimate(Table):
     dtype: str
     weights_bytes: int
     kv_cache_bytes: int = 0
-    total_bytes: int = 0
+    total_bytes: int = 0  # weights + KV cache
+    activation_bytes: int = 0  # live activations at the prefill peak (peak.py)
+    peak_bytes: int = 0  # weights + KV cache + activations: what inference needs at its peak
     quantized_params: int = 0
     quantized_bytes: int = 0  # packed weights + their scales and code tables
     kept_params: int = 0
@@ -50,9 +55,11 @@ class MemoryEstimate(Table):
     batch_size: int = 1
     exact: bool = True  # False when only a parameter count was known
     notes: list[str] = field(default_factory=list)
+    mode: str = "generate"
 
     def __post_init__(self) -> None:
         self.total_bytes = self.weights_bytes + self.kv_cache_bytes
+        self.peak_bytes = self.total_bytes + self.activation_bytes
 
     @property
     def naive_bytes(self) -> int:
@@ -82,6 +89,9 @@ class MemoryEstimate(Table):
             tokens = f"{self.seq_len:,} tokens × batch {self.batch_size}"
             rows.append(("KV cache", f"{fmt_gib(self.kv_cache_bytes)} ({tokens})"))
         rows.append(("total", fmt_gib(self.total_bytes)))
+        if self.activation_bytes:
+            rows.append((f"activations ({self.mode})", fmt_gib(self.activation_bytes)))
+            rows.append(("peak", f"{fmt_gib(self.peak_bytes)} (weights + KV + activations)"))
         rows.append(("params × bytes", f"{fmt_gib(self.naive_bytes)} (the rule of thumb)"))
         return rows
 
@@ -94,55 +104,6 @@ class MemoryEstimate(Table):
         return "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
 
 
-def _positive(value: Any, what: str, zero_ok: bool = False) -> int:
-    whole = not isinstance(value, bool) and isinstance(value, (int, float)) and int(value) == value
-    if not whole or value < (0 if zero_ok else 1):
-        raise BadInputError(
-            f"{what} must be a whole number {'≥ 0' if zero_ok else '≥ 1'}, got {value!r}."
-        )
-    return int(value)
-
-
-def kv_cache_bytes(config: Any, seq_len: int, batch_size: int = 1, dtype: Any = "bfloat16") -> int:
-    """Bytes of the KV cache: 2 × layers × tokens × kv_heads × head_dim × batch × bytes.
-
-    Parts 6 and 8 use it: Part 6 measures it and Part 8 budgets for it. Sliding-window layers
-    (Mistral, Gemma 2) keep at most their window of tokens; which layers slide is read with
-    transformers' own ``get_layer_types_and_kwargs``, the function ``DynamicCache`` uses.
-    """
-    seq_len = _positive(seq_len, "seq_len", zero_ok=True)
-    batch_size = _positive(batch_size, "batch_size")
-    width = bytes_per_param(dtype)
-    if dtype_name(dtype) in QUANTIZED:
-        raise BadInputError(
-            "The KV cache is kept in the compute dtype (bfloat16, float16 or float32), "
-            "not in int8/4-bit."
-        )
-    config = resolve_model(config, count_ok=False).basis
-    if isinstance(config, int):
-        raise BadInputError(
-            "The KV cache depends on layers, heads and head size: pass a config, model, folder "
-            "or Hub id, not a count."
-        )
-    if not hasattr(config, "model_type"):
-        raise BadInputError(
-            "kv_cache_bytes needs a transformers model or config (a plain nn.Module has no KV "
-            "cache layout)."
-        )
-    from transformers.cache_utils import get_layer_types_and_kwargs
-
-    text = config.get_text_config(decoder=True)
-    heads = text.num_attention_heads
-    kv_heads = getattr(text, "num_key_value_heads", None) or heads
-    head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
-    tokens = 0
-    for layer_type, kw in zip(*get_layer_types_and_kwargs(text), strict=True):
-        if layer_type != "dummy":
-            window = kw.get("sliding_window")
-            tokens += min(seq_len, window) if window else seq_len
-    return int(2 * tokens * kv_heads * head_dim * batch_size * width)
-
-
 @dataclass
 class _Request:
     """What estimate_memory was asked for, checked once."""
@@ -152,6 +113,7 @@ class _Request:
     double_quant: bool
     seq_len: int
     batch_size: int
+    mode: str = "generate"
 
     @property
     def load(self) -> str:
@@ -182,6 +144,21 @@ def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
     )  # fmt: skip
 
 
+def _runtime(config: Any, req: _Request) -> tuple[int, int, list[str]]:
+    """(KV cache bytes, activation bytes at the peak, notes) for a config (nothing without)."""
+    if config is None:
+        return 0, 0, []
+    notes = []
+    cls, guessed = model_class(config)
+    if guessed:
+        notes.append(f"The config names no architecture: counted as {cls.__name__}.")
+    if not req.seq_len:
+        return 0, 0, notes
+    kv = kv_cache_bytes(config, req.seq_len, req.batch_size, req.load)
+    width = bytes_per_param(req.load)
+    return kv, activation_bytes(config, req.seq_len, req.batch_size, width, req.mode), notes
+
+
 def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     """A config (built on the meta device) or a plain module (copied there), counted exactly."""
     config = basis if hasattr(basis, "model_type") else None
@@ -190,13 +167,12 @@ def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     else:  # a plain module: copy to meta and cast the way .to(dtype) would
         meta = meta_copy(basis).to(torch_dtype(req.load))
     counts = count_bytes(meta, req.name, req.double_quant, torch_dtype(req.compute))
-    kv, notes = 0, []
-    if req.seq_len and config is not None:
-        kv = kv_cache_bytes(config, req.seq_len, req.batch_size, req.load)
-    elif req.seq_len:
+    kv, act, notes = _runtime(config, req)
+    if config is None and req.seq_len:
         notes.append("A plain nn.Module has no KV cache layout: KV cache not included.")
     return MemoryEstimate(
         shown, counts.params, req.name, counts.quantized_bytes + counts.kept_bytes, kv,
+        activation_bytes=act, mode=req.mode,
         quantized_params=counts.quantized_params, quantized_bytes=counts.quantized_bytes,
         kept_params=counts.kept_params, kept_bytes=counts.kept_bytes, compute_dtype=req.compute,
         double_quant=req.double_quant, seq_len=req.seq_len, batch_size=req.batch_size, notes=notes,
@@ -211,6 +187,7 @@ def estimate_memory(
     seq_len: int = 0,
     batch_size: int = 1,
     compute_dtype: Any = "bfloat16",
+    mode: str = "generate",
 ) -> MemoryEstimate:
     """The memory a model really takes in ``dtype``: weights, quantization state and KV cache.
 
@@ -223,7 +200,9 @@ def estimate_memory(
     bitsandbytes' ``bnb_4bit_use_double_quant``. ``seq_len`` tokens of KV cache for
     ``batch_size`` sequences are added, in the float dtype (compute_dtype when quantized). With
     a bare parameter count every weight is assumed quantized, so the 4-bit figure is a lower
-    bound.
+    bound. With a config, ``activation_bytes`` and ``peak_bytes`` (weights + KV + activations)
+    give the peak of ``generate`` (its prefill) or, with ``mode="forward"``, of a plain forward
+    that keeps every position's logits (peak.py says what is counted).
     """
     name = dtype_name(dtype)
     compute = dtype_name(compute_dtype)
@@ -233,7 +212,9 @@ def estimate_memory(
             f"got {compute_dtype!r}."
         )
     seq_len = _positive(seq_len, "seq_len", zero_ok=True)
-    req = _Request(name, compute, double_quant, seq_len, _positive(batch_size, "batch_size"))
+    if mode not in MODES:
+        raise BadInputError(f"mode must be 'generate' or 'forward', got {mode!r}.")
+    req = _Request(name, compute, double_quant, seq_len, _positive(batch_size, "batch_size"), mode)
     shown, basis = resolve_model(model)
     if isinstance(basis, int):
         return _from_count(shown, basis, req)

@@ -45,30 +45,74 @@ def per_param_quantized(name: str, double_quant: bool) -> float:
     return 0.5 + 4 / BLOCK
 
 
+# The task a config without ``architectures`` is guessed to be, in this order (transformers'
+# auto mappings): text generation first, then the models that generate from other inputs, then
+# the heads a vision or audio checkpoint usually carries; the headless model last.
+TASKS = (
+    "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",
+    "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
+    "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES", "MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES",
+    "MODEL_FOR_MASKED_LM_MAPPING_NAMES", "MODEL_MAPPING_NAMES",
+)  # fmt: skip
+
+
+def model_class(config: Any) -> tuple[Any, bool]:
+    """(the class transformers builds for ``config``, whether it had to be guessed).
+
+    ``architectures`` names it; without it the class of the first task in TASKS that knows the
+    model type is taken (the estimate then says so).
+    """
+    import transformers
+    from transformers.models.auto import modeling_auto
+
+    for name in getattr(config, "architectures", None) or []:
+        cls = getattr(transformers, name, None)
+        if cls is not None:
+            return cls, False
+    # an encoder-decoder config (Whisper) is also listed as its decoder alone for causal LM
+    for task in TASKS[1:] if getattr(config, "is_encoder_decoder", False) else TASKS:
+        name = getattr(modeling_auto, task, {}).get(config.model_type)
+        cls = getattr(transformers, name, None) if isinstance(name, str) else None
+        if cls is not None:
+            return cls, True
+    raise BadInputError(
+        f"transformers has no model class for model type {config.model_type!r}. "
+        "Pass the parameter count instead (the figure is then a rough one)."
+    )
+
+
 def meta_model(config: Any, dtype: Any) -> Any:
     """The empty model (no memory) for a config, built the way transformers builds it, ties kept."""
     import copy
 
     import torch
-    import transformers
 
     config = copy.deepcopy(config)  # building sets config.dtype; leave the caller's config alone
-    names = getattr(config, "architectures", None) or []
-    classes = [c for c in (getattr(transformers, a, None) for a in names) if c is not None]
-    classes += [transformers.AutoModelForCausalLM, transformers.AutoModel]
-    error = None
-    for cls in classes:
-        try:
-            # torch.device("meta"), not accelerate.init_empty_weights: lm_head stays tied
-            with torch.device("meta"):
-                build = cls.from_config if cls.__name__.startswith("Auto") else cls._from_config
-                return build(config, dtype=dtype)
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            error = e
-    raise BadInputError(
-        f"transformers cannot build a {config.model_type!r} model from this config ({error}). "
-        "Pass the parameter count instead."
-    )
+    cls, _ = model_class(config)
+    try:
+        # torch.device("meta"), not accelerate.init_empty_weights: lm_head stays tied
+        with torch.device("meta"):
+            return cls._from_config(config, dtype=dtype)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+        raise BadInputError(
+            f"transformers cannot build a {config.model_type!r} model from this config ({e}). "
+            "Pass the parameter count instead (the figure is then a rough one)."
+        ) from e
+
+
+def fp32_names(model: Any, load_dtype: Any) -> Any:
+    """A regex of the parameters transformers loads in float32 whatever ``load_dtype`` says.
+
+    ``_keep_in_fp32_modules`` (T5's ``DenseReluDense.wo``) when loading in float16, and
+    ``_keep_in_fp32_modules_strict`` in float16 or bfloat16: transformers' own dtype plan.
+    """
+    plan = getattr(model, "_get_dtype_plan", None)
+    globs = list(plan(load_dtype)) if plan is not None else []
+    if not globs:
+        return None
+    from transformers.core_model_loading import build_glob_alternation
+
+    return build_glob_alternation(globs)[0]
 
 
 def meta_copy(module: Any) -> Any:
@@ -146,7 +190,11 @@ def _bits(dtype: Any) -> int:
 
 
 def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -> Counts:
-    """Quantize ``model`` (on meta) to ``name`` when it is int8/nf4/fp4, then count its tensors."""
+    """Quantize ``model`` (on meta) to ``name`` when it is int8/nf4/fp4, then count its tensors.
+
+    ``model`` is built in its load dtype; what transformers keeps in float32 is counted so.
+    """
+    fp32 = fp32_names(model, next(iter(model.parameters())).dtype)
     before: dict[str, Any] = {}  # each tensor's dtype before the swap (new layers come in fp32)
     qtypes: tuple = ()
     if name in QUANTIZED:
@@ -166,5 +214,6 @@ def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -
             )
         else:
             counts.kept_params += t.numel() if is_param else 0
-            counts.kept_bytes += t.numel() * _bits(before.get(full, t.dtype)) // 8
+            bits = 32 if is_param and fp32 is not None and fp32.search(full) else None
+            counts.kept_bytes += t.numel() * (bits or _bits(before.get(full, t.dtype))) // 8
     return counts

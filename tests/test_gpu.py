@@ -11,7 +11,10 @@ from course_utils.errors import BadInputError, NoGPUError
 def test_report_on_cpu(monkeypatch):
     import torch
 
+    from course_utils import gpu
+
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(gpu, "cpu_flags", lambda: {"avx2", "fma"})
     r = cu.gpu_report()
     assert not r.available and r.recommended_dtype == "float32"
     assert "Runtime → Change runtime type" in r.note and "T4" in r.note
@@ -57,7 +60,7 @@ def test_card_table():
     t4 = cu.GPUS["T4"]
     assert (t4.memory_gib, t4.usable_gib, t4.bandwidth_gb_s, t4.compute_capability) == (
         16,
-        15.0,
+        14.75,
         320,
         (7, 5),
     )
@@ -73,3 +76,26 @@ def test_card_table():
     )
     with pytest.raises(BadInputError, match="T4"):
         find_gpu("Voodoo 2")
+
+
+@pytest.mark.parametrize(
+    "flags,dtype",
+    [({"avx2"}, "float32"), ({"avx2", "avx512_bf16"}, "bfloat16"), ({"amx_bf16"}, "bfloat16"),
+     (set(), "float32")],
+)  # fmt: skip
+def test_cpu_recommendation_follows_the_bf16_flags(monkeypatch, flags, dtype):
+    import torch
+
+    from course_utils import gpu
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(gpu, "cpu_flags", lambda: flags)
+    assert cu.gpu_report().recommended_dtype == dtype
+
+
+def test_cpu_flags_reads_this_machine():
+    from course_utils import gpu
+
+    flags = gpu.cpu_flags()
+    assert isinstance(flags, set)
+    assert gpu.cpu_dtype() == ("bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32")

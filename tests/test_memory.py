@@ -228,8 +228,9 @@ def test_kv_cache_formula_and_sliding_windows():
     assert cu.kv_cache_bytes(mistral, 32768) == cu.kv_cache_bytes(
         mistral, 4096
     )  # every layer slides (4096)
-    # Gemma 2 alternates: 13 sliding layers stop at 4096, 13 global layers keep growing
-    assert cu.kv_cache_bytes(gemma, 8192) == 2 * (13 * 8192 + 13 * 4096) * 4 * 256 * 2
+    # Gemma 2 alternates: 13 sliding layers stop at 4095 (the cache keeps window - 1 tokens),
+    # 13 global layers keep growing
+    assert cu.kv_cache_bytes(gemma, 8192) == 2 * (13 * 8192 + 13 * 4095) * 4 * 256 * 2
 
 
 def test_kv_cache_matches_what_generate_keeps():
@@ -266,22 +267,37 @@ def test_fits_and_plan_follow_the_fix_order():
         "half precision",
         "8-bit",
         "4-bit",
+        "offload",
         "smaller model",
         "bigger GPU",
     ]
     assert p.levers[0].dtype == "float16"  # the T4 has no native bf16
-    assert p.choice.name == "8-bit" and "L4" in p.levers[-1].advice
+    # without a flat 20 % on the weights, 15.0 GiB of bf16 weights + the context fit a V100
+    assert p.choice.name == "8-bit" and "V100" in p.levers[-1].advice
+    assert p.choice.load_kwargs == {
+        "dtype": "float16", "device_map": "auto", "quantization_config": {"load_in_8bit": True}
+    }  # fmt: skip
     big = cu.plan(cfg("meta-llama--Llama-3.1-70B-Instruct"), "T4")
     assert (
         big.choice is None
         and "A100-80GB" in big.levers[-1].advice
-        and "4-bit" in big.levers[-1].advice
+        and "8-bit" in big.levers[-1].advice
     )
     assert "does not fit" in str(big) and "<table>" in big._repr_html_()
     assert cu.plan(cfg("Qwen--Qwen2.5-0.5B-Instruct"), "A100").choice.dtype == "bfloat16"
-    # the allowance is what separates "fits" from a bare total
-    est = cu.estimate_memory(7e9, "bf16")
-    assert levers.needed_bytes(est) == int(est.total_bytes * 1.2 + levers.CUDA_CONTEXT_BYTES)
+    # 70B in fp16 on a T4: offloading would spill 117 GiB, more than the CPU RAM counted on
+    offload = big.levers[3]
+    assert not offload.fits and "on disk" in offload.advice
+    assert offload.load_kwargs["device_map"] == "auto" and offload.load_kwargs["max_memory"]
+    # the peak (weights + KV + activations) + the CUDA context is what separates "fits"
+    est = cu.estimate_memory(llama8, "nf4", seq_len=4096)
+    assert levers.needed_bytes(est) == est.peak_bytes + levers.CUDA_CONTEXT_BYTES
+    assert est.peak_bytes > est.total_bytes
+    with pytest.raises(BadInputError, match="estimate is for nf4"):
+        cu.fits(est, "T4", dtype="bf16")
+    assert cu.fits(est, "T4", dtype="nf4") and cu.fits(est, "T4")
+    # 39.8 GiB of 4-bit weights + a 4k context fit a 48 GB card (a flat 20 % said no)
+    assert cu.fits(cfg("meta-llama--Llama-3.1-70B-Instruct"), 48, "nf4", seq_len=4096)
     with pytest.raises(BadInputError, match="T4"):
         cu.fits(1e9, "GTX 480")
     with pytest.raises(BadInputError):

@@ -1,0 +1,105 @@
+"""Weights of more architectures against real loads: float32 kept modules, guessed classes,
+mixture-of-experts and Linear subclasses under bitsandbytes (FACTS §8, §11)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import course_utils as cu
+from course_utils.footprint import bytes_in_memory
+
+T5 = dict(vocab_size=512, d_model=128, d_kv=32, d_ff=256, num_layers=2, num_heads=4,
+          decoder_start_token_id=0)  # fmt: skip
+WHISPER = dict(vocab_size=512, d_model=128, encoder_layers=2, decoder_layers=2,
+               encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=256,
+               decoder_ffn_dim=256, num_mel_bins=16, max_source_positions=32,
+               max_target_positions=64, decoder_start_token_id=1, pad_token_id=0)  # fmt: skip
+VIT = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
+           image_size=32, patch_size=8, num_labels=3)  # fmt: skip
+MIXTRAL = dict(vocab_size=512, hidden_size=128, intermediate_size=128, num_hidden_layers=2,
+               num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+               num_experts_per_tok=2)  # fmt: skip
+FALCON = dict(vocab_size=512, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+              multi_query=True, new_decoder_architecture=False)  # fmt: skip
+
+# name -> (model class, config class, config arguments)
+ARCHS = {
+    "t5": ("T5ForConditionalGeneration", "T5Config", T5),
+    "whisper": ("WhisperForConditionalGeneration", "WhisperConfig", WHISPER),
+    "vit": ("ViTForImageClassification", "ViTConfig", VIT),
+    "mixtral": ("MixtralForCausalLM", "MixtralConfig", MIXTRAL),
+    "falcon": ("FalconForCausalLM", "FalconConfig", FALCON),
+}
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    import torch
+    import transformers
+
+    out = {}
+    for name, (cls, config_cls, kw) in ARCHS.items():
+        torch.manual_seed(0)
+        folder = tmp_path_factory.mktemp(name)
+        model = getattr(transformers, cls)(getattr(transformers, config_cls)(**kw))
+        model.save_pretrained(folder)
+        out[name] = (getattr(transformers, cls), folder)
+    return out
+
+
+def load(cls, folder, case):
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    compute = torch.float16  # the T4's dtype: where _keep_in_fp32_modules matters
+    if case in ("float32", "float16", "bfloat16"):
+        return cls.from_pretrained(folder, dtype=getattr(torch, case))
+    if case == "int8":
+        q = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                               bnb_4bit_compute_dtype=compute,
+                               bnb_4bit_use_double_quant=case.endswith("+dq"))  # fmt: skip
+    return cls.from_pretrained(folder, dtype=compute, quantization_config=q)
+
+
+@pytest.mark.parametrize("case", ["float32", "float16", "bfloat16", "int8", "nf4", "nf4+dq"])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_weights_match_bytes_held(folders, arch, case):
+    cls, folder = folders[arch]
+    held = bytes_in_memory(load(cls, folder, case))
+    dtype = case.removesuffix("+dq")
+    est = cu.estimate_memory(folder, dtype, double_quant=case.endswith("+dq"),
+                             compute_dtype="float16")  # fmt: skip
+    assert est.weights_bytes == held, (arch, case, est.weights_bytes, held)
+
+
+def test_t5_keeps_wo_in_float32_in_float16_only(folders):
+    _, folder = folders["t5"]
+    fp16 = cu.estimate_memory(folder, "float16").weights_bytes
+    bf16 = cu.estimate_memory(folder, "bfloat16").weights_bytes
+    # DenseReluDense.wo (128 × 256) in 2 encoder + 2 decoder blocks: 2 bytes more per number
+    assert fp16 - bf16 == 4 * 128 * 256 * 2
+
+
+def test_a_config_without_architectures_is_built_for_its_task(folders, tmp_path):
+    for arch in ("whisper", "vit"):
+        cls, folder = folders[arch]
+        data = json.loads((folder / "config.json").read_text())
+        del data["architectures"]
+        held = bytes_in_memory(cls.from_pretrained(folder, dtype="float32"))
+        est = cu.estimate_memory(data, "float32")
+        assert est.weights_bytes == held, arch
+        assert any(cls.__name__ in n and "no architecture" in n for n in est.notes)
+
+
+def test_moe_experts_stay_16_bit_and_falcon_is_not_quantized(folders):
+    _, mixtral = folders["mixtral"]
+    est = cu.estimate_memory(mixtral, "nf4", compute_dtype="float16")
+    experts = 2 * 4 * 3 * 128 * 128  # layers × experts × (gate, up, down) × 128 × 128
+    assert est.kept_params >= experts
+    _, falcon = folders["falcon"]
+    est = cu.estimate_memory(falcon, "nf4", compute_dtype="float16")
+    assert est.quantized_params == 0
