@@ -22,7 +22,6 @@ from .errors import (
     OfflineError,
 )
 
-
 TIMEOUT_S = 10.0  # seconds one Hub request may wait for an answer (issue 13: fail within 30 s)
 
 
