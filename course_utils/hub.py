@@ -40,13 +40,82 @@ def offline() -> bool:
 _BOUND: list[bool] = []
 
 
+def _bound_request(request: Any) -> None:
+    """A request hook: any phase left without a time limit (``timeout=None``) gets one."""
+    limits = dict(request.extensions.get("timeout") or {})
+    for phase in ("connect", "read", "write", "pool"):
+        if limits.get(phase) is None:
+            limits[phase] = 5.0 if phase == "connect" else TIMEOUT_S
+    request.extensions["timeout"] = limits
+
+
+DOWN_S = 30.0  # seconds the Hub counts as unreachable after it failed to answer
+_DOWN_UNTIL: list[float] = [0.0]
+
+
+def _hub_unreachable_error() -> type[Exception]:
+    """huggingface_hub's offline error: never retried, and its downloads fall back to the cache."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    class HubUnreachable(OfflineModeIsEnabled):
+        """The Hub did not answer a moment ago: fail now instead of waiting again."""
+
+    return HubUnreachable
+
+
+class _FailFast:
+    """Wraps a transport: after one timeout or network error, fail at once for ``DOWN_S``.
+
+    huggingface_hub retries each request five times with back-off (minutes on a stalled
+    connection); one time limit per request is not enough, so the first failure stands in.
+    """
+
+    def __init__(self, inner: Any, unreachable: type[Exception]) -> None:
+        self.inner, self.unreachable = inner, unreachable
+
+    def handle_request(self, request: Any) -> Any:
+        import time
+
+        import httpx2
+
+        if time.monotonic() < _DOWN_UNTIL[0]:
+            raise self.unreachable(f"Cannot reach {request.url.host}: it did not answer just now.")
+        try:
+            return self.inner.handle_request(request)
+        except (httpx2.TimeoutException, httpx2.NetworkError):
+            _DOWN_UNTIL[0] = time.monotonic() + DOWN_S
+            raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> _FailFast:
+        self.inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.inner.__exit__(*exc)
+
+
 def _bounded_client_factory() -> Any:
-    """huggingface_hub's own client (its request hooks kept), with a timeout instead of none."""
+    """huggingface_hub's own client (its request hooks kept), with time limits added.
+
+    Its calls pass ``timeout=None`` explicitly (model_info, get_safetensors_metadata), which
+    overrides a client default, so a request hook fills in every missing limit instead.
+    """
     import httpx2
     from huggingface_hub.utils import _http
 
     client = _http.default_client_factory()
     client.timeout = httpx2.Timeout(TIMEOUT_S, connect=5.0)
+    hooks = dict(client.event_hooks)
+    hooks["request"] = [*hooks.get("request", []), _bound_request]
+    client.event_hooks = hooks
+    unreachable = _hub_unreachable_error()
+    client._transport = _FailFast(client._transport, unreachable)
+    for pattern, transport in list(client._mounts.items()):  # proxies from the environment
+        if transport is not None:
+            client._mounts[pattern] = _FailFast(transport, unreachable)
     return client
 
 
@@ -283,7 +352,7 @@ def _card_online(model_id: str) -> Card | None:
     from huggingface_hub.errors import RepositoryNotFoundError
 
     try:
-        info = HfApi().model_info(model_id)
+        info = HfApi().model_info(model_id, timeout=TIMEOUT_S)
     except RepositoryNotFoundError as exc:  # GatedRepoError is one: its card is still cached
         if _kind(exc) == "gated":
             return None
