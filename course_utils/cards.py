@@ -13,7 +13,7 @@ from typing import Any
 
 from ._display import Table, html_row
 from .errors import BadInputError
-from .hub import offline, read_card
+from .hub import hub_error, offline, read_card
 from .licenses import LicenseInfo, license_from_card
 
 # What goes in and out, per pipeline task (the card's "inputs and outputs" when it is silent)
@@ -204,6 +204,8 @@ def top_models(task: str, n: int = 10) -> TopModels:
     try:
         found = list(HfApi().list_models(pipeline_tag=task, sort="downloads", limit=n))
     except Exception as exc:  # no network (httpx errors are not OSError) or a Hub hiccup
+        if getattr(getattr(exc, "response", None), "status_code", None) == 401:
+            raise hub_error("", exc, has_token=True) from None  # a rejected token
         print(
             f"Could not reach the Hub to list {task!r} models ({type(exc).__name__}); "
             "check the connection and run the cell again."

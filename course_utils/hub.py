@@ -22,12 +22,128 @@ from .errors import (
     OfflineError,
 )
 
+TIMEOUT_S = 10.0  # seconds one Hub request may wait for an answer (issue 13: fail within 30 s)
+
 
 def offline() -> bool:
-    """True when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) switched the Hub client off."""
+    """True when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) switched the Hub client off.
+
+    Every Hub-facing helper asks this first, so it also gives huggingface_hub's client a time
+    limit (see ``bound_client``): a stalled connection then fails in seconds, not never.
+    """
     from huggingface_hub import constants
 
+    bound_client()
     return constants.is_offline_mode()
+
+
+_BOUND: list[bool] = []
+
+
+def _bound_request(request: Any) -> None:
+    """A request hook: any phase left without a time limit (``timeout=None``) gets one."""
+    limits = dict(request.extensions.get("timeout") or {})
+    for phase in ("connect", "read", "write", "pool"):
+        if limits.get(phase) is None:
+            limits[phase] = 5.0 if phase == "connect" else TIMEOUT_S
+    request.extensions["timeout"] = limits
+
+
+DOWN_S = 30.0  # seconds the Hub counts as unreachable after it failed to answer
+_DOWN_UNTIL: list[float] = [0.0]
+
+
+def _hub_unreachable_error() -> type[Exception]:
+    """huggingface_hub's offline error: never retried, and its downloads fall back to the cache."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    class HubUnreachable(OfflineModeIsEnabled):
+        """The Hub did not answer a moment ago: fail now instead of waiting again."""
+
+    return HubUnreachable
+
+
+class _FailFast:
+    """Wraps a transport: after one timeout or network error, fail at once for ``DOWN_S``.
+
+    huggingface_hub retries each request five times with back-off (minutes on a stalled
+    connection); one time limit per request is not enough, so the first failure stands in.
+    """
+
+    def __init__(self, inner: Any, unreachable: type[Exception]) -> None:
+        self.inner, self.unreachable = inner, unreachable
+
+    def handle_request(self, request: Any) -> Any:
+        import time
+
+        import httpx2
+
+        if time.monotonic() < _DOWN_UNTIL[0]:
+            raise self.unreachable(f"Cannot reach {request.url.host}: it did not answer just now.")
+        try:
+            return self.inner.handle_request(request)
+        except (httpx2.TimeoutException, httpx2.NetworkError):
+            _DOWN_UNTIL[0] = time.monotonic() + DOWN_S
+            raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> _FailFast:
+        self.inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.inner.__exit__(*exc)
+
+
+def _bounded_client_factory() -> Any:
+    """huggingface_hub's own client (its request hooks kept), with time limits added.
+
+    Its calls pass ``timeout=None`` explicitly (model_info, get_safetensors_metadata), which
+    overrides a client default, so a request hook fills in every missing limit instead.
+    """
+    import httpx2
+    from huggingface_hub.utils import _http
+
+    client = _http.default_client_factory()
+    client.timeout = httpx2.Timeout(TIMEOUT_S, connect=5.0)
+    hooks = dict(client.event_hooks)
+    hooks["request"] = [*hooks.get("request", []), _bound_request]
+    client.event_hooks = hooks
+    unreachable = _hub_unreachable_error()
+    client._transport = _FailFast(client._transport, unreachable)
+    for pattern, transport in list(client._mounts.items()):  # proxies from the environment
+        if transport is not None:
+            client._mounts[pattern] = _FailFast(transport, unreachable)
+    return client
+
+
+def bound_client() -> None:
+    """Once per process: time limits on the Hub client and on hf_hub_download's retries."""
+    if _BOUND:
+        return
+    from huggingface_hub import constants, set_client_factory
+    from huggingface_hub import file_download as fd
+
+    set_client_factory(_bounded_client_factory)
+    constants.HF_HUB_ETAG_TIMEOUT = min(constants.HF_HUB_ETAG_TIMEOUT, int(TIMEOUT_S))
+    constants.HF_HUB_DOWNLOAD_TIMEOUT = min(constants.HF_HUB_DOWNLOAD_TIMEOUT, int(TIMEOUT_S))
+    if hasattr(fd, "_ETAG_RETRY_TIMEOUT"):
+        fd._ETAG_RETRY_TIMEOUT = min(fd._ETAG_RETRY_TIMEOUT, 5)
+    _BOUND.append(True)
+
+
+def token_source() -> str:
+    """Where huggingface_hub finds this runtime's token, in its own order (never the token)."""
+    from huggingface_hub import constants
+
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        if os.environ.get(var, "").strip():
+            return f"the environment variable {var}"
+    if Path(constants.HF_TOKEN_PATH).is_file():
+        return f"the saved login file {constants.HF_TOKEN_PATH} (from `hf auth login`)"
+    return "the Colab secret HF_TOKEN"
 
 
 def hub_page(model_id: str = "") -> str:
@@ -144,7 +260,8 @@ def _refused(model_id: str, kind: str, has_token: bool, token_from: str) -> Cour
     target = f" for {model_id}" if model_id else ""
     return NotLoggedInError(
         f"The Hub rejected {token_from}{target} (expired, revoked or mistyped). Create a new "
-        f"read token at {tokens}, store it as HF_TOKEN, and run cu.login() again."
+        f"read token at {tokens}, put it where the old one was (or remove the old one), and "
+        "run cu.login() again."
     )
 
 
@@ -169,7 +286,7 @@ def hub_error(
     *,
     has_token: bool | None = None,
     wanted: str | None = "its files are",
-    token_from: str = "your token",
+    token_from: str | None = None,
     or_else: str = "",
 ) -> CourseError:
     """The CourseError for a Hub failure (``exc``; None: offline and not cached), by condition.
@@ -187,7 +304,8 @@ def hub_error(
             from huggingface_hub import get_token
 
             has_token = get_token() is not None
-        error = _refused(model_id, kind, has_token, token_from)
+        source = token_from or f"the token from {token_source()}"
+        error = _refused(model_id, kind, has_token, source)
     else:
         error = _missing(model_id, kind, exc)
     if or_else:
@@ -234,12 +352,14 @@ def _card_online(model_id: str) -> Card | None:
     from huggingface_hub.errors import RepositoryNotFoundError
 
     try:
-        info = HfApi().model_info(model_id)
+        info = HfApi().model_info(model_id, timeout=TIMEOUT_S)
     except RepositoryNotFoundError as exc:  # GatedRepoError is one: its card is still cached
         if _kind(exc) == "gated":
             return None
         raise hub_error(model_id, exc) from None
-    except Exception:  # no network (httpx errors are not OSError): use the cache
+    except Exception as exc:  # no network (httpx errors are not OSError): use the cache
+        if _status_code(exc) == 401:  # a rejected token: no cache makes that right
+            raise hub_error(model_id, exc) from None
         return None
     try:
         card = ModelCard.load(model_id, ignore_metadata_errors=True)

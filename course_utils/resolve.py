@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ._display import fmt_count
 from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
-from .hub import hub_error, offline
+from .hub import TIMEOUT_S, bound_client, hub_error, offline
 
 
 class Resolved(NamedTuple):
@@ -78,6 +78,7 @@ def hub_config(repo_id: str) -> Any:
     """The config of a Hub model without its weights: from the Hub online, the cache offline."""
     from huggingface_hub import hf_hub_download
 
+    bound_client()
     try:
         path = hf_hub_download(repo_id, "config.json")
     except Exception as exc:  # httpx network errors are not OSError: the translator sorts them
@@ -102,7 +103,7 @@ def hub_param_count(repo_id: str) -> int | None:
     except Exception:  # no safetensors, gated, network: try the public model info
         pass
     try:
-        info = HfApi().model_info(repo_id, expand=["safetensors"])
+        info = HfApi().model_info(repo_id, expand=["safetensors"], timeout=TIMEOUT_S)
         return int(info.safetensors.total) if info.safetensors else None
     except Exception:  # network: the caller says what it fell back to
         return None

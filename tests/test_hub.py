@@ -338,7 +338,7 @@ def _http_error(cls, status: int):
             "accept the terms on https://huggingface.co/meta-llama/",
         ),
         ((HfHubHTTPError, 401), False, cu.NotLoggedInError, "no Hub token was found"),
-        ((HfHubHTTPError, 401), True, cu.NotLoggedInError, "rejected your token"),
+        ((HfHubHTTPError, 401), True, cu.NotLoggedInError, "rejected the token from"),
         ((HfHubHTTPError, 403), True, cu.GatedModelError, "read access to public gated repos"),
         ((RepositoryNotFoundError, 404), True, cu.ModelNotFoundError, "Check the spelling"),
     ],
@@ -359,3 +359,30 @@ def test_offline_mode_maps_to_offline_error():
     ) and "https://huggingface.co/google/gemma-2-2b-it" in str(err)
     err = hub.hub_error("google/gemma-2-2b-it", offline)
     assert isinstance(err, cu.OfflineError) and "not in the local cache" in str(err)
+
+
+def test_hub_requests_get_time_limits_and_fail_fast_once_the_hub_is_down(monkeypatch):
+    """Issue 13: timeout=None is filled in, and after one network failure requests fail at once."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    request = httpx2.Request("GET", "https://huggingface.co/api/models/x/y")
+    request.extensions["timeout"] = {"connect": None, "read": None, "write": 3.0, "pool": None}
+    hub._bound_request(request)
+    assert request.extensions["timeout"] == {
+        "connect": 5.0, "read": hub.TIMEOUT_S, "write": 3.0, "pool": hub.TIMEOUT_S
+    }  # fmt: skip
+
+    class Stalled:
+        calls = 0
+
+        def handle_request(self, request):
+            Stalled.calls += 1
+            raise httpx2.ReadTimeout("timed out", request=request)
+
+    monkeypatch.setattr(hub, "_DOWN_UNTIL", [0.0])
+    transport = hub._FailFast(Stalled(), hub._hub_unreachable_error())
+    with pytest.raises(httpx2.ReadTimeout):
+        transport.handle_request(request)
+    with pytest.raises(OfflineModeIsEnabled):  # not retried by huggingface_hub; cache answers
+        transport.handle_request(request)
+    assert Stalled.calls == 1
