@@ -179,7 +179,7 @@ def load_model(
 ) -> Loaded:
     """Load a model and its tokenizer or processor after checking it can and should be.
 
-    Part 8 uses it. quantize: None, "8bit" or "4bit" (NF4, ``double_quant`` optional)
+    Parts 8 and 9 use it. quantize: None, "8bit" or "4bit" (NF4, ``double_quant`` optional)
     through bitsandbytes. dtype "auto" follows gpu_report's advice. Pickle checkpoints need
     allow_pickle=True; remote code is never run. Returns a Loaded that unpacks as
     (model, tokenizer) and has .report.

@@ -40,7 +40,9 @@ def test_plot_memory_bars_and_gpu_lines(tmp_path):
     assert len(ax.patches) == 2 * 3
     heights = sorted(round(p.get_height(), 2) for p in ax.patches)
     assert 14.96 in heights and 5.61 in heights  # Llama-3.1-8B bf16 and nf4, in GiB
-    assert [round(line.get_ydata()[0], 1) for line in ax.get_lines()] == [15.0, 24.0]
+    # a named card at its usable memory (cu.GPUS), a number as given
+    assert [round(line.get_ydata()[0], 2) for line in ax.get_lines()] == [
+        cu.GPUS["T4"].usable_gib, 24.0]
     fig.savefig(tmp_path / "bars.png")
     with pytest.raises(BadInputError):
         cu.plot_memory([LLAMA], dtypes=["float64"])
