@@ -1,11 +1,13 @@
-"""Pictures for the memory lesson: model × precision bars against GPU lines, and KV-cache growth (Part 8).
+"""Pictures for the memory lesson (Part 8): model × precision bars against GPU lines, and the
+KV cache's growth.
 
 Both functions return the matplotlib Figure (call ``plt.show()`` or let the notebook display it).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import BadInputError
 from .gpu import GIB, find_gpu
@@ -24,7 +26,9 @@ def _labelled(models: Any) -> list[tuple[str | None, Any]]:
     else:
         pairs = [(None, models)]
     if not pairs:
-        raise BadInputError("Give at least one model (a parameter count, config, module, folder or Hub id).")
+        raise BadInputError(
+            "Give at least one model (a parameter count, config, module, folder or Hub id)."
+        )
     return pairs
 
 
@@ -41,7 +45,8 @@ def _gpu_cards(gpus: Iterable[Any]) -> list[tuple[str, float]]:
 
 
 def _spread(ys: list[float], gap: float) -> list[float]:
-    """Positions (axes fractions, in the order given) at least ``gap`` apart, each as near its own y as it can be."""
+    """Positions (axes fractions, in the order given) at least ``gap`` apart, each as near its own
+    y as it can be."""
     order = sorted(range(len(ys)), key=lambda i: ys[i])
     out = [0.0] * len(ys)
     last = -1.0
@@ -64,11 +69,24 @@ def _gpu_lines(ax, cards: list[tuple[str, float]], axis: str = "y") -> None:
     to_axes = ax.transData + ax.transAxes.inverted()
     fracs = [float(to_axes.transform((1.0, gib))[1]) for _, gib in cards]
     height = ax.get_window_extent().height or 300.0
-    for i, ((name, gib), y, label_y) in enumerate(zip(cards, fracs, _spread(fracs, 1.45 * 8 * ax.figure.dpi / 72 / height))):
+    for i, ((name, gib), y, label_y) in enumerate(
+        zip(cards, fracs, _spread(fracs, 1.45 * 8 * ax.figure.dpi / 72 / height), strict=True)
+    ):
         ax.axhline(gib, color="0.25", linestyle=(0, (4, 1.5 + 1.5 * i)), linewidth=1)
-        ax.annotate(name, (1.0, y), xytext=(1.015, label_y), xycoords="axes fraction", textcoords="axes fraction",
-                    ha="left", va="center", fontsize=8, annotation_clip=False,
-                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6} if abs(label_y - y) > 0.01 else None)
+        ax.annotate(
+            name,
+            (1.0, y),
+            xytext=(1.015, label_y),
+            xycoords="axes fraction",
+            textcoords="axes fraction",
+            ha="left",
+            va="center",
+            fontsize=8,
+            annotation_clip=False,
+            arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6}
+            if abs(label_y - y) > 0.01
+            else None,
+        )
 
 
 def plot_memory(
@@ -97,16 +115,24 @@ def plot_memory(
     rows = []
     for label, model in _labelled(models):
         name, thing = _resolve(model)
-        rows.append((label or name, [estimate_memory(thing, d, seq_len=seq_len, batch_size=batch_size) for d in dtypes]))
+        rows.append(
+            (
+                label or name,
+                [estimate_memory(thing, d, seq_len=seq_len, batch_size=batch_size) for d in dtypes],
+            )
+        )
     cards = _gpu_cards(gpus)
-    fig, ax = plt.subplots(figsize=(max(6.4, 3.2 + 1.4 * len(rows) * len(dtypes) / 3), 4.6), layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(max(6.4, 3.2 + 1.4 * len(rows) * len(dtypes) / 3), 4.6), layout="constrained"
+    )
     width = 0.8 / len(dtypes)
     for j, dtype in enumerate(dtypes):
         xs = [i + (j - (len(dtypes) - 1) / 2) * width for i in range(len(rows))]
         values = [ests[j].total_bytes / GIB for _, ests in rows]
         bars = ax.bar(xs, values, width * 0.95, label=dtype, color=_COLORS[j % len(_COLORS)])
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
-    # a log axis: a 70B in float32 and an 8B in 4-bit are 50x apart, and both must be read against a T4
+    # a log axis: a 70B in float32 and an 8B in 4-bit are 50x apart, and both must be read
+    # against a T4
     heights = [e.total_bytes / GIB for _, ests in rows for e in ests] + [gib for _, gib in cards]
     ax.set_yscale("log")
     ax.set_ylim(min(heights) / 1.6, max(heights) * 1.9)
@@ -114,9 +140,16 @@ def plot_memory(
     ax.yaxis.set_major_formatter(_plain_number)
     ax.yaxis.set_minor_formatter(NullFormatter())
     names = [label for label, _ in rows]
-    crowded = len(rows) > 3 or max(map(len, names)) * len(rows) > 66  # long names would run into each other
-    ax.set_xticks(range(len(rows)), names, rotation=20 if crowded else 0, ha="right" if crowded else "center")
-    ax.set_ylabel("memory (GiB, log scale)" + (f"\nweights + KV cache of {seq_len:,} tokens" if seq_len else ""))
+    crowded = (
+        len(rows) > 3 or max(map(len, names)) * len(rows) > 66
+    )  # long names would run into each other
+    ax.set_xticks(
+        range(len(rows)), names, rotation=20 if crowded else 0, ha="right" if crowded else "center"
+    )
+    ax.set_ylabel(
+        "memory (GiB, log scale)"
+        + (f"\nweights + KV cache of {seq_len:,} tokens" if seq_len else "")
+    )
     ax.set_title("Model memory by precision, against GPU memory")
     fig.legend(title="precision", fontsize=8, loc="outside lower center", ncol=len(dtypes))
     fig.canvas.draw()  # final layout, so the GPU labels land where the lines are
@@ -171,17 +204,29 @@ def plot_kv_cache(
     tops = [gib for _, gib in cards]
     for i, (label, model) in enumerate(_labelled(config_or_model)):
         name, config = _resolve(model, count_ok=False)  # the cache needs the layout
-        base = estimate_memory(config, weights_dtype).weights_bytes if weights_dtype is not None else 0
+        base = (
+            estimate_memory(config, weights_dtype).weights_bytes if weights_dtype is not None else 0
+        )
         values = [(base + kv_cache_bytes(config, n, batch_size, dtype)) / GIB for n in seq_lens]
         tops.extend(values)
-        ax.plot(seq_lens, values, marker="o", markersize=3, label=label or name, color=_COLORS[i % len(_COLORS)])
+        ax.plot(
+            seq_lens,
+            values,
+            marker="o",
+            markersize=3,
+            label=label or name,
+            color=_COLORS[i % len(_COLORS)],
+        )
     # linear axes: a cache that grows linearly with the tokens looks like a straight line
     ax.set_xlim(0, max(seq_lens) * 1.03)
     ax.set_ylim(0, max(tops) * 1.08 or 1)
     ax.xaxis.set_major_locator(MultipleLocator(_token_step(max(seq_lens))))
     ax.xaxis.set_major_formatter(_tokens)
     ax.set_xlabel(f"tokens in the cache (batch {batch_size})")
-    ax.set_ylabel("memory (GiB)" + (" of weights + KV cache" if weights_dtype is not None else " of the KV cache"))
+    ax.set_ylabel(
+        "memory (GiB)"
+        + (" of weights + KV cache" if weights_dtype is not None else " of the KV cache")
+    )
     ax.set_title("The KV cache grows with every token")
     ax.legend(fontsize=8, loc="upper left")
     fig.canvas.draw()

@@ -1,4 +1,5 @@
-"""The memory calculator: pick a model, precision, context length and GPU; see the figure and the verdict (Part 8).
+"""The memory calculator (Part 8): pick a model, precision, context length and GPU; see the
+figure and the verdict.
 
 ``cu.memory_calculator()`` returns an ipywidgets VBox; it is the last expression of a cell, so
 the notebook displays it. Every change redraws; errors show as a message, never a traceback.
@@ -10,10 +11,9 @@ import html
 import io
 from typing import Any
 
-from .errors import CourseError
 from .dtypes import PRECISIONS
+from .errors import CourseError
 from .gpu import GIB, GPUS
-
 
 
 def _figure(estimate, usable_bytes: int, gpu_label: str):
@@ -35,13 +35,29 @@ def _figure(estimate, usable_bytes: int, gpu_label: str):
     ax = fig.subplots()
     left = 0.0
     for name, size, color, hatch in parts:
-        ax.barh([0], [size / GIB], left=left, height=0.6, color=color, hatch=hatch, edgecolor="white",
-                label=f"{name} {size / GIB:.2f} GiB")
+        ax.barh(
+            [0],
+            [size / GIB],
+            left=left,
+            height=0.6,
+            color=color,
+            hatch=hatch,
+            edgecolor="white",
+            label=f"{name} {size / GIB:.2f} GiB",
+        )
         left += size / GIB
     ax.axvline(usable, color="black", linestyle="--", linewidth=1.2)
     # the GPU's label sits inside the axes above the bar, right-aligned on its line
-    ax.annotate(f"{gpu_label}: {usable:.1f} GiB usable", (usable, 0.97), xycoords=("data", "axes fraction"),
-                xytext=(-4, 0), textcoords="offset points", ha="right", va="top", fontsize=8)
+    ax.annotate(
+        f"{gpu_label}: {usable:.1f} GiB usable",
+        (usable, 0.97),
+        xycoords=("data", "axes fraction"),
+        xytext=(-4, 0),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=8,
+    )
     ax.set_xlim(0, max(left, usable) * 1.08)
     ax.set_ylim(-0.45, 0.75)
     ax.set_yticks([])
@@ -59,7 +75,8 @@ def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
 
 
 def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4") -> Any:
-    """An interactive "will it fit?" calculator: Hub id/folder or parameter count, precision, tokens, GPU.
+    """An interactive "will it fit?" calculator: Hub id/folder or parameter count, precision,
+    tokens, GPU.
 
     Part 8 uses it. Leave the model box empty to use the
     parameter-count box (in billions). The verdict uses ``cu.fits``'s allowance.
@@ -72,13 +89,37 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
 
     style = {"description_width": "110px"}
     layout = w.Layout(width="480px")
-    model_box = w.Text(value=model, description="Hub id or folder", placeholder="org/name, or empty to use the count",
-                       continuous_update=False, style=style, layout=layout)
-    params_box = w.FloatText(value=7.0, description="or billions", style=style, layout=w.Layout(width="240px"))
-    dtype_box = w.Dropdown(options=PRECISIONS, value=("bfloat16", False), description="precision", style=style, layout=layout)
-    seq_box = w.IntSlider(value=0, min=0, max=32768, step=512, description="tokens (KV)", continuous_update=False,
-                          style=style, layout=layout)
-    gpu_box = w.Dropdown(options=list(GPUS), value=gpu, description="GPU", style=style, layout=layout)
+    model_box = w.Text(
+        value=model,
+        description="Hub id or folder",
+        placeholder="org/name, or empty to use the count",
+        continuous_update=False,
+        style=style,
+        layout=layout,
+    )
+    params_box = w.FloatText(
+        value=7.0, description="or billions", style=style, layout=w.Layout(width="240px")
+    )
+    dtype_box = w.Dropdown(
+        options=PRECISIONS,
+        value=("bfloat16", False),
+        description="precision",
+        style=style,
+        layout=layout,
+    )
+    seq_box = w.IntSlider(
+        value=0,
+        min=0,
+        max=32768,
+        step=512,
+        description="tokens (KV)",
+        continuous_update=False,
+        style=style,
+        layout=layout,
+    )
+    gpu_box = w.Dropdown(
+        options=list(GPUS), value=gpu, description="GPU", style=style, layout=layout
+    )
     verdict = w.HTML()
     image = w.Image(format="png", layout=w.Layout(width="600px"))
     resolved: dict[str, tuple[str, Any]] = {}  # a Hub lookup once per id, not on every slider move
@@ -104,7 +145,8 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
             color = "green" if ok else "#b00"
             lines = html.escape(str(est)).replace("\n", "<br>")
             verdict.value = (
-                f"<b style='color:{color}'>{html.escape(label)} in {html.escape(est.label)} {word} on {card.name}</b>: "
+                f"<b style='color:{color}'>{html.escape(label)} in {html.escape(est.label)} "
+                f"{word} on {card.name}</b>: "
                 f"needs about {need / GIB:.2f} GiB of {card.usable_gib:g} GiB usable."
                 f"<details><summary>details</summary><code>{lines}</code></details>"
             )
@@ -117,7 +159,13 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
         box.observe(update, names="value")
     ui = w.VBox([model_box, params_box, dtype_box, seq_box, gpu_box, verdict, image])
     # handles for notebooks and tests: ui.controls["gpu"].value = "L4" redraws
-    ui.controls = {"model": model_box, "params": params_box, "dtype": dtype_box, "seq_len": seq_box, "gpu": gpu_box}
+    ui.controls = {
+        "model": model_box,
+        "params": params_box,
+        "dtype": dtype_box,
+        "seq_len": seq_box,
+        "gpu": gpu_box,
+    }
     ui.verdict, ui.image, ui.update = verdict, image, update
     update()
     return ui

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 INSTALL_HINT = (
     "The browser test needs Chromium and its driver: on Debian/Ubuntu run "
@@ -29,7 +30,9 @@ INSTALL_HINT = (
 
 def find_browser() -> tuple[str | None, str | None]:
     """Paths of a Chromium binary and of chromedriver, or None for each one missing."""
-    chrome = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    chrome = next(
+        (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
     return chrome, shutil.which("chromedriver")
 
 
@@ -80,19 +83,40 @@ class Lab:
         settings.mkdir(parents=True, exist_ok=True)
         # no "news?" toast over the notebook, no update check (there is no internet)
         (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        env = dict(os.environ,
-                   JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-                   JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
-        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-               "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        env = dict(
+            os.environ,
+            JUPYTER_CONFIG_DIR=str(home / "config"),
+            JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=",
+            "--ServerApp.open_browser=False",
+        ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         self._log = log.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=root,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._wait_ready(log)
 
     @property
@@ -100,8 +124,11 @@ class Lab:
         return f"http://127.0.0.1:{self.port}"
 
     def api(self, path: str, method: str = "GET") -> Any:
-        req = urllib.request.Request(f"{self.url}/api/{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            f"{self.url}/api/{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             body = r.read()
         return json.loads(body) if body else None
@@ -110,13 +137,17 @@ class Lab:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited ({self.proc.returncode}):\n{log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"JupyterLab exited ({self.proc.returncode}):\n{log.read_text()[-3000:]}"
+                )
             try:
                 self.api("status")
                 return
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"JupyterLab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}"
+        )
 
     def kernels(self) -> list[dict]:
         return self.api("kernels")
@@ -143,8 +174,15 @@ class Browser:
 
         opts = webdriver.ChromeOptions()
         opts.binary_location = chrome
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--window-size=1400,1000", "--no-first-run", "--disable-extensions"):
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--window-size=1400,1000",
+            "--no-first-run",
+            "--disable-extensions",
+        ):
             opts.add_argument(arg)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.service = Service(executable_path=driver, log_output=str(log))
@@ -204,21 +242,44 @@ def open_notebook(b: Browser, lab: Lab, name: str) -> None:
     b.wait(f"{name} to render its cells", lambda: len(b.js(CELL_STATES)) > 3, 90)
     tabs = b.js("return Array.from(document.querySelectorAll('.jp-NotebookPanel')).map(p => p.id)")
     assert len(tabs) == 1, f"expected only {name} open, JupyterLab shows {len(tabs)} notebooks"
-    b.wait(f"{name}'s kernel status in the toolbar", lambda: b.js(
-        "const s = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');"
-        "return s && s.getAttribute('data-status') === 'idle';"), 90)
-    b.wait(f"{name}'s kernel to start", lambda: [k for k in lab.kernels() if k["execution_state"] == "idle"], 90)
+    b.wait(
+        f"{name}'s kernel status in the toolbar",
+        lambda: b.js(
+            "const s = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');"
+            "return s && s.getAttribute('data-status') === 'idle';"
+        ),
+        90,
+    )
+    b.wait(
+        f"{name}'s kernel to start",
+        lambda: [k for k in lab.kernels() if k["execution_state"] == "idle"],
+        90,
+    )
 
 
 def click_menu(b: Browser, menu: str, item: str) -> None:
     """Click a top menu (``Run``) and one of its items (``Run All Cells``), as a learner does."""
     from selenium.webdriver.common.by import By
 
-    bar = b.wait(f"the {menu!r} menu", lambda: [e for e in b.driver.find_elements(
-        By.CSS_SELECTOR, ".lm-MenuBar-itemLabel") if e.text.strip() == menu], 30)
+    bar = b.wait(
+        f"the {menu!r} menu",
+        lambda: [
+            e
+            for e in b.driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-itemLabel")
+            if e.text.strip() == menu
+        ],
+        30,
+    )
     bar[0].click()
-    entry = b.wait(f"the {item!r} menu item", lambda: [e for e in b.driver.find_elements(
-        By.CSS_SELECTOR, ".lm-Menu-content .lm-Menu-itemLabel") if e.text.strip() == item], 10)
+    entry = b.wait(
+        f"the {item!r} menu item",
+        lambda: [
+            e
+            for e in b.driver.find_elements(By.CSS_SELECTOR, ".lm-Menu-content .lm-Menu-itemLabel")
+            if e.text.strip() == item
+        ],
+        10,
+    )
     entry[0].click()
 
 
@@ -230,8 +291,15 @@ def run_all(b: Browser, lab: Lab, timeout: float) -> float:
     """
     start = time.monotonic()
     click_menu(b, "Run", "Run All Cells")
-    b.wait("Run All to start", lambda: any("*" in c["prompt"] for c in b.js(CELL_STATES))
-           or all(c["prompt"].strip() not in ("[ ]:", "") for c in b.js(CELL_STATES) if c["code"]), 30, 0.05)
+    b.wait(
+        "Run All to start",
+        lambda: (
+            any("*" in c["prompt"] for c in b.js(CELL_STATES))
+            or all(c["prompt"].strip() not in ("[ ]:", "") for c in b.js(CELL_STATES) if c["code"])
+        ),
+        30,
+        0.05,
+    )
 
     def finished() -> bool:
         states = b.js(CELL_STATES)
@@ -242,22 +310,29 @@ def run_all(b: Browser, lab: Lab, timeout: float) -> float:
     b.wait("every cell to finish (no [*] left, kernel idle)", finished, timeout, 0.5)
     seconds = time.monotonic() - start
     states = b.js(CELL_STATES)
-    not_run = [i for i, c in enumerate(states) if c["code"] and not any(ch.isdigit() for ch in c["prompt"])]
-    assert not not_run, f"Run All stopped: cells {not_run} have no execution count (an earlier cell failed?)"
+    not_run = [
+        i for i, c in enumerate(states) if c["code"] and not any(ch.isdigit() for ch in c["prompt"])
+    ]
+    assert not not_run, (
+        f"Run All stopped: cells {not_run} have no execution count (an earlier cell failed?)"
+    )
     return seconds
 
 
 def outputs(b: Browser) -> list[dict]:
     """Per cell: the text of each stderr box and the state of each image (scrolled into view first)."""
-    b.js("document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')"
-         ".forEach(im => im.scrollIntoView());")
+    b.js(
+        "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')"
+        ".forEach(im => im.scrollIntoView());"
+    )
     return b.js(OUTPUTS)
 
 
 def cell_element(b: Browser, index: int):
     """The DOM element of cell ``index`` of the open notebook."""
     cells = b.driver.find_elements(
-        "css selector", ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+        "css selector", ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
+    )
     return cells[index]
 
 

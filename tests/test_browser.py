@@ -37,7 +37,9 @@ EXPECTED_STDERR = [
 
 def _missing() -> str | None:
     chrome, driver = bl.find_browser()
-    missing = [n for n, p in (("chromium", chrome), ("chromedriver (chromium-driver)", driver)) if not p]
+    missing = [
+        n for n, p in (("chromium", chrome), ("chromedriver (chromium-driver)", driver)) if not p
+    ]
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -99,17 +101,25 @@ def run_part(b: bl.Browser, lab: bl.Lab, part: int) -> list[dict]:
     _record_time(part, bl.run_all(b, lab, RUN_ALL_TIMEOUT))
     seen = bl.outputs(b)
     sources = _source(part)
-    assert len(seen) == len(sources), "the browser shows a different number of cells than the file holds"
+    assert len(seen) == len(sources), (
+        "the browser shows a different number of cells than the file holds"
+    )
     problems = []
-    for cell, source in zip(seen, sources):
+    for cell, source in zip(seen, sources, strict=False):
         where = f"{PARTS[part]} cell {cell['index']}"
-        if "plt.show()" in source and not any(im["ok"] and im["shown"] for im in cell["images"] if not im["widget"]):
+        if "plt.show()" in source and not any(
+            im["ok"] and im["shown"] for im in cell["images"] if not im["widget"]
+        ):
             problems.append(f"{where} calls plt.show() but shows no image: {cell['images']}")
         broken = [im for im in cell["images"] if im["shown"] and not im["ok"]]
         if broken:
             problems.append(f"{where} shows a broken image: {broken}")
         for box in cell["stderr"]:
-            odd = [ln for ln in box.splitlines() if ln.strip() and not any(p.search(ln) for p in EXPECTED_STDERR)]
+            odd = [
+                ln
+                for ln in box.splitlines()
+                if ln.strip() and not any(p.search(ln) for p in EXPECTED_STDERR)
+            ]
             if odd:
                 problems.append(f"{where} shows an unexplained stderr box or traceback: {odd[:6]}")
     assert not problems, "\n".join(problems)
@@ -130,7 +140,11 @@ def _widget_box(b: bl.Browser, part: int, needle: str):
     index = next(i for i, src in enumerate(_source(part)) if needle in src)
     cell = bl.cell_element(b, index)
     b.js("arguments[0].scrollIntoView()", cell)
-    return b.wait(f"the widgets of cell {index}", lambda: cell.find_elements("css selector", ".widget-vbox"), 30)[0]
+    return b.wait(
+        f"the widgets of cell {index}",
+        lambda: cell.find_elements("css selector", ".widget-vbox"),
+        30,
+    )[0]
 
 
 def _text_tab(b: bl.Browser):
@@ -138,12 +152,16 @@ def _text_tab(b: bl.Browser):
     index = next(i for i, src in enumerate(_source(9)) if "app = widgets.Tab(" in src)
     cell = bl.cell_element(b, index)
     b.js("arguments[0].scrollIntoView()", cell)
-    tabs = b.wait("the app's tabs", lambda: cell.find_elements("css selector", ".lm-TabBar-tab"), 30)
+    tabs = b.wait(
+        "the app's tabs", lambda: cell.find_elements("css selector", ".lm-TabBar-tab"), 30
+    )
     next(t for t in tabs if t.text.strip() == "Text").click()
 
     def shown():
         boxes = cell.find_elements("css selector", ".widget-tab-contents .widget-vbox")
-        return [v for v in boxes if v.is_displayed() and v.find_elements("css selector", "textarea")]
+        return [
+            v for v in boxes if v.is_displayed() and v.find_elements("css selector", "textarea")
+        ]
 
     return b.wait("the Text tab", shown, 30)[0]
 
@@ -176,34 +194,54 @@ def test_part8_calculator_follows_every_control(browser, lab):
     def after(what: str, action) -> str:
         before = verdict()
         action()
-        return b.wait(f"the verdict to change after {what} (was {before!r})",
-                      lambda: verdict() != before and verdict(), 15)
+        return b.wait(
+            f"the verdict to change after {what} (was {before!r})",
+            lambda: verdict() != before and verdict(),
+            15,
+        )
 
-    text = after("a new model id", lambda: _commit_text(
-        b, _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
-        "meta-llama/Llama-3.1-8B-Instruct"))
+    text = after(
+        "a new model id",
+        lambda: _commit_text(
+            b,
+            _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
+            "meta-llama/Llama-3.1-8B-Instruct",
+        ),
+    )
     assert "Llama-3.1-8B-Instruct in bfloat16 does not fit on T4" in text, text
-    precision = Select(_control(box, "dropdown", "precision").find_element("css selector", "select"))
+    precision = Select(
+        _control(box, "dropdown", "precision").find_element("css selector", "select")
+    )
     text = after("precision nf4", lambda: precision.select_by_value("nf4 (4-bit)"))
     assert "in nf4 fits on T4" in text, text
     readout = _control(box, "slider", "tokens (KV)").find_element("css selector", ".widget-readout")
     before = box.find_element("css selector", ".widget-html-content").text
     _commit_text(b, readout, "32768")
-    b.wait("the needed memory to grow with 32768 tokens of KV cache",
-           lambda: box.find_element("css selector", ".widget-html-content").text != before, 15)
+    b.wait(
+        "the needed memory to grow with 32768 tokens of KV cache",
+        lambda: box.find_element("css selector", ".widget-html-content").text != before,
+        15,
+    )
     gpu = Select(_control(box, "dropdown", "GPU").find_element("css selector", "select"))
     text = after("GPU A100-80GB", lambda: gpu.select_by_value("A100-80GB"))
     assert "fits on A100-80GB" in text, text
     image = box.find_element("css selector", "img.widget-image")
-    assert b.js("return arguments[0].complete && arguments[0].naturalWidth > 0", image), "the figure is broken"
+    assert b.js("return arguments[0].complete && arguments[0].naturalWidth > 0", image), (
+        "the figure is broken"
+    )
     b.js("arguments[0].scrollIntoView()", box)
     box.screenshot(str(ARTIFACTS / "part8_calculator.png"))
 
-    _commit_text(b, _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
-                 "nobody/not-a-model")
+    _commit_text(
+        b,
+        _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
+        "nobody/not-a-model",
+    )
     b.wait("the red message for an unknown id", lambda: "not-a-model" in verdict(), 15)
-    color = b.js("return getComputedStyle(arguments[0]).color",
-                 box.find_element("css selector", ".widget-html-content b"))
+    color = b.js(
+        "return getComputedStyle(arguments[0]).color",
+        box.find_element("css selector", ".widget-html-content b"),
+    )
     r, g, bl_ = (int(v) for v in re.findall(r"\d+", color)[:3])
     assert r > 150 and g < 60 and bl_ < 60, f"the message is not red: {color}"
     shown = [im for im in box.find_elements("css selector", "img") if im.is_displayed()]
@@ -214,6 +252,7 @@ def test_part8_calculator_follows_every_control(browser, lab):
 
 
 # ---- Part 9: the app, as its user sees it ----------------------------------------------------
+
 
 def test_part9_app_answers_and_refuses_empty_input(browser, lab):
     from selenium.webdriver.common.keys import Keys
@@ -227,12 +266,17 @@ def test_part9_app_answers_and_refuses_empty_input(browser, lab):
         if any(v.startswith("Ask") for v in values):
             Select(sel).select_by_value(next(v for v in values if v.startswith("Ask")))
     box = app.find_element("css selector", "textarea")
-    run = next(btn for btn in app.find_elements("css selector", "button") if btn.text.strip() == "Run")
+    run = next(
+        btn for btn in app.find_elements("css selector", "button") if btn.text.strip() == "Run"
+    )
     output = lambda: app.find_element("css selector", ".widget-output").text.strip()  # noqa: E731
     # record every state of the Run button while the app works (it is only disabled for a moment)
-    b.js("""const btn = arguments[0]; window.__runStates = [];
+    b.js(
+        """const btn = arguments[0]; window.__runStates = [];
             new MutationObserver(() => window.__runStates.push(btn.disabled))
-              .observe(btn, {attributes: true, attributeFilter: ['disabled']});""", run)
+              .observe(btn, {attributes: true, attributeFilter: ['disabled']});""",
+        run,
+    )
     box.click()
     box.send_keys(Keys.CONTROL, "a", Keys.DELETE)
     box.send_keys("What is the capital of France?")

@@ -28,8 +28,7 @@ import tempfile
 
 import pytest
 
-from tests.hub_emulator import (GATED_AUTO_TINY_ID, GATED_TINY_ID, NO_CARD_ID, PRIVATE_ID,
-                                SHARDED_ID)
+from tests.hub_emulator import GATED_AUTO_TINY_ID, GATED_TINY_ID, NO_CARD_ID, PRIVATE_ID, SHARDED_ID
 from tests.online import emulator, run_online  # noqa: F401  (emulator is a fixture)
 
 pytestmark = pytest.mark.online_behaviour
@@ -42,22 +41,36 @@ STALL_LIMIT = 30.0  # seconds: the issue's bound for failing on a stalled connec
 CACHE_LIMIT = 10.0  # seconds: a cache fallback with no retries (the model loads in ~1 s)
 
 
-def calls(card: str, weights: str, *, listing: bool = True, memory: bool = True,
-          load: bool = True, cli: bool = True) -> dict[str, str]:
+def calls(
+    card: str,
+    weights: str,
+    *,
+    listing: bool = True,
+    memory: bool = True,
+    load: bool = True,
+    cli: bool = True,
+) -> dict[str, str]:
     """The helpers as a learner calls them: the card helpers on ``card``, the rest on ``weights``."""
-    c = {"license_info": f"cu.license_info({card!r})",
-         "card_summary": f"cu.card_summary({card!r})",
-         "check_license": f"cu.check_license({card!r}, commercial=True)"}
+    c = {
+        "license_info": f"cu.license_info({card!r})",
+        "card_summary": f"cu.card_summary({card!r})",
+        "check_license": f"cu.check_license({card!r}, commercial=True)",
+    }
     if listing:
         c.update(top_models="cu.top_models('text-generation', n=3)", login="cu.login()")
     c["check_access"] = f"cu.check_access({weights!r})"
     if memory:
-        c.update(estimate_memory=f"cu.estimate_memory({weights!r})",
-                 kv_cache_bytes=f"cu.kv_cache_bytes({weights!r}, 1024)",
-                 plan=f"cu.plan({weights!r}, 'T4')", fits=f"cu.fits({weights!r}, 'T4')")
+        c.update(
+            estimate_memory=f"cu.estimate_memory({weights!r})",
+            kv_cache_bytes=f"cu.kv_cache_bytes({weights!r}, 1024)",
+            plan=f"cu.plan({weights!r}, 'T4')",
+            fits=f"cu.fits({weights!r}, 'T4')",
+        )
     if load:
-        c.update(load_model=f"cu.load_model({weights!r}).report",
-                 load_pipeline=f"cu.load_pipeline('text-generation', {weights!r}).report")
+        c.update(
+            load_model=f"cu.load_model({weights!r}).report",
+            load_pipeline=f"cu.load_pipeline('text-generation', {weights!r}).report",
+        )
     if cli:
         c.update(cli_license=f"cli('license', {card!r})", cli_memory=f"cli('memory', {weights!r})")
     return c
@@ -71,27 +84,54 @@ def _token(name: str) -> str:
 SCENARIOS: dict[str, tuple] = {
     "public": ("hub", None, calls(PUBLIC, PUBLIC), {}),
     "sharded": ("hub", None, calls(SHARDED_ID, SHARDED_ID, listing=False, cli=False), {}),
-    "non-commercial": ("hub", None, calls(NON_COMMERCIAL, PUBLIC, listing=False, memory=False,
-                                          load=False), {}),
+    "non-commercial": (
+        "hub",
+        None,
+        calls(NON_COMMERCIAL, PUBLIC, listing=False, memory=False, load=False),
+        {},
+    ),
     "no-card": ("hub", None, calls(NO_CARD_ID, NO_CARD_ID, listing=False), {}),
     "missing": ("hub", None, calls(MISSING, MISSING, listing=False), {}),
     "missing+token": ("hub", "valid", calls(MISSING, MISSING, listing=False, cli=False), {}),
     "private": ("hub", None, calls(PRIVATE_ID, PRIVATE_ID, listing=False), {}),
-    "private+owner": ("hub", "private-owner", calls(PRIVATE_ID, PRIVATE_ID, listing=False, cli=False), {}),
+    "private+owner": (
+        "hub",
+        "private-owner",
+        calls(PRIVATE_ID, PRIVATE_ID, listing=False, cli=False),
+        {},
+    ),
     "revoked": ("hub", "revoked", calls(PUBLIC, PUBLIC), {}),
     "stalled": ("stalled", None, calls(PUBLIC, PUBLIC), {"parallel": True, "deadline": 45}),
-    "stalled+token": ("stalled", "valid", {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"},
-                      {"parallel": True, "deadline": 45}),
+    "stalled+token": (
+        "stalled",
+        "valid",
+        {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"},
+        {"parallel": True, "deadline": 45},
+    ),
     "closed": ("closed", None, calls(PUBLIC, PUBLIC), {"parallel": True, "deadline": 45}),
-    "closed+token": ("closed", "valid", {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"},
-                     {"parallel": True, "deadline": 45}),
+    "closed+token": (
+        "closed",
+        "valid",
+        {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"},
+        {"parallel": True, "deadline": 45},
+    ),
 }
-for _mode, (_card, _tiny) in {"manual": (LLAMA, GATED_TINY_ID), "auto": (GEMMA, GATED_AUTO_TINY_ID)}.items():
+for _mode, (_card, _tiny) in {
+    "manual": (LLAMA, GATED_TINY_ID),
+    "auto": (GEMMA, GATED_AUTO_TINY_ID),
+}.items():
     for _state in ("none", "pending", "accepted", "revoked"):
         SCENARIOS[f"gated-{_mode}/{_state}"] = (
-            "hub", None if _state == "none" else _state, calls(_card, _tiny, listing=_state != "none"), {})
-CACHED_THEN_GONE = {k: v for k, v in calls(PUBLIC, PUBLIC, listing=True).items()
-                    if k not in ("load_pipeline", "login")}
+            "hub",
+            None if _state == "none" else _state,
+            calls(_card, _tiny, listing=_state != "none"),
+            {},
+        )
+CACHED_THEN_GONE = {
+    k: v
+    for k, v in calls(PUBLIC, PUBLIC, listing=True).items()
+    if k not in ("load_pipeline", "login")
+}
 SCENARIOS["cached, then the Hub gone"] = ("closed", None, CACHED_THEN_GONE, {"deadline": 45})
 
 
@@ -124,8 +164,14 @@ def _run_scenario(hub, name: str):
     endpoint = {"hub": hub.url, "stalled": hub.stalled_url, "closed": hub.closed_url}[where]
     home = tempfile.mkdtemp(prefix="online-hf-home-")
     if name == "cached, then the Hub gone":  # download once online, then lose the Hub
-        first = run_online({"load_model": f"cu.load_model({PUBLIC!r}).report",
-                            "card_summary": f"cu.card_summary({PUBLIC!r})"}, hub.url, home=home)
+        first = run_online(
+            {
+                "load_model": f"cu.load_model({PUBLIC!r}).report",
+                "card_summary": f"cu.card_summary({PUBLIC!r})",
+            },
+            hub.url,
+            home=home,
+        )
         assert first["load_model"].ok, first["load_model"].says()
     run = run_online(todo, endpoint, token=token, home=home, name=name, **opts)
     run.token = token
@@ -134,8 +180,12 @@ def _run_scenario(hub, name: str):
 
 # --- what the learner should see --------------------------------------------------------------
 
-NOT_FOUND = re.compile(r"no public model called .*check the spelling.*if it is private, log in", re.I | re.S)
-ACCESS_NEEDED = re.compile(r"(request|ask for|needs?|get|without) access|accept (its|the) terms", re.I)
+NOT_FOUND = re.compile(
+    r"no public model called .*check the spelling.*if it is private, log in", re.I | re.S
+)
+ACCESS_NEEDED = re.compile(
+    r"(request|ask for|needs?|get|without) access|accept (its|the) terms", re.I
+)
 SOURCE = re.compile(r"(from|in) the environment variable HF_TOKEN")  # where these scenarios put it
 NETWORKY = re.compile(r"internet|could not be reached|connection", re.I)
 
@@ -164,7 +214,9 @@ def raises(o, cls: str, pattern: re.Pattern | None = None) -> None:
 def not_found(o) -> None:
     if o.label.startswith("cli_"):
         r = _cli(o)
-        assert r["rc"] == 1 and NOT_FOUND.search(r["stderr"]), f"CLI should say not found; {o.says()}"
+        assert r["rc"] == 1 and NOT_FOUND.search(r["stderr"]), (
+            f"CLI should say not found; {o.says()}"
+        )
     else:
         raises(o, "ModelNotFoundError", NOT_FOUND)
 
@@ -176,8 +228,9 @@ def rejected(o) -> None:
         assert _cli(o)["rc"] == 1, f"CLI should fail; {o.says()}"
     else:
         raises(o, "NotLoggedInError")
-    assert SOURCE.search(text) and re.search(r"settings/tokens", text), \
+    assert SOURCE.search(text) and re.search(r"settings/tokens", text), (
         f"should say the token came from the environment variable HF_TOKEN, and where to make a new one; {o.says()}"
+    )
     assert not NETWORKY.search(text), f"a rejected token is not a network problem; {o.says()}"
 
 
@@ -204,8 +257,9 @@ def works(o) -> None:
 
 def card_says_access_needed(o) -> None:
     ok(o)
-    assert ACCESS_NEEDED.search(o.text) and "missing from the card" not in o.text, \
+    assert ACCESS_NEEDED.search(o.text) and "missing from the card" not in o.text, (
         f"the card needs access: say so, not that it lacks sections; {o.says()}"
+    )
 
 
 def gated_no_token(o) -> None:
@@ -227,8 +281,14 @@ def _expectations(name: str, emulator) -> dict:
     exp = {k: works for k in labels}
     total = emulator.safetensors_summary(emulator.repos[PUBLIC])["total"]
     conf = json.loads(emulator.repos[PUBLIC].files["config.json"].read())
-    kv = 2 * conf["num_hidden_layers"] * 1024 * conf["num_key_value_heads"] * (
-        conf["hidden_size"] // conf["num_attention_heads"]) * 2
+    kv = (
+        2
+        * conf["num_hidden_layers"]
+        * 1024
+        * conf["num_key_value_heads"]
+        * (conf["hidden_size"] // conf["num_attention_heads"])
+        * 2
+    )
     if name in ("public", "sharded", "no-card", "private+owner") or name.endswith("/accepted"):
         exp["estimate_memory"] = lambda o: ok(o, lambda o: _eq(o, o.value["params"], total))
         exp["kv_cache_bytes"] = lambda o: ok(o, lambda o: _eq(o, o.value, kv))
@@ -236,21 +296,38 @@ def _expectations(name: str, emulator) -> dict:
         if not name.startswith("gated-"):  # there the card is the real model's (config only)
             exp["card_summary"] = lambda o: ok(o, lambda o: _eq(o, o.value["params"], total))
         else:  # access granted: the card itself was read, with its loading code
-            exp["card_summary"] = lambda o: ok(o, lambda o: _eq(o, "pipeline(" in o.value["how_to_load"], True))
+            exp["card_summary"] = lambda o: ok(
+                o, lambda o: _eq(o, "pipeline(" in o.value["how_to_load"], True)
+            )
     if name == "public":
-        top = sorted((r for r in emulator.repos.values() if r.card.get("pipeline_tag") == "text-generation"
-                      and not r.private), key=lambda r: r.downloads, reverse=True)[:3]
-        exp["top_models"] = lambda o: ok(o, lambda o: _eq(o, [r["id"] for r in o.value], [r.repo_id for r in top]))
+        top = sorted(
+            (
+                r
+                for r in emulator.repos.values()
+                if r.card.get("pipeline_tag") == "text-generation" and not r.private
+            ),
+            key=lambda r: r.downloads,
+            reverse=True,
+        )[:3]
+        exp["top_models"] = lambda o: ok(
+            o, lambda o: _eq(o, [r["id"] for r in o.value], [r.repo_id for r in top])
+        )
         exp["login"] = lambda o: ok(o, lambda o: _eq(o, o.value["logged_in"], False))
-        exp["license_info"] = lambda o: ok(o, lambda o: _eq(o, (o.value["license"], o.value["source"]),
-                                                            ("apache-2.0", "the Hub")))
+        exp["license_info"] = lambda o: ok(
+            o, lambda o: _eq(o, (o.value["license"], o.value["source"]), ("apache-2.0", "the Hub"))
+        )
     if name == "non-commercial":
-        exp["license_info"] = lambda o: ok(o, lambda o: _eq(o, (o.value["category"], o.value["commercial_use"]),
-                                                            ("non-commercial", False)))
+        exp["license_info"] = lambda o: ok(
+            o,
+            lambda o: _eq(
+                o, (o.value["category"], o.value["commercial_use"]), ("non-commercial", False)
+            ),
+        )
         exp["check_license"] = lambda o: raises(o, "LicenseError")
     if name == "no-card":
-        exp["license_info"] = lambda o: ok(o, lambda o: _eq(o, (o.value["license"], o.value["category"]),
-                                                            (None, "unknown")))
+        exp["license_info"] = lambda o: ok(
+            o, lambda o: _eq(o, (o.value["license"], o.value["category"]), (None, "unknown"))
+        )
         exp["check_license"] = lambda o: ok(o, lambda o: _eq(o, bool(o.warnings), True))
     if name.startswith("gated-"):
         exp["license_info"] = lambda o: ok(o, lambda o: _eq(o, o.value["gated"], True))
@@ -262,7 +339,9 @@ def _expectations(name: str, emulator) -> dict:
             # the parameter count is public (the Hub's model info): memory maths still works
             exp["estimate_memory"] = lambda o: ok(o, lambda o: _eq(o, o.value["params"], total))
         if name.endswith("/pending"):
-            exp["login"] = lambda o: ok(o, lambda o: _eq(o, (o.value["logged_in"], o.value["verified"]), (True, True)))
+            exp["login"] = lambda o: ok(
+                o, lambda o: _eq(o, (o.value["logged_in"], o.value["verified"]), (True, True))
+            )
     if name == "cached, then the Hub gone":
         exp = {k: works for k in labels}
         exp["load_model"] = lambda o: ok(o, lambda o: _fast(o, CACHE_LIMIT))
@@ -277,7 +356,9 @@ def _eq(o, got, want) -> None:
 
 
 def _fast(o, limit: float) -> None:
-    assert o.seconds < limit, f"the cache fallback took {o.seconds:.1f} s (limit {limit:g} s): retries?; {o.says()}"
+    assert o.seconds < limit, (
+        f"the cache fallback took {o.seconds:.1f} s (limit {limit:g} s): retries?; {o.says()}"
+    )
 
 
 CASES = [(name, label) for name, (_, _, todo, _) in SCENARIOS.items() for label in todo]

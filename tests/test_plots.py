@@ -26,23 +26,34 @@ def _text_boxes(fig):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     # Text's own box: an annotation's box would also hold its leader line
-    return [(t.get_text(), matplotlib.text.Text.get_window_extent(t, renderer)) for t in fig.findobj(matplotlib.text.Text)
-            if t.get_visible() and t.get_text().strip() and t.figure is fig]
+    return [
+        (t.get_text(), matplotlib.text.Text.get_window_extent(t, renderer))
+        for t in fig.findobj(matplotlib.text.Text)
+        if t.get_visible() and t.get_text().strip() and t.figure is fig
+    ]
 
 
 def _overlaps(boxes):
-    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:] if ba.overlaps(bb)]
+    return [
+        (a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1 :] if ba.overlaps(bb)
+    ]
 
 
 def test_plot_memory_bars_and_gpu_lines(tmp_path):
-    fig = cu.plot_memory({"Llama-3.1-8B": LLAMA, "7B by count": 7e9}, dtypes=["bf16", "int8", "4bit"], gpus=["T4", 24])
+    fig = cu.plot_memory(
+        {"Llama-3.1-8B": LLAMA, "7B by count": 7e9},
+        dtypes=["bf16", "int8", "4bit"],
+        gpus=["T4", 24],
+    )
     ax = fig.axes[0]
     assert len(ax.patches) == 2 * 3
     heights = sorted(round(p.get_height(), 2) for p in ax.patches)
     assert 14.96 in heights and 5.61 in heights  # Llama-3.1-8B bf16 and nf4, in GiB
     # a named card at its usable memory (cu.GPUS), a number as given
     assert [round(line.get_ydata()[0], 2) for line in ax.get_lines()] == [
-        cu.GPUS["T4"].usable_gib, 24.0]
+        cu.GPUS["T4"].usable_gib,
+        24.0,
+    ]
     fig.savefig(tmp_path / "bars.png")
     with pytest.raises(BadInputError):
         cu.plot_memory([LLAMA], dtypes=["float64"])
@@ -50,11 +61,18 @@ def test_plot_memory_bars_and_gpu_lines(tmp_path):
 
 def test_plot_memory_reads_clearly_on_the_part8_models(tmp_path):
     """Part 8's picture: 8B to 70B from float32 to nf4 against T4, L4 and A100-80GB."""
-    models = {"Llama-3.1-8B-Instruct": LLAMA, "Qwen2.5-7B-Instruct": QWEN_7B, "Llama-3.1-70B-Instruct": LLAMA_70B}
-    fig = cu.plot_memory(models, dtypes=["float32", "bfloat16", "int8", "nf4"],
-                         gpus=["T4", "L4", "A100-80GB"])
+    models = {
+        "Llama-3.1-8B-Instruct": LLAMA,
+        "Qwen2.5-7B-Instruct": QWEN_7B,
+        "Llama-3.1-70B-Instruct": LLAMA_70B,
+    }
+    fig = cu.plot_memory(
+        models, dtypes=["float32", "bfloat16", "int8", "nf4"], gpus=["T4", "L4", "A100-80GB"]
+    )
     ax = fig.axes[0]
-    assert ax.get_yscale() == "log"  # a 0-300 GiB linear axis squashed the 7-8B bars against the T4 line
+    assert (
+        ax.get_yscale() == "log"
+    )  # a 0-300 GiB linear axis squashed the 7-8B bars against the T4 line
     assert ax.get_title() and "GiB" in ax.get_ylabel()
     colors = {matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches}
     assert colors == {c.lower() for c in OKABE_ITO[:4]}
@@ -76,12 +94,15 @@ def test_gpu_labels_never_overlap_even_when_cards_are_close():
 
 
 def test_plot_kv_cache_lines(tmp_path):
-    fig = cu.plot_kv_cache({"Llama": LLAMA, "Mistral": MISTRAL}, seq_lens=[1024, 4096, 16384], gpus=["T4"])
+    fig = cu.plot_kv_cache(
+        {"Llama": LLAMA, "Mistral": MISTRAL}, seq_lens=[1024, 4096, 16384], gpus=["T4"]
+    )
     ax = fig.axes[0]
     llama, mistral = ax.get_lines()[:2]
     assert llama.get_ydata()[-1] == pytest.approx(4 * llama.get_ydata()[1])  # grows linearly
     assert mistral.get_ydata()[-1] == mistral.get_ydata()[1]  # capped at the 4096-token window
-    # linear axes, so linear growth is drawn as a straight line (a log2 x-axis made it look exponential)
+    # linear axes, so linear growth is drawn as a straight line (a log2 x-axis made it look
+    # exponential)
     assert ax.get_xscale() == ax.get_yscale() == "linear"
     assert ax.get_title() and "GiB" in ax.get_ylabel() and "tokens" in ax.get_xlabel()
     assert not _overlaps(_text_boxes(fig)), "texts overlap"

@@ -39,7 +39,9 @@ def test_an_error_hides_the_picture_instead_of_a_broken_image():
     assert ui.image.layout.display in (None, "")
     ui.controls["model"].value = "nobody/not-cached"
     assert "not in the local cache" in ui.verdict.value  # a message, not a traceback
-    assert ui.image.layout.display == "none"  # empty bytes showed a broken-image icon in the browser
+    assert (
+        ui.image.layout.display == "none"
+    )  # empty bytes showed a broken-image icon in the browser
     ui.controls["model"].value = LLAMA
     assert ui.image.layout.display in (None, "") and bytes(ui.image.value).startswith(b"\x89PNG")
 
@@ -54,13 +56,18 @@ def test_calculator_figure_labels_do_not_touch():
     canvas.draw()
     renderer = canvas.get_renderer()
     ax = fig.axes[0]
-    boxes = {t.get_text(): t.get_window_extent(renderer) for t in fig.findobj(matplotlib.text.Text)
-             if t.get_visible() and t.get_text().strip()}
+    boxes = {
+        t.get_text(): t.get_window_extent(renderer)
+        for t in fig.findobj(matplotlib.text.Text)
+        if t.get_visible() and t.get_text().strip()
+    }
     legend = fig.legends[0].get_window_extent(renderer)
     xlabel = ax.xaxis.label.get_window_extent(renderer)
     assert not xlabel.overlaps(legend), "the x-axis label touches the legend"
     assert "GiB" in ax.get_xlabel() and "Llama-3.1-8B-Instruct" in ax.get_title()
     gpu = next(b for text, b in boxes.items() if text.startswith("T4:"))
-    assert ax.get_window_extent(renderer).contains(gpu.x0 + 1, gpu.y0 + 1)  # inside the axes, not clipped away
+    assert ax.get_window_extent(renderer).contains(
+        gpu.x0 + 1, gpu.y0 + 1
+    )  # inside the axes, not clipped away
     others = [b for text, b in boxes.items() if not text.startswith("T4:")]
     assert not any(gpu.overlaps(b) for b in others)
