@@ -4,6 +4,8 @@ python -m course_utils gpu
 python -m course_utils memory MODEL [--dtype 4bit] [--gpu T4] [--seq-len N]
     [--batch-size N] [--double-quant]
 python -m course_utils license MODEL
+python -m course_utils doctor [--no-hub] [--expected X.Y.Z]
+python -m course_utils prefetch [--parts 1-9] [--dry-run] [--include-gated]
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--double-quant", action="store_true", help="4-bit with double quantization")
     lic = sub.add_parser("license", help="the license of a model and what it allows")
     lic.add_argument("model", help="Hub id or local folder with a README.md model card")
+    doc = sub.add_parser("doctor", help="one report to paste into a forum question")
+    doc.add_argument("--no-hub", action="store_true", help="skip the Hub checks (5 s limit each)")
+    doc.add_argument("--expected", default=None, help="the notebook's course release, e.g. 1.0.0")
+    pre = sub.add_parser("prefetch", help="download what the course reads into HF_HOME, for a room")
+    pre.add_argument("--parts", default="1-9", help="e.g. 1-9 (default), 6-9 or 3,8")
+    pre.add_argument("--dry-run", action="store_true", help="only list and size the downloads")
+    pre.add_argument("--include-gated", action="store_true", help="also gated models you may read")
     return parser
 
 
@@ -77,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
             from .licenses import license_info
 
             print(license_info(args.model))
+        elif args.command == "doctor":
+            from .diagnosis import doctor
+
+            print(doctor(args.expected, hub=not args.no_hub))
+        elif args.command == "prefetch":
+            from .classroom import prefetch
+
+            print(prefetch(args.parts, dry_run=args.dry_run, include_gated=args.include_gated))
     except CourseError as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
         return 1

@@ -185,9 +185,14 @@ def local_folder(model: str | os.PathLike) -> Path | None:
 def cached_snapshot(model_id: str) -> Path | None:
     """The cached snapshot folder of a Hub model, or None when nothing of it is cached."""
     from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import IncompleteSnapshotError
 
     try:
         return Path(snapshot_download(model_id, local_files_only=True))
+    except IncompleteSnapshotError:
+        # huggingface_hub 2.4 remembers the repo's file list and calls a snapshot with only the
+        # files a course downloads (safetensors, not the pickle copies) incomplete: it is fine
+        return Path(snapshot_download(model_id, local_files_only=True, allow_patterns=[]))
     except Exception:  # LocalEntryNotFoundError and friends: not in the cache
         return None
 

@@ -76,7 +76,7 @@ def test_prefetch_then_the_whole_course_runs_offline(hub, tmp_path):
     home = tmp_path / "room-cache"
     run = run_online(
         {
-            "fetch": "str(cu.prefetch('1-9', include_gated=True))",
+            "fetch": "cli('prefetch', '--include-gated')['stdout']",
             "again": f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True, include_gated=True))",
         },
         hub.url,
