@@ -49,8 +49,8 @@ def _bound_request(request: Any) -> None:
     request.extensions["timeout"] = limits
 
 
-DOWN_S = 30.0  # seconds the Hub counts as unreachable after it failed to answer
-_DOWN_UNTIL: list[float] = [0.0]
+DOWN_S = 30.0  # seconds a host counts as unreachable after it failed to answer
+_DOWN_UNTIL: dict[str, float] = {}  # "host:port" -> monotonic time it may be tried again
 
 
 def _hub_unreachable_error() -> type[Exception]:
@@ -78,12 +78,13 @@ class _FailFast:
 
         import httpx2
 
-        if time.monotonic() < _DOWN_UNTIL[0]:
+        host = f"{request.url.host}:{request.url.port}"
+        if time.monotonic() < _DOWN_UNTIL.get(host, 0.0):
             raise self.unreachable(f"Cannot reach {request.url.host}: it did not answer just now.")
         try:
             return self.inner.handle_request(request)
         except (httpx2.TimeoutException, httpx2.NetworkError):
-            _DOWN_UNTIL[0] = time.monotonic() + DOWN_S
+            _DOWN_UNTIL[host] = time.monotonic() + DOWN_S
             raise
 
     def close(self) -> None:

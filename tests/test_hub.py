@@ -379,10 +379,15 @@ def test_hub_requests_get_time_limits_and_fail_fast_once_the_hub_is_down(monkeyp
             Stalled.calls += 1
             raise httpx2.ReadTimeout("timed out", request=request)
 
-    monkeypatch.setattr(hub, "_DOWN_UNTIL", [0.0])
+    monkeypatch.setattr(hub, "_DOWN_UNTIL", {})
     transport = hub._FailFast(Stalled(), hub._hub_unreachable_error())
     with pytest.raises(httpx2.ReadTimeout):
         transport.handle_request(request)
     with pytest.raises(OfflineModeIsEnabled):  # not retried by huggingface_hub; cache answers
         transport.handle_request(request)
     assert Stalled.calls == 1
+    # only that host is marked down: another endpoint (a mirror, a local server) is still tried
+    other = httpx2.Request("GET", "http://127.0.0.1:9/api/models/x/y")
+    with pytest.raises(httpx2.ReadTimeout):
+        transport.handle_request(other)
+    assert Stalled.calls == 2
