@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._display import Table, html_row
+from .card_reader import read_card
 from .errors import BadInputError
-from .hub import hub_error, offline, read_card
+from .hub import hub_error, offline
 from .licenses import LicenseInfo, license_from_card
 
 # What goes in and out, per pipeline task (the card's "inputs and outputs" when it is silent)

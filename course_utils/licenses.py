@@ -1,7 +1,7 @@
 """What a model's license lets you do: its family, commercial use and gating.
 
 Online the card comes from the Hub, offline from the cache, for a folder from its README.md
-(hub.read_card). Nothing here imports torch or transformers.
+(card_reader.read_card). Nothing here imports torch or transformers.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ._display import Table
+from .card_reader import Card, read_card
 from .errors import LicenseError
-from .hub import Card, hub_page, read_card
+from .hub import hub_page
 
 
 class LicenseWarning(UserWarning):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_utils.hub import Card
+from course_utils.card_reader import Card
 from course_utils.licenses import license_from_card, normalise_id
 
 
