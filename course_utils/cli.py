@@ -56,44 +56,61 @@ def _gpu_arg(text: str):
         return text
 
 
+def _gpu(args: argparse.Namespace) -> None:
+    from .gpu import gpu_report
+
+    print(gpu_report())
+
+
+def _memory(args: argparse.Namespace) -> None:
+    """The estimate, then the plan for the GPU (printed one after the other, as each is ready)."""
+    from .levers import plan
+    from .memory import estimate_memory
+
+    estimate = estimate_memory(
+        args.model,
+        args.dtype,
+        double_quant=args.double_quant,
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+    )
+    print(estimate)
+    print()
+    print(plan(args.model, _gpu_arg(args.gpu), seq_len=args.seq_len, batch_size=args.batch_size))
+
+
+def _license(args: argparse.Namespace) -> None:
+    from .licenses import license_info
+
+    print(license_info(args.model))
+
+
+def _doctor(args: argparse.Namespace) -> None:
+    from .diagnosis import doctor
+
+    print(doctor(args.expected, hub=not args.no_hub))
+
+
+def _prefetch(args: argparse.Namespace) -> None:
+    from .classroom import prefetch
+
+    print(prefetch(args.parts, dry_run=args.dry_run, include_gated=args.include_gated))
+
+
+_COMMANDS = {
+    "gpu": _gpu,
+    "memory": _memory,
+    "license": _license,
+    "doctor": _doctor,
+    "prefetch": _prefetch,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; returns the exit code (0 ok, 1 any error, in one line, 2 usage)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "gpu":
-            from .gpu import gpu_report
-
-            print(gpu_report())
-        elif args.command == "memory":
-            from .levers import plan
-            from .memory import estimate_memory
-
-            estimate = estimate_memory(
-                args.model,
-                args.dtype,
-                double_quant=args.double_quant,
-                seq_len=args.seq_len,
-                batch_size=args.batch_size,
-            )
-            print(estimate)
-            print()
-            print(
-                plan(
-                    args.model, _gpu_arg(args.gpu), seq_len=args.seq_len, batch_size=args.batch_size
-                )
-            )
-        elif args.command == "license":
-            from .licenses import license_info
-
-            print(license_info(args.model))
-        elif args.command == "doctor":
-            from .diagnosis import doctor
-
-            print(doctor(args.expected, hub=not args.no_hub))
-        elif args.command == "prefetch":
-            from .classroom import prefetch
-
-            print(prefetch(args.parts, dry_run=args.dry_run, include_gated=args.include_gated))
+        _COMMANDS[args.command](args)
     except CourseError as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
         return 1

@@ -103,49 +103,21 @@ def plot_memory(
     anything ``estimate_memory`` accepts. The bars include the KV cache when ``seq_len`` > 0.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, NullFormatter
 
-    from .dtypes import dtype_name as _dtype_name
-    from .memory import estimate_memory
-    from .resolve import resolve_model as _resolve
+    from .dtypes import dtype_name
 
-    dtypes = [_dtype_name(d) for d in dtypes]
+    dtypes = [dtype_name(d) for d in dtypes]
     if not dtypes:
         raise BadInputError("Give at least one dtype, e.g. dtypes=('bfloat16', 'nf4').")
-    rows = []
-    for label, model in _labelled(models):
-        name, thing = _resolve(model)
-        rows.append(
-            (
-                label or name,
-                [estimate_memory(thing, d, seq_len=seq_len, batch_size=batch_size) for d in dtypes],
-            )
-        )
+    rows = _estimates(models, dtypes, seq_len, batch_size)
     cards = _gpu_cards(gpus)
     fig, ax = plt.subplots(
         figsize=(max(6.4, 3.2 + 1.4 * len(rows) * len(dtypes) / 3), 4.6), layout="constrained"
     )
-    width = 0.8 / len(dtypes)
-    for j, dtype in enumerate(dtypes):
-        xs = [i + (j - (len(dtypes) - 1) / 2) * width for i in range(len(rows))]
-        values = [ests[j].total_bytes / GIB for _, ests in rows]
-        bars = ax.bar(xs, values, width * 0.95, label=dtype, color=_COLORS[j % len(_COLORS)])
-        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
-    # a log axis: a 70B in float32 and an 8B in 4-bit are 50x apart, and both must be read
-    # against a T4
+    _grouped_bars(ax, rows, dtypes)
     heights = [e.total_bytes / GIB for _, ests in rows for e in ests] + [gib for _, gib in cards]
-    ax.set_yscale("log")
-    ax.set_ylim(min(heights) / 1.6, max(heights) * 1.9)
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
-    ax.yaxis.set_major_formatter(_plain_number)
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    names = [label for label, _ in rows]
-    crowded = (
-        len(rows) > 3 or max(map(len, names)) * len(rows) > 66
-    )  # long names would run into each other
-    ax.set_xticks(
-        range(len(rows)), names, rotation=20 if crowded else 0, ha="right" if crowded else "center"
-    )
+    _log_gib_axis(ax, heights)
+    _model_ticks(ax, [label for label, _ in rows])
     ax.set_ylabel(
         "memory (GiB, log scale)"
         + (f"\nweights + KV cache of {seq_len:,} tokens" if seq_len else "")
@@ -155,6 +127,54 @@ def plot_memory(
     fig.canvas.draw()  # final layout, so the GPU labels land where the lines are
     _gpu_lines(ax, cards)
     return fig
+
+
+def _estimates(models: Any, dtypes: list[str], seq_len: int, batch_size: int) -> list:
+    """(label, [estimate in each dtype]) for each model, labelled by the caller or its name."""
+    from .memory import estimate_memory
+    from .resolve import resolve_model
+
+    rows = []
+    for label, model in _labelled(models):
+        name, resolved = resolve_model(model)
+        ests = [
+            estimate_memory(resolved, d, seq_len=seq_len, batch_size=batch_size) for d in dtypes
+        ]
+        rows.append((label or name, ests))
+    return rows
+
+
+def _grouped_bars(ax, rows: list, dtypes: list[str]) -> None:
+    """One group of bars per model, one bar per dtype, each labelled with its GiB."""
+    width = 0.8 / len(dtypes)
+    for j, dtype in enumerate(dtypes):
+        xs = [i + (j - (len(dtypes) - 1) / 2) * width for i in range(len(rows))]
+        values = [ests[j].total_bytes / GIB for _, ests in rows]
+        bars = ax.bar(xs, values, width * 0.95, label=dtype, color=_COLORS[j % len(_COLORS)])
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
+
+
+def _log_gib_axis(ax, heights: list[float]) -> None:
+    """A log y axis in plain GiB numbers (1, 2, 5, 10 ...) with room above and below ``heights``.
+
+    Log, because a 70B in float32 and an 8B in 4-bit are 50x apart, and both must be read
+    against a T4.
+    """
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.set_ylim(min(heights) / 1.6, max(heights) * 1.9)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+    ax.yaxis.set_major_formatter(_plain_number)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _model_ticks(ax, names: list[str]) -> None:
+    """The model names under their groups, slanted when long names would run into each other."""
+    crowded = len(names) > 3 or max(map(len, names)) * len(names) > 66
+    ax.set_xticks(
+        range(len(names)), names, rotation=20 if crowded else 0, ha="right" if crowded else "center"
+    )
 
 
 def _plain_number(value: float, _pos: Any = None) -> str:
@@ -191,10 +211,6 @@ def plot_kv_cache(
     the line shows weights + KV cache, so it can be read against ``gpus`` lines.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MultipleLocator
-
-    from .memory import estimate_memory, kv_cache_bytes
-    from .resolve import resolve_model as _resolve
 
     seq_lens = sorted(set(seq_lens)) if seq_lens is not None else [2**k for k in range(7, 18)]
     if not seq_lens or min(seq_lens) < 0:
@@ -202,27 +218,8 @@ def plot_kv_cache(
     cards = _gpu_cards(gpus)
     fig, ax = plt.subplots(figsize=(7.2, 4.2), layout="constrained")
     tops = [gib for _, gib in cards]
-    for i, (label, model) in enumerate(_labelled(config_or_model)):
-        name, config = _resolve(model, count_ok=False)  # the cache needs the layout
-        base = (
-            estimate_memory(config, weights_dtype).weights_bytes if weights_dtype is not None else 0
-        )
-        values = [(base + kv_cache_bytes(config, n, batch_size, dtype)) / GIB for n in seq_lens]
-        tops.extend(values)
-        ax.plot(
-            seq_lens,
-            values,
-            marker="o",
-            markersize=3,
-            label=label or name,
-            color=_COLORS[i % len(_COLORS)],
-        )
-    # linear axes: a cache that grows linearly with the tokens looks like a straight line
-    ax.set_xlim(0, max(seq_lens) * 1.03)
-    ax.set_ylim(0, max(tops) * 1.08 or 1)
-    ax.xaxis.set_major_locator(MultipleLocator(_token_step(max(seq_lens))))
-    ax.xaxis.set_major_formatter(_tokens)
-    ax.set_xlabel(f"tokens in the cache (batch {batch_size})")
+    tops += _kv_lines(ax, config_or_model, seq_lens, batch_size, dtype, weights_dtype)
+    _token_axes(ax, seq_lens, max(tops) * 1.08 or 1, batch_size)
     ax.set_ylabel(
         "memory (GiB)"
         + (" of weights + KV cache" if weights_dtype is not None else " of the KV cache")
@@ -232,3 +229,44 @@ def plot_kv_cache(
     fig.canvas.draw()
     _gpu_lines(ax, cards)
     return fig
+
+
+def _kv_lines(
+    ax, models: Any, seq_lens: list[int], batch_size: int, dtype: Any, weights_dtype: Any | None
+) -> list[float]:
+    """One line per model: the KV cache's GiB at each token count, plus the weights when
+    ``weights_dtype`` is given. Returns every value plotted."""
+    from .memory import estimate_memory, kv_cache_bytes
+    from .resolve import resolve_model
+
+    plotted = []
+    for i, (label, model) in enumerate(_labelled(models)):
+        name, config = resolve_model(model, count_ok=False)  # the cache needs the layout
+        base = (
+            estimate_memory(config, weights_dtype).weights_bytes if weights_dtype is not None else 0
+        )
+        values = [(base + kv_cache_bytes(config, n, batch_size, dtype)) / GIB for n in seq_lens]
+        plotted.extend(values)
+        ax.plot(
+            seq_lens,
+            values,
+            marker="o",
+            markersize=3,
+            label=label or name,
+            color=_COLORS[i % len(_COLORS)],
+        )
+    return plotted
+
+
+def _token_axes(ax, seq_lens: list[int], top_gib: float, batch_size: int) -> None:
+    """Linear axes from 0, tokens ticked in powers of two (0, 32k, 64k).
+
+    Linear, because a cache that grows linearly with the tokens then looks like a straight line.
+    """
+    from matplotlib.ticker import MultipleLocator
+
+    ax.set_xlim(0, max(seq_lens) * 1.03)
+    ax.set_ylim(0, top_gib)
+    ax.xaxis.set_major_locator(MultipleLocator(_token_step(max(seq_lens))))
+    ax.xaxis.set_major_formatter(_tokens)
+    ax.set_xlabel(f"tokens in the cache (batch {batch_size})")

@@ -33,6 +33,19 @@ def _figure(estimate, usable_bytes: int, gpu_label: str):
     usable = usable_bytes / GIB
     fig = Figure(figsize=(6.4, 2.3), layout="constrained")
     ax = fig.subplots()
+    needed = _stacked_bar(ax, parts)
+    _usable_line(ax, usable, gpu_label)
+    ax.set_xlim(0, max(needed, usable) * 1.08)
+    ax.set_ylim(-0.45, 0.75)
+    ax.set_yticks([])
+    ax.set_xlabel("memory (GiB)")
+    ax.set_title(f"{estimate.model} in {estimate.label}: {needed:.2f} GiB needed", fontsize=10)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    return fig
+
+
+def _stacked_bar(ax, parts: list[tuple[str, int, str, str | None]]) -> float:
+    """One horizontal bar of (name, bytes, colour, hatch) parts end to end; returns its GiB."""
     left = 0.0
     for name, size, color, hatch in parts:
         ax.barh(
@@ -46,11 +59,16 @@ def _figure(estimate, usable_bytes: int, gpu_label: str):
             label=f"{name} {size / GIB:.2f} GiB",
         )
         left += size / GIB
-    ax.axvline(usable, color="black", linestyle="--", linewidth=1.2)
-    # the GPU's label sits inside the axes above the bar, right-aligned on its line
+    return left
+
+
+def _usable_line(ax, usable_gib: float, gpu_label: str) -> None:
+    """A dashed line at the GPU's usable memory, its label inside the axes above the bar."""
+    ax.axvline(usable_gib, color="black", linestyle="--", linewidth=1.2)
+    # right-aligned on its line, so it never runs off the right edge
     ax.annotate(
-        f"{gpu_label}: {usable:.1f} GiB usable",
-        (usable, 0.97),
+        f"{gpu_label}: {usable_gib:.1f} GiB usable",
+        (usable_gib, 0.97),
         xycoords=("data", "axes fraction"),
         xytext=(-4, 0),
         textcoords="offset points",
@@ -58,13 +76,6 @@ def _figure(estimate, usable_bytes: int, gpu_label: str):
         va="top",
         fontsize=8,
     )
-    ax.set_xlim(0, max(left, usable) * 1.08)
-    ax.set_ylim(-0.45, 0.75)
-    ax.set_yticks([])
-    ax.set_xlabel("memory (GiB)")
-    ax.set_title(f"{estimate.model} in {estimate.label}: {left:.2f} GiB needed", fontsize=10)
-    fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
-    return fig
 
 
 def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
@@ -72,6 +83,99 @@ def _figure_png(estimate, usable_bytes: int, gpu_label: str) -> bytes:
     buf = io.BytesIO()
     _figure(estimate, usable_bytes, gpu_label).savefig(buf, format="png", dpi=90)
     return buf.getvalue()
+
+
+def _controls(model: str, gpu: str) -> dict[str, Any]:
+    """The calculator's five inputs, in display order, by the names ``ui.controls`` gives them."""
+    import ipywidgets as w
+
+    style = {"description_width": "110px"}
+    layout = w.Layout(width="480px")
+    return {
+        "model": w.Text(
+            value=model,
+            description="Hub id or folder",
+            placeholder="org/name, or empty to use the count",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "params": w.FloatText(
+            value=7.0, description="or billions", style=style, layout=w.Layout(width="240px")
+        ),
+        "dtype": w.Dropdown(
+            options=PRECISIONS,
+            value=("bfloat16", False),
+            description="precision",
+            style=style,
+            layout=layout,
+        ),
+        "seq_len": w.IntSlider(
+            value=0,
+            min=0,
+            max=32768,
+            step=512,
+            description="tokens (KV)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "gpu": w.Dropdown(
+            options=list(GPUS), value=gpu, description="GPU", style=style, layout=layout
+        ),
+    }
+
+
+def _estimate(controls: dict[str, Any], resolved: dict[str, tuple[str, Any]]):
+    """The estimate for the inputs as they stand, named after the model; ``resolved`` keeps each
+    Hub id's lookup, so a slider move does not ask the Hub again."""
+    from .memory import estimate_memory
+    from .resolve import resolve_model
+
+    text = controls["model"].value.strip()
+    if text:
+        if text not in resolved:
+            resolved[text] = resolve_model(text)
+        label, model = resolved[text]
+    else:
+        label, model = resolve_model(controls["params"].value * 1e9)
+    dtype, double_quant = controls["dtype"].value
+    est = estimate_memory(
+        model, dtype, double_quant=double_quant, seq_len=controls["seq_len"].value
+    )
+    est.model = label
+    return est
+
+
+def _verdict_html(est, card) -> str:
+    """The verdict line in green or red, with the estimate's table folded under "details"."""
+    from .levers import needed_bytes
+
+    need = needed_bytes(est)
+    ok = need <= card.usable_bytes
+    word = "fits" if ok else "does not fit"
+    color = "green" if ok else "#b00"
+    lines = html.escape(str(est)).replace("\n", "<br>")
+    return (
+        f"<b style='color:{color}'>{html.escape(est.model)} in {html.escape(est.label)} "
+        f"{word} on {card.name}</b>: "
+        f"needs about {need / GIB:.2f} GiB of {card.usable_gib:g} GiB usable."
+        f"<details><summary>details</summary><code>{lines}</code></details>"
+    )
+
+
+def _redraw(controls: dict[str, Any], verdict: Any, image: Any, resolved: dict) -> None:
+    """Show the figure and verdict for the inputs as they stand; a CourseError as a message."""
+    try:
+        est = _estimate(controls, resolved)
+        card = GPUS[controls["gpu"].value]
+        image.value = _figure_png(est, card.usable_bytes, card.name)
+        image.layout.display = None  # shown again after an error hid it
+        verdict.value = _verdict_html(est, card)
+    except CourseError as e:
+        # hide the picture: an image widget with no bytes shows a broken-image icon
+        image.layout.display = "none"
+        verdict.value = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
 
 
 def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4") -> Any:
@@ -83,89 +187,19 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
     """
     import ipywidgets as w
 
-    from .levers import needed_bytes
-    from .memory import estimate_memory
-    from .resolve import resolve_model as _resolve
-
-    style = {"description_width": "110px"}
-    layout = w.Layout(width="480px")
-    model_box = w.Text(
-        value=model,
-        description="Hub id or folder",
-        placeholder="org/name, or empty to use the count",
-        continuous_update=False,
-        style=style,
-        layout=layout,
-    )
-    params_box = w.FloatText(
-        value=7.0, description="or billions", style=style, layout=w.Layout(width="240px")
-    )
-    dtype_box = w.Dropdown(
-        options=PRECISIONS,
-        value=("bfloat16", False),
-        description="precision",
-        style=style,
-        layout=layout,
-    )
-    seq_box = w.IntSlider(
-        value=0,
-        min=0,
-        max=32768,
-        step=512,
-        description="tokens (KV)",
-        continuous_update=False,
-        style=style,
-        layout=layout,
-    )
-    gpu_box = w.Dropdown(
-        options=list(GPUS), value=gpu, description="GPU", style=style, layout=layout
-    )
+    controls = _controls(model, gpu)
     verdict = w.HTML()
     image = w.Image(format="png", layout=w.Layout(width="600px"))
     resolved: dict[str, tuple[str, Any]] = {}  # a Hub lookup once per id, not on every slider move
 
     def update(_change: Any = None) -> None:
-        try:
-            text = model_box.value.strip()
-            if text:
-                if text not in resolved:
-                    resolved[text] = _resolve(text)
-                label, thing = resolved[text]
-            else:
-                label, thing = _resolve(params_box.value * 1e9)
-            dtype, dq = dtype_box.value
-            est = estimate_memory(thing, dtype, double_quant=dq, seq_len=seq_box.value)
-            est.model = label
-            card = GPUS[gpu_box.value]
-            need = needed_bytes(est)
-            ok = need <= card.usable_bytes
-            image.value = _figure_png(est, card.usable_bytes, card.name)
-            image.layout.display = None  # shown again after an error hid it
-            word = "fits" if ok else "does not fit"
-            color = "green" if ok else "#b00"
-            lines = html.escape(str(est)).replace("\n", "<br>")
-            verdict.value = (
-                f"<b style='color:{color}'>{html.escape(label)} in {html.escape(est.label)} "
-                f"{word} on {card.name}</b>: "
-                f"needs about {need / GIB:.2f} GiB of {card.usable_gib:g} GiB usable."
-                f"<details><summary>details</summary><code>{lines}</code></details>"
-            )
-        except CourseError as e:
-            # hide the picture: an image widget with no bytes shows a broken-image icon
-            image.layout.display = "none"
-            verdict.value = f"<b style='color:#b00'>{html.escape(str(e))}</b>"
+        _redraw(controls, verdict, image, resolved)
 
-    for box in (model_box, params_box, dtype_box, seq_box, gpu_box):
+    for box in controls.values():
         box.observe(update, names="value")
-    ui = w.VBox([model_box, params_box, dtype_box, seq_box, gpu_box, verdict, image])
+    ui = w.VBox([*controls.values(), verdict, image])
     # handles for notebooks and tests: ui.controls["gpu"].value = "L4" redraws
-    ui.controls = {
-        "model": model_box,
-        "params": params_box,
-        "dtype": dtype_box,
-        "seq_len": seq_box,
-        "gpu": gpu_box,
-    }
+    ui.controls = dict(controls)
     ui.verdict, ui.image, ui.update = verdict, image, update
     update()
     return ui
