@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from course_utils.exercises import part3
+from tests.verdicts import right, wrong
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -24,15 +25,9 @@ class TinyNet(nn.Module):
 
 
 def test_q1_linear_params():
-    ok, msg = part3.q1.verdict(512 * 256 + 256)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part3.q1.verdict(512 * 256)
-    assert ok is False, msg
-    assert "bias" in msg
-    ok, msg = part3.q1.verdict(1)
-    assert ok is False, msg
-    assert "too few" in msg
+    right(part3.q1, 512 * 256 + 256)
+    wrong(part3.q1, 512 * 256, says="bias")
+    wrong(part3.q1, 1, says="too few")
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +42,17 @@ def llama_config():
 
 def test_q2_llama_fp16_gb(llama_config):
     n = 8_030_261_248  # Llama-3.1-8B's published parameter count
-    ok, msg = part3.q2.verdict(16.06, llama_config)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part3.q2.verdict(n * 2 / 1e9, n)  # a plain count works as context too
-    assert ok is True, msg
-    ok, msg = part3.q2.verdict(n * 2 / 2**30, llama_config)
-    assert ok is False, msg
-    assert "GiB" in msg
-    ok, msg = part3.q2.verdict(n * 4 / 1e9, llama_config)
-    assert ok is False, msg
-    assert "float32" in msg
-    ok, msg = part3.q2.verdict(n * 2, llama_config)
-    assert ok is False, msg
-    assert "bytes" in msg
-    ok, msg = part3.q2.verdict(16.06)
-    assert ok is False, msg
-    assert "pass the model's config" in msg
+    right(part3.q2, 16.06, llama_config)
+    right(part3.q2, n * 2 / 1e9, n)  # a plain count works as context too
+    wrong(part3.q2, n * 2 / 2**30, llama_config, says="GiB")
+    wrong(part3.q2, n * 4 / 1e9, llama_config, says="float32")
+    wrong(part3.q2, n * 2, llama_config, says="bytes")
+    wrong(part3.q2, 16.06, says="pass the model's config")
 
 
 def test_q2_small_module():
     model = TinyNet()
-    ok, msg = part3.q2.verdict(58 * 2 / 1e9, model)
-    assert ok is True, msg
+    right(part3.q2, 58 * 2 / 1e9, model)
 
 
 def test_q3_safetensors_round_trip(tmp_path):
@@ -79,23 +62,11 @@ def test_q3_safetensors_round_trip(tmp_path):
     save_file(model.state_dict(), tmp_path / "w.safetensors")
     fresh = TinyNet()
     fresh.load_state_dict(load_file(tmp_path / "w.safetensors"))
-    ok, msg = part3.q3.verdict(fresh, model)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part3.q3.verdict(TinyNet(), model)  # new weights, never loaded
-    assert ok is False, msg
-    assert "did the load step run" in msg
-    ok, msg = part3.q3.verdict(model, model)
-    assert ok is False, msg
-    assert "original model itself" in msg
+    right(part3.q3, fresh, model)
+    wrong(part3.q3, TinyNet(), model, says="did the load step run")  # new weights, never loaded
+    wrong(part3.q3, model, model, says="original model itself")
     shared = TinyNet()
     shared.hidden, shared.out = model.hidden, model.out  # the same layers, not a loaded copy
-    ok, msg = part3.q3.verdict(shared, model)
-    assert ok is False, msg
-    assert "shares memory" in msg
-    ok, msg = part3.q3.verdict(nn.Linear(4, 8), model)
-    assert ok is False, msg
-    assert "parameter names" in msg
-    ok, msg = part3.q3.verdict(fresh)
-    assert ok is False, msg
-    assert "pass the original model" in msg
+    wrong(part3.q3, shared, model, says="shares memory")
+    wrong(part3.q3, nn.Linear(4, 8), model, says="parameter names")
+    wrong(part3.q3, fresh, says="pass the original model")

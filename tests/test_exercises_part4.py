@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from course_utils.exercises import part4
+from tests.verdicts import right, wrong
 
 WORDS = [
     "dog",
@@ -75,36 +76,27 @@ def fake_extractor(texts, return_tensors=True):
 def test_q1_states():
     unmasker = FakeUnmasker()
     top10 = WORDS[:10]
-    ok, msg = part4.q1.verdict(top10, unmasker)
-    assert ok is True, msg
+    right(part4.q1, top10, unmasker)
     assert (
         unmasker.texts[-1] == "The <mask> barked at the postman all morning."
     )  # its own mask token
-    ok, msg = part4.q1.verdict(list(reversed(top10)), unmasker)
-    assert ok is False and "wrong order" in msg
-    ok, msg = part4.q1.verdict(WORDS[:5], unmasker)  # forgot top_k
-    assert ok is False and "top_k" in msg
-    ok, msg = part4.q1.verdict(WORDS[1:11], unmasker)
-    assert ok is False and "word 0" in msg
-    ok, msg = part4.q1.verdict(unmasker("x <mask>", top_k=10), unmasker)
-    assert ok is False and "token_str" in msg  # passed the dicts, not the words
-    ok, msg = part4.q1.verdict(top10)
-    assert ok is False and "part4.q1.check(answer, unmasker)" in msg
+    wrong(part4.q1, list(reversed(top10)), unmasker, says="wrong order")
+    wrong(part4.q1, WORDS[:5], unmasker, says="top_k")  # forgot top_k
+    wrong(part4.q1, WORDS[1:11], unmasker, says="word 0")
+    wrong(
+        part4.q1, unmasker("x <mask>", top_k=10), unmasker, says="token_str"
+    )  # passed the dicts, not the words
+    wrong(part4.q1, top10, says="part4.q1.check(answer, unmasker)")
 
 
 def test_q2_judges_the_method_not_the_sentence():
-    ok, msg = part4.q2.verdict(spans, ENTITIES, TEXT)
-    assert ok is True, msg
+    right(part4.q2, spans, ENTITIES, TEXT)
     # `word` equals the span for this sentence, but the checker also tries a sentence where
     # the tokenizer's rebuilt text differs ("jean - luc picard"), so the shortcut fails
-    ok, msg = part4.q2.verdict(words, ENTITIES, TEXT)
-    assert ok is False and "`word` fields" in msg
-    ok, msg = part4.q2.verdict(spans(ENTITIES, TEXT), ENTITIES, TEXT)
-    assert ok is False and "pass the function" in msg
-    ok, msg = part4.q2.verdict(lambda e, t: [x.upper() for x in spans(e, t)], ENTITIES, TEXT)
-    assert ok is False and "offsets" in msg
-    ok, msg = part4.q2.verdict(spans)
-    assert ok is False and "part4.q2.check(spans, entities, text)" in msg
+    wrong(part4.q2, words, ENTITIES, TEXT, says="`word` fields")
+    wrong(part4.q2, spans(ENTITIES, TEXT), ENTITIES, TEXT, says="pass the function")
+    wrong(part4.q2, lambda e, t: [x.upper() for x in spans(e, t)], ENTITIES, TEXT, says="offsets")
+    wrong(part4.q2, spans, says="part4.q2.check(spans, entities, text)")
 
 
 def test_q2_sentence_differs_word_from_span():
@@ -115,18 +107,10 @@ def test_q2_sentence_differs_word_from_span():
 
 def test_q3_states():
     expected = part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES)
-    ok, msg = part4.q3.verdict(round(expected, 2), fake_extractor)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part4.q3.verdict(expected + 0.2, fake_extractor)
-    assert ok is False, msg
-    assert "too high" in msg
-    ok, msg = part4.q3.verdict(7.5, fake_extractor)  # forgot to normalise
-    assert ok is False, msg
-    assert "normalise" in msg
-    ok, msg = part4.q3.verdict("very close", fake_extractor)
-    assert ok is False, msg
-    assert "should be a number" in msg
+    right(part4.q3, round(expected, 2), fake_extractor)
+    wrong(part4.q3, expected + 0.2, fake_extractor, says="too high")
+    wrong(part4.q3, 7.5, fake_extractor, says="normalise")  # forgot to normalise
+    wrong(part4.q3, "very close", fake_extractor, says="should be a number")
 
 
 def test_sentence_similarity_is_cosine():
@@ -148,8 +132,7 @@ def test_real_minilm_ranks_paraphrase_above_unrelated():
         extractor, part4.Q3_SENTENCES[0], "Interest rates rose in March."
     )
     assert close > 0.5 > far
-    ok, msg = part4.q3.verdict(round(close, 2), extractor)
-    assert ok is True, msg
+    right(part4.q3, round(close, 2), extractor)
 
 
 def test_module_import_is_cheap():

@@ -1,11 +1,17 @@
 """Part 6 exercise checkers: right, wrong, and what the learner is told
 (not attempted: tests/test_exercises.py)."""
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from course_utils.exercises import part6
+from tests.fakes import DECODER
+from tests.verdicts import right, wrong
+
+CONFIGS = Path(__file__).parent / "configs"
 
 
 @pytest.fixture
@@ -14,69 +20,41 @@ def smollm2_config():
     from transformers import LlamaConfig
 
     return LlamaConfig(
-        hidden_size=576,
-        num_hidden_layers=30,
-        num_attention_heads=9,
-        num_key_value_heads=3,
-        head_dim=64,
-        intermediate_size=1536,
-        vocab_size=256,
-    )
+        hidden_size=576, num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3,
+        head_dim=64, intermediate_size=1536, vocab_size=256,
+    )  # fmt: skip
 
 
 def test_q1_temperature():
     import torch
 
-    right = torch.softmax(torch.tensor(part6.Q1_LOGITS) / part6.Q1_TEMPERATURE, dim=-1)[0].item()
-    ok, msg = part6.q1.verdict(right)
-    assert ok is True, msg
-    assert "correct" in msg
+    expected = torch.softmax(torch.tensor(part6.Q1_LOGITS) / part6.Q1_TEMPERATURE, dim=-1)[0]
+    right(part6.q1, expected.item())
     plain = torch.softmax(torch.tensor(part6.Q1_LOGITS), dim=-1)[0].item()  # forgot temperature
-    ok, msg = part6.q1.verdict(plain)
-    assert ok is False, msg
-    assert "too low" in msg
-    ok, msg = part6.q1.verdict("0.87")  # a number typed as text is still a number
-    assert ok is True, msg
-    ok, msg = part6.q1.verdict("high")
-    assert ok is False, msg
-    assert "should be a number" in msg
+    wrong(part6.q1, plain, says="too low")
+    right(part6.q1, "0.87")  # a number typed as text is still a number
+    wrong(part6.q1, "high", says="should be a number")
 
 
 def test_q2_kv_bytes(smollm2_config):
-    ok, msg = part6.q2.verdict(23_592_960, smollm2_config)  # 2*30*3*64*1024*2
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part6.q2.verdict(23_592_960 // 2, smollm2_config)
-    assert ok is False, msg
-    assert "K and V" in msg
-    ok, msg = part6.q2.verdict(23_592_960 * 3, smollm2_config)
-    assert ok is False, msg
-    assert "key/value heads" in msg
-    ok, msg = part6.q2.verdict(23_592_960)  # no config passed
-    assert ok is False, msg
-    assert "model.config" in msg
-    ok, msg = part6.q2.verdict("22.5 MiB", smollm2_config)
-    assert ok is False, msg
-    assert "bytes" in msg
+    right(part6.q2, 23_592_960, smollm2_config)  # 2*30*3*64*1024*2
+    wrong(part6.q2, 23_592_960 // 2, smollm2_config, says="K and V")
+    wrong(part6.q2, 23_592_960 * 3, smollm2_config, says="key/value heads")
+    wrong(part6.q2, 23_592_960, says="model.config")  # no config passed
+    wrong(part6.q2, "22.5 MiB", smollm2_config, says="bytes")
 
 
 def test_q2_computes_from_the_config():
     """Another config gives another answer: nothing is hard-coded for SmolLM2."""
-    from transformers import Qwen2Config
+    from transformers import AutoConfig
 
-    cfg = Qwen2Config(
-        hidden_size=896,
-        num_hidden_layers=24,
-        num_attention_heads=14,
-        num_key_value_heads=2,
-        intermediate_size=4864,
-        vocab_size=256,
+    # the published config.json of Qwen/Qwen2.5-0.5B-Instruct: 24 layers, 2 KV heads of 64
+    cfg = AutoConfig.for_model(
+        **json.loads((CONFIGS / "Qwen--Qwen2.5-0.5B-Instruct.json").read_text())
     )
     expected = 2 * 24 * 2 * 64 * part6.Q2_TOKENS * 2
-    ok, msg = part6.q2.verdict(expected, cfg)
-    assert ok is True, msg
-    ok, msg = part6.q2.verdict(23_592_960, cfg)
-    assert ok is False, msg
+    right(part6.q2, expected, cfg)
+    wrong(part6.q2, 23_592_960, cfg)
 
 
 def test_q2_agrees_with_a_real_cache():
@@ -84,14 +62,7 @@ def test_q2_agrees_with_a_real_cache():
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = LlamaConfig(
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        intermediate_size=128,
-        vocab_size=128,
-    )
+    cfg = LlamaConfig(**DECODER)  # grouped-query attention: 4 heads share 2 KV heads
     model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
     with torch.inference_mode():
         cache = model(torch.zeros(1, 10, dtype=torch.long), use_cache=True).past_key_values
@@ -102,18 +73,10 @@ def test_q2_agrees_with_a_real_cache():
 
 
 def test_q3_top_p():
-    ok, msg = part6.q3.verdict(3)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part6.q3.verdict(2)
-    assert ok is False, msg
-    assert "too few" in msg
-    ok, msg = part6.q3.verdict(5)
-    assert ok is False, msg
-    assert "too many" in msg
-    ok, msg = part6.q3.verdict(3.0)  # a count of tokens is a whole number
-    assert ok is False, msg
-    assert "whole number" in msg
+    right(part6.q3, 3)
+    wrong(part6.q3, 2, says="too few")
+    wrong(part6.q3, 5, says="too many")
+    wrong(part6.q3, 3.0, says="whole number")  # a count of tokens is a whole number
 
 
 def test_q3_matches_a_hand_count():

@@ -5,27 +5,17 @@ import torch
 
 import course_utils as cu
 from course_utils.exercises import part8
+from tests.verdicts import right, wrong
 
 
 def test_q1_memory_maths():
     gib = 13e9 * 2 / 2**30
-    ok, msg = part8.q1.verdict((gib, False))
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part8.q1.verdict((round(gib, 1), False))  # a rounded answer is fine
-    assert ok is True, msg
-    ok, msg = part8.q1.verdict((26.0, False))  # GB, not GiB
-    assert ok is False, msg
-    assert "GiB" in msg
-    ok, msg = part8.q1.verdict((13e9 * 4 / 2**30, False))
-    assert ok is False, msg
-    assert "float32" in msg
-    ok, msg = part8.q1.verdict((gib, True))
-    assert ok is False, msg
-    assert "usable" in msg
-    ok, msg = part8.q1.verdict(gib)
-    assert ok is False, msg
-    assert "pair" in msg
+    right(part8.q1, (gib, False))
+    right(part8.q1, (round(gib, 1), False))  # a rounded answer is fine
+    wrong(part8.q1, (26.0, False), says="GiB")  # GB, not GiB
+    wrong(part8.q1, (13e9 * 4 / 2**30, False), says="float32")
+    wrong(part8.q1, (gib, True), says="usable")
+    wrong(part8.q1, gib, says="pair")
 
 
 def _right(w):
@@ -36,42 +26,31 @@ def _right(w):
 
 
 def test_q2_int8_by_hand():
-    ok, msg = part8.q2.verdict(_right)
-    assert ok is True, msg
-    assert "correct" in msg
+    right(part8.q2, _right)
 
     def symmetric(w):  # a different scheme: scale from the largest magnitude
         scale = w.abs().max() / 127
         return torch.round(w / scale).to(torch.int8), scale, 0
 
-    ok, msg = part8.q2.verdict(symmetric)
-    assert ok is False, msg
-    assert "scale" in msg
+    wrong(part8.q2, symmetric, says="scale")
 
     def no_zero_point(w):
         q, scale, _zp = _right(w)
         return q, scale, 0
 
-    ok, msg = part8.q2.verdict(no_zero_point)
-    assert ok is False, msg
-    assert "half a step" in msg
+    wrong(part8.q2, no_zero_point, says="half a step")
 
     def floats(w):
         q, scale, zp = _right(w)
         return q.float(), scale, zp
 
-    ok, msg = part8.q2.verdict(floats)
-    assert ok is False, msg
-    assert "torch.int8" in msg
-    ok, msg = part8.q2.verdict(_right(torch.randn(4)))
-    assert ok is False, msg
-    assert "function" in msg
+    wrong(part8.q2, floats, says="torch.int8")
+    wrong(part8.q2, _right(torch.randn(4)), says="function")
 
 
 def test_q1_rejects_nan_and_inf():
     for bad in (float("nan"), float("inf"), -float("inf")):
-        ok, msg = part8.q1.verdict((bad, False))
-        assert ok is False, msg
+        msg = wrong(part8.q1, (bad, False))
         assert "NaN or inf" in msg or "not a size" in msg  # refused at the door or by q1
 
 
@@ -90,35 +69,16 @@ def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():
 
 
 def test_q3_ship_a_model():
-    ok, msg = part8.q3.verdict(("Qwen/Qwen2.5-7B-Instruct", "int8"))
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part8.q3.verdict(("Qwen/Qwen2.5-7B-Instruct", "8bit"))  # any spelling of int8
-    assert ok is True, msg
-    ok, msg = part8.q3.verdict(("Qwen/Qwen2.5-7B-Instruct", "nf4"))
-    assert ok is False, msg
-    assert "first lever that fits" in msg
-    ok, msg = part8.q3.verdict(("Qwen/Qwen2.5-7B-Instruct", "float16"))
-    assert ok is False, msg
-    assert "does not fit" in msg
-    ok, msg = part8.q3.verdict(("meta-llama/Llama-3.1-8B-Instruct", "nf4"))
-    assert ok is False, msg
-    assert "conditional" in msg
-    ok, msg = part8.q3.verdict(("google/gemma-2-2b-it", "float16"))
-    assert ok is False, msg
-    assert "gemma" in msg
-    ok, msg = part8.q3.verdict(("Qwen/Qwen2.5-0.5B-Instruct", "float16"))
-    assert ok is False, msg
-    assert "larger model" in msg
-    ok, msg = part8.q3.verdict(("someone/else", "int8"))
-    assert ok is False, msg
-    assert "not in" in msg
-    ok, msg = part8.q3.verdict(("Qwen/Qwen2.5-7B-Instruct", "int3"))
-    assert ok is False, msg
-    assert "not a precision" in msg
-    ok, msg = part8.q3.verdict("Qwen/Qwen2.5-7B-Instruct")
-    assert ok is False, msg
-    assert "pair" in msg
+    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int8"))
+    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "8bit"))  # any spelling of int8
+    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4"), says="first lever that fits")
+    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float16"), says="does not fit")
+    wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="conditional")
+    wrong(part8.q3, ("google/gemma-2-2b-it", "float16"), says="gemma")
+    wrong(part8.q3, ("Qwen/Qwen2.5-0.5B-Instruct", "float16"), says="larger model")
+    wrong(part8.q3, ("someone/else", "int8"), says="not in")
+    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int3"), says="not a precision")
+    wrong(part8.q3, "Qwen/Qwen2.5-7B-Instruct", says="pair")
 
 
 def test_q3_too_big_at_long_context(monkeypatch):
@@ -138,6 +98,4 @@ def test_q3_too_big_at_long_context(monkeypatch):
         return facts
 
     monkeypatch.setattr(part8, "_q3_facts", llama_permissive)
-    ok, msg = part8.q3.verdict(("meta-llama/Llama-3.1-8B-Instruct", "nf4"))
-    assert ok is False, msg
-    assert "does not fit" in msg
+    wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="does not fit")

@@ -10,12 +10,15 @@ In a notebook::
 
 Nothing is bound through ``globals()``: you pass your answer in, so the check sees exactly
 what you computed. Each part's module (``part1.py`` ...) defines its questions with
-:class:`Exercise` and the small checker factories and answer readers below. Code (and tests)
-that want the verdict rather than the printout call ``verdict()``, which returns it.
+:class:`Exercise` and the small checker factories and answer readers below; ``@needs`` and
+``@reads`` put a checker's common first steps (the context it needs, reading the answer as a
+number) in one line each. Code (and tests) that want the verdict rather than the printout call
+``verdict()``, which returns it.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import math
@@ -25,6 +28,8 @@ from typing import Any
 
 # A checker returns None when the answer is right, or a sentence saying what is off.
 Checker = Callable[..., "str | None"]
+# An answer reader (as_number, as_int, as_list) returns (value, None) or (None, the problem).
+Reader = Callable[..., "tuple[Any, str | None]"]
 
 PLACEHOLDER = ...  # what the starter cells hold until the learner answers
 MAX_ITEMS = 1_000  # an iterator answer is read this far, never further
@@ -130,6 +135,41 @@ def as_list(
     if len(items) > limit:
         return None, f"{what} has more than {limit:,} items, more than this question asks for"
     return items, None
+
+
+def _first(checker: Checker, step: Callable[..., tuple[Any, str | None]]) -> Checker:
+    """``checker`` with ``step(answer, context, kw) -> (answer, problem)`` run before it: a problem
+    is the verdict; otherwise the checker gets the answer the step returns. The signature (which
+    ``Exercise`` binds and names in its usage line) stays the checker's own."""
+
+    @functools.wraps(checker)
+    def check(answer: Any, *context: Any, **kw: Any) -> str | None:
+        answer, problem = step(answer, context, kw)
+        return problem if problem else checker(answer, *context, **kw)
+
+    return check
+
+
+def needs(thing: str, usage: str) -> Callable[[Checker], Checker]:
+    """Decorate a checker whose second parameter (a tokenizer, a pipeline, a config) the learner
+    must pass: without it the verdict is "pass <thing> too: <usage>" and the checker never runs."""
+
+    def wrap(checker: Checker) -> Checker:
+        name = list(inspect.signature(checker).parameters)[1]
+
+        def given(answer: Any, context: tuple, kw: dict) -> tuple[Any, str | None]:
+            value = context[0] if context else kw.get(name)
+            return answer, (f"pass {thing} too: {usage}" if value is None else None)
+
+        return _first(checker, given)
+
+    return wrap
+
+
+def reads(reader: Reader, what: str) -> Callable[[Checker], Checker]:
+    """Decorate a checker that wants the answer read first, e.g. ``@reads(as_int, "the number of
+    tokens")``: the checker gets the value, and a problem reading it is the verdict."""
+    return lambda checker: _first(checker, lambda answer, _context, _kw: reader(answer, what))
 
 
 def _usage(name: str, checker: Checker) -> str:
@@ -281,4 +321,6 @@ __all__ = [
     "as_int",
     "as_list",
     "short_repr",
+    "needs",
+    "reads",
 ]

@@ -63,8 +63,9 @@ q2 = Exercise(
     hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
     "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
     solution_text="answer = 4096 * 4096 * 2   # 16 bits = 2 bytes per element -> 33,554,432\n"
-    "# or: t = torch.empty(4096, 4096, dtype=torch.bfloat16); "
-    "answer = t.numel() * t.element_size()",
+    "# or, from a tensor of that shape:\n"
+    "# t = torch.empty(4096, 4096, dtype=torch.bfloat16)\n"
+    "# answer = t.numel() * t.element_size()",
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_int, as_number
+from . import Exercise, as_int, as_number, needs, reads
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -53,12 +53,9 @@ def _param_count(model: Any) -> int:
         return AutoModelForCausalLM.from_config(model).num_parameters()
 
 
-def _check_q2(answer: Any, model: Any = None, *_: Any, **__: Any) -> str | None:
-    if model is None:
-        return "pass the model's config too: part3.q2.check(answer, llama_config)"
-    answer, problem = as_number(answer, "the number of GB")
-    if problem:
-        return problem
+@needs("the model's config", "part3.q2.check(answer, llama_config)")
+@reads(as_number, "the number of GB")
+def _check_q2(answer: float, model: Any = None, *_: Any, **__: Any) -> str | None:
     expected = _param_count(model) * 2 / 1e9  # float16: 2 bytes per parameter
     close = lambda value: abs(answer - value) <= 0.01 * value  # noqa: E731
     if close(expected):
@@ -85,11 +82,10 @@ q2 = Exercise(
 )
 
 
+@needs("the original model", "part3.q3.check(fresh, model)")
 def _check_q3(answer: Any, original: Any = None, *_: Any, **__: Any) -> str | None:
     import torch
 
-    if original is None:
-        return "pass the original model too: part3.q3.check(fresh, model)"
     if not isinstance(answer, torch.nn.Module):
         return f"the answer should be a model (an nn.Module), got {type(answer).__name__}"
     if answer is original:

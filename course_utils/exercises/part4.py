@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_list, as_number, short_repr
+from . import Exercise, as_list, as_number, needs, reads, short_repr
 
 # q1 asks for the fill-mask pipeline's ten best words for the blank in this sentence.
 Q1_TEMPLATE = "The {mask} barked at the postman all morning."
@@ -22,9 +22,8 @@ def q1_text(unmasker: Any) -> str:
     return Q1_TEMPLATE.format(mask=unmasker.tokenizer.mask_token)
 
 
+@needs("the fill-mask pipeline", "part4.q1.check(answer, unmasker)")
 def _top_words(answer: Any, unmasker: Any = None, *_: Any, **__: Any) -> str | None:
-    if unmasker is None:
-        return "pass the fill-mask pipeline too: part4.q1.check(answer, unmasker)"
     answer, problem = as_list(answer, "answer")
     if problem:
         return f"give a list of words (strings): {problem}"
@@ -101,12 +100,9 @@ def sentence_similarity(extractor: Any, a: str, b: str) -> float:
     return float(torch.dot(vecs[0], vecs[1]))
 
 
-def _similarity(answer: Any, extractor: Any = None, *_: Any, **__: Any) -> str | None:
-    if extractor is None:
-        return "pass the feature-extraction pipeline too: part4.q3.check(answer, extractor)"
-    value, problem = as_number(answer, "the similarity")
-    if problem:
-        return problem
+@needs("the feature-extraction pipeline", "part4.q3.check(answer, extractor)")
+@reads(as_number, "the similarity")
+def _similarity(value: float, extractor: Any = None, *_: Any, **__: Any) -> str | None:
     expected = sentence_similarity(extractor, *Q3_SENTENCES)
     if abs(value - expected) <= 0.01:
         return None

@@ -9,19 +9,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, close_to
+from . import Exercise, as_int, close_to, needs, reads
 
 Q1_TEXT = "Hugging Face makes tokenizers fun!"
 Q2_LOGITS = (-1.0, 2.0)  # (NEGATIVE, POSITIVE)
 Q3_BATCH = ("Short.", "This sentence is quite a bit longer than the first one.")
 
 
-def _token_count(answer: Any, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
-    if tokenizer is None:
-        return "pass the tokenizer too: part5.q1.check(answer, tokenizer)"
-    answer, problem = as_int(answer, "the number of tokens")
-    if problem:
-        return problem
+@needs("the tokenizer", "part5.q1.check(answer, tokenizer)")
+@reads(as_int, "the number of tokens")
+def _token_count(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
     expected = len(tokenizer(Q1_TEXT)["input_ids"])
     if answer == expected - 2:
         return f"{answer} leaves out the special tokens the tokenizer adds ([CLS] and [SEP])"
@@ -35,12 +32,9 @@ def _softmax_positive() -> float:
     return exps[1] / sum(exps)
 
 
-def _padding(answer: Any, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
-    if tokenizer is None:
-        return "pass the tokenizer too: part5.q3.check(answer, tokenizer)"
-    answer, problem = as_int(answer, "the number of padding tokens")
-    if problem:
-        return problem
+@needs("the tokenizer", "part5.q3.check(answer, tokenizer)")
+@reads(as_int, "the number of padding tokens")
+def _padding(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
     batch = tokenizer(list(Q3_BATCH), padding=True)
     expected = batch["attention_mask"][0].count(0)
     if answer != expected:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, close_to
+from . import Exercise, as_int, close_to, needs, reads
 
 # q1: temperature ------------------------------------------------------------------------
 Q1_LOGITS = [2.0, 1.0, 0.0]
@@ -55,12 +55,9 @@ def _kv_bytes(config: Any, tokens: int, bytes_per_value: int = 2) -> int:
     return 2 * config.num_hidden_layers * kv_heads * head_dim * tokens * bytes_per_value
 
 
-def _check_q2(answer: Any, config: Any = None, *_: Any, **__: Any) -> str | None:
-    if config is None:
-        return "pass the model's config too: part6.q2.check(answer, model.config)"
-    answer, problem = as_int(answer, "the number of bytes")
-    if problem:
-        return problem
+@needs("the model's config", "part6.q2.check(answer, model.config)")
+@reads(as_int, "the number of bytes")
+def _check_q2(answer: int, config: Any = None, *_: Any, **__: Any) -> str | None:
     expected = _kv_bytes(config, Q2_TOKENS)
     if math.isclose(answer, expected, rel_tol=1e-6):
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, as_list, as_number
+from . import Exercise, as_int, as_list, as_number, needs, reads
 
 # q1: the shape of a batch of images ------------------------------------------------------
 Q1_IMAGES = 3
@@ -25,9 +25,8 @@ def _size_hw(processor: Any) -> tuple[int, int]:
     return int(edge), int(edge)
 
 
+@needs("the image processor", "part7.q1.check(answer, processor)")
 def _check_q1(answer: Any, processor: Any = None, *_: Any, **__: Any) -> str | None:
-    if processor is None:
-        return "pass the image processor too: part7.q1.check(answer, processor)"
     items, problem = as_list(answer, "the shape", limit=16)
     if problem:
         return f"give the shape as a tuple of 4 whole numbers: {problem}"
@@ -76,12 +75,9 @@ q1 = Exercise(
 Q2_PIXEL = 51
 
 
-def _check_q2(answer: Any, processor: Any = None, *_: Any, **__: Any) -> str | None:
-    if processor is None:
-        return "pass the image processor too: part7.q2.check(answer, processor)"
-    value, problem = as_number(answer)
-    if problem:
-        return problem
+@needs("the image processor", "part7.q2.check(answer, processor)")
+@reads(as_number, "the answer")
+def _check_q2(value: float, processor: Any = None, *_: Any, **__: Any) -> str | None:
     rescaled = Q2_PIXEL * processor.rescale_factor
     expected = (rescaled - processor.image_mean[0]) / processor.image_std[0]
     if math.isclose(value, expected, abs_tol=1e-3):

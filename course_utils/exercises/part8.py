@@ -141,7 +141,9 @@ def _q3_facts() -> dict[str, tuple[Any, Any]]:
     return {m: (license_info(m), plan(m, gpu=Q3_GPU, seq_len=Q3_CONTEXT)) for m in Q3_CANDIDATES}
 
 
-def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
+def _q3_pair(answer: Any) -> tuple[tuple[str, str] | None, str | None]:
+    """((model_id, canonical dtype), None) for a pair naming a candidate and a precision,
+    else (None, the problem)."""
     from ..dtypes import dtype_name
     from ..errors import BadInputError
 
@@ -150,14 +152,39 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
         or len(answer) != 2
         or not all(isinstance(a, str) for a in answer)
     ):
-        return "the answer should be a pair of strings: (model_id, dtype), e.g. ('org/name', 'nf4')"
+        return None, (
+            "the answer should be a pair of strings: (model_id, dtype), e.g. ('org/name', 'nf4')"
+        )
     model_id, dtype = answer
     if model_id not in Q3_CANDIDATES:
-        return f"{model_id!r} is not in part8.Q3_CANDIDATES"
+        return None, f"{model_id!r} is not in part8.Q3_CANDIDATES"
     try:
-        dtype = dtype_name(dtype)
+        return (model_id, dtype_name(dtype)), None
     except BadInputError:
-        return f"{answer[1]!r} is not a precision: use a name such as 'float16', 'int8' or 'nf4'"
+        return None, (
+            f"{answer[1]!r} is not a precision: use a name such as 'float16', 'int8' or 'nf4'"
+        )
+
+
+def _q3_precision(dtype: str, chosen_plan: Any) -> str | None:
+    """None when ``dtype`` is the plan's choice (the first lever that fits), else what is off."""
+    lever = chosen_plan.choice
+    if dtype == lever.dtype:
+        return None
+    fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
+    if not fits.get(dtype, False):
+        return f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache"
+    return (
+        f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: "
+        "take the first lever that fits"
+    )
+
+
+def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
+    pair, problem = _q3_pair(answer)
+    if problem:
+        return problem
+    model_id, dtype = pair
     facts = dict(_q3_facts())
     shippable = {m: p for m, (lic, p) in facts.items() if lic.category == "permissive" and p.choice}
     lic, chosen_plan = facts[model_id]
@@ -177,16 +204,7 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
             f"{model_id} fits, but a larger model with a permissive license fits too: compare "
             f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) for every candidate"
         )
-    lever = chosen_plan.choice
-    if dtype != lever.dtype:
-        fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
-        if not fits.get(dtype, False):
-            return f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache"
-        return (
-            f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: "
-            "take the first lever that fits"
-        )
-    return None
+    return _q3_precision(dtype, chosen_plan)
 
 
 q3 = Exercise(
