@@ -259,28 +259,22 @@ def open_notebook(b: Browser, lab: Lab, name: str) -> None:
 
 def click_menu(b: Browser, menu: str, item: str) -> None:
     """Click a top menu (``Run``) and one of its items (``Run All Cells``), as a learner does."""
+    _labelled(b, ".lm-MenuBar-itemLabel", menu, f"the {menu!r} menu", 30).click()
+    _labelled(b, ".lm-Menu-content .lm-Menu-itemLabel", item, f"the {item!r} menu item", 10).click()
+
+
+def _labelled(b: Browser, css: str, label: str, what: str, timeout: float):
+    """Wait (``timeout`` seconds) for an element matching ``css`` whose text is ``label``."""
     from selenium.webdriver.common.by import By
 
-    bar = b.wait(
-        f"the {menu!r} menu",
+    found = b.wait(
+        what,
         lambda: [
-            e
-            for e in b.driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-itemLabel")
-            if e.text.strip() == menu
+            e for e in b.driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip() == label
         ],
-        30,
+        timeout,
     )
-    bar[0].click()
-    entry = b.wait(
-        f"the {item!r} menu item",
-        lambda: [
-            e
-            for e in b.driver.find_elements(By.CSS_SELECTOR, ".lm-Menu-content .lm-Menu-itemLabel")
-            if e.text.strip() == item
-        ],
-        10,
-    )
-    entry[0].click()
+    return found[0]
 
 
 def run_all(b: Browser, lab: Lab, timeout: float) -> float:

@@ -285,6 +285,7 @@ class HubEmulator:
         self._stall: socket.socket | None = None
         self._held: list[socket.socket] = []
         self._stopped = threading.Event()
+        # start() binds the sockets and sets url, cdn_url, stalled_url and closed_url
 
     # --- the repos ----------------------------------------------------------------------------
 
@@ -392,6 +393,11 @@ class HubEmulator:
         closed.bind(("127.0.0.1", 0))
         self.closed_port = closed.getsockname()[1]
         closed.close()  # nothing listens here now: connection refused
+        # the addresses, fixed once the sockets are bound
+        self.url = f"http://127.0.0.1:{self._servers[0].server_address[1]}"
+        self.cdn_url = f"http://127.0.0.1:{self._servers[1].server_address[1]}"
+        self.stalled_url = f"http://127.0.0.1:{self._stall.getsockname()[1]}"
+        self.closed_url = f"http://127.0.0.1:{self.closed_port}"
         timer = threading.Timer(self.max_seconds, self.stop)
         timer.daemon = True
         timer.start()
@@ -427,22 +433,6 @@ class HubEmulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._servers[0].server_address[1]}"
-
-    @property
-    def cdn_url(self) -> str:
-        return f"http://127.0.0.1:{self._servers[1].server_address[1]}"
-
-    @property
-    def stalled_url(self) -> str:
-        return f"http://127.0.0.1:{self._stall.getsockname()[1]}"
-
-    @property
-    def closed_url(self) -> str:
-        return f"http://127.0.0.1:{self.closed_port}"
 
     # --- answers --------------------------------------------------------------------------------
 

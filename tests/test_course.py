@@ -10,6 +10,16 @@ import course_utils as cu
 from course_utils import course
 
 
+def _every_download_raises(error: BaseException, monkeypatch, tmp_path) -> None:
+    """Work in the empty ``tmp_path``, where every download ``cu.asset`` tries raises ``error``."""
+
+    def urlopen(url, timeout):
+        raise error
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.chdir(tmp_path)
+
+
 def test_badge_links_to_main_on_colab():
     b = course.badge("notebooks/01_hello_gpu.ipynb")
     assert b.startswith(
@@ -54,11 +64,7 @@ def test_asset_downloaded_when_missing(tmp_path, monkeypatch):
 
 
 def test_asset_offline_says_what_to_do(tmp_path, monkeypatch):
-    def fail(url, timeout):
-        raise OSError("Name or service not known")
-
-    monkeypatch.setattr(urllib.request, "urlopen", fail)
-    monkeypatch.chdir(tmp_path)
+    _every_download_raises(OSError("Name or service not known"), monkeypatch, tmp_path)
     with pytest.raises(cu.OfflineError, match="clone the repository"):
         cu.asset("missing.bin")
 
@@ -69,33 +75,21 @@ def test_asset_offline_says_what_to_do(tmp_path, monkeypatch):
      "x\x00.png", "a" * 300],
 )  # fmt: skip
 def test_asset_takes_plain_names_only(name, tmp_path, monkeypatch):
-    def never(url, timeout):
-        raise AssertionError("no download for a refused name")
-
-    monkeypatch.setattr(urllib.request, "urlopen", never)
-    monkeypatch.chdir(tmp_path)
+    _every_download_raises(AssertionError("no download for a refused name"), monkeypatch, tmp_path)
     with pytest.raises(cu.BadInputError, match="plain file name"):
         cu.asset(name)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_failed_download_leaves_no_assets_folder(tmp_path, monkeypatch):
-    def fail(url, timeout):
-        raise TimeoutError("timed out")
-
-    monkeypatch.setattr(urllib.request, "urlopen", fail)
-    monkeypatch.chdir(tmp_path)
+    _every_download_raises(TimeoutError("timed out"), monkeypatch, tmp_path)
     with pytest.raises(cu.OfflineError, match="timed out"):
         cu.asset("missing.bin")
     assert not (tmp_path / "assets").exists()
 
 
 def test_failed_download_error_has_no_library_context(tmp_path, monkeypatch):
-    def fail(url, timeout):
-        raise OSError("Name or service not known")
-
-    monkeypatch.setattr(urllib.request, "urlopen", fail)
-    monkeypatch.chdir(tmp_path)
+    _every_download_raises(OSError("Name or service not known"), monkeypatch, tmp_path)
     with pytest.raises(cu.OfflineError) as info:
         cu.asset("missing.bin")
     assert info.value.__cause__ is None and info.value.__suppress_context__

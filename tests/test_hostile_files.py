@@ -11,27 +11,33 @@ from course_utils import validate
 from course_utils.errors import BadInputError, ModelNotFoundError
 
 
+def refused(reader, path, content: str | bytes, match: str) -> BadInputError:
+    """Write ``content`` to ``path``; assert ``reader(path)`` refuses it with a BadInputError that
+    matches ``match``, and return that error."""
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(BadInputError, match=match) as info:
+        reader(path)
+    return info.value
+
+
 def test_truncated_config(tmp_path):
     path = tmp_path / "config.json"
-    path.write_text('{"model_type": "llama", "hidden_size": 40')
-    with pytest.raises(BadInputError, match=r"not valid JSON .*line 1.*truncated") as info:
-        validate.read_json(path)
-    assert str(path) in str(info.value) and info.value.__suppress_context__
+    text = '{"model_type": "llama", "hidden_size": 40'
+    error = refused(validate.read_json, path, text, r"not valid JSON .*line 1.*truncated")
+    assert str(path) in str(error) and error.__suppress_context__
 
 
 def test_binary_config(tmp_path):
-    path = tmp_path / "config.json"
-    path.write_bytes(os.urandom(64) + b"\xff\xfe")
-    with pytest.raises(BadInputError, match="not UTF-8 text"):
-        validate.read_json(path)
+    content = os.urandom(64) + b"\xff\xfe"
+    refused(validate.read_json, tmp_path / "config.json", content, "not UTF-8 text")
 
 
 @pytest.mark.parametrize("text", ["[1, 2]", "3", '"x"', "null"])
 def test_config_that_is_not_an_object(text, tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text(text)
-    with pytest.raises(BadInputError, match="not an object"):
-        validate.read_json(path)
+    refused(validate.read_json, tmp_path / "config.json", text, "not an object")
 
 
 def test_a_broken_file_in_the_cache_names_the_entry_to_delete(tmp_path):
@@ -124,9 +130,7 @@ def test_truncated_safetensors(tmp_path):
 @pytest.mark.parametrize("content", [b"", os.urandom(4096), b"\x05", b"\x10\0\0\0\0\0\0\0{}"])
 def test_empty_random_or_cut_safetensors(tmp_path, content):
     path = tmp_path / "model.safetensors"
-    path.write_bytes(content)
-    with pytest.raises(BadInputError, match="not a complete safetensors file"):
-        validate.safetensors_header(path)
+    refused(validate.safetensors_header, path, content, "not a complete safetensors file")
 
 
 def test_safetensors_written_by_the_library_reads(tmp_path):
