@@ -33,7 +33,29 @@ def offline() -> bool:
     from huggingface_hub import constants
 
     bound_client()
-    return constants.is_offline_mode()
+    if constants.is_offline_mode():
+        return True
+    check_token()
+    return False
+
+
+def check_token() -> None:
+    """NotLoggedInError, before any request, when the token huggingface_hub would send (the
+    environment, the saved login) is malformed: a space, a line break or a non-ASCII character
+    inside it would be sent as is, or end up in an exception's text."""
+    from huggingface_hub import constants
+
+    from .validate import token
+
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        token(os.environ.get(var), f"the environment variable {var}")
+    path = Path(constants.HF_TOKEN_PATH)
+    if path.is_file():
+        try:
+            raw = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:  # unreadable: huggingface_hub cannot use it either
+            return
+        token(raw, f"the saved login file {path} (from `hf auth login`)")
 
 
 _BOUND: list[bool] = []
@@ -233,7 +255,9 @@ def _reason(exc: BaseException | None) -> str:
         exc, (hf.OfflineModeIsEnabled, hf.LocalEntryNotFoundError)
     ):
         return f"{type(exc).__name__}: {exc}"
-    return "HF_HUB_OFFLINE is set" if offline() else "the Hub did not answer"
+    from huggingface_hub import constants
+
+    return "HF_HUB_OFFLINE is set" if constants.is_offline_mode() else "the Hub did not answer"
 
 
 def _unreachable(model_id: str, exc: BaseException | None, wanted: str | None) -> OfflineError:
@@ -301,6 +325,8 @@ def hub_error(
     Gated or 403 with a token: GatedModelError. ``wanted`` says what the cache lacks (None: an
     online-only question); ``or_else`` is appended as the alternative a helper offers.
     """
+    if isinstance(exc, CourseError):  # already a course error (a malformed token, a bad file)
+        return exc
     kind = _kind(exc)
     if kind == "offline":
         error: CourseError = _unreachable(model_id, exc, wanted)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ._display import fmt_count
 from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
-from .hub import TIMEOUT_S, bound_client, hub_error, offline
+from .hub import TIMEOUT_S, hub_error, offline
 
 
 class Resolved(NamedTuple):
@@ -78,7 +78,7 @@ def hub_config(repo_id: str) -> Any:
     """The config of a Hub model without its weights: from the Hub online, the cache offline."""
     from huggingface_hub import hf_hub_download
 
-    bound_client()
+    offline()  # the client's time limits, and a malformed token refused before any request
     try:
         path = hf_hub_download(repo_id, "config.json")
     except Exception as exc:  # httpx network errors are not OSError: the translator sorts them

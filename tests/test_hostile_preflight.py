@@ -47,7 +47,7 @@ def test_tasks_the_architecture_serves(config, task, cls):
 
 
 def test_load_pipeline_refuses_a_causal_lm_for_classification(tiny):
-    refusal = r"This model is a LlamaForCausalLM.*serves: .*text-generation\."
+    refusal = r"llama is a LlamaForCausalLM.*serves: .*text-generation\."
     with pytest.raises(BadInputError, match=refusal):
         cu.load_pipeline("text-classification", tiny, verbose=False)
 
