@@ -84,7 +84,7 @@ class CardSummary(Table):
         rows = [
             ("task", _said(self.task, "which task")),
             ("inputs/outputs", _said(self.inputs_outputs, "what goes in and out")),
-            ("intended use", _said(self.intended_use, "what it is for")),
+            ("intended use", self._intended()),
             (
                 "license",
                 f"{lic.license or 'none'} ({lic.category})" + (", gated" if lic.gated else ""),
@@ -97,6 +97,11 @@ class CardSummary(Table):
         if self.likes is not None:
             rows.append(("likes", f"{self.likes:,}"))
         return rows
+
+    def _intended(self) -> str:
+        if self.needs_access and not self.intended_use:
+            return "(in the card's text, which needs access: see below)"
+        return _said(self.intended_use, "what it is for")
 
     def _note(self) -> str | None:
         if self.needs_access:

@@ -35,7 +35,7 @@ def _parse_count(text: str) -> int | None:
     if not m:
         return None
     digits = m.group(1).replace(",", "").replace("_", "")
-    value = number(digits, f"The parameter count {text.strip()!r}", integer=False)
+    value = number(digits, "A parameter count", integer=False)  # "1e400": not finite
     return int(round(value * _SCALE[m.group(2)]))
 
 
