@@ -35,27 +35,10 @@ def offline() -> bool:
     bound_client()
     if constants.is_offline_mode():
         return True
-    check_token()
+    from .access import check_token
+
+    check_token()  # a malformed token: NotLoggedInError before any request
     return False
-
-
-def check_token() -> None:
-    """NotLoggedInError, before any request, when the token huggingface_hub would send (the
-    environment, the saved login) is malformed: a space, a line break or a non-ASCII character
-    inside it would be sent as is, or end up in an exception's text."""
-    from huggingface_hub import constants
-
-    from .validate import token
-
-    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        token(os.environ.get(var), f"the environment variable {var}")
-    path = Path(constants.HF_TOKEN_PATH)
-    if path.is_file():
-        try:
-            raw = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:  # unreadable: huggingface_hub cannot use it either
-            return
-        token(raw, f"the saved login file {path} (from `hf auth login`)")
 
 
 _BOUND: list[bool] = []
