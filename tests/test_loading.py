@@ -263,3 +263,20 @@ def test_smollm2_answers_paris_and_holds_what_was_estimated(smollm2):
         assert report.bytes_held > loaded.model.get_memory_footprint()
         assert "no CUDA GPU" in " ".join(report.notes)
     print(f"\n{quantize or 'bf16'}: {answer!r}\n{report}")
+
+
+def test_a_cache_fallback_asks_for_no_network(monkeypatch):
+    """Found only in the cache (offline, or the Hub did not answer): from_pretrained and the
+    tokenizer get local_files_only=True, so nothing retries the network (issue 13)."""
+    from course_utils import loading
+
+    src = preflight.locate("Qwen/Qwen2.5-0.5B-Instruct")  # HF_HUB_OFFLINE=1: the cache
+    assert src.origin == "in the cache"
+    checked = loading._Checked(src, "float32", None, True, "AutoModelForCausalLM", "", None, [])
+    assert loading._load_kwargs(checked, None, False, {})["local_files_only"] is True
+    seen = {}
+    monkeypatch.setattr(
+        transformers.AutoTokenizer, "from_pretrained", lambda name, **kw: seen.update(kw)
+    )
+    loading._load_preprocessor(src)
+    assert seen == {"local_files_only": True}
