@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import NotLoggedInError
 from .hub import hub_error, offline, set_token_help
+from .validate import token as valid_token
 
 
 @dataclass
@@ -28,6 +30,23 @@ class LoginStatus:
     __repr__ = __str__
 
 
+def check_token() -> None:
+    """NotLoggedInError, before any request, when the token huggingface_hub would send (the
+    environment, the saved login) is malformed: a space, a line break or a non-ASCII character
+    inside it would be sent as is, or end up in an exception's text."""
+    from huggingface_hub import constants
+
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        valid_token(os.environ.get(var), f"the environment variable {var}")
+    path = Path(constants.HF_TOKEN_PATH)
+    if path.is_file():
+        try:
+            raw = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:  # unreadable: huggingface_hub cannot use it either
+            return
+        valid_token(raw, f"the saved login file {path} (from `hf auth login`)")
+
+
 def _colab_secret() -> str | None:
     """The Colab secret HF_TOKEN, or None outside Colab or when the secret is missing/denied."""
     try:
@@ -35,9 +54,10 @@ def _colab_secret() -> str | None:
     except ImportError:
         return None
     try:
-        return (userdata.get("HF_TOKEN") or "").strip() or None
+        raw = userdata.get("HF_TOKEN")
     except Exception:  # SecretNotFoundError, NotebookAccessError, ...
         return None
+    return valid_token(raw, "the Colab secret HF_TOKEN")
 
 
 def _find_token() -> tuple[str | None, str | None]:
@@ -48,9 +68,10 @@ def _find_token() -> tuple[str | None, str | None]:
     if token:
         return token, "the Colab secret HF_TOKEN"
     for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        token = (os.environ.get(var) or "").strip()
+        token = valid_token(os.environ.get(var), f"the environment variable {var}")
         if token:
             return token, f"the environment variable {var}"
+    check_token()  # the saved login file, read as huggingface_hub reads it
     token = get_token()  # the token file written by `hf auth login` / an earlier login
     if token:
         return token, "the token saved by an earlier login"
@@ -71,12 +92,19 @@ def _person_can_answer() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def _prompt_for_token() -> tuple[str | None, str | None, LoginStatus | None]:
-    """Ask with the Hub's own prompt, where a person can answer; (token, source, or why not)."""
+def _prompt_for_token(interactive: bool) -> tuple[str | None, str | None, LoginStatus | None]:
+    """Ask with the Hub's own prompt when asked to and a person can answer; (token, source, or
+    the status saying why not)."""
     if offline():
         message = "Offline and no Hub token found: public and cached models still work."
         return None, None, LoginStatus(False, None, None, f"{message} For gated models later: "
                                        f"{set_token_help()}")  # fmt: skip
+    if not interactive:
+        message = (
+            "No Hub token found: public models work; gated ones need a token. "
+            f"{set_token_help()} Or run cu.login(interactive=True) to paste one here."
+        )
+        return None, None, LoginStatus(False, None, None, message)
     if not _person_can_answer():
         message = f"No Hub token found and nobody here can answer a prompt. {set_token_help()}"
         return None, None, LoginStatus(False, None, None, message)
@@ -119,16 +147,18 @@ def _verify(token: str, source: str) -> LoginStatus:
     return LoginStatus(True, source, True, f"Logged in to the Hub with the token from {source}.")
 
 
-def login() -> LoginStatus:
+def login(*, interactive: bool = False) -> LoginStatus:
     """Find a Hub token for gated models without ever showing it.
 
     Part 8 uses it. Order: the Colab secret HF_TOKEN, the HF_TOKEN environment variable, a
-    saved token, and only when a person is there to answer, the Hub's own login prompt. Online
-    the token is checked with the Hub; offline that check is skipped and the status says so.
+    saved token; with ``interactive=True`` (and a person there to answer) then the Hub's own
+    login prompt. Online the token is checked with the Hub; offline that check is skipped and
+    the status says so. A malformed token (a space, a line break, a non-ASCII character) is a
+    NotLoggedInError naming where it came from.
     """
     token, source = _find_token()
     if token is None:
-        token, source, refused = _prompt_for_token()
+        token, source, refused = _prompt_for_token(interactive)
         if refused is not None:
             return refused
     return _verify(token, source)

@@ -23,20 +23,21 @@ class Card:
     text: str
     source: str
     info: Any = None  # huggingface_hub ModelInfo when read online
+    needs_access: bool = False  # gated: the card's text is behind the repo's terms
 
 
 def _card_file(model: str, path: Path | None, source: str) -> Card:
     import logging
 
-    from huggingface_hub import ModelCard
+    from .validate import load_card
 
     if path is None or not path.is_file():
         return Card(model, {}, "", f"{source} (no README.md model card)")
     log = logging.getLogger("huggingface_hub.repocard")
     level = log.level
     log.setLevel(logging.ERROR)  # a card without metadata is normal here: no warning about it
-    try:
-        card = ModelCard.load(path, ignore_metadata_errors=True)
+    try:  # broken YAML, a tab, a list as metadata, a binary README: BadInputError naming it
+        card = load_card(path)
     finally:
         log.setLevel(level)
     return Card(model, card.data.to_dict(), card.text, source)
@@ -44,7 +45,7 @@ def _card_file(model: str, path: Path | None, source: str) -> Card:
 
 def _card_online(model_id: str) -> Card | None:
     """The card from the Hub; None when the Hub cannot be reached (the cache answers then)."""
-    from huggingface_hub import HfApi, ModelCard
+    from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import RepositoryNotFoundError
 
     try:
@@ -58,12 +59,14 @@ def _card_online(model_id: str) -> Card | None:
             raise hub_error(model_id, exc) from None
         return None
     try:
-        card = ModelCard.load(model_id, ignore_metadata_errors=True)
-        meta, text = card.data.to_dict(), card.text
-    except Exception:  # no README.md, or a gated repo's files: the API's copy of the metadata
+        readme = Path(hf_hub_download(model_id, "README.md"))
+    except Exception as exc:  # no README.md, or a gated repo's files: the API's metadata copy
         meta = info.card_data.to_dict() if info.card_data is not None else {}
-        text = ""
-    return Card(model_id, meta, text, "the Hub", info)
+        locked = _kind(exc) in ("gated", "401", "403")
+        return Card(model_id, meta, "", "the Hub", info, needs_access=locked)
+    card = _card_file(model_id, readme, "the Hub")  # a broken card: BadInputError naming it
+    card.info = info
+    return card
 
 
 def read_card(model: str | os.PathLike) -> Card:

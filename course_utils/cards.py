@@ -14,7 +14,7 @@ from typing import Any
 from ._display import Table, html_row
 from .card_reader import read_card
 from .errors import BadInputError
-from .hub import hub_error, offline
+from .hub import hub_error, hub_page, offline
 from .licenses import LicenseInfo, license_from_card
 
 # What goes in and out, per pipeline task (the card's "inputs and outputs" when it is silent)
@@ -71,6 +71,7 @@ class CardSummary(Table):
     downloads: int | None = None
     likes: int | None = None
     missing: list[str] = field(default_factory=list)  # which of the four the card leaves out
+    needs_access: str | None = None  # a gated card: what to do to read its text
 
     _KEY_WIDTH = 15
     _GAP = " "
@@ -83,7 +84,7 @@ class CardSummary(Table):
         rows = [
             ("task", _said(self.task, "which task")),
             ("inputs/outputs", _said(self.inputs_outputs, "what goes in and out")),
-            ("intended use", _said(self.intended_use, "what it is for")),
+            ("intended use", self._intended()),
             (
                 "license",
                 f"{lic.license or 'none'} ({lic.category})" + (", gated" if lic.gated else ""),
@@ -97,19 +98,28 @@ class CardSummary(Table):
             rows.append(("likes", f"{self.likes:,}"))
         return rows
 
+    def _intended(self) -> str:
+        if self.needs_access and not self.intended_use:
+            return "(in the card's text, which needs access: see below)"
+        return _said(self.intended_use, "what it is for")
+
+    def _note(self) -> str | None:
+        if self.needs_access:
+            return self.needs_access
+        return f"missing from the card: {', '.join(self.missing)}" if self.missing else None
+
     def _after(self) -> list[str]:
         code = ["    " + line for line in (self.how_to_load or "").splitlines()]
-        missing = [f"  missing from the card: {', '.join(self.missing)}"] if self.missing else []
-        return ["  how to load:", *code, *missing]
+        note = self._note()
+        return ["  how to load:", *code, *([f"  {note}"] if note else [])]
 
     def _after_html(self) -> str:
         import html
 
         code = html.escape(self.how_to_load or "")
-        missing = ""
-        if self.missing:
-            missing = f"<p><i>Missing from the card: {html.escape(', '.join(self.missing))}</i></p>"
-        return f"<p>How to load:</p><pre>{code}</pre>{missing}"
+        note = self._note()
+        note_html = f"<p><i>{html.escape(note[0].upper() + note[1:])}</i></p>" if note else ""
+        return f"<p>How to load:</p><pre>{code}</pre>{note_html}"
 
 
 def _param_count(model: str | os.PathLike, info: Any) -> int | None:
@@ -133,6 +143,17 @@ def _missing_parts(task: Any, io_text: Any, intended: Any, snippet: Any) -> list
     return missing
 
 
+def _locked(card: Any) -> str | None:
+    """What to do when the card's text is behind a gated repo's terms (None when it is not)."""
+    if not card.needs_access:
+        return None
+    return (
+        f"the card's text needs access (the model is gated): accept the terms on "
+        f"{hub_page(card.model)} and run cu.login() with a token, then ask again. Until then the "
+        "rows above are the Hub's public metadata."
+    )
+
+
 def card_summary(model: str | os.PathLike) -> CardSummary:
     """Summarise a model card: task, inputs/outputs, intended use, how to load.
 
@@ -145,7 +166,7 @@ def card_summary(model: str | os.PathLike) -> CardSummary:
     intended = _section(text, _USE_HEADING)
     blocks = _CODE_BLOCK.findall(text)
     snippet = next((c.strip() for c in blocks if "from_pretrained" in c or "pipeline(" in c), None)
-    missing = _missing_parts(task, io_text, intended, snippet)
+    missing = [] if card.needs_access else _missing_parts(task, io_text, intended, snippet)
     if snippet is None:
         snippet = (
             f'# not in the card; the course helper:\nmodel, tok = cu.load_model("{card.model}"'
@@ -157,7 +178,7 @@ def card_summary(model: str | os.PathLike) -> CardSummary:
         intended_use=intended, how_to_load=snippet, license=license_from_card(card),
         languages=[languages] if isinstance(languages, str) else list(languages),
         params=_param_count(model, info), downloads=getattr(info, "downloads", None),
-        likes=getattr(info, "likes", None), missing=missing,
+        likes=getattr(info, "likes", None), missing=missing, needs_access=_locked(card),
     )  # fmt: skip
 
 

@@ -79,24 +79,39 @@ class MemoryStatus:
                 "holds them (pipelines too), then call cu.free_memory() again."
             )
         else:
-            text += ". No model loaded by cu.load_model is still referenced."
+            text += ". No model (from cu.load_model or from_pretrained) is still referenced."
         return text
 
     __repr__ = __str__
+
+
+def live_models() -> list[Any]:
+    """Every model still alive: load_model's, and any transformers model a gc scan finds
+    (plain ``from_pretrained``, one inside a pipeline); a model's own submodules left out."""
+    import sys
+
+    found = {id(m): m for m in list(LOADED_MODELS)}
+    base = getattr(sys.modules.get("transformers"), "PreTrainedModel", None)
+    if base is not None:  # transformers not imported: no model of it can exist
+        for obj in gc.get_objects():
+            if issubclass(type(obj), base):  # type(): no __class__ property runs
+                found.setdefault(id(obj), obj)
+    inner = {id(sub) for m in found.values() for sub in m.modules() if sub is not m}
+    return [m for key, m in found.items() if key not in inner]
 
 
 def free_memory() -> MemoryStatus:
     """Release what Python and PyTorch can (garbage, the CUDA cache) and say what is still held.
 
     Part 8 uses it. A model stays in memory while any variable refers to it, so
-    ``del model`` first.
+    ``del model`` first. It names every model still referenced, however it was loaded.
     """
     import torch
 
     gc.collect()
     models = [
-        f"{getattr(m, 'name_or_path', type(m).__name__)} ({fmt_bytes(bytes_in_memory(m))})"
-        for m in list(LOADED_MODELS)
+        f"{getattr(m, 'name_or_path', '') or type(m).__name__} ({fmt_bytes(bytes_in_memory(m))})"
+        for m in live_models()
     ]
     if torch.cuda.is_available():
         torch.cuda.empty_cache()

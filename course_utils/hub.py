@@ -33,7 +33,12 @@ def offline() -> bool:
     from huggingface_hub import constants
 
     bound_client()
-    return constants.is_offline_mode()
+    if constants.is_offline_mode():
+        return True
+    from .access import check_token
+
+    check_token()  # a malformed token: NotLoggedInError before any request
+    return False
 
 
 _BOUND: list[bool] = []
@@ -233,7 +238,9 @@ def _reason(exc: BaseException | None) -> str:
         exc, (hf.OfflineModeIsEnabled, hf.LocalEntryNotFoundError)
     ):
         return f"{type(exc).__name__}: {exc}"
-    return "HF_HUB_OFFLINE is set" if offline() else "the Hub did not answer"
+    from huggingface_hub import constants
+
+    return "HF_HUB_OFFLINE is set" if constants.is_offline_mode() else "the Hub did not answer"
 
 
 def _unreachable(model_id: str, exc: BaseException | None, wanted: str | None) -> OfflineError:
@@ -301,6 +308,8 @@ def hub_error(
     Gated or 403 with a token: GatedModelError. ``wanted`` says what the cache lacks (None: an
     online-only question); ``or_else`` is appended as the alternative a helper offers.
     """
+    if isinstance(exc, CourseError):  # already a course error (a malformed token, a bad file)
+        return exc
     kind = _kind(exc)
     if kind == "offline":
         error: CourseError = _unreachable(model_id, exc, wanted)

@@ -98,7 +98,7 @@ def _preflight(model: Any, quantize: str | None, dtype: str, opts: dict[str, Any
     safetensors = preflight.check_weights_format(src, opts["allow_pickle"])
     if not safetensors:
         notes.append("loaded from a pickle checkpoint because allow_pickle=True")
-    auto_name = preflight.auto_class(src.config, opts["task"])
+    auto_name = preflight.auto_class(src.config, opts["task"], src.name)
     return _Checked(src, dtype, quantize, safetensors, auto_name, lic, estimate, notes)
 
 
@@ -111,6 +111,8 @@ def _load_kwargs(checked: _Checked, device_map: Any, double_quant: bool, extra: 
                                   trust_remote_code=False, **extra)  # fmt: skip
     if device_map is not None:
         kwargs["device_map"] = device_map
+    if checked.src.origin == "in the cache":  # the Hub did not answer: no request, no retries
+        kwargs["local_files_only"] = True
     if checked.quantize == "nf4":
         kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype,
@@ -125,10 +127,11 @@ def _load_preprocessor(src: preflight.ModelFiles) -> Any:
     import transformers
 
     names = {Path(f).name for f in src.files}
+    cached = {"local_files_only": True} if src.origin == "in the cache" else {}
     if names & set(_PROCESSOR_FILES):
-        return transformers.AutoProcessor.from_pretrained(src.name)
+        return transformers.AutoProcessor.from_pretrained(src.name, **cached)
     if names & set(_TOKENIZER_FILES):
-        return transformers.AutoTokenizer.from_pretrained(src.name)
+        return transformers.AutoTokenizer.from_pretrained(src.name, **cached)
     return None
 
 
@@ -184,6 +187,7 @@ def load_model(
     allow_pickle=True; remote code is never run. Returns a Loaded that unpacks as
     (model, tokenizer) and has .report.
     """
+    dtype = preflight.check_arguments(model, quantize, dtype, device_map, kwargs)
     quantized = _quantization(quantize, double_quant)
     _check_task_and_code(task, kwargs)
     load_dtype = preflight.auto_dtype(quantized) if dtype == "auto" else float_name(dtype)

@@ -18,10 +18,15 @@ from .dtypes import QUANTIZED, WIDTH, dtype_name, torch_dtype
 from .dtypes import label as precision_label
 from .errors import BadInputError
 from .kv import kv_cache_bytes
-from .kv import whole as _positive
 from .meta import count_bytes, meta_copy, meta_model, model_class, per_param_quantized
 from .peak import MODES, activation_bytes
 from .resolve import resolve_model
+from .validate import number
+
+
+def _positive(value: Any, what: str, zero_ok: bool = False) -> int:
+    """A whole, finite number ≥ 1 (≥ 0 with ``zero_ok``); BadInputError naming ``what``."""
+    return number(value, what, minimum=0 if zero_ok else 1)
 
 
 def bytes_per_param(dtype: Any) -> float:

@@ -22,7 +22,7 @@ from .errors import (
     WontFitError,
 )
 from .hub import cached_snapshot, hub_error, local_folder, offline
-from .validate import read_json
+from .validate import read_json, safetensors_header
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
@@ -113,8 +113,12 @@ def locate(model: str | os.PathLike) -> ModelFiles:
 
 
 def check_weights_format(src: ModelFiles, allow_pickle: bool) -> bool:
-    """True for safetensors; False when only pickle files exist and the caller allowed them."""
+    """True for safetensors; False when only pickle files exist and the caller allowed them.
+    A safetensors file already here that is empty, truncated or random: BadInputError naming it."""
     if any(f.endswith(".safetensors") for f in src.files):
+        for f in src.files if src.folder is not None else []:
+            if f.endswith(".safetensors") and (src.folder / f).is_file():
+                safetensors_header(src.folder / f)
         return True
     pickles = [f for f in src.files if f.endswith(PICKLE_SUFFIXES)]
     if pickles and allow_pickle:

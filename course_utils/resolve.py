@@ -8,15 +8,14 @@ read as config.json only (no weights); Hub failures become course errors in hub.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
 from typing import Any, NamedTuple
 
 from ._display import fmt_count
 from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
-from .hub import TIMEOUT_S, bound_client, hub_error, offline
+from .hub import TIMEOUT_S, hub_error, offline
+from .validate import number, read_json
 
 
 class Resolved(NamedTuple):
@@ -30,11 +29,13 @@ _SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 
 
 def _parse_count(text: str) -> int | None:
-    """'7B', '0.5b', '135M', '7e9', '7,000,000' -> an int; None if it is not a count."""
+    """'7B', '0.5b', '135M', '7e9', '7,000,000' -> an int; None if it is not a count.
+    BadInputError for one too big to be a model ('1e400')."""
     m = re.fullmatch(r"\s*([0-9][0-9_,]*\.?[0-9]*(?:e[0-9]+)?)\s*([kmbt]?)\s*", text.lower())
     if not m:
         return None
-    value = float(m.group(1).replace(",", "").replace("_", ""))
+    digits = m.group(1).replace(",", "").replace("_", "")
+    value = number(digits, "A parameter count", integer=False)  # "1e400": not finite
     return int(round(value * _SCALE[m.group(2)]))
 
 
@@ -63,22 +64,16 @@ def config_from_dict(data: dict, where: str) -> Any:
 
 
 def config_file(path: str) -> Any:
-    """The transformers config in a config.json file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise BadInputError(
-            f"{path} is not valid JSON ({e}). Re-download it or pass a parameter count."
-        ) from e
-    return config_from_dict(data, path)
+    """The transformers config in a config.json file (truncated, binary or not an object:
+    BadInputError naming the file and what to do)."""
+    return config_from_dict(read_json(path, "The config"), path)
 
 
 def hub_config(repo_id: str) -> Any:
     """The config of a Hub model without its weights: from the Hub online, the cache offline."""
     from huggingface_hub import hf_hub_download
 
-    bound_client()
+    offline()  # the client's time limits, and a malformed token refused before any request
     try:
         path = hf_hub_download(repo_id, "config.json")
     except Exception as exc:  # httpx network errors are not OSError: the translator sorts them
@@ -110,9 +105,8 @@ def hub_param_count(repo_id: str) -> int | None:
 
 
 def _from_number(model: int | float) -> Resolved:
-    if not math.isfinite(model) or model <= 0 or int(model) != model:
-        raise BadInputError(f"A parameter count must be a positive whole number, got {model!r}.")
-    return Resolved(f"{fmt_count(int(model))} parameters", int(model))
+    count = number(model, "A parameter count", minimum=1)  # finite, whole, 1 to 10**15
+    return Resolved(f"{fmt_count(count)} parameters", count)
 
 
 def _from_path(model: str) -> Resolved | None:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import BadInputError, ModelNotFoundError, NoGPUError
+from .errors import BadInputError, ModelNotFoundError, NoGPUError, NotLoggedInError
 
 MAX_ID = 96  # the Hub's longest repo id
 MAX_COUNT = 10**15  # more than any token count, batch or parameter count a course uses
@@ -172,6 +172,33 @@ def file_name(name: Any, what: str = "file name") -> str:
             "no folders, no '..'."
         )
     return name
+
+
+def _odd_character(ch: str) -> str:
+    names = {" ": "a space", "\n": "a line break", "\r": "a line break", "\t": "a tab"}
+    if ch in names:
+        return names[ch]
+    return "a control character" if ord(ch) < 128 else f"a non-ASCII character (U+{ord(ch):04X})"
+
+
+def token(raw: Any, source: str) -> str | None:
+    """A Hub token as read from ``source`` (spaces around it dropped, as huggingface_hub does);
+    None when empty. NotLoggedInError, never showing the token, when it is malformed."""
+    if raw is None:
+        return None
+    value = raw.strip() if isinstance(raw, str) else "\x00"
+    where = next(((i, ch) for i, ch in enumerate(value) if not "!" <= ch <= "~"), None)
+    if where is None:
+        return value or None
+    from .hub import tokens_page
+
+    i, ch = where
+    raise NotLoggedInError(
+        f"The Hub token in {source} is malformed: it holds {_odd_character(ch)} at character "
+        f"{i + 1} of {len(value)} (a token is one unbroken word of ASCII letters and digits, "
+        f"such as hf_...). Copy it again from {tokens_page()}, put it in {source} in place of "
+        "the old one, and run cu.login() again."
+    )
 
 
 def _next_step(path: Path) -> str:

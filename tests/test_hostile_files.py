@@ -143,3 +143,59 @@ def test_safetensors_written_by_the_library_reads(tmp_path):
     path.write_bytes(path.read_bytes()[:-5])
     with pytest.raises(BadInputError, match="truncated"):
         validate.safetensors_header(path)
+
+
+# --- the same files reached through the public helpers (the readers are wired in) ------------
+
+
+def _tiny(tmp_path):
+    from tests.fakes import tiny_llama_folder
+
+    return tiny_llama_folder(tmp_path / "llama")
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [("---\nlicense: mit\ntags: [a, b\n---\n# Model\n", "broken at line"),
+     ("---\nlicense: mit\ntags:\n\t- a\n---\n", "tabs"), ("---\n- mit\n---\n", "YAML list"),
+     ("---\nlicense: café\n---\n".encode("latin-1"), "not UTF-8")],
+)  # fmt: skip
+def test_card_helpers_name_a_broken_card(tmp_path, content, said):
+    import course_utils as cu
+
+    card(tmp_path, content)
+    for helper in (cu.card_summary, cu.license_info):
+        with pytest.raises(BadInputError, match=said) as info:
+            helper(tmp_path)
+        assert str(tmp_path / "README.md") in str(info.value)
+
+
+@pytest.mark.parametrize("text", ['{"model_type": "lla', "[1, 2]", b"\x89PNG\r\n\x1a\n\0\0"])
+def test_estimate_memory_names_a_broken_config(tmp_path, text):
+    import course_utils as cu
+
+    path = tmp_path / "config.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    for model in (tmp_path, path):
+        with pytest.raises(BadInputError, match=r"The config .*config\.json (is not|holds)"):
+            cu.estimate_memory(model)
+
+
+@pytest.mark.parametrize("content", [b"", os.urandom(4096)])
+def test_load_model_refuses_a_broken_weights_file_before_loading(tmp_path, content):
+    import course_utils as cu
+
+    folder = _tiny(tmp_path)
+    (folder / "model.safetensors").write_bytes(content)
+    with pytest.raises(BadInputError, match="not a complete safetensors file.*save the model"):
+        cu.load_model(folder, verbose=False, check_memory=False)
+
+
+def test_load_model_refuses_a_truncated_weights_file(tmp_path):
+    import course_utils as cu
+
+    folder = _tiny(tmp_path)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    with pytest.raises(BadInputError, match="truncated download"):
+        cu.load_model(folder, verbose=False, check_memory=False)

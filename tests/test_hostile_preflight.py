@@ -47,7 +47,7 @@ def test_tasks_the_architecture_serves(config, task, cls):
 
 
 def test_load_pipeline_refuses_a_causal_lm_for_classification(tiny):
-    refusal = r"This model is a LlamaForCausalLM.*serves: .*text-generation\."
+    refusal = r"llama is a LlamaForCausalLM.*serves: .*text-generation\."
     with pytest.raises(BadInputError, match=refusal):
         cu.load_pipeline("text-classification", tiny, verbose=False)
 
@@ -119,3 +119,39 @@ def test_gpu_device_maps_on_a_cpu_runtime(device_map, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(NoGPUError, match="Runtime > Change runtime type"):
         check(device_map=device_map)
+
+
+# --- the same arguments through load_model itself (check_arguments is wired in) ---------------
+
+
+@pytest.mark.parametrize("model", [None, 123, "", "   ", "a" * 500, "no such/../id"])
+def test_load_model_refuses_what_is_not_a_model(model):
+    with pytest.raises(cu.CourseError, match="Hub (model )?id"):
+        cu.load_model(model, verbose=False)
+
+
+def test_load_model_names_an_unknown_keyword(tiny):
+    with pytest.raises(BadInputError, match="does not know 'temprature'"):
+        cu.load_model(tiny, temprature=0.7, verbose=False)
+
+
+@pytest.mark.parametrize("quantize", [["4bit"], 4])
+def test_load_model_quantize_takes_one_value(tiny, quantize):
+    with pytest.raises(BadInputError, match="one value"):
+        cu.load_model(tiny, quantize=quantize, verbose=False)
+
+
+def test_load_model_device_map_gpu_on_a_cpu_runtime(tiny, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for device_map in ("cuda:7", "gpu"):
+        with pytest.raises(NoGPUError, match="Runtime > Change runtime type"):
+            cu.load_model(tiny, device_map=device_map, verbose=False)
+
+
+def test_load_model_honours_torch_dtype(tiny):
+    import torch
+
+    loaded = cu.load_model(tiny, torch_dtype="float16", verbose=False, check_memory=False)
+    assert loaded.model.dtype == torch.float16 and loaded.report.dtype == "float16"

@@ -153,3 +153,17 @@ def test_errors_are_course_errors():
     for call in (lambda: validate.model_ref(None), lambda: validate.length("1e400")):
         with pytest.raises(CourseError):
             call()
+
+
+@pytest.mark.parametrize("seq_len", [float("nan"), float("inf"), 10**400, -1, 2.5, "1024", True])
+def test_kv_cache_and_estimate_refuse_lengths_that_are_not_token_counts(seq_len):
+    """Not ValueError / OverflowError from int(nan) or float(10**400): a course error."""
+    import course_utils as cu
+
+    config = {"model_type": "llama", "hidden_size": 512, "num_hidden_layers": 2,
+              "num_attention_heads": 8, "num_key_value_heads": 8}  # fmt: skip
+    with pytest.raises(BadInputError, match="seq_len must be a"):
+        cu.kv_cache_bytes(config, seq_len)
+    if not isinstance(seq_len, str):  # estimate_memory takes "1024" as the count it spells
+        with pytest.raises(BadInputError, match="seq_len must be a"):
+            cu.estimate_memory(7e9, seq_len=seq_len)

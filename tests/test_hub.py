@@ -7,6 +7,7 @@ that conftest.py points HF_HOME at (cached cards with the real license metadata)
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import types
 import warnings
@@ -188,7 +189,8 @@ def test_card_summary_of_a_cached_hub_model():
 
 def test_online_model_info_feeds_license_and_summary(monkeypatch):
     """The online branch, with the Hub's answer built locally (this machine has no network)."""
-    from huggingface_hub import HfApi, ModelCard
+    import huggingface_hub
+    from huggingface_hub import HfApi
     from huggingface_hub.hf_api import ModelInfo
 
     info = ModelInfo(
@@ -206,7 +208,7 @@ def test_online_model_info_feeds_license_and_summary(monkeypatch):
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(HfApi, "model_info", lambda self, repo_id, **kw: info)
-    monkeypatch.setattr(ModelCard, "load", no_readme)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_readme)
     lic = cu.license_info("meta-llama/Llama-3.1-8B-Instruct")
     assert (lic.category, lic.gated, lic.source) == ("conditional", True, "the Hub")
     s = cu.card_summary("meta-llama/Llama-3.1-8B-Instruct")
@@ -305,8 +307,101 @@ def test_login_never_prompts_when_nobody_can_answer(no_tokens, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "login", prompt)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online, but in CI
     monkeypatch.setenv("CI", "true")
-    status = cu.login()
+    status = cu.login(interactive=True)
     assert not status.logged_in and "nobody here can answer" in str(status)
+
+
+def _on_colab(monkeypatch, get):
+    """Stand in Colab's google.colab.userdata module (it exists only on Colab) with ``get``."""
+    userdata = types.ModuleType("google.colab.userdata")
+    userdata.get = get
+    colab = types.ModuleType("google.colab")
+    colab.userdata = userdata
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.userdata", userdata)
+
+
+def test_login_on_colab_without_a_secret_prompts_only_when_asked(no_tokens, monkeypatch):
+    """On Colab a person may be there, but a Run all must not stop at a device-code login."""
+    import huggingface_hub
+
+    class SecretNotFoundError(Exception):
+        pass
+
+    def no_secret(name):
+        raise SecretNotFoundError(name)
+
+    prompts = []
+    _on_colab(monkeypatch, no_secret)
+    monkeypatch.setattr(huggingface_hub, "notebook_login", lambda *a, **k: prompts.append(1))
+    monkeypatch.setattr(huggingface_hub, "login", lambda *a, **k: prompts.append(1))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("CI", raising=False)
+    status = cu.login()
+    assert prompts == [] and not status.logged_in
+    assert "HF_TOKEN" in str(status) and "interactive=True" in str(status)
+    status = cu.login(interactive=True)  # asked for: the Hub's own prompt starts
+    assert prompts == [1] and not status.logged_in and "No token was entered" in str(status)
+
+
+ODD_TOKENS = {
+    "a space": "hf_courseTest TokenDoNotPrint0123456789",
+    "a line break": "hf_courseTest\nTokenDoNotPrint0123456789",
+    "a tab": "hf_courseTest\tTokenDoNotPrint0123456789",
+    "a non-ASCII character (U+00E9)": "hf_courseTest\u00e9TokenDoNotPrint0123456789",
+    "a control character": "hf_courseTest\x07TokenDoNotPrint0123456789",
+}
+
+
+def _chain(exc):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _assert_token_absent(exc, token, caplog):
+    parts = [p for p in re.split(r"[^!-~]", token) if len(p) >= 8]
+    for e in _chain(exc):
+        for text in (str(e), repr(e), repr(vars(e)), caplog.text):
+            assert not any(p in text for p in parts), f"the token shows in {type(e).__name__}"
+
+
+@pytest.mark.parametrize("what", ODD_TOKENS)
+def test_a_malformed_env_token_is_refused_naming_its_source(no_tokens, monkeypatch, caplog, what):
+    token = ODD_TOKENS[what]
+    monkeypatch.setenv("HF_TOKEN", token)
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # online: the door, before a request
+    for call in (cu.login, lambda: cu.license_info("Qwen/Qwen2.5-0.5B-Instruct"),
+                 lambda: cu.check_access("Qwen/Qwen2.5-0.5B-Instruct")):  # fmt: skip
+        with pytest.raises(cu.NotLoggedInError) as info:
+            call()
+        text = str(info.value)
+        assert text.startswith(
+            f"The Hub token in the environment variable HF_TOKEN is malformed: it holds {what} "
+        )
+        assert "settings/tokens" in text and "run cu.login() again" in text
+        _assert_token_absent(info.value, token, caplog)
+
+
+def test_malformed_tokens_from_colab_and_the_saved_file_name_their_source(no_tokens, monkeypatch):
+    _on_colab(monkeypatch, lambda name: ODD_TOKENS["a space"])
+    with pytest.raises(cu.NotLoggedInError, match="in the Colab secret HF_TOKEN is malformed"):
+        cu.login()
+    monkeypatch.delitem(sys.modules, "google.colab")
+    no_tokens.write_bytes(b"hf_saved\xe9\xffToken0123456789")  # not even UTF-8
+    with pytest.raises(
+        cu.NotLoggedInError, match="saved login file .* is malformed: it holds a non-"
+    ):
+        cu.login()
+
+
+def test_spaces_around_a_token_are_dropped_as_huggingface_hub_does(no_tokens, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", f"  {SECRET}\n")
+    assert get_token() == SECRET
+    status = cu.login()
+    assert status.logged_in and status.source == "the environment variable HF_TOKEN"
 
 
 # --- gated access -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import transformers
 
 import course_utils as cu
 from course_utils import footprint, preflight
+from course_utils._display import fmt_bytes
 from course_utils.memory import estimate_memory
 from tests.fakes import tiny_llama_folder
 
@@ -183,7 +184,27 @@ def test_free_memory_names_what_is_still_referenced(tiny):
     del model
     status = cu.free_memory()
     assert not any(str(tiny) in m for m in status.models)
-    assert "No model loaded by cu.load_model is still referenced" in str(status)
+    assert "No model (from cu.load_model or from_pretrained) is still referenced" in str(status)
+
+
+def test_free_memory_finds_a_model_loaded_with_plain_from_pretrained():
+    """The real SmolLM2-135M, loaded without course_utils: free_memory names it and its size."""
+
+    def smollm2_held() -> list[str]:
+        return [m for m in cu.free_memory().models if m.startswith(SMOLLM2)]
+
+    before = smollm2_held()  # a fixture of this module may hold one too
+    rss = psutil.Process().memory_info().rss
+    model = transformers.AutoModelForCausalLM.from_pretrained(SMOLLM2, dtype=torch.float32)
+    size = model.get_memory_footprint()  # transformers' own count
+    assert size > 500 * 2**20  # 135M parameters in float32 (tied embeddings once)
+    held = smollm2_held()
+    assert held == [*before, f"{SMOLLM2} ({fmt_bytes(size)})"]  # once, not again for model.model
+    grown = psutil.Process().memory_info().rss - rss
+    del model
+    assert smollm2_held() == before
+    freed = grown - (psutil.Process().memory_info().rss - rss)
+    print(f"RSS grew {grown / 2**20:.0f} MiB on load; {freed / 2**20:.0f} MiB back after del")
 
 
 def test_processor_for_images_and_tokenizer_for_text():
@@ -242,3 +263,20 @@ def test_smollm2_answers_paris_and_holds_what_was_estimated(smollm2):
         assert report.bytes_held > loaded.model.get_memory_footprint()
         assert "no CUDA GPU" in " ".join(report.notes)
     print(f"\n{quantize or 'bf16'}: {answer!r}\n{report}")
+
+
+def test_a_cache_fallback_asks_for_no_network(monkeypatch):
+    """Found only in the cache (offline, or the Hub did not answer): from_pretrained and the
+    tokenizer get local_files_only=True, so nothing retries the network (issue 13)."""
+    from course_utils import loading
+
+    src = preflight.locate("Qwen/Qwen2.5-0.5B-Instruct")  # HF_HUB_OFFLINE=1: the cache
+    assert src.origin == "in the cache"
+    checked = loading._Checked(src, "float32", None, True, "AutoModelForCausalLM", "", None, [])
+    assert loading._load_kwargs(checked, None, False, {})["local_files_only"] is True
+    seen = {}
+    monkeypatch.setattr(
+        transformers.AutoTokenizer, "from_pretrained", lambda name, **kw: seen.update(kw)
+    )
+    loading._load_preprocessor(src)
+    assert seen == {"local_files_only": True}
