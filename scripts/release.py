@@ -1,9 +1,11 @@
 """Bump the course to a new release everywhere, commit, and tag it: ``make release VERSION=X.Y.Z``.
 
-The version lives in course_utils/version.py only; this rewrites it, then every notebook's setup
-cell (scripts/setup_cell.py: install line @vX.Y.Z and cu.check_version("X.Y.Z")), then the
-badges file (scripts/badges.py, which names the release), and makes the commit and the tag
-vX.Y.Z. Push with ``git push origin main vX.Y.Z``: the notebooks install from that tag.
+The version lives in course_utils/version.py only (pyproject.toml reads it from there); this
+rewrites it, then every notebook's setup cell (scripts/setup_cell.py: install line @vX.Y.Z and
+cu.check_version("X.Y.Z")), the badges file (scripts/badges.py, which names the release) and the
+setup cell shown in CONTRIBUTING.md, refuses to go on if any tracked file still names the old
+release's install line or check, and makes the commit and the tag vX.Y.Z. Push with
+``git push origin main vX.Y.Z``: the notebooks install from that tag.
 """
 
 from __future__ import annotations
@@ -45,13 +47,45 @@ def bump_version_file(path: Path, new: str) -> None:
     path.write_text(text)
 
 
+DOCS = ("CONTRIBUTING.md",)  # prose that shows the setup cell
+
+
+def stale_patterns(old: str) -> list[str]:
+    """What names a release in the tree: its install line's tag and the setup cell's check."""
+    return [f'@v{old}"', f'check_version("{old}")']
+
+
+def bump_docs(old: str, new: str) -> None:
+    """Rewrite the setup cell shown in the docs (the install tag and the version check)."""
+    for name in DOCS:
+        path = ROOT / name
+        if path.is_file():
+            text = path.read_text()
+            for was, now in zip(stale_patterns(old), stale_patterns(new), strict=True):
+                text = text.replace(was, now)
+            path.write_text(text)
+
+
+def left_behind(old: str) -> list[str]:
+    """Tracked files that still name the old release (git grep; tests name versions freely)."""
+    args = [a for p in stale_patterns(old) for a in ("-e", p)]
+    out = subprocess.run(
+        ["git", "grep", "-l", "-F", *args, "--", ".", ":!tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return out.split()
+
+
 def run(*cmd: str) -> None:
     print("+", " ".join(cmd))
     subprocess.run(cmd, cwd=ROOT, check=True)
 
 
 def main(new: str, tag: bool = True) -> int:
-    validate(new, current_version())
+    old = current_version()
+    validate(new, old)
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
         cwd=ROOT,
@@ -65,7 +99,15 @@ def main(new: str, tag: bool = True) -> int:
     # fresh interpreters, so both scripts read the new version from version.py
     run(sys.executable, "scripts/setup_cell.py", "--version", new)
     run(sys.executable, "scripts/badges.py")
-    run("git", "add", "course_utils/version.py", "notebooks", "colab_badges.md", "README.md")
+    bump_docs(old, new)
+    run("git", "add", "course_utils/version.py", "notebooks", "colab_badges.md", "README.md", *DOCS)
+    stale = left_behind(old)
+    if stale:
+        raise SystemExit(
+            f"nothing committed or tagged: {', '.join(stale)} still name {old}. Update them, "
+            f"then `git add` them, `git commit -m 'Release v{new}'` and "
+            f"`git tag -a v{new} -m 'Release v{new}'`."
+        )
     run("git", "commit", "-m", f"Release v{new}")
     if tag:
         run("git", "tag", "-a", f"v{new}", "-m", f"Release v{new}")
