@@ -6,6 +6,9 @@ cu.check_version("X.Y.Z")), the badges file (scripts/badges.py, which names the 
 setup cell shown in CONTRIBUTING.md, refuses to go on if any tracked file still names the old
 release's install line or check, and makes the commit and the tag vX.Y.Z. Push with
 ``git push origin main vX.Y.Z``: the notebooks install from that tag.
+
+The first time, when version.py's release has no tag yet, ``make release VERSION=<that release>``
+only checks that every setup cell and the badges name it and tags HEAD.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ def _release(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
 
-def validate(new: str, current: str) -> None:
-    """Stop unless ``new`` is X.Y.Z and newer than ``current``."""
+def validate(new: str, current: str, first_tag: bool = False) -> None:
+    """Stop unless ``new`` is X.Y.Z and newer than ``current`` (or equal, to tag it the first
+    time: ``first_tag``)."""
     if not re.fullmatch(r"\d+\.\d+\.\d+", new):
         raise SystemExit(f"VERSION must look like X.Y.Z (for example 1.1.0), not {new!r}")
+    if first_tag and new == current:
+        return
     if _release(new) <= _release(current):
         raise SystemExit(f"VERSION {new} must be newer than the current {current}")
 
@@ -83,9 +89,24 @@ def run(*cmd: str) -> None:
     subprocess.run(cmd, cwd=ROOT, check=True)
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+
+def tag_current(version: str) -> int:
+    """The release in version.py has no tag yet: check every place names it, then tag HEAD."""
+    for script in ("setup_cell.py", "badges.py"):
+        if subprocess.run([sys.executable, f"scripts/{script}", "--check"], cwd=ROOT).returncode:
+            raise SystemExit(f"scripts/{script} --check failed: run `make badges` / the script")
+    run("git", "tag", "-a", f"v{version}", "-m", f"Release v{version}")
+    print(f"tagged v{version}; publish with: git push origin main v{version}")
+    return 0
+
+
 def main(new: str, tag: bool = True) -> int:
     old = current_version()
-    validate(new, old)
+    untagged = not _git("tag", "--list", f"v{old}").strip()
+    validate(new, old, first_tag=untagged)
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
         cwd=ROOT,
@@ -95,6 +116,8 @@ def main(new: str, tag: bool = True) -> int:
     ).stdout
     if dirty.strip():
         raise SystemExit(f"commit or stash your changes first:\n{dirty}")
+    if new == old:
+        return tag_current(new)
     bump_version_file(VERSION_PY, new)
     # fresh interpreters, so both scripts read the new version from version.py
     run(sys.executable, "scripts/setup_cell.py", "--version", new)

@@ -337,6 +337,26 @@ def test_make_release_bumps_every_place_commits_and_tags(tmp_path):
     assert f"Release v{new}:" in (repo / "colab_badges.md").read_text()
 
 
+def test_the_first_release_is_tagged_as_it_is_once(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    old = version.__version__
+    repo, git = _release_repo(tmp_path)
+    head = git("rev-parse", "HEAD")
+
+    def release_it():
+        cmd = [sys.executable, "scripts/release.py", old]
+        return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=GIT_ENV)
+
+    out = release_it()
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert git("rev-parse", "HEAD") == head and git("tag", "--points-at", "HEAD").split() == [
+        f"v{old}"
+    ]
+    again = release_it()
+    assert again.returncode != 0 and "must be newer" in again.stderr
+
+
 def test_release_stops_before_committing_when_a_place_is_left_behind(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
