@@ -21,13 +21,24 @@ from ._display import Table, fmt_bytes
 from .downloads import COURSE_DOWNLOADS, Download, parse_parts
 from .errors import CourseError, GatedModelError, NotLoggedInError, OfflineError
 
-__all__ = ["COURSE_DOWNLOADS", "DiskFullError", "PrefetchReport", "parse_parts", "prefetch"]
+__all__ = [
+    "COURSE_DOWNLOADS",
+    "CacheNotWritableError",
+    "DiskFullError",
+    "PrefetchReport",
+    "parse_parts",
+    "prefetch",
+]
 TIMEOUT_S = 10.0
 ORPHAN_S = 600  # a temporary download file untouched this long belongs to a killed run
 
 
 class DiskFullError(CourseError, OSError):
     """The disk that holds HF_HOME has no room for what prefetch still has to download."""
+
+
+class CacheNotWritableError(CourseError, PermissionError):
+    """prefetch may not write into HF_HOME (a read-only share, another user's folder)."""
 
 
 @dataclass
@@ -277,7 +288,7 @@ def _download_error(d: Download, exc: BaseException) -> CourseError:
             "again: finished files are kept and only the rest is fetched."
         )
     if disk is not None:
-        return CourseError(
+        return CacheNotWritableError(
             f"prefetch may not write to {cache} ({_why(disk)}): run it as a user who may write "
             "there, or point HF_HOME at a folder you own, then run it again."
         )
