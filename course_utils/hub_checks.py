@@ -87,7 +87,7 @@ def _find_token() -> tuple[str | None, str]:
 
 def _verdict(status: int, source: str) -> Line:
     """The token row for the Hub's answer to whoami."""
-    from .hub import set_token_help, tokens_page
+    from .hub import tokens_page
 
     if status == 200:
         return Line("hf token", f"present (from {source}) and accepted by the Hub")
@@ -95,8 +95,9 @@ def _verdict(status: int, source: str) -> Line:
         return Line(
             "hf token",
             f"present (from {source}) but REJECTED (HTTP 401: invalid or revoked)",
-            f"create a new read token at {tokens_page()} and put it where the old one was. "
-            f"{set_token_help()} Then restart the runtime.",
+            f"create a new read token at {tokens_page()} and put it where the old one was (on "
+            "Colab: the secret HF_TOKEN under the key icon on the left; elsewhere the HF_TOKEN "
+            "variable or `hf auth login`), then restart the runtime",
         )
     return Line(
         "hf token",
