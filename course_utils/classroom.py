@@ -1,91 +1,44 @@
 """Prefetch the course into one (shared) Hugging Face cache, so a classroom can run offline.
 
-``COURSE_DOWNLOADS`` is the one list of what each part reads from the Hub (tests/test_prefetch.py
-keeps it equal to the ids the notebooks name). ``prefetch`` sizes it from the Hub's file
+``prefetch`` sizes what each part reads (``COURSE_DOWNLOADS``, downloads.py) from the Hub's file
 metadata, downloads only the files the notebooks load (safetensors, not pickle copies) into
 ``HF_HOME`` with progress bars, skips gated models the token may not read, and checks that every
-part then resolves with the network off. The instructors' page in the README shows it.
+part then resolves with the network off. When it stops (no network, a download that breaks off,
+a full disk) it says so in one line with the next step, and leaves nothing half-written in the
+cache: huggingface_hub downloads each file to a temporary name and renames it when complete, and
+a second run fetches only what is missing. docs/INSTRUCTORS.md shows it.
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from ._display import Table, fmt_bytes
-from .errors import BadInputError, CourseError, GatedModelError, NotLoggedInError, OfflineError
+from .downloads import COURSE_DOWNLOADS, Download, parse_parts
+from .errors import CourseError, GatedModelError, NotLoggedInError, OfflineError
 
-# What a notebook reads from a repo it loads whole: weights as safetensors, configs, tokenizer
-# and processor files, the chat template and the card. Not *.bin, *.h5, *.msgpack, *.onnx, *.gguf.
-MODEL_FILES = ("*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "README.md")
-# What the memory maths and the license checks read from a model no notebook downloads.
-CONFIG_FILES = ("config.json", "generation_config.json", "README.md")
-CARD_FILES = ("README.md",)
+__all__ = [
+    "COURSE_DOWNLOADS",
+    "CacheNotWritableError",
+    "DiskFullError",
+    "PrefetchReport",
+    "parse_parts",
+    "prefetch",
+]
 TIMEOUT_S = 10.0
+ORPHAN_S = 600  # a temporary download file untouched this long belongs to a killed run
 
 
-@dataclass(frozen=True)
-class Download:
-    """One repo (at one revision) a part reads, and the file patterns it needs."""
-
-    repo_id: str
-    files: tuple[str, ...] = MODEL_FILES
-    revision: str | None = None  # the short revisions pipeline() defaults pin
-
-    @property
-    def label(self) -> str:
-        return self.repo_id + (f"@{self.revision}" if self.revision else "")
+class DiskFullError(CourseError, OSError):
+    """The disk that holds HF_HOME has no room for what prefetch still has to download."""
 
 
-_SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
-_VIT = "google/vit-base-patch16-224"
-_SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-_QWEN = "Qwen/Qwen2.5-0.5B-Instruct"
-_MINILM = "sentence-transformers/all-MiniLM-L6-v2"
-_LLAMA_8B, _LLAMA_70B = "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"
-_QWEN_7B = "Qwen/Qwen2.5-7B-Instruct"
-# pipeline(task) with no model pins a short revision of its default; offline that needs its ref
-_PINNED = {_SST2: ("714eb0f",), _VIT: ("3f49326",)}
-
-
-def _whole(repo_id: str) -> tuple[Download, ...]:
-    """A model a notebook loads, at main and at the revisions pipeline defaults pin."""
-    return (Download(repo_id), *(Download(repo_id, revision=r) for r in _PINNED.get(repo_id, ())))
-
-
-def _configs(*repo_ids: str) -> tuple[Download, ...]:
-    return tuple(Download(r, CONFIG_FILES) for r in repo_ids)
-
-
-COURSE_DOWNLOADS: dict[int, tuple[Download, ...]] = {
-    1: _whole(_SST2),
-    2: (),
-    3: (*_whole(_SST2), *_configs(_LLAMA_8B)),
-    4: (
-        *_whole(_SST2),
-        *_whole("distilbert/distilbert-base-uncased"),
-        *_whole("dslim/bert-base-NER"),
-        *_whole(_MINILM),
-    ),
-    5: (*_whole(_SST2), *_whole(_MINILM), *_whole(_SMOL)),
-    6: (*_whole(_SMOL), *_whole(_QWEN), *_configs(_QWEN_7B, _LLAMA_8B)),
-    7: (*_whole(_VIT), *_whole("openai/whisper-tiny")),
-    8: (
-        *_whole(_SMOL),
-        *_whole(_QWEN),
-        *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
-        Download("facebook/nllb-200-distilled-600M", CARD_FILES),
-        Download("google/gemma-2-2b-it", CARD_FILES),
-    ),
-    9: (
-        *_whole(_SMOL),
-        *_whole(_SST2),
-        *_whole(_VIT),
-        *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
-        Download("facebook/nllb-200-distilled-600M", CARD_FILES),
-    ),
-}
+class CacheNotWritableError(CourseError, PermissionError):
+    """prefetch may not write into HF_HOME (a read-only share, another user's folder)."""
 
 
 @dataclass
@@ -97,6 +50,16 @@ class Item:
     size: int = 0  # bytes of the files it needs
     to_fetch: int = 0  # bytes not yet in the cache
     status: str = "ready"  # ready / downloaded / would download / skipped: <why>
+    files: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
+    # (commit, file name) -> (bytes, still to download): two revisions at one commit count once
+
+
+def _unique(items: list[Item]) -> tuple[int, int]:
+    """(bytes, bytes still to download) of the items' files, each file once."""
+    files = {
+        key: v for i in items if not i.status.startswith("skipped") for key, v in i.files.items()
+    }
+    return sum(size for size, _ in files.values()), sum(s for s, new in files.values() if new)
 
 
 @dataclass
@@ -116,50 +79,20 @@ class PrefetchReport(Table):
             (i.download.label, f"parts {_ranges(i.parts)}: {fmt_bytes(i.size)}, {i.status}")
             for i in self.items
         ]
-        needed = sum(i.to_fetch for i in self.items if not i.status.startswith("skipped"))
+        size, needed = _unique(self.items)
         done = "downloaded" if self.offline_ok is not None else "still to download"
-        rows.append(
-            (
-                "total",
-                f"{fmt_bytes(sum(i.size for i in self.items))}, "
-                f"{fmt_bytes(needed)} {done}, into {self.cache}",
-            )
-        )
+        rows.append(("total", f"{fmt_bytes(size)}, {fmt_bytes(needed)} {done}, into {self.cache}"))
         if self.offline_ok is not None:
             rows.append(
                 (
                     "offline check",
                     "every part resolves with HF_HUB_OFFLINE=1"
                     if self.offline_ok
-                    else "missing: " + ", ".join(self.missing_offline),
+                    else f"missing: {', '.join(self.missing_offline)} (run prefetch again)",
                 )
             )
             rows.append(("for the room", f"export HF_HOME={_home()} HF_HUB_OFFLINE=1"))
         return rows
-
-
-def parse_parts(parts: str | int | list[int] | None) -> list[int]:
-    """``"1-9"``, ``"3,8"``, ``8`` or ``[6, 8]`` -> sorted part numbers;
-    unknown parts are refused."""
-    if parts is None:
-        return sorted(COURSE_DOWNLOADS)
-    if isinstance(parts, bool) or not isinstance(parts, (str, int, list, tuple)):
-        raise BadInputError(f"parts must look like '1-9', '3,8' or 8, not {type(parts).__name__}.")
-    chosen: set[int] = set()
-    pieces = parts.split(",") if isinstance(parts, str) else [str(p) for p in _as_list(parts)]
-    for piece in (p.strip() for p in pieces):
-        low, dash, high = piece.partition("-")
-        try:
-            first, last = int(low), int(high if dash else low)
-        except ValueError:
-            raise BadInputError(
-                f"{piece!r} is not a part number: use e.g. '1-9' or '3,8'."
-            ) from None
-        chosen.update(range(first, last + 1))
-    unknown = sorted(chosen - set(COURSE_DOWNLOADS))
-    if unknown or not chosen:
-        raise BadInputError(f"The course has parts 1-9; there is no part {unknown or parts!r}.")
-    return sorted(chosen)
 
 
 def prefetch(
@@ -170,13 +103,15 @@ def prefetch(
 ) -> PrefetchReport:
     """Download what the chosen parts read from the Hub into HF_HOME, then check it offline.
 
-    Instructors run it once before class (README, "For instructors"); ``dry_run`` only sizes it.
+    Instructors run it once before class (docs/INSTRUCTORS.md); ``dry_run`` only sizes it.
     Gated models are skipped unless ``include_gated`` and the token may read them.
     """
     from huggingface_hub import constants
 
+    from .hub import offline
+
     report = PrefetchReport(items=_items(parse_parts(parts)), cache=constants.HF_HUB_CACHE)
-    if constants.HF_HUB_OFFLINE:
+    if offline():  # also puts time limits on every Hub request
         raise OfflineError(
             "prefetch needs the Hub, but HF_HUB_OFFLINE is set: unset it in the "
             "shell that runs prefetch (the room sets it afterwards)."
@@ -196,10 +131,6 @@ def prefetch(
     ]
     report.offline_ok = not report.missing_offline
     return report
-
-
-def _as_list(parts: Any) -> list[Any]:
-    return list(parts) if isinstance(parts, (list, tuple)) else [parts]
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -225,7 +156,7 @@ def _size(item: Item, include_gated: bool) -> None:
     """Fill in the item's sizes from the Hub's file metadata, or mark it skipped and say why."""
     from huggingface_hub import snapshot_download
 
-    from .hub import hub_error, hub_page
+    from .hub import hub_page
 
     d = item.download
     if not _may_read(item, include_gated):
@@ -235,13 +166,14 @@ def _size(item: Item, include_gated: bool) -> None:
             d.repo_id, revision=d.revision, allow_patterns=list(d.files), dry_run=True
         )
     except Exception as e:  # noqa: BLE001 - every Hub failure becomes a course error
-        error = hub_error(d.repo_id, e, wanted=None)
+        error = _course_error(d.repo_id, e)
         if isinstance(error, (GatedModelError, NotLoggedInError)):
             item.status = f"skipped: gated, accept the terms at {hub_page(d.repo_id)}"
             return
         raise error from None
-    item.size = sum(f.file_size or 0 for f in files)
-    item.to_fetch = sum(f.file_size or 0 for f in files if f.will_download)
+    item.files = {(f.commit_hash, f.filename): (f.file_size or 0, f.will_download) for f in files}
+    item.size = sum(size for size, _ in item.files.values())
+    item.to_fetch = sum(size for size, new in item.files.values() if new)
     item.status = "would download" if item.to_fetch else "ready"
 
 
@@ -249,7 +181,7 @@ def _may_read(item: Item, include_gated: bool) -> bool:
     """Gated repos are read only with include_gated and a token that was granted access."""
     from huggingface_hub import auth_check, model_info
 
-    from .hub import hub_error, hub_page
+    from .hub import hub_page
 
     repo = item.download.repo_id
     try:
@@ -257,12 +189,12 @@ def _may_read(item: Item, include_gated: bool) -> bool:
         if gated and include_gated:
             auth_check(repo)
     except Exception as e:  # noqa: BLE001
-        error = hub_error(repo, e, wanted=None)
+        error = _course_error(repo, e)
         if not isinstance(error, (GatedModelError, NotLoggedInError)):
             raise error from None
         gated = True
         if include_gated:
-            item.status = f"skipped: no access yet, accept the terms at {hub_page(repo)}"
+            item.status = _no_access(repo, isinstance(error, NotLoggedInError))
             return False
     if gated and not include_gated:
         item.status = f"skipped: gated (pass include_gated=True once {hub_page(repo)} is accepted)"
@@ -270,41 +202,118 @@ def _may_read(item: Item, include_gated: bool) -> bool:
     return True
 
 
-def _check_disk(report: PrefetchReport) -> None:
-    from pathlib import Path
+def _no_access(repo: str, no_token: bool) -> str:
+    """The status of a gated repo this runtime may not read, with the next step."""
+    from .hub import hub_page, tokens_page
 
-    needed = sum(i.to_fetch for i in report.items if not i.status.startswith("skipped"))
+    if no_token:
+        return (
+            f"skipped: gated and no Hub token; set HF_TOKEN to a read token from {tokens_page()} "
+            f"whose account accepted the terms at {hub_page(repo)}"
+        )
+    return f"skipped: no access yet, accept the terms at {hub_page(repo)}"
+
+
+def _course_error(repo_id: str, exc: BaseException) -> CourseError:
+    """hub.hub_error, except that a Hub prefetch cannot reach says so in prefetch's words."""
+    from huggingface_hub import constants
+
+    from .hub import hub_error
+
+    error = hub_error(repo_id, exc, wanted=None)
+    if isinstance(error, OfflineError):
+        return OfflineError(
+            f"prefetch cannot reach the Hub at {constants.ENDPOINT} ({_why(exc)}). Check this "
+            "machine's connection (behind a proxy, set HTTPS_PROXY), then run the same command "
+            "again: files already downloaded are kept."
+        )
+    return error
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+def _check_disk(report: PrefetchReport) -> None:
+    needed = _unique(report.items)[1]
     folder = Path(report.cache)
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if needed > free:
-        raise CourseError(
+        raise DiskFullError(
             f"The course needs {fmt_bytes(needed)} more in {folder}, but the disk "
             f"has {fmt_bytes(free)} free: free some space or point HF_HOME at a "
-            "bigger disk, then run prefetch again (it resumes)."
+            "bigger disk, then run prefetch again (what is already there is kept)."
         )
 
 
 def _download(item: Item) -> None:
-    import errno
-
+    """Download one item's files; a failure says what happened and that a rerun completes it."""
     from huggingface_hub import snapshot_download
 
-    from .hub import hub_error
-
     d = item.download
+    _sweep_orphans(d.repo_id)
     try:
         snapshot_download(d.repo_id, revision=d.revision, allow_patterns=list(d.files))
-    except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise CourseError(
-                f"The disk filled up while downloading {d.label}: free some space "
-                "and run prefetch again; it resumes where it stopped."
-            ) from None
-        raise hub_error(d.repo_id, e) from None
-    except Exception as e:  # noqa: BLE001
-        raise hub_error(d.repo_id, e) from None
+    except Exception as e:  # noqa: BLE001 - every failure becomes a course error
+        raise _download_error(d, e) from None
     item.status = "downloaded" if item.to_fetch else "ready"
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The disk's own OSError in an exception chain (full, read-only, not allowed), if any."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (
+            errno.ENOSPC,
+            errno.EDQUOT,
+            errno.EACCES,
+            errno.EROFS,
+            errno.EPERM,
+        ):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _download_error(d: Download, exc: BaseException) -> CourseError:
+    from huggingface_hub import constants
+
+    disk = _os_error(exc)
+    cache = constants.HF_HUB_CACHE
+    if disk is not None and disk.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(
+            f"The disk filled up while downloading {d.label} into {cache}; nothing half-written "
+            "was kept. Free some space (or point HF_HOME at a bigger disk), then run prefetch "
+            "again: finished files are kept and only the rest is fetched."
+        )
+    if disk is not None:
+        return CacheNotWritableError(
+            f"prefetch may not write to {cache} ({_why(disk)}): run it as a user who may write "
+            "there, or point HF_HOME at a folder you own, then run it again."
+        )
+    error = _course_error(d.repo_id, exc)
+    if isinstance(error, OfflineError):
+        return OfflineError(
+            f"The download of {d.label} broke off ({_why(exc)}); nothing half-written was kept. "
+            "Run the same prefetch again when the connection is back: finished files are kept "
+            "and only the rest is fetched."
+        )
+    return error
+
+
+def _sweep_orphans(repo_id: str) -> None:
+    """Delete temporary download files a killed run left (huggingface_hub never reuses them)."""
+    from huggingface_hub import constants
+    from huggingface_hub.file_download import repo_folder_name
+
+    blobs = Path(constants.HF_HUB_CACHE, repo_folder_name(repo_id=repo_id, repo_type="model"))
+    for tmp in (blobs / "blobs").glob("*.incomplete"):
+        try:
+            if time.time() - tmp.stat().st_mtime > ORPHAN_S:  # a live download writes often
+                tmp.unlink()
+        except OSError:
+            pass
 
 
 def _cached(d: Download) -> bool:

@@ -7,7 +7,7 @@ a fresh process: huggingface_hub reads it at import) and huggingface_hub's real 
 It listens on 127.0.0.1 only (port from the OS), in daemon threads, and stops by itself: at
 ``stop()``, at interpreter exit, or after ``max_seconds``. Beside it, ``stalled_url`` accepts
 connections and never answers (a dead hotspot, a stalled proxy) and ``closed_url`` is a port
-nothing listens on.
+nothing listens on; ``cut(repo, file, at)`` makes that file's downloads break off part-way.
 
 What each answer is taken from (huggingface_hub's own repository,
 github.com/huggingface/huggingface_hub):
@@ -279,6 +279,7 @@ class HubEmulator:
         self.max_seconds = max_seconds
         self.requests: list[tuple[str, str, int, str]] = []  # (method, path, status, auth state)
         self.unhandled: list[str] = []
+        self.cuts: dict[str, int] = {}  # file sha256 -> byte offset where its downloads break off
         self._lock = threading.Lock()
         self._load(home / "hub")
         self._servers: list[http.server.ThreadingHTTPServer] = []
@@ -370,6 +371,11 @@ class HubEmulator:
 
     def revoke(self, value: str) -> None:
         self.tokens[value].valid = False
+
+    def cut(self, repo_id: str, path: str, at: int) -> None:
+        """Every download of this file breaks off at byte ``at`` (the connection closes with the
+        body unfinished: a dropped Wi-Fi), resumed requests too, until ``cuts.clear()``."""
+        self.cuts[self.repos[repo_id].files[path].sha256] = at
 
     # --- the servers ----------------------------------------------------------------------------
 
@@ -870,6 +876,10 @@ def _make_handler(hub: HubEmulator):
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
+            cut = hub.cuts.get(f.sha256) if hub.cuts else None
+            if cut is not None and self.command == "GET":
+                end = min(end, cut - 1)  # send up to the cut, then drop the connection
+                self.close_connection = True
             if self.command == "GET" and length:
                 for piece in f.chunks(start, end):
                     self.wfile.write(piece)

@@ -88,3 +88,53 @@ def test_the_instructors_page_names_every_download():
     short = {r: r.split("/")[1] for r in named}
     missing = [r for r in named if f"`{r}`" not in page and short[r].split("-")[0] not in page]
     assert not missing, f"docs/INSTRUCTORS.md does not mention {missing}"
+
+
+def test_temporary_files_a_killed_run_left_are_swept_and_live_ones_kept(monkeypatch, tmp_path):
+    import os
+    import time
+
+    from huggingface_hub import constants
+
+    from course_utils import classroom
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    blobs = tmp_path / "models--a--b" / "blobs"
+    blobs.mkdir(parents=True)
+    old, live, done = (
+        blobs / "e1.1a2b3c4d.incomplete",
+        blobs / "e2.5e6f7a8b.incomplete",
+        blobs / "e3",
+    )
+    for f in (old, live, done):
+        f.write_bytes(b"x" * 10)
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(done, (hour_ago, hour_ago))
+    classroom._sweep_orphans("a/b")
+    assert not old.exists() and live.exists() and done.exists()
+
+
+def test_disk_failures_are_told_apart_from_network_ones():
+    import errno
+
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    from course_utils.classroom import (
+        CacheNotWritableError,
+        DiskFullError,
+        Download,
+        _download_error,
+    )
+
+    d = Download("a/b")
+    wrapped = RuntimeError("a worker thread failed")
+    wrapped.__cause__ = OSError(errno.ENOSPC, "No space left on device")
+    for exc in (OSError(errno.ENOSPC, "No space left on device"), wrapped):
+        error = _download_error(d, exc)
+        assert isinstance(error, DiskFullError) and "free some space" in str(error).lower()
+    denied = _download_error(d, PermissionError(errno.EACCES, "Permission denied", "/x"))
+    assert isinstance(denied, CacheNotWritableError) and "may not write to" in str(denied)
+    cut = _download_error(d, OfflineModeIsEnabled("the Hub did not answer"))
+    assert isinstance(cut, cu.OfflineError) and "broke off" in str(cut)
+    assert "Run the same prefetch again" in str(cut)

@@ -4,6 +4,7 @@ and the scripts built on them (oldest_constraints, setup_cell, release)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -270,6 +271,112 @@ def test_release_bumps_version_py_and_every_setup_cell(tmp_path, notebooks):
     for p in notebooks:
         setup_cell.rewrite(p, "1.2.3")
         assert "@v1.2.3" in "".join(first_code(p)["source"])
+
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
+
+
+def _release_repo(tmp_path: Path) -> tuple[Path, object]:
+    """A throw-away git repository holding what a release rewrites (never this worktree)."""
+    repo = tmp_path / "course"
+    ignore = shutil.ignore_patterns("__pycache__", "assets", "*.py[co]")
+    for folder in ("course_utils", "scripts", "notebooks"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=ignore)
+    for name in ("pyproject.toml", "README.md", "CONTRIBUTING.md", "colab_badges.md"):
+        shutil.copy(ROOT / name, repo / name)
+
+    def git(*args: str) -> str:
+        out = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, env=GIT_ENV
+        )
+        assert out.returncode == 0 or args[0] == "grep", out.stderr  # grep: 1 is "none found"
+        return out.stdout
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "before the release")
+    return repo, git
+
+
+def test_make_release_bumps_every_place_commits_and_tags(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    old = version.__version__
+    major, minor, patch = map(int, old.split("."))
+    new = f"{major}.{minor}.{patch + 1}"
+    repo, git = _release_repo(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "scripts/release.py", new],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=GIT_ENV,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert git("tag", "--points-at", "HEAD").split() == [f"v{new}"]
+    assert git("log", "-1", "--format=%s").strip() == f"Release v{new}"
+    assert git("status", "--porcelain") == ""  # everything it changed is in the commit
+    assert f'__version__ = "{new}"' in (repo / "course_utils" / "version.py").read_text()
+    for pattern in release.stale_patterns(old):  # no place still names the old release
+        assert git("grep", "-l", "-F", pattern, "--", ".").split() == [], pattern
+    changed = git("show", "--name-only", "--format=", "HEAD").split()
+    assert "CONTRIBUTING.md" in changed and "colab_badges.md" in changed
+    assert len([c for c in changed if c.endswith(".ipynb")]) == 9
+    for script in ("setup_cell.py", "badges.py"):  # both agree the tree is up to date
+        check = subprocess.run(
+            [sys.executable, f"scripts/{script}", "--check"], cwd=repo, capture_output=True
+        )
+        assert check.returncode == 0, (script, check.stdout, check.stderr)
+    assert f"Release v{new}:" in (repo / "colab_badges.md").read_text()
+
+
+def test_the_first_release_is_tagged_as_it_is_once(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    old = version.__version__
+    repo, git = _release_repo(tmp_path)
+    head = git("rev-parse", "HEAD")
+
+    def release_it():
+        cmd = [sys.executable, "scripts/release.py", old]
+        return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, env=GIT_ENV)
+
+    out = release_it()
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert git("rev-parse", "HEAD") == head and git("tag", "--points-at", "HEAD").split() == [
+        f"v{old}"
+    ]
+    again = release_it()
+    assert again.returncode != 0 and "must be newer" in again.stderr
+
+
+def test_release_stops_before_committing_when_a_place_is_left_behind(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    old = version.__version__
+    repo, git = _release_repo(tmp_path)
+    (repo / "docs.md").write_text(f'pip install "x @ git+https://example/course@v{old}"\n')
+    git("add", "docs.md")
+    git("commit", "-qm", "a page that names the release")
+    out = subprocess.run(
+        [sys.executable, "scripts/release.py", "99.0.0"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=GIT_ENV,
+    )
+    assert out.returncode != 0 and "docs.md still name" in out.stderr, out.stderr
+    assert (
+        git("tag") == ""
+        and git("log", "-1", "--format=%s").strip() == "a page that names the release"
+    )
 
 
 @pytest.mark.parametrize("bad", ["1.2", "v1.2.3", "1.2.3-beta", ""])
