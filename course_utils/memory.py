@@ -21,6 +21,8 @@ from .kv import kv_cache_bytes
 from .kv import whole as _positive
 from .meta import count_bytes, meta_copy, meta_model, model_class, per_param_quantized
 from .peak import MODES, activation_bytes
+from .prequant import DEQUANTIZED_ON, quant_config
+from .prequant import size as prequant_size
 from .resolve import resolve_model
 
 
@@ -56,6 +58,8 @@ class MemoryEstimate(Table):
     exact: bool = True  # False when only a parameter count was known
     notes: list[str] = field(default_factory=list)
     mode: str = "generate"
+    stored_as: str = ""  # a pre-quantized checkpoint: its method ("GPTQ 4-bit"), sized from files
+    weight_bits: float = 0.0  # bits per quantized weight of such a checkpoint (rule of thumb)
 
     def __post_init__(self) -> None:
         self.total_bytes = self.weights_bytes + self.kv_cache_bytes
@@ -64,23 +68,26 @@ class MemoryEstimate(Table):
     @property
     def naive_bytes(self) -> int:
         """The rule of thumb: parameters × bytes per parameter."""
+        if self.weight_bits:
+            return int(self.params * self.weight_bits / 8)
         return int(self.params * bytes_per_param(self.dtype))
 
     @property
     def label(self) -> str:
-        return precision_label(self.dtype, self.double_quant)
+        return self.stored_as or precision_label(self.dtype, self.double_quant)
 
     def _title(self) -> str:
         return f"{self.model} in {self.label}"
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("parameters", f"{fmt_count(self.params)} ({self.params:,})")]
-        if self.dtype in QUANTIZED and self.exact:
+        if (self.dtype in QUANTIZED or self.stored_as) and self.exact:
             quantized = (
                 f"{fmt_count(self.quantized_params)} params → {fmt_gib(self.quantized_bytes)}"
             )
             kept = f"{fmt_count(self.kept_params)} params → {fmt_gib(self.kept_bytes)}"
-            rows.append((f"quantized to {self.dtype}", f"{quantized} (scales included)"))
+            to = self.stored_as or self.dtype
+            rows.append((f"quantized to {to}", f"{quantized} (scales included)"))
             rows.append(
                 (f"kept in {self.compute_dtype}", f"{kept} (embeddings, norms, biases, head)")
             )
@@ -159,9 +166,54 @@ def _runtime(config: Any, req: _Request) -> tuple[int, int, list[str]]:
     return kv, activation_bytes(config, req.seq_len, req.batch_size, width, req.mode), notes
 
 
+def _checkpoint_notes(config: Any, stored: Any, req: _Request) -> list[str]:
+    """What a pre-quantized estimate is based on, and where the loader takes more."""
+    method = (quant_config(config) or {}).get("quant_method", "")
+    notes = [
+        f"Sized from the stored checkpoint: its safetensors files hold "
+        f"{fmt_gib(stored.stored_bytes)} ({stored.method} weights with their scales, the rest "
+        f"as saved); dtype={req.name!r} neither quantizes nor casts them again."
+    ]
+    if method in DEQUANTIZED_ON:
+        full = count_bytes(meta_model(config, torch_dtype("bfloat16")), "bfloat16", False, None)
+        notes.append(
+            f"On {DEQUANTIZED_ON[method]} transformers dequantizes {stored.method} to bfloat16: "
+            f"then the weights take {fmt_gib(full.kept_bytes)}."
+        )
+    return notes
+
+
+def _from_checkpoint(shown: str, config: Any, req: _Request) -> MemoryEstimate:
+    """A checkpoint saved quantized: what its files store (prequant.py), not params × bytes."""
+    try:
+        meta, built = meta_model(config, torch_dtype(req.load)), ""
+    except BadInputError as e:
+        meta, built = None, str(e)
+    stored = prequant_size(config, meta)
+    kv, act, notes = _runtime(config, req) if meta is not None else (0, 0, [])
+    notes = _checkpoint_notes(config, stored, req) + notes
+    if meta is None:
+        notes.append(f"Inexact: {built} Buffers it makes itself are left out.")
+    params = sum(p.numel() for p in meta.parameters()) if meta is not None else stored.kept_params
+    q = quant_config(config) or {}
+    four = q.get("bnb_4bit_quant_type", "fp4") if q.get("load_in_4bit") else None
+    return MemoryEstimate(
+        shown, params, four or ("int8" if q.get("load_in_8bit") else req.name),
+        stored.weights_bytes, kv, activation_bytes=act, mode=req.mode,
+        quantized_params=params - stored.kept_params,
+        quantized_bytes=stored.weights_bytes - stored.kept_bytes, kept_params=stored.kept_params,
+        kept_bytes=stored.kept_bytes, compute_dtype=stored.kept_dtype,
+        double_quant=bool(q.get("bnb_4bit_use_double_quant")) and four is not None,
+        seq_len=req.seq_len, batch_size=req.batch_size, exact=meta is not None, notes=notes,
+        stored_as=stored.method, weight_bits=stored.bits,
+    )  # fmt: skip
+
+
 def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     """A config (built on the meta device) or a plain module (copied there), counted exactly."""
     config = basis if hasattr(basis, "model_type") else None
+    if config is not None and quant_config(config) is not None:
+        return _from_checkpoint(shown, config, req)
     if config is not None:
         meta = meta_model(config, torch_dtype(req.load))
     else:  # a plain module: copy to meta and cast the way .to(dtype) would

@@ -71,7 +71,11 @@ def config_file(path: str) -> Any:
         raise BadInputError(
             f"{path} is not valid JSON ({e}). Re-download it or pass a parameter count."
         ) from e
-    return config_from_dict(data, path)
+    config = config_from_dict(data, path)
+    if isinstance(data, dict) and data.get("quantization_config"):
+        # saved quantized: its size is read from the safetensors files beside it (prequant.py)
+        config.name_or_path = os.path.dirname(os.path.abspath(path))
+    return config
 
 
 def hub_config(repo_id: str) -> Any:
@@ -85,7 +89,10 @@ def hub_config(repo_id: str) -> Any:
         raise hub_error(
             repo_id, exc, wanted="its config.json is", or_else="Or pass the parameter count."
         ) from exc
-    return config_file(path)
+    config = config_file(path)
+    if getattr(config, "quantization_config", None):
+        config.name_or_path = repo_id  # its headers: from the cache, or the Hub online
+    return config
 
 
 def hub_param_count(repo_id: str) -> int | None:
