@@ -60,6 +60,7 @@ class MemoryEstimate(Table):
     mode: str = "generate"
     stored_as: str = ""  # a pre-quantized checkpoint: its method ("GPTQ 4-bit"), sized from files
     weight_bits: float = 0.0  # bits per quantized weight of such a checkpoint (rule of thumb)
+    dequantized_bytes: int = 0  # FP8/MXFP4 where transformers dequantizes them (see the note)
 
     def __post_init__(self) -> None:
         self.total_bytes = self.weights_bytes + self.kv_cache_bytes
@@ -172,13 +173,13 @@ def _checkpoint_notes(config: Any, stored: Any, req: _Request) -> list[str]:
     notes = [
         f"Sized from the stored checkpoint: its safetensors files hold "
         f"{fmt_gib(stored.stored_bytes)} ({stored.method} weights with their scales, the rest "
-        f"as saved); dtype={req.name!r} neither quantizes nor casts them again."
+        f"as saved: {req.load} changes only the biases)."
     ]
     if method in DEQUANTIZED_ON:
-        full = count_bytes(meta_model(config, torch_dtype("bfloat16")), "bfloat16", False, None)
         notes.append(
-            f"On {DEQUANTIZED_ON[method]} transformers dequantizes {stored.method} to bfloat16: "
-            f"then the weights take {fmt_gib(full.kept_bytes)}."
+            f"On {DEQUANTIZED_ON[method]} transformers dequantizes {stored.method} to "
+            f"{req.load} (the dtype passed to from_pretrained, else the saved one): then the "
+            f"weights take {fmt_gib(stored.dequantized_bytes)} (dequantized_bytes)."
         )
     return notes
 
@@ -189,12 +190,16 @@ def _from_checkpoint(shown: str, config: Any, req: _Request) -> MemoryEstimate:
         meta, built = meta_model(config, torch_dtype(req.load)), ""
     except BadInputError as e:
         meta, built = None, str(e)
-    stored = prequant_size(config, meta)
+    stored = prequant_size(config, meta, req.load)
+    params = sum(p.numel() for p in meta.parameters()) if meta is not None else stored.kept_params
+    if (quant_config(config) or {}).get("quant_method") in DEQUANTIZED_ON:
+        stored.dequantized_bytes = int(
+            stored.kept_bytes + (params - stored.kept_params) * WIDTH[req.load]
+        )
     kv, act, notes = _runtime(config, req) if meta is not None else (0, 0, [])
     notes = _checkpoint_notes(config, stored, req) + notes
     if meta is None:
         notes.append(f"Inexact: {built} Buffers it makes itself are left out.")
-    params = sum(p.numel() for p in meta.parameters()) if meta is not None else stored.kept_params
     q = quant_config(config) or {}
     four = q.get("bnb_4bit_quant_type", "fp4") if q.get("load_in_4bit") else None
     return MemoryEstimate(
@@ -206,6 +211,7 @@ def _from_checkpoint(shown: str, config: Any, req: _Request) -> MemoryEstimate:
         double_quant=bool(q.get("bnb_4bit_use_double_quant")) and four is not None,
         seq_len=req.seq_len, batch_size=req.batch_size, exact=meta is not None, notes=notes,
         stored_as=stored.method, weight_bits=stored.bits,
+        dequantized_bytes=stored.dequantized_bytes,
     )  # fmt: skip
 
 

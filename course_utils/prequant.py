@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dtypes import WIDTH
 from .errors import BadInputError, ModelNotFoundError
 
 # quant_method in config.json -> what the lessons call it; only these are sized from the files
@@ -41,6 +42,7 @@ class Stored:
     kept_params: int = 0  # float tensors the model has as they are (embeddings, norms, head)
     kept_bytes: int = 0
     kept_dtype: str = "bfloat16"
+    dequantized_bytes: int = 0  # where the loader dequantizes (DEQUANTIZED_ON); memory.py sets it
     notes: list[str] = field(default_factory=list)
 
 
@@ -158,8 +160,8 @@ def _unknown(method: str, stored: int) -> BadInputError:
     )
 
 
-def size(config: Any, meta: Any | None) -> Stored:
-    """What a pre-quantized checkpoint's weights take once loaded, read from its headers.
+def size(config: Any, meta: Any | None, load_dtype: str) -> Stored:
+    """What a pre-quantized checkpoint's weights take once loaded in ``load_dtype``.
 
     ``meta`` is the model built from ``config`` on the meta device (None when transformers
     cannot build it): it names the tensors kept as they are and the buffers it makes itself.
@@ -179,14 +181,19 @@ def size(config: Any, meta: Any | None) -> Stored:
     out = Stored(label(q), _bits(q), stored_bytes=stored)
     shapes = {n: list(t.shape) for n, t in meta.state_dict().items()} if meta is not None else {}
     widths: dict[str, int] = {}
-    for name, info in tensors.items():
+    cast = 0  # transformers 5.23 casts a pre-quantized checkpoint's biases to the load dtype,
+    for name, info in tensors.items():  # while every "...weight" keeps its saved dtype
         if info.dtype in SAFETENSORS_FLOAT and shapes.get(name) == list(info.shape):
+            held = _nbytes(info)
+            if not name.endswith("weight"):
+                held = int(info.parameter_count * WIDTH[load_dtype])
+                cast += held - _nbytes(info)
             out.kept_params += info.parameter_count
-            out.kept_bytes += _nbytes(info)
+            out.kept_bytes += held
             widths[info.dtype] = widths.get(info.dtype, 0) + _nbytes(info)
     if widths:
         out.kept_dtype = SAFETENSORS_FLOAT[max(widths, key=widths.__getitem__)]
     buffers = own_buffers(meta) if meta is not None else 0
     out.kept_bytes += buffers
-    out.weights_bytes = stored + _loader_changes(q, tensors) + buffers
+    out.weights_bytes = stored + _loader_changes(q, tensors) + cast + buffers
     return out
