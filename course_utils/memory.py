@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._display import Table, fmt_count, fmt_gib
+from .counts import count_weights
 from .dtypes import QUANTIZED, WIDTH, dtype_name, torch_dtype
 from .dtypes import label as precision_label
 from .errors import BadInputError
 from .kv import kv_cache_bytes
 from .kv import whole as _positive
-from .meta import count_bytes, meta_copy, meta_model, model_class, per_param_quantized
+from .meta import count_bytes, meta_copy, meta_model, model_class
 from .peak import MODES, activation_bytes
 from .prequant import DEQUANTIZED_ON, quant_config
 from .prequant import size as prequant_size
@@ -130,25 +131,23 @@ class _Request:
 
 
 def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
-    """A bare parameter count: every weight assumed in ``req.name``, no KV cache."""
+    """A bare parameter count: weights in ``req.name`` (experts kept 16-bit), no KV cache."""
     quantized = req.name in QUANTIZED
     notes = []
     if req.seq_len:
         notes.append(
             "A parameter count says nothing about layers and heads: KV cache not included."
         )
+    weights, q_bytes = int(count * WIDTH[req.name]), 0
     if quantized:
-        notes.append(
-            "Only a parameter count: every weight assumed quantized. Embeddings and head stay "
-            "16-bit, so pass a config for the real figure."
-        )
-    per = per_param_quantized(req.name, req.double_quant) if quantized else WIDTH[req.name]
-    weights = int(count * per)
+        weights, q_bytes, more = count_weights(count, req.name, req.double_quant, req.compute)
+        notes += more
+    experts = getattr(count, "experts", None) or 0
     return MemoryEstimate(
-        shown, count, req.name, weights, 0, quantized_params=count if quantized else 0,
-        quantized_bytes=weights if quantized else 0, compute_dtype=req.compute,
-        double_quant=req.double_quant, seq_len=req.seq_len, batch_size=req.batch_size,
-        exact=False, notes=notes,
+        shown, int(count), req.name, weights, 0,
+        quantized_params=count - experts if quantized else 0, quantized_bytes=q_bytes,
+        compute_dtype=req.compute, double_quant=req.double_quant, seq_len=req.seq_len,
+        batch_size=req.batch_size, exact=False, notes=notes,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ import re
 from typing import Any, NamedTuple
 
 from ._display import fmt_count
+from .counts import ParamCount, with_experts
 from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
 from .hub import TIMEOUT_S, bound_client, hub_error, offline
 
@@ -95,25 +96,41 @@ def hub_config(repo_id: str) -> Any:
     return config
 
 
-def hub_param_count(repo_id: str) -> int | None:
+def hub_param_count(repo_id: str, config: dict | None = None) -> ParamCount | None:
     """Exact parameter count from the safetensors headers (online only; None when unavailable).
 
     A gated repo's files need accepted terms, but the Hub's model info (the "Model size" on its
-    page) is public, so that is the second source.
+    page) is public, so that is the second source. The count says how much of it is
+    mixture-of-experts weights where the header names or ``config`` (a config.json's dict)
+    tell (counts.py).
     """
     from huggingface_hub import HfApi, get_safetensors_metadata
 
     if offline():
         return None
     try:
-        return sum(get_safetensors_metadata(repo_id).parameter_count.values())
+        meta = get_safetensors_metadata(repo_id)
+        tensors = {k: v for f in meta.files_metadata.values() for k, v in f.tensors.items()}
+        return with_experts(sum(meta.parameter_count.values()), tensors, config)
     except Exception:  # no safetensors, gated, network: try the public model info
         pass
     try:
         info = HfApi().model_info(repo_id, expand=["safetensors"], timeout=TIMEOUT_S)
-        return int(info.safetensors.total) if info.safetensors else None
+        return with_experts(int(info.safetensors.total), None, config) if info.safetensors else None
     except Exception:  # network: the caller says what it fell back to
         return None
+
+
+def _raw_config(repo_id: str) -> dict | None:
+    """config.json of a Hub model as a plain dict (transformers may not know its type)."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        with open(hf_hub_download(repo_id, "config.json"), encoding="utf-8") as f:
+            data = json.load(f)
+    except Exception:  # gated, missing, not JSON: no config to read experts from
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _from_number(model: int | float) -> Resolved:
@@ -150,10 +167,11 @@ def _from_hub(repo_id: str, count_ok: bool) -> Resolved:
     label = repo_id.split("/")[-1]
     try:
         return Resolved(label, hub_config(repo_id))
-    except (BadInputError, GatedModelError, NotLoggedInError):
+    except (BadInputError, GatedModelError, NotLoggedInError) as exc:
         if not count_ok:  # the caller needs the layout (the KV cache): say why it is missing
             raise
-        count = hub_param_count(repo_id)  # online: the parameter count, public even when gated
+        data = _raw_config(repo_id) if isinstance(exc, BadInputError) else None
+        count = hub_param_count(repo_id, data)  # online: the count, public even when gated
         if count is None:
             raise
         return Resolved(label, count)
