@@ -197,6 +197,11 @@ def _from_object(model: Any) -> Resolved | None:
         return None
     config = getattr(model, "config", None)
     if config is not None and hasattr(config, "model_type"):  # a transformers model: its config
+        if getattr(config, "quantization_config", None) is not None:
+            import copy  # a model is counted in the dtype asked for, not as its checkpoint stored
+
+            config = copy.copy(config)
+            del config.quantization_config
         name = getattr(config, "name_or_path", "") or type(model).__name__
         return Resolved(name.split("/")[-1], config)
     return Resolved(type(model).__name__, model)
