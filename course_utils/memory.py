@@ -22,7 +22,7 @@ from .kv import kv_cache_bytes
 from .kv import whole as _positive
 from .meta import count_bytes, meta_copy, meta_model, model_class
 from .peak import MODES, activation_bytes
-from .prequant import DEQUANTIZED_ON, quant_config
+from .prequant import DEQUANTIZED_ON, dequantized, quant_config
 from .prequant import size as prequant_size
 from .resolve import resolve_model
 
@@ -192,9 +192,7 @@ def _from_checkpoint(shown: str, config: Any, req: _Request) -> MemoryEstimate:
     stored = prequant_size(config, meta, req.load)
     params = sum(p.numel() for p in meta.parameters()) if meta is not None else stored.kept_params
     if (quant_config(config) or {}).get("quant_method") in DEQUANTIZED_ON:
-        stored.dequantized_bytes = int(
-            stored.kept_bytes + (params - stored.kept_params) * WIDTH[req.load]
-        )
+        stored.dequantized_bytes = dequantized(stored, quant_config(config), params, req.load)
     kv, act, notes = _runtime(config, req) if meta is not None else (0, 0, [])
     notes = _checkpoint_notes(config, stored, req) + notes
     if meta is None:

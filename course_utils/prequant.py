@@ -42,7 +42,8 @@ class Stored:
     kept_params: int = 0  # float tensors the model has as they are (embeddings, norms, head)
     kept_bytes: int = 0
     kept_dtype: str = "bfloat16"
-    dequantized_bytes: int = 0  # where the loader dequantizes (DEQUANTIZED_ON); memory.py sets it
+    buffers_bytes: int = 0  # buffers the model makes itself (in kept_bytes too)
+    dequantized_bytes: int = 0  # where the loader dequantizes (DEQUANTIZED_ON); see dequantized
     notes: list[str] = field(default_factory=list)
 
 
@@ -195,5 +196,16 @@ def size(config: Any, meta: Any | None, load_dtype: str) -> Stored:
         out.kept_dtype = SAFETENSORS_FLOAT[max(widths, key=widths.__getitem__)]
     buffers = own_buffers(meta) if meta is not None else 0
     out.kept_bytes += buffers
+    out.buffers_bytes = buffers
     out.weights_bytes = stored + _loader_changes(q, tensors) + cast + buffers
     return out
+
+
+def dequantized(stored: Stored, q: dict, params: int, load_dtype: str) -> int:
+    """Bytes of the weights where transformers dequantizes FP8 or MXFP4 into ``load_dtype``
+    (measured on transformers 5.23's CPU fallback): FP8 keeps the other weights as saved and
+    casts its biases; MXFP4 casts the whole model."""
+    width = WIDTH[load_dtype]
+    if q.get("quant_method") == "mxfp4":
+        return int(params * width) + stored.buffers_bytes
+    return int(stored.kept_bytes + (params - stored.kept_params) * width)

@@ -255,3 +255,53 @@ def test_a_config_of_a_quantized_checkpoint_without_its_files(tmp_path):
     os.remove(tmp_path / "gptq" / "model.safetensors")
     with pytest.raises(CourseError, match="safetensors files are not here"):
         cu.estimate_memory(tmp_path / "gptq")
+
+
+GPT_OSS = dict(vocab_size=256, hidden_size=128, intermediate_size=128, num_hidden_layers=2,
+               num_attention_heads=4, num_key_value_heads=2, head_dim=32, num_local_experts=4,
+               num_experts_per_tok=2,
+               layer_types=["sliding_attention", "full_attention"])  # fmt: skip
+
+
+def write_mxfp4(folder: Path) -> Any:
+    """A tiny GPT-OSS whose experts are stored as MXFP4 (uint8 blocks of 32 values, 16 bytes,
+    and a uint8 exponent per block); returns the model unquantized, loaded by from_pretrained."""
+    import torch
+    import transformers
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    config = transformers.GptOssConfig(**GPT_OSS, architectures=["GptOssForCausalLM"])
+    model = transformers.GptOssForCausalLM(config).to(torch.bfloat16)
+    tensors = {}
+    for name, t in model.state_dict().items():
+        if not name.endswith(("experts.gate_up_proj", "experts.down_proj")):
+            tensors[name] = t.contiguous()
+            continue
+        experts, inn, out = t.shape
+        tensors[name + "_blocks"] = torch.zeros(experts, out, inn // 32, 16, dtype=torch.uint8)
+        tensors[name + "_scales"] = torch.full((experts, out, inn // 32), 127, dtype=torch.uint8)
+    folder.mkdir()
+    save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    q = {"quant_method": "mxfp4", "modules_to_not_convert": ["model.layers.*.self_attn",
+         "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}  # fmt: skip
+    data = config.to_dict() | {"quantization_config": q, "dtype": "bfloat16"}
+    (folder / "config.json").write_text(json.dumps(data))
+    model.save_pretrained(folder.parent / "unquantized")
+    return transformers.AutoModelForCausalLM.from_pretrained(folder.parent / "unquantized")
+
+
+def test_mxfp4_stored_and_dequantized_on_the_cpu(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = write_mxfp4(tmp_path / "mxfp4")
+    est = cu.estimate_memory(tmp_path / "mxfp4")
+    assert est.weights_bytes == data_bytes(tmp_path / "mxfp4") + unsaved_buffer_bytes(model)
+    assert est.params == model.num_parameters() and est.label == "MXFP4"
+    for dtype in ("bfloat16", "float32"):  # no triton or kernels here: dequantized, measured
+        loaded = AutoModelForCausalLM.from_pretrained(
+            tmp_path / "mxfp4", dtype=getattr(torch, dtype)
+        )
+        held = bytes_in_memory(loaded)
+        assert cu.estimate_memory(tmp_path / "mxfp4", dtype).dequantized_bytes == held, dtype
