@@ -257,7 +257,11 @@ def estimate_memory(
     a bare parameter count every weight is assumed quantized, so the 4-bit figure is a lower
     bound. With a config, ``activation_bytes`` and ``peak_bytes`` (weights + KV + activations)
     give the peak of ``generate`` (its prefill) or, with ``mode="forward"``, of a plain forward
-    that keeps every position's logits (peak.py says what is counted).
+    that keeps every position's logits (peak.py says what is counted). A checkpoint saved
+    already quantized (its config.json has a ``quantization_config``: bitsandbytes, GPTQ, AWQ,
+    FP8, MXFP4, compressed-tensors) is sized from the dtypes and shapes in its safetensors
+    headers (prequant.py), whatever ``dtype`` says; an unknown method raises with the figure
+    its files give.
     """
     name = dtype_name(dtype)
     compute = dtype_name(compute_dtype)

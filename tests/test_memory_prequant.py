@@ -131,9 +131,24 @@ def test_a_cached_hub_id_is_read_offline(bnb_checkpoints, tmp_path, monkeypatch)
     assert cu.estimate_memory("someone/tiny-nf4").weights_bytes == (
         cu.estimate_memory(folder).weights_bytes
     )
+    cached = cu.estimate_memory(folder).weights_bytes
     (repo / "snapshots" / sha / "model.safetensors").unlink()  # only config.json cached
     with pytest.raises(CourseError, match="safetensors files are not here"):
         cu.estimate_memory("someone/tiny-nf4")
+    # online, only the headers are read from the Hub (a range request per file)
+    import huggingface_hub
+    from huggingface_hub import get_local_safetensors_metadata
+
+    from course_utils import hub
+
+    asked = []
+    headers = get_local_safetensors_metadata(folder)
+    monkeypatch.setattr(hub, "offline", lambda: False)
+    monkeypatch.setattr(
+        huggingface_hub, "get_safetensors_metadata", lambda r, **k: asked.append(r) or headers
+    )
+    assert cu.estimate_memory("someone/tiny-nf4").weights_bytes == cached
+    assert asked == ["someone/tiny-nf4"]
 
 
 # --- formats with no loader here: files with the tensors they store ---------------------------
