@@ -98,6 +98,8 @@ def test_bnb_checkpoint_matches_the_bytes_held_when_loaded_back(bnb_checkpoints)
         unquantized = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(folder))
         assert est.params == unquantized.num_parameters()
         assert est.exact and est.compute_dtype == dtype
+        # a config read by transformers names its folder: the same figure from the same files
+        assert cu.estimate_memory(AutoConfig.from_pretrained(folder), dtype).weights_bytes == held
         assert kind.split("-")[0] in est.label and "stored checkpoint" in str(est)
         # a dtype passed to from_pretrained casts only the biases: every weight stays as saved
         other = "float32" if dtype != "float32" else "bfloat16"
