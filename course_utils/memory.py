@@ -171,8 +171,9 @@ def _checkpoint_notes(config: Any, stored: Any, req: _Request) -> list[str]:
     method = (quant_config(config) or {}).get("quant_method", "")
     notes = [
         f"Sized from the stored checkpoint: its safetensors files hold "
-        f"{fmt_gib(stored.stored_bytes)} ({stored.method} weights with their scales, the rest "
-        f"as saved: {req.load} changes only the biases)."
+        f"{fmt_gib(stored.stored_bytes)} ({stored.method} weights with their scales, the rest as "
+        f"saved). It is not quantized again; a dtype given to from_pretrained ({req.load} here) "
+        "casts only its biases."
     ]
     if method in DEQUANTIZED_ON:
         notes.append(

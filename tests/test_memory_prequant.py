@@ -107,6 +107,18 @@ def test_bnb_checkpoint_matches_the_bytes_held_when_loaded_back(bnb_checkpoints)
         assert cu.estimate_memory(folder, other).weights_bytes == reloaded, (family, kind)
 
 
+def test_a_sharded_checkpoint_is_read_file_by_file(bnb_checkpoints, tmp_path):
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    base = bnb_checkpoints["llama-untied", "bfloat16", "int8"].parent / "base"
+    q = BitsAndBytesConfig(**BNB["int8"])
+    model = AutoModelForCausalLM.from_pretrained(base, quantization_config=q, dtype="bfloat16")
+    model.save_pretrained(tmp_path, max_shard_size="200KB")
+    assert len(list(tmp_path.glob("*.safetensors"))) > 1
+    held = bytes_in_memory(AutoModelForCausalLM.from_pretrained(tmp_path))
+    assert cu.estimate_memory(tmp_path).weights_bytes == held
+
+
 def test_header_parameter_count_of_a_4bit_checkpoint_is_packed(bnb_checkpoints):
     from huggingface_hub import get_local_safetensors_metadata
 
