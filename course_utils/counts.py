@@ -18,16 +18,39 @@ from .meta import per_param_quantized
 EXPERT_FIELDS = ("num_local_experts", "num_experts", "n_routed_experts")
 
 
+# safetensors dtype -> bytes per element; the integer and 8-bit float ones hold packed
+# quantized weights (GPTQ/AWQ int32, bitsandbytes uint8/int8, FP8, MXFP4 uint8 blocks)
+ST_WIDTH = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U32": 4, "I16": 2,
+            "U16": 2, "I8": 1, "U8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1,
+            "BOOL": 1}  # fmt: skip
+PACKED = {"I32", "U32", "I16", "U16", "I8", "U8", "F8_E4M3", "F8_E5M2", "F8_E8M0"}
+
+
 class ParamCount(int):
-    """A parameter count; ``experts`` of them are mixture-of-experts weights (None: unknown)."""
+    """A parameter count; ``experts`` of them are mixture-of-experts weights (None: unknown).
+
+    ``stored`` is set for a checkpoint saved quantized: the count then counts packed values,
+    and ``stored`` is the bytes its files hold (from the count per dtype).
+    """
 
     experts: int | None
     source: str  # where ``experts`` comes from, for the note
+    stored: int | None
 
-    def __new__(cls, total: int, experts: int | None = None, source: str = "") -> ParamCount:
+    def __new__(
+        cls, total: int, experts: int | None = None, source: str = "", stored: int | None = None
+    ) -> ParamCount:
         self = super().__new__(cls, total)
-        self.experts, self.source = experts, source
+        self.experts, self.source, self.stored = experts, source, stored
         return self
+
+
+def stored_bytes(per_dtype: dict[str, int] | None) -> int | None:
+    """Bytes a checkpoint's files hold, from its parameter count per safetensors dtype, when it
+    holds packed quantized weights; None for an ordinary checkpoint (its count is right)."""
+    if not per_dtype or not PACKED & set(per_dtype):
+        return None
+    return sum(n * ST_WIDTH.get(d, 0) for d, n in per_dtype.items())
 
 
 def experts_in_headers(tensors: dict[str, Any]) -> int:
@@ -54,12 +77,16 @@ def experts_in_config(data: dict) -> int | None:
     return int(n) * 3 * int(hidden) * int(inter) * len(sparse)
 
 
-def with_experts(count: int, tensors: dict[str, Any] | None, config: dict | None) -> ParamCount:
-    """``count`` with its expert part from the headers if known, else from the config."""
+def with_experts(
+    count: int, tensors: dict[str, Any] | None, config: dict | None, per_dtype: dict | None = None
+) -> ParamCount:
+    """``count`` with its expert part from the headers if known, else from the config, and
+    the stored bytes when ``per_dtype`` (its count per safetensors dtype) shows packed weights."""
+    stored = stored_bytes(per_dtype)
     if tensors:
-        return ParamCount(count, experts_in_headers(tensors), "the safetensors headers")
+        return ParamCount(count, experts_in_headers(tensors), "the safetensors headers", stored)
     experts = experts_in_config(config) if config else None
-    return ParamCount(count, experts, "the config" if experts is not None else "")
+    return ParamCount(count, experts, "the config" if experts is not None else "", stored)
 
 
 def count_weights(

@@ -139,7 +139,15 @@ def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
             "A parameter count says nothing about layers and heads: KV cache not included."
         )
     weights, q_bytes = int(count * WIDTH[req.name]), 0
-    if quantized:
+    stored = getattr(count, "stored", None)
+    if stored:  # saved quantized: the count counts packed values, the bytes are what they are
+        weights = q_bytes = stored
+        notes.append(
+            "Inexact: this checkpoint was saved quantized, so its parameter count counts packed "
+            f"values. Its files hold {fmt_gib(stored)}: that is the figure, whatever dtype says "
+            "(buffers the model makes itself left out)."
+        )
+    elif quantized:
         weights, q_bytes, more = count_weights(count, req.name, req.double_quant, req.compute)
         notes += more
     experts = getattr(count, "experts", None) or 0

@@ -111,12 +111,14 @@ def hub_param_count(repo_id: str, config: dict | None = None) -> ParamCount | No
     try:
         meta = get_safetensors_metadata(repo_id)
         tensors = {k: v for f in meta.files_metadata.values() for k, v in f.tensors.items()}
-        return with_experts(sum(meta.parameter_count.values()), tensors, config)
+        per_dtype = meta.parameter_count
+        return with_experts(sum(per_dtype.values()), tensors, config, per_dtype)
     except Exception:  # no safetensors, gated, network: try the public model info
         pass
     try:
         info = HfApi().model_info(repo_id, expand=["safetensors"], timeout=TIMEOUT_S)
-        return with_experts(int(info.safetensors.total), None, config) if info.safetensors else None
+        st = info.safetensors
+        return with_experts(int(st.total), None, config, st.parameters) if st else None
     except Exception:  # network: the caller says what it fell back to
         return None
 

@@ -334,3 +334,34 @@ def test_mxfp4_stored_and_dequantized_on_the_cpu(tmp_path):
         )
         held = bytes_in_memory(loaded)
         assert cu.estimate_memory(tmp_path / "mxfp4", dtype).dequantized_bytes == held, dtype
+
+
+def test_a_gated_quantized_repo_is_sized_from_its_bytes_per_dtype(bnb_checkpoints, monkeypatch):
+    """Gated: no config.json, no headers; the public model info counts parameters per dtype,
+    and for a checkpoint saved quantized those counts are packed values."""
+    import huggingface_hub
+    from huggingface_hub import get_local_safetensors_metadata
+    from transformers import AutoModelForCausalLM
+
+    from course_utils import resolve
+
+    folder = bnb_checkpoints["llama-untied", "bfloat16", "nf4"]
+    per_dtype = get_local_safetensors_metadata(folder).parameter_count
+    info = type("Info", (), {"safetensors": type("S", (), {
+        "total": sum(per_dtype.values()), "parameters": per_dtype})})  # fmt: skip
+
+    def gated(repo_id):
+        raise cu.GatedModelError(f"{repo_id} is gated")
+
+    def no_headers(repo_id, **kw):
+        raise OSError("gated")
+
+    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "offline", lambda: False)
+    monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", no_headers)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, r, **k: info)
+    est = cu.estimate_memory("someone/gated-nf4")
+    held = bytes_in_memory(AutoModelForCausalLM.from_pretrained(folder))
+    assert est.weights_bytes == data_bytes(folder) and not est.exact
+    assert abs(est.weights_bytes - held) <= 0.01 * held  # the parsed blobs and buffers apart
+    assert any("saved quantized" in n for n in est.notes)
