@@ -148,8 +148,9 @@ def _only_a_count(monkeypatch, folder, headers: bool):
     def no_config(repo_id):
         raise BadInputError("transformers does not know this model type")
 
-    def model_info(self, repo_id, **kw):
-        return type("Info", (), {"safetensors": type("S", (), {"total": meta_total})})()
+    def model_info(self, repo_id, **kw):  # huggingface_hub's SafeTensorsInfo: total, per dtype
+        st = {"total": meta_total, "parameters": meta.parameter_count}
+        return type("Info", (), {"safetensors": type("S", (), st)})()
 
     def safetensors_metadata(repo_id, **kw):
         if not headers:
