@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._display import Table, fmt_count, fmt_gib
+from .counts import count_weights
 from .dtypes import QUANTIZED, WIDTH, dtype_name, torch_dtype
 from .dtypes import label as precision_label
 from .errors import BadInputError
 from .kv import kv_cache_bytes
-from .meta import count_bytes, meta_copy, meta_model, model_class, per_param_quantized
+from .meta import count_bytes, meta_copy, meta_model, model_class
 from .peak import MODES, activation_bytes
+from .prequant import DEQUANTIZED_ON, dequantized, quant_config
+from .prequant import size as prequant_size
 from .resolve import resolve_model
 from .validate import number
 
@@ -61,6 +64,9 @@ class MemoryEstimate(Table):
     exact: bool = True  # False when only a parameter count was known
     notes: list[str] = field(default_factory=list)
     mode: str = "generate"
+    stored_as: str = ""  # a pre-quantized checkpoint: its method ("GPTQ 4-bit"), sized from files
+    weight_bits: float = 0.0  # bits per quantized weight of such a checkpoint (rule of thumb)
+    dequantized_bytes: int = 0  # FP8/MXFP4 where transformers dequantizes them (see the note)
 
     def __post_init__(self) -> None:
         self.total_bytes = self.weights_bytes + self.kv_cache_bytes
@@ -69,23 +75,26 @@ class MemoryEstimate(Table):
     @property
     def naive_bytes(self) -> int:
         """The rule of thumb: parameters × bytes per parameter."""
+        if self.weight_bits:
+            return int(self.params * self.weight_bits / 8)
         return int(self.params * bytes_per_param(self.dtype))
 
     @property
     def label(self) -> str:
-        return precision_label(self.dtype, self.double_quant)
+        return self.stored_as or precision_label(self.dtype, self.double_quant)
 
     def _title(self) -> str:
         return f"{self.model} in {self.label}"
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("parameters", f"{fmt_count(self.params)} ({self.params:,})")]
-        if self.dtype in QUANTIZED and self.exact:
+        if (self.dtype in QUANTIZED or self.stored_as) and self.exact:
             quantized = (
                 f"{fmt_count(self.quantized_params)} params → {fmt_gib(self.quantized_bytes)}"
             )
             kept = f"{fmt_count(self.kept_params)} params → {fmt_gib(self.kept_bytes)}"
-            rows.append((f"quantized to {self.dtype}", f"{quantized} (scales included)"))
+            to = self.stored_as or self.dtype
+            rows.append((f"quantized to {to}", f"{quantized} (scales included)"))
             rows.append(
                 (f"kept in {self.compute_dtype}", f"{kept} (embeddings, norms, biases, head)")
             )
@@ -127,25 +136,31 @@ class _Request:
 
 
 def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
-    """A bare parameter count: every weight assumed in ``req.name``, no KV cache."""
+    """A bare parameter count: weights in ``req.name`` (experts kept 16-bit), no KV cache."""
     quantized = req.name in QUANTIZED
     notes = []
     if req.seq_len:
         notes.append(
             "A parameter count says nothing about layers and heads: KV cache not included."
         )
-    if quantized:
+    weights, q_bytes = int(count * WIDTH[req.name]), 0
+    stored = getattr(count, "stored", None)
+    if stored:  # saved quantized: the count counts packed values, the bytes are what they are
+        weights = q_bytes = stored
         notes.append(
-            "Only a parameter count: every weight assumed quantized. Embeddings and head stay "
-            "16-bit, so pass a config for the real figure."
+            "Inexact: this checkpoint was saved quantized, so its parameter count counts packed "
+            f"values. Its files hold {fmt_gib(stored)}: that is the figure, whatever dtype says "
+            "(buffers the model makes itself left out)."
         )
-    per = per_param_quantized(req.name, req.double_quant) if quantized else WIDTH[req.name]
-    weights = int(count * per)
+    elif quantized:
+        weights, q_bytes, more = count_weights(count, req.name, req.double_quant, req.compute)
+        notes += more
+    experts = getattr(count, "experts", None) or 0
     return MemoryEstimate(
-        shown, count, req.name, weights, 0, quantized_params=count if quantized else 0,
-        quantized_bytes=weights if quantized else 0, compute_dtype=req.compute,
-        double_quant=req.double_quant, seq_len=req.seq_len, batch_size=req.batch_size,
-        exact=False, notes=notes,
+        shown, int(count), req.name, weights, 0,
+        quantized_params=count - experts if quantized else 0, quantized_bytes=q_bytes,
+        compute_dtype=req.compute, double_quant=req.double_quant, seq_len=req.seq_len,
+        batch_size=req.batch_size, exact=False, notes=notes,
     )  # fmt: skip
 
 
@@ -164,9 +179,58 @@ def _runtime(config: Any, req: _Request) -> tuple[int, int, list[str]]:
     return kv, activation_bytes(config, req.seq_len, req.batch_size, width, req.mode), notes
 
 
+def _checkpoint_notes(config: Any, stored: Any, req: _Request) -> list[str]:
+    """What a pre-quantized estimate is based on, and where the loader takes more."""
+    method = (quant_config(config) or {}).get("quant_method", "")
+    notes = [
+        f"Sized from the stored checkpoint: its safetensors files hold "
+        f"{fmt_gib(stored.stored_bytes)} ({stored.method} weights with their scales, the rest as "
+        f"saved). It is not quantized again; a dtype given to from_pretrained ({req.load} here) "
+        "casts only its biases."
+    ]
+    if method in DEQUANTIZED_ON:
+        notes.append(
+            f"On {DEQUANTIZED_ON[method]} transformers dequantizes {stored.method} to "
+            f"{req.load} (the dtype passed to from_pretrained, else the saved one): then the "
+            f"weights take {fmt_gib(stored.dequantized_bytes)} (dequantized_bytes)."
+        )
+    return notes
+
+
+def _from_checkpoint(shown: str, config: Any, req: _Request) -> MemoryEstimate:
+    """A checkpoint saved quantized: what its files store (prequant.py), not params × bytes."""
+    try:
+        meta, built = meta_model(config, torch_dtype(req.load)), ""
+    except BadInputError as e:
+        meta, built = None, str(e)
+    stored = prequant_size(config, meta, req.load)
+    params = sum(p.numel() for p in meta.parameters()) if meta is not None else stored.kept_params
+    if (quant_config(config) or {}).get("quant_method") in DEQUANTIZED_ON:
+        stored.dequantized_bytes = dequantized(stored, quant_config(config), params, req.load)
+    kv, act, notes = _runtime(config, req) if meta is not None else (0, 0, [])
+    notes = _checkpoint_notes(config, stored, req) + notes
+    if meta is None:
+        notes.append(f"Inexact: {built} Buffers it makes itself are left out.")
+    q = quant_config(config) or {}
+    four = q.get("bnb_4bit_quant_type", "fp4") if q.get("load_in_4bit") else None
+    return MemoryEstimate(
+        shown, params, four or ("int8" if q.get("load_in_8bit") else req.name),
+        stored.weights_bytes, kv, activation_bytes=act, mode=req.mode,
+        quantized_params=params - stored.kept_params,
+        quantized_bytes=stored.weights_bytes - stored.kept_bytes, kept_params=stored.kept_params,
+        kept_bytes=stored.kept_bytes, compute_dtype=stored.kept_dtype,
+        double_quant=bool(q.get("bnb_4bit_use_double_quant")) and four is not None,
+        seq_len=req.seq_len, batch_size=req.batch_size, exact=meta is not None, notes=notes,
+        stored_as=stored.method, weight_bits=stored.bits,
+        dequantized_bytes=stored.dequantized_bytes,
+    )  # fmt: skip
+
+
 def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     """A config (built on the meta device) or a plain module (copied there), counted exactly."""
     config = basis if hasattr(basis, "model_type") else None
+    if config is not None and quant_config(config) is not None:
+        return _from_checkpoint(shown, config, req)
     if config is not None:
         meta = meta_model(config, torch_dtype(req.load))
     else:  # a plain module: copy to meta and cast the way .to(dtype) would
@@ -207,7 +271,11 @@ def estimate_memory(
     a bare parameter count every weight is assumed quantized, so the 4-bit figure is a lower
     bound. With a config, ``activation_bytes`` and ``peak_bytes`` (weights + KV + activations)
     give the peak of ``generate`` (its prefill) or, with ``mode="forward"``, of a plain forward
-    that keeps every position's logits (peak.py says what is counted).
+    that keeps every position's logits (peak.py says what is counted). A checkpoint saved
+    already quantized (its config.json has a ``quantization_config``: bitsandbytes, GPTQ, AWQ,
+    FP8, MXFP4, compressed-tensors) is sized from the dtypes and shapes in its safetensors
+    headers (prequant.py), whatever ``dtype`` says; an unknown method raises with the figure
+    its files give.
     """
     name = dtype_name(dtype)
     compute = dtype_name(compute_dtype)

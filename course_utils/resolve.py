@@ -13,6 +13,7 @@ import re
 from typing import Any, NamedTuple
 
 from ._display import fmt_count
+from .counts import ParamCount, with_experts
 from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
 from .hub import TIMEOUT_S, hub_error, offline
 from .validate import number, read_json
@@ -66,7 +67,12 @@ def config_from_dict(data: dict, where: str) -> Any:
 def config_file(path: str) -> Any:
     """The transformers config in a config.json file (truncated, binary or not an object:
     BadInputError naming the file and what to do)."""
-    return config_from_dict(read_json(path, "The config"), path)
+    data = read_json(path, "The config")
+    config = config_from_dict(data, path)
+    if data.get("quantization_config"):
+        # saved quantized: its size is read from the safetensors files beside it (prequant.py)
+        config.name_or_path = os.path.dirname(os.path.abspath(path))
+    return config
 
 
 def hub_config(repo_id: str) -> Any:
@@ -80,27 +86,46 @@ def hub_config(repo_id: str) -> Any:
         raise hub_error(
             repo_id, exc, wanted="its config.json is", or_else="Or pass the parameter count."
         ) from exc
-    return config_file(path)
+    config = config_file(path)
+    if getattr(config, "quantization_config", None):
+        config.name_or_path = repo_id  # its headers: from the cache, or the Hub online
+    return config
 
 
-def hub_param_count(repo_id: str) -> int | None:
+def hub_param_count(repo_id: str, config: dict | None = None) -> ParamCount | None:
     """Exact parameter count from the safetensors headers (online only; None when unavailable).
 
     A gated repo's files need accepted terms, but the Hub's model info (the "Model size" on its
-    page) is public, so that is the second source.
+    page) is public, so that is the second source. The count says how much of it is
+    mixture-of-experts weights where the header names or ``config`` (a config.json's dict)
+    tell (counts.py).
     """
     from huggingface_hub import HfApi, get_safetensors_metadata
 
     if offline():
         return None
     try:
-        return sum(get_safetensors_metadata(repo_id).parameter_count.values())
+        meta = get_safetensors_metadata(repo_id)
+        tensors = {k: v for f in meta.files_metadata.values() for k, v in f.tensors.items()}
+        per_dtype = meta.parameter_count
+        return with_experts(sum(per_dtype.values()), tensors, config, per_dtype)
     except Exception:  # no safetensors, gated, network: try the public model info
         pass
     try:
         info = HfApi().model_info(repo_id, expand=["safetensors"], timeout=TIMEOUT_S)
-        return int(info.safetensors.total) if info.safetensors else None
+        st = info.safetensors
+        return with_experts(int(st.total), None, config, st.parameters) if st else None
     except Exception:  # network: the caller says what it fell back to
+        return None
+
+
+def _raw_config(repo_id: str) -> dict | None:
+    """config.json of a Hub model as a plain dict (transformers may not know its type)."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return read_json(hf_hub_download(repo_id, "config.json"), "The config")
+    except Exception:  # gated, missing, not JSON: no config to read experts from
         return None
 
 
@@ -137,10 +162,11 @@ def _from_hub(repo_id: str, count_ok: bool) -> Resolved:
     label = repo_id.split("/")[-1]
     try:
         return Resolved(label, hub_config(repo_id))
-    except (BadInputError, GatedModelError, NotLoggedInError):
+    except (BadInputError, GatedModelError, NotLoggedInError) as exc:
         if not count_ok:  # the caller needs the layout (the KV cache): say why it is missing
             raise
-        count = hub_param_count(repo_id)  # online: the parameter count, public even when gated
+        data = _raw_config(repo_id) if isinstance(exc, BadInputError) else None
+        count = hub_param_count(repo_id, data)  # online: the count, public even when gated
         if count is None:
             raise
         return Resolved(label, count)
@@ -166,6 +192,11 @@ def _from_object(model: Any) -> Resolved | None:
         return None
     config = getattr(model, "config", None)
     if config is not None and hasattr(config, "model_type"):  # a transformers model: its config
+        if getattr(config, "quantization_config", None) is not None:
+            import copy  # a model is counted in the dtype asked for, not as its checkpoint stored
+
+            config = copy.copy(config)
+            del config.quantization_config
         name = getattr(config, "name_or_path", "") or type(model).__name__
         return Resolved(name.split("/")[-1], config)
     return Resolved(type(model).__name__, model)

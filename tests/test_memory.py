@@ -315,7 +315,7 @@ def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
         raise cu.GatedModelError(f"{repo_id} is gated")
 
     monkeypatch.setattr(resolve, "hub_config", gated)
-    monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id: 8_030_261_248)
+    monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     est = cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
     assert est.params == 8_030_261_248 and not est.exact
     assert est.weights_bytes == 2 * 8_030_261_248
@@ -324,7 +324,9 @@ def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
         nf4.quantized_params == nf4.params and nf4.quantized_bytes == nf4.weights_bytes
     )  # Part 8 divides by it
 
-    monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id: None)  # offline or no info
+    monkeypatch.setattr(
+        resolve, "hub_param_count", lambda repo_id, config=None: None
+    )  # offline or no info
     with pytest.raises(cu.GatedModelError):
         cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
 
@@ -336,6 +338,6 @@ def test_kv_cache_of_a_gated_hub_id_says_to_accept_the_terms(monkeypatch):
         raise cu.GatedModelError(f"{repo_id} is gated: accept its terms")
 
     monkeypatch.setattr(resolve, "hub_config", gated)
-    monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id: 8_030_261_248)
+    monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     with pytest.raises(cu.GatedModelError, match="accept its terms"):
         cu.kv_cache_bytes("meta-llama/Llama-3.1-8B-Instruct", 1024)

@@ -103,3 +103,90 @@ def test_moe_experts_stay_16_bit_and_falcon_is_not_quantized(folders):
     _, falcon = folders["falcon"]
     est = cu.estimate_memory(falcon, "nf4", compute_dtype="float16")
     assert est.quantized_params == 0
+
+
+# --- mixture-of-experts where only a parameter count is known ---------------------------------
+MOE_BASE = dict(vocab_size=256, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2)  # fmt: skip
+MOES = {
+    "mixtral": ("MixtralConfig", dict(intermediate_size=128, num_local_experts=8)),
+    "qwen2_moe": ("Qwen2MoeConfig", dict(intermediate_size=256, moe_intermediate_size=128,
+                                         shared_expert_intermediate_size=128, num_experts=8)),
+    "olmoe": ("OlmoeConfig", dict(intermediate_size=128, num_experts=8)),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def moe_folders(tmp_path_factory):
+    import torch
+    import transformers
+
+    out = {}
+    for name, (config_cls, kw) in MOES.items():
+        torch.manual_seed(0)
+        config = getattr(transformers, config_cls)(**MOE_BASE, **kw, num_experts_per_tok=2,
+                                                   eos_token_id=0)  # fmt: skip
+        folder = tmp_path_factory.mktemp(name)
+        transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16).save_pretrained(
+            folder
+        )
+        out[name] = folder
+    return out
+
+
+def _only_a_count(monkeypatch, folder, headers: bool):
+    """A Hub id whose config transformers cannot read: the count comes from the Hub's headers
+    (``headers``) or from its model info, with config.json read as a plain dict."""
+    import huggingface_hub
+    from huggingface_hub import get_local_safetensors_metadata
+
+    from course_utils import resolve
+    from course_utils.errors import BadInputError
+
+    meta = get_local_safetensors_metadata(folder)
+
+    def no_config(repo_id):
+        raise BadInputError("transformers does not know this model type")
+
+    def model_info(self, repo_id, **kw):  # huggingface_hub's SafeTensorsInfo: total, per dtype
+        st = {"total": meta_total, "parameters": meta.parameter_count}
+        return type("Info", (), {"safetensors": type("S", (), st)})()
+
+    def safetensors_metadata(repo_id, **kw):
+        if not headers:
+            raise OSError("no safetensors")
+        return meta
+
+    meta_total = sum(meta.parameter_count.values())
+    monkeypatch.setattr(resolve, "hub_config", no_config)
+    monkeypatch.setattr(resolve, "offline", lambda: False)
+    monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", safetensors_metadata)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda r, f, **k: str(folder / f))
+
+
+@pytest.mark.parametrize("case", ["int8", "nf4"])
+@pytest.mark.parametrize("moe", MOES)
+def test_moe_count_sizes_experts_at_16_bits(moe_folders, monkeypatch, moe, case):
+    import torch
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    folder = moe_folders[moe]
+    q = BitsAndBytesConfig(load_in_8bit=True) if case == "int8" else BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16)  # fmt: skip
+    held = bytes_in_memory(AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16,
+                                                                quantization_config=q))  # fmt: skip
+    for headers in (True, False):  # experts from the header names, then from the config
+        _only_a_count(monkeypatch, folder, headers)
+        est = cu.estimate_memory(f"someone/{moe}", case)
+        assert not est.exact and any("mixture-of-experts parameters" in n for n in est.notes)
+        # the rest is assumed quantized (embeddings too), so a little low; experts dominate here
+        assert 0.85 * held <= est.weights_bytes <= held, (moe, case, headers, est, held)
+    every_weight_quantized = cu.estimate_memory(est.params, case).weights_bytes
+    assert every_weight_quantized < 0.6 * held  # what the count path gave before
+
+
+def test_a_count_with_nothing_known_of_experts_says_so():
+    est = cu.estimate_memory(46_702_792_704, "nf4")
+    note = next(n for n in est.notes if "mixture-of-experts" in n)
+    assert note.startswith("Inexact") and "86.99 GiB" in note and not est.exact
