@@ -55,13 +55,35 @@ def config_from_dict(data: dict, where: str) -> Any:
             f"{where} has no 'model_type', so transformers cannot read it as a model config."
         )
     try:
-        return AutoConfig.for_model(**data)
+        config = AutoConfig.for_model(**data)
     except (ValueError, KeyError) as e:
         raise BadInputError(
             f"transformers {_version('transformers')} does not know model_type "
             f"{data['model_type']!r} ({where}). Pass the parameter count instead, e.g. "
             "estimate_memory(7e9, ...)."
         ) from e
+    _require_sizes(config, data, where)
+    return config
+
+
+# Without these, transformers fills in its defaults and a 0.5B model is counted as 3B (issue 15).
+_SIZES = ("hidden_size", "num_hidden_layers")
+
+
+def _require_sizes(config: Any, data: dict, where: str) -> None:
+    """BadInputError when a one-model config leaves out a size the count needs."""
+    if getattr(config, "sub_configs", None):  # composite (vision + text ...): sizes live inside
+        return
+    aliases = getattr(config, "attribute_map", {}) or {}
+    missing = [
+        k for k in _SIZES if hasattr(config, k) and k not in data and aliases.get(k) not in data
+    ]
+    if missing:
+        raise BadInputError(
+            f"{where} has no {' or '.join(repr(m) for m in missing)}: transformers would fill in "
+            "its defaults and the count would be another model's. Use the model's full "
+            "config.json, or pass its parameter count, e.g. estimate_memory(5e8, ...)."
+        )
 
 
 def config_file(path: str) -> Any:
