@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import course_utils as cu
-from tests.live_tensors import LiveTensors
+from course_utils.live_tensors import LiveTensors
 
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
