@@ -4,7 +4,9 @@ Per layer and token a decoder keeps a key and a value for each KV head: 2 × kv_
 numbers. Grouped-query attention (Llama, Qwen) has fewer KV heads than query heads, multi-query
 attention (Falcon) one, DeepSeek's multi-head latent attention (MLA) caches one compressed latent
 (``kv_lora_rank``) plus the rotary part of the key (``qk_rope_head_dim``), sliding-window layers
-keep at most their window, and encoder-decoder models (T5, Whisper) also keep the cross-attention
+hold at most their window while generating (the last window - 1 tokens, as a view of the
+window-long tensor the last step built; right after a prefill, the whole prompt's tensor until
+the next step), and encoder-decoder models (T5, Whisper) also keep the cross-attention
 keys and values over the encoder's tokens. Encoder-only models (BERT, ViT) keep nothing. Each
 figure is checked against a real ``past_key_values`` in tests/test_kv.py.
 """
@@ -111,8 +113,9 @@ def _self_tokens(config: Any, seq_len: int) -> int:
     for layer_type, kw in zip(*get_layer_types_and_kwargs(config), strict=True):
         if layer_type != "dummy":
             window = kw.get("sliding_window")
-            # DynamicSlidingWindowLayer keeps the last window - 1 tokens
-            tokens += min(seq_len, window - 1) if window else seq_len
+            # DynamicSlidingWindowLayer keeps the last window - 1 tokens as a view of the
+            # tensor each step concatenates, so during generation `window` tokens stay held
+            tokens += min(seq_len, window) if window else seq_len
     return tokens
 
 
