@@ -280,14 +280,63 @@ def peak_rows(lengths: list[int]) -> list[list[str]]:
     return rows
 
 
+# tiny models whose prefill differs: plain causal attention, and a window shorter than the prompt
+PEAK_SHAPES = {
+    "llama (GQA)": ("LlamaForCausalLM", "LlamaConfig", {**GQA, "hidden_size": 256,
+                                                        "intermediate_size": 1024}),
+    "mistral (window 64)": ("MistralForCausalLM", "MistralConfig",
+                            {**GQA, "hidden_size": 256, "intermediate_size": 1024,
+                             "sliding_window": 64}),
+}  # fmt: skip
+
+
+def tiny_peak_rows(tokens: int = 1024) -> list[list[str]]:
+    """Peak of generate beyond the weights (KV + activations) on tiny random models."""
+    import torch
+
+    import course_utils as cu
+    from course_utils.live_tensors import LiveTensors
+
+    rows = []
+    for name, (cls_name, config_name, kw) in PEAK_SHAPES.items():
+        model = build(cls_name, config_name, kw).to(torch.bfloat16)
+        ids = torch.randint(1, 500, (1, tokens))  # no pad token: no padding mask
+        with torch.inference_mode(), LiveTensors() as live:
+            model.generate(ids, max_new_tokens=2, min_new_tokens=2, do_sample=False,
+                           pad_token_id=0)  # fmt: skip
+        est = cu.estimate_memory(model.config, "bf16", seq_len=tokens)
+        predicted = est.kv_cache_bytes + est.activation_bytes
+        rows.append([name, f"{tokens:,}", f"{live.peak:,}", f"{predicted:,}",
+                     err(predicted, live.peak)])  # fmt: skip
+    return rows
+
+
 def table(head: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
+def peak_sections(lengths: list[int]) -> list[str]:
+    import torch
+
+    head = ["prompt tokens", "weights held", "weights est.", "measured peak", "est. peak_bytes",
+            "error"]  # fmt: skip
+    if torch.cuda.is_available():
+        head += ["cuda max_memory_allocated", "error"]
+    return [
+        f"## Peak of generate: {SMOL}, bf16, batch 1, 2 new tokens; measured = weights held + "
+        "live-tensor peak during generate + the prompt ids",
+        table(head, peak_rows(lengths)),
+        "## Peak of generate beyond the weights, tiny random models (bf16, batch 1), bytes",
+        table(["model", "prompt tokens", "live-tensor peak", "est. KV + activations", "error"],
+              tiny_peak_rows()),
+    ]  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="peak at 128 and 1024 tokens only")
+    ap.add_argument("--parts", default="weights,kv,peak", help="any of weights,kv,peak")
     ap.add_argument("--out", default=str(ROOT / ".artifacts" / "bench-memory.md"))
     args = ap.parse_args()
     import torch
@@ -295,29 +344,31 @@ def main() -> None:
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        weights = weights_rows(Path(tmp))
-    kv = kv_rows()
-    peak = peak_rows([128, 1024] if args.quick else [128, 1024, 4096])
-    peak_head = ["prompt tokens", "weights held", "weights est.", "measured peak",
-                 "est. peak_bytes", "error"]  # fmt: skip
-    if torch.cuda.is_available():
-        peak_head += ["cuda max_memory_allocated", "error"]
-    out = "\n\n".join([
+    parts = set(args.parts.split(","))
+    sections = [
         f"# Memory benchmark (transformers {transformers.__version__}, torch "
-        f"{torch.__version__}, {'CUDA' if torch.cuda.is_available() else 'CPU'})",
-        "## Weights: bytes held after from_pretrained (bytes), tiny random models; 4/8-bit "
-        f"keep the rest in {COMPUTE}; accelerate's bf16 is its float16, its nf4 its int4",
-        table(["architecture", "precision", "held", "cu.estimate_memory", "error",
-               "accelerate", "error", "params × bytes", "error"], weights),
-        "## KV cache after generate (bf16, batch × cached decoder tokens), bytes",
-        table(["attention kind", "batch × tokens", "real past_key_values", "cu.kv_cache_bytes",
-               "error", "2 × layers × hidden × tokens", "error"], kv),
-        f"## Peak of generate: {SMOL}, bf16, batch 1, 2 new tokens; measured = weights held "
-        "+ live-tensor peak during generate + the prompt ids",
-        table(peak_head, peak),
-        f"({time.perf_counter() - start:.0f} s on {os.cpu_count()} CPUs)",
-    ])  # fmt: skip
+        f"{torch.__version__}, {'CUDA' if torch.cuda.is_available() else 'CPU'})"
+    ]
+    if "weights" in parts:
+        with tempfile.TemporaryDirectory() as tmp:
+            weights = weights_rows(Path(tmp))
+        sections += [
+            "## Weights: bytes held after from_pretrained (bytes), tiny random models; 4/8-bit "
+            f"keep the rest in {COMPUTE}; accelerate's bf16 is its float16, its nf4 its int4",
+            table(["architecture", "precision", "held", "cu.estimate_memory", "error",
+                   "accelerate", "error", "params × bytes", "error"], weights),
+        ]  # fmt: skip
+    if "kv" in parts:
+        sections += [
+            "## KV cache after generate (bf16, batch × cached decoder tokens), bytes",
+            table(["attention kind", "batch × tokens", "real past_key_values",
+                   "cu.kv_cache_bytes", "error", "2 × layers × hidden × tokens", "error"],
+                  kv_rows()),
+        ]  # fmt: skip
+    if "peak" in parts:
+        sections += peak_sections([128, 1024] if args.quick else [128, 1024, 4096])
+    sections.append(f"({time.perf_counter() - start:.0f} s on {os.cpu_count()} CPUs)")
+    out = "\n\n".join(sections)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(out + "\n")
     print(out)
