@@ -223,7 +223,8 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) 
     without native bf16), then 8-bit, then 4-bit, then offloading weights to CPU RAM and disk
     (``device_map="auto"`` with ``max_memory``); if none fits, a smaller model (the largest
     size that would fit in 4-bit) or a bigger GPU (the smallest card in GPUS where it fits).
-    ``plan(...).choice.load_kwargs`` are the ``from_pretrained`` arguments of the chosen lever.
+    ``plan(...).choice.load_kwargs`` are the ``from_pretrained`` arguments of the chosen lever,
+    ``.load_call()`` writes them as code and ``cu.load_model(model, plan=p)`` loads them.
     """
     gpu_label, have = gpu_bytes(gpu)
     native = isinstance(gpu, (int, float)) or find_gpu(gpu).bf16_native
@@ -270,9 +271,11 @@ class PlannedLoad:
 
     def note(self) -> str:
         est = self.lever.estimate
-        return (f"loaded as cu.plan chose: {self.lever.name} ({self.lever.dtype}); predicted "
-                f"{fmt_gib(est.weights_bytes)} of weights, {fmt_gib(est.peak_bytes)} at the "
-                f"peak ({est.seq_len:,} tokens)")  # fmt: skip
+        peak = f", {fmt_gib(est.peak_bytes)} at the peak of {est.seq_len:,} tokens"
+        weights = f"predicted {fmt_gib(est.weights_bytes)} of weights"
+        return f"loaded as cu.plan chose: {self.lever.name} ({self.lever.dtype}); {weights}" + (
+            peak if est.seq_len else ""
+        )
 
 
 def planned_load(plan: Any, model: Any, *given: Any) -> PlannedLoad:
