@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,7 @@ class Plan(Table):
     gpu: str
     usable_bytes: int
     levers: list[Lever]
+    source: Any = None  # the model as passed to plan (a Hub id or a folder): what load_call names
 
     @property
     def choice(self) -> Lever | None:
@@ -103,7 +105,8 @@ class Plan(Table):
         """The chosen lever as the from_pretrained call a learner would type (no choice: "")."""
         if self.choice is None:
             return ""
-        args = [repr(self.model)] + [f"{k}={_code(v)}" for k, v in self.choice.load_kwargs.items()]
+        name = os.fspath(self.source) if isinstance(self.source, (str, os.PathLike)) else self.model
+        args = [repr(name)] + [f"{k}={_code(v)}" for k, v in self.choice.load_kwargs.items()]
         return f"{auto_class}.from_pretrained(\n    " + ",\n    ".join(args) + ",\n)"
 
     def _summary(self) -> str:
@@ -234,15 +237,13 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) 
     levers.append(_offload(levers[0], have))
     levers.append(_smaller_model(have, levers[0].estimate.kv_cache_bytes))
     levers.append(_bigger_gpu(levers, have))
-    return Plan(shown, gpu_label, have, levers)
+    return Plan(shown, gpu_label, have, levers, source=model)
 
 
 LOADABLE = ("half precision", "8-bit", "4-bit", "offload")  # the levers from_pretrained realizes
 
 
 def _matches(plan_model: str, model: Any) -> bool:
-    import os
-
     text = os.fspath(model) if isinstance(model, os.PathLike) else model
     if not isinstance(text, str):
         return True  # load_model says what is wrong with anything that is not a name

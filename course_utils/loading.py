@@ -197,15 +197,15 @@ def load_model(
     opts = dict(device_map=device_map, task=task, double_quant=double_quant,
                 allow_pickle=allow_pickle, check_memory=check_memory)  # fmt: skip
     checked = _preflight(model, quantized, load_dtype, opts)
+    if planned is not None:  # the plan's prediction stands in for preflight's estimate
+        checked.estimate = planned.lever.estimate.weights_bytes
+        checked.notes.append(planned.note())
     if verbose:
         checked.say()
     load_kwargs = _load_kwargs(checked, device_map, double_quant, kwargs)
-    if planned is None:
-        return _load(checked, load_kwargs, double_quant)
-    loaded = _load(checked, planned.from_pretrained(load_kwargs), double_quant)
-    loaded.report.estimate_bytes = planned.lever.estimate.weights_bytes
-    loaded.report.notes.append(planned.note())
-    return loaded
+    if planned is not None:
+        load_kwargs = planned.from_pretrained(load_kwargs)
+    return _load(checked, load_kwargs, double_quant)
 
 
 def _pipeline_parts(pre: Any) -> dict[str, Any]:
