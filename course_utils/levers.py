@@ -274,7 +274,7 @@ class PlannedLoad:
         est = self.lever.estimate
         peak = f", {fmt_gib(est.peak_bytes)} at the peak of {est.seq_len:,} tokens"
         weights = f"predicted {fmt_gib(est.weights_bytes)} of weights"
-        return f"loaded as cu.plan chose: {self.lever.name} ({self.lever.dtype}); {weights}" + (
+        return f"cu.plan chose {self.lever.name} ({self.lever.dtype}): {weights}" + (
             peak if est.seq_len else ""
         )
 

@@ -50,7 +50,8 @@ def test_half_precision_lever_loads_as_planned(tiny, calls):
     assert loaded.model.dtype is torch.bfloat16
     held = bytes_in_memory(loaded.model)
     assert loaded.report.bytes_held == held == p.choice.estimate.weights_bytes
-    assert "(estimate " in str(loaded.report) and "cu.plan chose: half precision" in str(loaded)
+    text = str(loaded.report)
+    assert "(estimate " in text and "cu.plan chose half precision (bfloat16)" in text
 
 
 QUANTIZED_LEVERS = [("4-bit", "8-bit", "Linear4bit"), ("8-bit", "half precision", "Linear8bitLt")]
