@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest
 RUFF   ?= $(BIN)/ruff
 LINTED := course_utils tests scripts conftest.py
 
-.PHONY: install lab lint test test-unit test-online test-browser test-notebooks test-gpu bench badges clean
+.PHONY: install lab lint test test-unit test-online test-browser test-notebooks test-gpu bench bench-memory badges clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -58,6 +58,11 @@ test-gpu:
 
 bench: install  ## per-notebook wall time and peak memory
 	$(BIN)/python scripts/bench.py
+
+# Not a test: estimates against real loads (18 architectures x 6 precisions), real KV caches and
+# the measured peak of generate; prints the tables and writes .artifacts/bench-memory.md.
+bench-memory: install  ## course_utils' memory maths against what real models hold
+	$(BIN)/python scripts/bench_memory.py
 
 badges: install  ## regenerate colab_badges.md and each notebook's badge cell
 	$(BIN)/python scripts/badges.py

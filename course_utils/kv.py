@@ -4,7 +4,9 @@ Per layer and token a decoder keeps a key and a value for each KV head: 2 × kv_
 numbers. Grouped-query attention (Llama, Qwen) has fewer KV heads than query heads, multi-query
 attention (Falcon) one, DeepSeek's multi-head latent attention (MLA) caches one compressed latent
 (``kv_lora_rank``) plus the rotary part of the key (``qk_rope_head_dim``), sliding-window layers
-keep at most their window, and encoder-decoder models (T5, Whisper) also keep the cross-attention
+hold at most their window while generating (the last window - 1 tokens, as a view of the
+window-long tensor the last step built; right after a prefill, the whole prompt's tensor until
+the next step), and encoder-decoder models (T5, Whisper) also keep the cross-attention
 keys and values over the encoder's tokens. Encoder-only models (BERT, ViT) keep nothing. Each
 figure is checked against a real ``past_key_values`` in tests/test_kv.py.
 """
@@ -102,8 +104,9 @@ def _per_token(config: Any) -> int:
     return 2 * kv_heads * whole(head_dim, "The config's head_dim")
 
 
-def _self_tokens(config: Any, seq_len: int) -> int:
-    """Tokens of self-attention cache summed over the decoder layers (windows capped)."""
+def _self_tokens(config: Any, seq_len: int, windows: bool = True) -> int:
+    """Tokens of self-attention cache summed over the decoder layers (windows capped unless
+    ``windows=False``: at the prefill a sliding layer still holds the whole prompt)."""
     if config.is_encoder_decoder:
         return field(config, "decoder_layers", "num_decoder_layers", "num_layers") * seq_len
     from transformers.cache_utils import get_layer_types_and_kwargs
@@ -113,17 +116,20 @@ def _self_tokens(config: Any, seq_len: int) -> int:
     for layer_type, kw in zip(*get_layer_types_and_kwargs(config), strict=True):
         if layer_type != "dummy":
             window = kw.get("sliding_window")
-            # DynamicSlidingWindowLayer keeps the last window - 1 tokens
-            tokens += min(seq_len, window - 1) if window else seq_len
+            # DynamicSlidingWindowLayer keeps the last window - 1 tokens as a view of the
+            # tensor each step concatenates, so during generation `window` tokens stay held
+            tokens += min(seq_len, window) if window and windows else seq_len
     return tokens
 
 
-def kv_numbers(config: Any, seq_len: int, encoder_len: int | None = None) -> int:
+def kv_numbers(
+    config: Any, seq_len: int, encoder_len: int | None = None, windows: bool = True
+) -> int:
     """Numbers the cache holds for one sequence of ``seq_len`` decoder tokens."""
     if not caches(config):
         return 0
     text = config if config.is_encoder_decoder else config.get_text_config(decoder=True)
-    numbers = _self_tokens(text, seq_len) * _per_token(text)
+    numbers = _self_tokens(text, seq_len, windows) * _per_token(text)
     if config.is_encoder_decoder:  # cross-attention: every decoder layer over the encoder's tokens
         if encoder_len is None:  # Whisper's encoder always sees 30 s of audio: 1500 positions
             encoder_len = getattr(config, "max_source_positions", None) or seq_len

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._display import Table, fmt_count, fmt_gib, html_row
 from .dtypes import dtype_name
-from .errors import BadInputError
+from .errors import BadInputError, WontFitError
 from .gpu import GIB, GPUS, find_gpu
 from .memory import MemoryEstimate, estimate_memory
 from .meta import per_param_quantized
@@ -94,10 +95,19 @@ class Plan(Table):
     gpu: str
     usable_bytes: int
     levers: list[Lever]
+    source: Any = None  # the model as passed to plan (a Hub id or a folder): what load_call names
 
     @property
     def choice(self) -> Lever | None:
         return next((lv for lv in self.levers if lv.estimate is not None and lv.fits), None)
+
+    def load_call(self, auto_class: str = "AutoModelForCausalLM") -> str:
+        """The chosen lever as the from_pretrained call a learner would type (no choice: "")."""
+        if self.choice is None:
+            return ""
+        name = os.fspath(self.source) if isinstance(self.source, (str, os.PathLike)) else self.model
+        args = [repr(name)] + [f"{k}={_code(v)}" for k, v in self.choice.load_kwargs.items()]
+        return f"{auto_class}.from_pretrained(\n    " + ",\n    ".join(args) + ",\n)"
 
     def _summary(self) -> str:
         c = self.choice
@@ -131,6 +141,17 @@ class Plan(Table):
 
     def _after_html(self) -> str:
         return f"<p>{html.escape(self._summary())}</p>"
+
+
+def _code(value: Any) -> str:
+    """A load_kwargs value as Python source: dtypes as torch.<name>, bnb arguments as the call."""
+    if isinstance(value, dict) and ("load_in_8bit" in value or "load_in_4bit" in value):
+        return "BitsAndBytesConfig(" + ", ".join(f"{k}={_code(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_code(v)}" for k, v in value.items()) + "}"
+    if value in ("bfloat16", "float16", "float32"):
+        return f"torch.{value}"
+    return repr(value)
 
 
 def _offload(half: Lever, have: int) -> Lever:
@@ -205,7 +226,8 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) 
     without native bf16), then 8-bit, then 4-bit, then offloading weights to CPU RAM and disk
     (``device_map="auto"`` with ``max_memory``); if none fits, a smaller model (the largest
     size that would fit in 4-bit) or a bigger GPU (the smallest card in GPUS where it fits).
-    ``plan(...).choice.load_kwargs`` are the ``from_pretrained`` arguments of the chosen lever.
+    ``plan(...).choice.load_kwargs`` are the ``from_pretrained`` arguments of the chosen lever,
+    ``.load_call()`` writes them as code and ``cu.load_model(model, plan=p)`` loads them.
     """
     gpu_label, have = gpu_bytes(gpu)
     native = isinstance(gpu, (int, float)) or find_gpu(gpu).bf16_native
@@ -215,4 +237,82 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) 
     levers.append(_offload(levers[0], have))
     levers.append(_smaller_model(have, levers[0].estimate.kv_cache_bytes))
     levers.append(_bigger_gpu(levers, have))
-    return Plan(shown, gpu_label, have, levers)
+    return Plan(shown, gpu_label, have, levers, source=model)
+
+
+LOADABLE = ("half precision", "8-bit", "4-bit", "offload")  # the levers from_pretrained realizes
+
+
+def _matches(plan_model: str, model: Any) -> bool:
+    text = os.fspath(model) if isinstance(model, os.PathLike) else model
+    if not isinstance(text, str):
+        return True  # load_model says what is wrong with anything that is not a name
+    return plan_model in (text, os.path.basename(os.path.normpath(text)))
+
+
+@dataclass
+class PlannedLoad:
+    """What ``load_model(model, plan=p)`` loads: the chosen lever's arguments, built."""
+
+    lever: Lever
+    kwargs: dict[str, Any]  # from_pretrained keyword arguments (BitsAndBytesConfig built)
+    quantize: str | None  # load_model's own names: None, "8bit", "4bit"
+    dtype: str
+    double_quant: bool
+
+    @property
+    def arguments(self) -> tuple[str | None, str, bool, bool]:
+        """load_model's (quantize, dtype, double_quant, check_memory) for this lever."""
+        return self.quantize, self.dtype, self.double_quant, False
+
+    def from_pretrained(self, base: dict[str, Any]) -> dict[str, Any]:
+        """``base`` (load_model's safety arguments and extras) with the lever's arguments only."""
+        chosen = ("dtype", "device_map", "quantization_config")
+        return {**{k: v for k, v in base.items() if k not in chosen}, **self.kwargs}
+
+    def note(self) -> str:
+        est = self.lever.estimate
+        peak = f", {fmt_gib(est.peak_bytes)} at the peak of {est.seq_len:,} tokens"
+        weights = f"predicted {fmt_gib(est.weights_bytes)} of weights"
+        return f"cu.plan chose {self.lever.name} ({self.lever.dtype}): {weights}" + (
+            peak if est.seq_len else ""
+        )
+
+
+def planned_load(plan: Any, model: Any, *given: Any) -> PlannedLoad:
+    """The from_pretrained arguments of ``plan.choice`` for ``model`` (load_model's ``plan=``).
+
+    ``given``: load_model's quantize, dtype, double_quant and device_map, which a plan decides
+    itself (so they must be left at their defaults).
+    """
+    import transformers
+
+    from .dtypes import torch_dtype
+
+    defaults = dict(quantize=None, dtype="auto", double_quant=False, device_map="auto")
+    overridden = [k for k, v in zip(defaults, given, strict=True) if v != defaults[k]]
+    if not isinstance(plan, Plan):
+        raise BadInputError(f"plan= takes what cu.plan(...) returns, not a {type(plan).__name__}.")
+    if overridden:
+        raise BadInputError(
+            f"plan= decides {', '.join(overridden)} itself: pass the plan alone, or drop plan= "
+            "and choose them by hand."
+        )
+    if not _matches(plan.model, model):
+        raise BadInputError(
+            f"This plan is for {plan.model}, not {model}: call cu.plan({str(model)!r}, ...) first."
+        )
+    lever = plan.choice
+    if lever is None or lever.name not in LOADABLE:
+        advice = "; ".join(f"{lv.name}: {lv.advice}" for lv in plan.levers if lv.advice
+                           and lv.name not in LOADABLE)  # fmt: skip
+        raise WontFitError(f"Nothing to load: no lever that from_pretrained can realize fits "
+                           f"{plan.gpu}. {plan._summary()} ({advice})")  # fmt: skip
+    kwargs = dict(lever.load_kwargs, dtype=torch_dtype(lever.load_kwargs["dtype"]))
+    bnb = kwargs.get("quantization_config")
+    if isinstance(bnb, dict):  # stored as its arguments: build the object from_pretrained takes
+        kwargs["quantization_config"] = transformers.BitsAndBytesConfig(**bnb)
+        bnb = kwargs["quantization_config"]
+    quantize = None if bnb is None else "8bit" if bnb.load_in_8bit else "4bit"
+    dq = bool(bnb is not None and bnb.load_in_4bit and bnb.bnb_4bit_use_double_quant)
+    return PlannedLoad(lever, kwargs, quantize, dtype_name(lever.load_kwargs["dtype"]), dq)

@@ -20,6 +20,7 @@ from ._display import fmt_bytes
 from .dtypes import LOAD_QUANTIZE, float_name, label, torch_dtype
 from .errors import BadInputError
 from .footprint import LOADED_MODELS, bytes_in_memory, held_bytes, next_lever, oom_guard
+from .levers import planned_load
 from .loaded import Loaded, LoadReport
 
 _PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
@@ -178,25 +179,37 @@ def load_model(
     allow_pickle: bool = False,
     check_memory: bool = True,
     verbose: bool = True,
+    plan: Any = None,
     **kwargs: Any,
 ) -> Loaded:
     """Load a model and its tokenizer or processor after checking it can and should be.
 
     Parts 8 and 9 use it. quantize: None, "8bit" or "4bit" (NF4, ``double_quant`` optional)
     through bitsandbytes. dtype "auto" follows gpu_report's advice. Pickle checkpoints need
-    allow_pickle=True; remote code is never run. Returns a Loaded that unpacks as
-    (model, tokenizer) and has .report.
+    allow_pickle=True; remote code is never run. ``plan=cu.plan(model, gpu)`` loads exactly
+    ``plan.choice.load_kwargs`` (levers.planned_load) and reports bytes held against the plan's
+    prediction. Returns a Loaded that unpacks as (model, tokenizer) and has .report.
     """
     dtype = preflight.check_arguments(model, quantize, dtype, device_map, kwargs)
+    planned = None
+    if plan is not None:  # the plan's lever sets precision and placement and did the memory check
+        planned = planned_load(plan, model, quantize, dtype, double_quant, device_map)
+        quantize, dtype, double_quant, check_memory = planned.arguments
     quantized = _quantization(quantize, double_quant)
     _check_task_and_code(task, kwargs)
     load_dtype = preflight.auto_dtype(quantized) if dtype == "auto" else float_name(dtype)
     opts = dict(device_map=device_map, task=task, double_quant=double_quant,
                 allow_pickle=allow_pickle, check_memory=check_memory)  # fmt: skip
     checked = _preflight(model, quantized, load_dtype, opts)
+    if planned is not None:  # the plan's prediction stands in for preflight's estimate
+        checked.estimate = planned.lever.estimate.weights_bytes
+        checked.notes.append(planned.note())
     if verbose:
         checked.say()
-    return _load(checked, _load_kwargs(checked, device_map, double_quant, kwargs), double_quant)
+    load_kwargs = _load_kwargs(checked, device_map, double_quant, kwargs)
+    if planned is not None:
+        load_kwargs = planned.from_pretrained(load_kwargs)
+    return _load(checked, load_kwargs, double_quant)
 
 
 def _pipeline_parts(pre: Any) -> dict[str, Any]:

@@ -9,8 +9,12 @@ on SmolLM2-135M and four other Llama shapes: exact to 16 bytes a token, tests/te
 peak is the head: the final hidden states plus the logits, of one position per sequence in
 ``generate`` (it asks for the last one only). A plain forward (``mode="forward"``)
 keeps the logits of every position: batch × seq × vocab numbers, 403 MB for SmolLM2 at 4096
-tokens in bf16. SDPA's CPU kernel never materializes the seq × seq attention scores.
-Part 8 teaches it.
+tokens in bf16. SDPA's CPU kernel never materializes the seq × seq attention scores. A prompt
+longer than a sliding window (Mistral) adds two things at the prefill: the sliding layers still
+hold the whole prompt's keys and values (the window is cut as a view of the full tensor, freed
+at the next step), and attention gets a batch × seq × seq boolean mask (measured on a tiny
+Mistral, windows of 64 and 4096, within 0.01%). Prompts with padding get a mask in any model:
+not counted. Part 8 teaches it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import BadInputError
-from .kv import field
+from .kv import field, kv_numbers
 
 MODES = ("generate", "forward")
 POSITIONS_BYTES = 16  # int64 position ids and cache positions, per token
@@ -43,4 +47,14 @@ def activation_bytes(
     tokens = seq_len * batch_size
     mlp = tokens * ((3 * inter + 4 * hidden + 2 * head_dim) * width + POSITIONS_BYTES)
     logits = (batch_size if mode == "generate" else tokens) * vocab * width
-    return int(max(mlp, tokens * hidden * width + logits))  # the MLP, or the head at the end
+    peak = max(mlp, tokens * hidden * width + logits)  # the MLP, or the head at the end
+    return int(peak + _sliding_prefill(config, seq_len, batch_size, width))
+
+
+def _sliding_prefill(config: Any, seq_len: int, batch_size: int, width: float) -> int:
+    """What sliding-window layers add at the prefill: the keys and values beyond their window
+    (still held until the next step) and the batch × seq × seq boolean mask."""
+    beyond = kv_numbers(config, seq_len, windows=False) - kv_numbers(config, seq_len)
+    if not beyond:  # no window is shorter than the prompt: plain causal attention, no mask
+        return 0
+    return int(beyond * batch_size * width + batch_size * seq_len * seq_len)

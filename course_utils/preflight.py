@@ -302,7 +302,7 @@ def check_arguments(
     if unknown:
         raise BadInputError(
             f"load_model does not know {', '.join(map(repr, unknown))}. It takes quantize, dtype, "
-            "device_map, task, double_quant, allow_pickle, check_memory, verbose, and passes on "
+            "device_map, task, double_quant, allow_pickle, check_memory, verbose, plan, and passes on "
             f"only {', '.join(PASSED_ON)}."
         )
     validate.device_map(device_map)

@@ -228,9 +228,9 @@ def test_kv_cache_formula_and_sliding_windows():
     assert cu.kv_cache_bytes(mistral, 32768) == cu.kv_cache_bytes(
         mistral, 4096
     )  # every layer slides (4096)
-    # Gemma 2 alternates: 13 sliding layers stop at 4095 (the cache keeps window - 1 tokens),
-    # 13 global layers keep growing
-    assert cu.kv_cache_bytes(gemma, 8192) == 2 * (13 * 8192 + 13 * 4095) * 4 * 256 * 2
+    # Gemma 2 alternates: 13 sliding layers stop at 4096 (the cache keeps window - 1 tokens as a
+    # view of the window-long tensor each step builds; test_kv measures it), 13 global layers grow
+    assert cu.kv_cache_bytes(gemma, 8192) == 2 * (13 * 8192 + 13 * 4096) * 4 * 256 * 2
 
 
 def test_kv_cache_matches_what_generate_keeps():

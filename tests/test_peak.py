@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import course_utils as cu
-from tests.live_tensors import LiveTensors
+from course_utils.live_tensors import LiveTensors
 
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -63,3 +63,20 @@ def test_forward_adds_the_logits_of_every_position():
     assert 13_500 < gen.activation_bytes / 4096 < 14_500  # about 14 KB per prompt token
     with pytest.raises(cu.CourseError, match="mode"):
         cu.estimate_memory(SMOL, mode="backward")
+
+
+@pytest.mark.parametrize("window,tokens", [(64, 384), (4096, 384), (256, 1024)])
+def test_sliding_window_prefill_holds_the_whole_prompt_and_a_mask(window, tokens):
+    import torch
+    from transformers import MistralConfig, MistralForCausalLM
+
+    config = MistralConfig(vocab_size=1000, hidden_size=256, intermediate_size=1024,
+                           num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                           sliding_window=window)  # fmt: skip
+    model = MistralForCausalLM(config).to(torch.bfloat16).eval()
+    est = cu.estimate_memory(config, "bfloat16", seq_len=tokens)
+    ids = torch.randint(1, 1000, (1, tokens))  # no pad token (0): no padding mask
+    with torch.inference_mode(), LiveTensors() as live:
+        model.generate(ids, max_new_tokens=1, do_sample=False, pad_token_id=0)
+    predicted = est.kv_cache_bytes + est.activation_bytes
+    assert abs(predicted - live.peak) <= 0.01 * live.peak, (window, predicted, live.peak)
