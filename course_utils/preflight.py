@@ -301,9 +301,9 @@ def check_arguments(
     unknown = sorted(k for k in kwargs if k not in PASSED_ON and k != "trust_remote_code")
     if unknown:
         raise BadInputError(
-            f"load_model does not know {', '.join(map(repr, unknown))}. It takes quantize, dtype, "
-            "device_map, task, double_quant, allow_pickle, check_memory, verbose, plan, and passes on "
-            f"only {', '.join(PASSED_ON)}."
+            f"load_model does not know {', '.join(map(repr, unknown))}. It takes quantize, "
+            "dtype, device_map, task, double_quant, allow_pickle, check_memory, verbose, plan, and "
+            f"passes on only {', '.join(PASSED_ON)}."
         )
     validate.device_map(device_map)
     return dtype
