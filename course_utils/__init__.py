@@ -73,6 +73,8 @@ _LAZY = {
     # classroom.py: the whole course into one shared cache, for a classroom offline
     "prefetch": "classroom",
     "PrefetchReport": "classroom",
+    "DiskFullError": "classroom",
+    "CacheNotWritableError": "classroom",
 }
 
 __all__ = sorted(

@@ -67,6 +67,16 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+def _as_torch_names_it(name: str) -> GPU | None:
+    """A card from the name torch reports ("Tesla T4", "NVIDIA H100 80GB HBM3"), or None."""
+    plain = re.sub(r"^\s*(nvidia\s*)?(tesla\s*)?(geforce\s*)?", "", name, flags=re.I)
+    plain = _key(re.sub(r"[-\s]*(sxm\d?|pcie|nvl)\b", "", plain, flags=re.I))
+    for known in sorted(GPUS, key=lambda k: -len(_key(k))):  # "H100 80GB HBM3" is an H100
+        if plain and plain.startswith(_key(known)):
+            return GPUS[known]
+    return None
+
+
 def find_gpu(name: str) -> GPU:
     """Find a card in GPUS by name, forgiving case, spaces and dashes ("rtx4090", "a100-80gb")."""
     if isinstance(name, GPU):
@@ -76,8 +86,9 @@ def find_gpu(name: str) -> GPU:
             for known, gpu in GPUS.items():
                 if candidate and _key(candidate) == _key(known):
                     return gpu
-        if _key(name).startswith(("tesla", "nvidia")):  # names torch reports, e.g. "Tesla T4"
-            return find_gpu(re.sub(r"^(nvidia\s*)?(tesla\s*)?(geforce\s*)?", "", name, flags=re.I))
+        known = _as_torch_names_it(name)
+        if known is not None:
+            return known
     raise BadInputError(
         f"Unknown GPU {name!r}. Use one of {', '.join(GPUS)} or give its memory as a number of GiB "
         "(for example gpu=12)."

@@ -83,23 +83,13 @@ def dtype(value: Any) -> str:
 def gpu(value: Any) -> Any:
     """A GPU from cu.GPUS (names as torch reports them too: 'NVIDIA H100 80GB HBM3', 'Tesla T4')
     or a memory size in GiB (a finite number above 0)."""
-    from .gpu import GPU, GPUS, _key, find_gpu
+    from .gpu import GPU, find_gpu
 
     if isinstance(value, GPU):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value, "gpu memory in GiB", minimum=0.01, integer=False, maximum=10**5)
-    try:
-        return find_gpu(value)
-    except BadInputError:
-        if not isinstance(value, str):
-            raise
-        plain = re.sub(r"^\s*(nvidia\s*)?(tesla\s*)?(geforce\s*)?", "", value, flags=re.I)
-        plain = _key(re.sub(r"[-\s]*(sxm\d?|pcie|nvl)\b", "", plain, flags=re.I))
-        for known in sorted(GPUS, key=lambda k: -len(_key(k))):  # "H100 80GB HBM3" is an H100
-            if plain.startswith(_key(known)):
-                return GPUS[known]
-        raise
+    return find_gpu(value)
 
 
 def number(

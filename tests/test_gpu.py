@@ -99,3 +99,21 @@ def test_cpu_flags_reads_this_machine():
     flags = gpu.cpu_flags()
     assert isinstance(flags, set)
     assert gpu.cpu_dtype() == ("bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32")
+
+
+@pytest.mark.parametrize(
+    "reported, card",
+    [
+        ("NVIDIA H100 80GB HBM3", "H100"),
+        ("Tesla T4", "T4"),
+        ("NVIDIA A100-SXM4-40GB", "A100-40GB"),
+        ("NVIDIA A100-SXM4-80GB", "A100-80GB"),
+        ("NVIDIA GeForce RTX 4090", "RTX 4090"),
+    ],
+)
+def test_names_torch_reports_are_found_by_fits_and_plan(reported, card):
+    """torch.cuda.get_device_name() spells cards this way; fits/plan take the name as it comes."""
+    from course_utils.gpu import find_gpu
+
+    assert find_gpu(reported) is cu.GPUS[card]
+    assert cu.fits(1e9, reported, dtype="float16") is cu.fits(1e9, card, dtype="float16")
