@@ -46,3 +46,21 @@ def tiny_llama_folder(path: Path, *, pickle_only: bool = False) -> Path:
     else:
         model.save_pretrained(path)
     return path
+
+
+def saved_models(tmp_path_factory, table: dict, build: str = "from_config") -> dict:
+    """Each ``name: (class name, config class name, config arguments)`` of ``table`` built with
+    random weights (seed 0) and saved in a folder of its own; name -> (class, folder)."""
+    import torch
+    import transformers
+
+    out = {}
+    for name, (cls_name, config_cls, kw) in table.items():
+        torch.manual_seed(0)
+        folder = tmp_path_factory.mktemp(name)
+        cls = getattr(transformers, cls_name)
+        config = getattr(transformers, config_cls)(**kw)
+        model = cls.from_config(config) if build == "from_config" else cls(config)
+        model.save_pretrained(folder)  # fp32 on disk, like many small checkpoints
+        out[name] = (cls, folder)
+    return out

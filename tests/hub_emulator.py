@@ -355,6 +355,12 @@ class HubEmulator:
         self.repos[repo_id] = repo
         return repo
 
+    def most_downloaded(self, pipeline_tag: str, limit: int) -> list[Repo]:
+        """What the real listing should answer, worked out here from the repos (for the tests)."""
+        public = [r for r in self.repos.values() if r.card.get("pipeline_tag") == pipeline_tag]
+        public = [r for r in public if not r.private]
+        return sorted(public, key=lambda r: r.downloads, reverse=True)[:limit]
+
     # --- scenario controls ----------------------------------------------------------------------
 
     def add_token(self, value: str, user: str = "learner", **access: str) -> Token:

@@ -73,6 +73,27 @@ _LLAMA_GATE = {
 }
 _LLAMA_LANGS = ["en", "de", "fr", "it", "pt", "hi", "es", "th"]
 
+
+def _qwen_card(size: str) -> dict:
+    """The metadata Qwen's Qwen2.5 Instruct cards share (apache-2.0, chat, transformers)."""
+    return {"license": "apache-2.0",
+            "license_link": f"https://huggingface.co/Qwen/Qwen2.5-{size}-Instruct/blob/main/LICENSE",
+            "language": ["en"], "pipeline_tag": "text-generation",
+            "base_model": f"Qwen/Qwen2.5-{size}", "tags": ["chat"], "library_name": "transformers"}
+
+
+def _llama(size: str) -> Standin:
+    """Meta's gated Llama 3.1 Instruct cards differ only in the size (config only, no weights)."""
+    return Standin(
+        f"meta-llama/Llama-3.1-{size}-Instruct", "config_only",
+        {"language": _LLAMA_LANGS, "license": "llama3.1", "pipeline_tag": "text-generation",
+         "base_model": f"meta-llama/Meta-Llama-3.1-{size}",
+         "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"], **_LLAMA_GATE},
+        f"Llama 3.1 {size} Instruct: a multilingual chat model. Input: chat messages. Output: "
+        "text. Use is governed by the Llama 3.1 Community License and acceptable use policy.",
+    )
+
+
 STANDINS: list[Standin] = [
     Standin(
         "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "distilbert_sst2",
@@ -110,10 +131,7 @@ STANDINS: list[Standin] = [
     ),
     Standin(
         "Qwen/Qwen2.5-0.5B-Instruct", "qwen2",
-        {"license": "apache-2.0",
-         "license_link": "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/LICENSE",
-         "language": ["en"], "pipeline_tag": "text-generation",
-         "base_model": "Qwen/Qwen2.5-0.5B", "tags": ["chat"], "library_name": "transformers"},
+        _qwen_card("0.5B"),
         "Qwen2.5 0.5B Instruct: a small chat model. Input: chat messages (use the chat "
         "template). Output: generated text. Good for experiments on small GPUs; it makes "
         "mistakes on facts and maths.",
@@ -143,28 +161,11 @@ STANDINS: list[Standin] = [
         "audio, up to 30 s per window. Output: the transcript. The smallest and least accurate "
         "Whisper model.",
     ),
-    Standin(
-        "meta-llama/Llama-3.1-8B-Instruct", "config_only",
-        {"language": _LLAMA_LANGS, "license": "llama3.1", "pipeline_tag": "text-generation",
-         "base_model": "meta-llama/Meta-Llama-3.1-8B",
-         "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"], **_LLAMA_GATE},
-        "Llama 3.1 8B Instruct: a multilingual chat model. Input: chat messages. Output: text. "
-        "Use is governed by the Llama 3.1 Community License and acceptable use policy.",
-    ),
-    Standin(
-        "meta-llama/Llama-3.1-70B-Instruct", "config_only",
-        {"language": _LLAMA_LANGS, "license": "llama3.1", "pipeline_tag": "text-generation",
-         "base_model": "meta-llama/Meta-Llama-3.1-70B",
-         "tags": ["facebook", "meta", "pytorch", "llama", "llama-3"], **_LLAMA_GATE},
-        "Llama 3.1 70B Instruct: a multilingual chat model. Input: chat messages. Output: text. "
-        "Use is governed by the Llama 3.1 Community License and acceptable use policy.",
-    ),
+    _llama("8B"),
+    _llama("70B"),
     Standin(
         "Qwen/Qwen2.5-7B-Instruct", "config_only",
-        {"license": "apache-2.0",
-         "license_link": "https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/blob/main/LICENSE",
-         "language": ["en"], "pipeline_tag": "text-generation",
-         "base_model": "Qwen/Qwen2.5-7B", "tags": ["chat"], "library_name": "transformers"},
+        _qwen_card("7B"),
         "Qwen2.5 7B Instruct: a chat model with long context. Input: chat messages. Output: "
         "generated text.",
     ),

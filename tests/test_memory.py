@@ -11,7 +11,7 @@ import course_utils as cu
 from course_utils import levers, meta, resolve
 from course_utils.errors import BadInputError, CourseError, ModelNotFoundError, OfflineError
 from course_utils.footprint import bytes_in_memory
-from tests.fakes import FAMILIES
+from tests.fakes import FAMILIES, saved_models
 
 CONFIGS = Path(__file__).parent / "configs"
 GIB = 2**30
@@ -62,17 +62,7 @@ CASES = ["float32", "bfloat16", "int8", "nf4", "nf4+dq"]
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
-    import torch
-    import transformers
-
-    out = {}
-    for family, (auto, config_cls, kw) in FAMILIES.items():
-        torch.manual_seed(0)
-        folder = tmp_path_factory.mktemp(family)
-        model = getattr(transformers, auto).from_config(getattr(transformers, config_cls)(**kw))
-        model.save_pretrained(folder)  # fp32 on disk, like many small checkpoints
-        out[family] = (getattr(transformers, auto), folder)
-    return out
+    return saved_models(tmp_path_factory, FAMILIES)
 
 
 def load(auto, folder, case):

@@ -9,6 +9,7 @@ import pytest
 
 import course_utils as cu
 from course_utils.footprint import bytes_in_memory
+from tests.fakes import saved_models
 
 T5 = dict(vocab_size=512, d_model=128, d_kv=32, d_ff=256, num_layers=2, num_heads=4,
           decoder_start_token_id=0)  # fmt: skip
@@ -36,17 +37,7 @@ ARCHS = {
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    import torch
-    import transformers
-
-    out = {}
-    for name, (cls, config_cls, kw) in ARCHS.items():
-        torch.manual_seed(0)
-        folder = tmp_path_factory.mktemp(name)
-        model = getattr(transformers, cls)(getattr(transformers, config_cls)(**kw))
-        model.save_pretrained(folder)
-        out[name] = (getattr(transformers, cls), folder)
-    return out
+    return saved_models(tmp_path_factory, ARCHS, build="class")
 
 
 def load(cls, folder, case):

@@ -35,19 +35,21 @@ def rows(outcome) -> dict[str, tuple[str, str]]:
     return {topic: (value, fix) for topic, value, fix in outcome.value}
 
 
+def doctor_run(url: str, name: str, token: str | None = None, **extra: str):
+    """The doctor's Hub and token rows (plus ``extra`` expressions) in a fresh online process."""
+    run = run_online({"rows": ROWS, **extra}, url, token=token, name=name)
+    return run, rows(run["rows"])
+
+
 def never_shown(run, token: str) -> None:
     for piece in (token, token[3:11], token[-6:]):
         assert piece not in run.raw, f"the token (or {piece!r} of it) was printed"
 
 
 def test_hub_answers_and_a_valid_token_is_accepted(hub):
-    run = run_online(
-        {"rows": ROWS, "report": "str(cu.doctor())", "cli": "cli('doctor')"},
-        hub.url,
-        token=GOOD,
-        name="doctor-good",
+    run, got = doctor_run(
+        hub.url, "doctor-good", GOOD, report="str(cu.doctor())", cli="cli('doctor')"
     )
-    got = rows(run["rows"])
     assert got["hub"] == (f"{hub.url} answers", "")
     value, fix = got["hf token"]
     assert value == "present (from the environment variable HF_TOKEN) and accepted by the Hub"
@@ -62,13 +64,13 @@ def test_hub_answers_and_a_valid_token_is_accepted(hub):
 
 
 def test_a_revoked_token_is_rejected_with_the_next_step_and_never_shown(hub):
-    run = run_online(
-        {"rows": ROWS, "report": "str(cu.doctor())", "html": "cu.doctor()._repr_html_()"},
+    run, got = doctor_run(
         hub.url,
-        token=REVOKED,
-        name="doctor-revoked",
+        "doctor-revoked",
+        REVOKED,
+        report="str(cu.doctor())",
+        html="cu.doctor()._repr_html_()",
     )
-    got = rows(run["rows"])
     assert got["hub"] == (f"{hub.url} answers", "")  # the Hub probe is anonymous: still fine
     value, fix = got["hf token"]
     assert "REJECTED" in value and "revoked" in value and "HF_TOKEN" in value
@@ -80,17 +82,13 @@ def test_a_revoked_token_is_rejected_with_the_next_step_and_never_shown(hub):
 
 
 def test_no_token_is_fine_for_public_models(hub):
-    run = run_online({"rows": ROWS}, hub.url, name="doctor-no-token")
-    got = rows(run["rows"])
+    _, got = doctor_run(hub.url, "doctor-no-token")
     assert got["hub"] == (f"{hub.url} answers", "")
     assert got["hf token"] == ("none (public models work; gated ones need it: Part 8)", "")
 
 
 def test_a_stalled_hub_is_reported_within_the_5_s_limit_with_the_next_step(hub):
-    run = run_online(
-        {"rows": ROWS, "cli": "cli('doctor')"}, hub.stalled_url, token=GOOD, name="doctor-stall"
-    )
-    got = rows(run["rows"])
+    run, got = doctor_run(hub.stalled_url, "doctor-stall", GOOD, cli="cli('doctor')")
     value, fix = got["hub"]
     assert value.startswith(f"{hub.stalled_url} does not answer ("), value
     assert "HF_HUB_OFFLINE=1" in fix and "internet connection" in fix
@@ -106,8 +104,8 @@ def test_a_stalled_hub_is_reported_within_the_5_s_limit_with_the_next_step(hub):
 
 
 def test_a_closed_port_is_reported_at_once_with_the_next_step(hub):
-    run = run_online({"rows": ROWS}, hub.closed_url, name="doctor-closed")
-    value, fix = rows(run["rows"])["hub"]
+    run, got = doctor_run(hub.closed_url, "doctor-closed")
+    value, fix = got["hub"]
     assert value.startswith(f"{hub.closed_url} does not answer (")
     assert "HF_HUB_OFFLINE=1" in fix
     assert run["rows"].seconds < 3, run["rows"].says()

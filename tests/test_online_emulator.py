@@ -125,15 +125,7 @@ def test_gated_flags_come_from_the_cards(anonymous):
 
 
 def test_list_models_sorts_limits_and_filters(anonymous, emulator):
-    expected = sorted(
-        (
-            r
-            for r in emulator.repos.values()
-            if r.card.get("pipeline_tag") == "text-generation" and not r.private
-        ),
-        key=lambda r: r.downloads,
-        reverse=True,
-    )[:4]
+    expected = emulator.most_downloaded("text-generation", 4)
     assert anonymous["list_models"].value == [[r.repo_id, r.downloads] for r in expected]
     assert sorted(anonymous["list_models_search"].value) == [
         "distilbert/distilbert-base-uncased",

@@ -82,6 +82,10 @@ def _token(name: str) -> str:
 
 
 # scenario -> (endpoint: "hub" | "stalled" | "closed", token state or None, calls, options)
+# A stalled or closed Hub: every call runs at once in one process, each within the deadline.
+PARALLEL = {"parallel": True, "deadline": 45}
+WITH_TOKEN = {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"}
+
 SCENARIOS: dict[str, tuple] = {
     "public": ("hub", None, calls(PUBLIC, PUBLIC), {}),
     "sharded": ("hub", None, calls(SHARDED_ID, SHARDED_ID, listing=False, cli=False), {}),
@@ -102,20 +106,10 @@ SCENARIOS: dict[str, tuple] = {
         {},
     ),
     "revoked": ("hub", "revoked", calls(PUBLIC, PUBLIC), {}),
-    "stalled": ("stalled", None, calls(PUBLIC, PUBLIC), {"parallel": True, "deadline": 45}),
-    "stalled+token": (
-        "stalled",
-        "valid",
-        {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"},
-        {"parallel": True, "deadline": 45},
-    ),
-    "closed": ("closed", None, calls(PUBLIC, PUBLIC), {"parallel": True, "deadline": 45}),
-    "closed+token": (
-        "closed",
-        "valid",
-        {"login": "cu.login()", "check_access": f"cu.check_access({PUBLIC!r})"},
-        {"parallel": True, "deadline": 45},
-    ),
+    "stalled": ("stalled", None, calls(PUBLIC, PUBLIC), PARALLEL),
+    "stalled+token": ("stalled", "valid", WITH_TOKEN, PARALLEL),
+    "closed": ("closed", None, calls(PUBLIC, PUBLIC), PARALLEL),
+    "closed+token": ("closed", "valid", WITH_TOKEN, PARALLEL),
 }
 for _mode, (_card, _tiny) in {
     "manual": (LLAMA, GATED_TINY_ID),
@@ -330,15 +324,7 @@ def _expectations(name: str, emulator) -> dict:
                 o, lambda o: _eq(o, "pipeline(" in o.value["how_to_load"], True)
             )
     if name == "public":
-        top = sorted(
-            (
-                r
-                for r in emulator.repos.values()
-                if r.card.get("pipeline_tag") == "text-generation" and not r.private
-            ),
-            key=lambda r: r.downloads,
-            reverse=True,
-        )[:3]
+        top = emulator.most_downloaded("text-generation", 3)
         exp["top_models"] = lambda o: ok(
             o, lambda o: _eq(o, [r["id"] for r in o.value], [r.repo_id for r in top])
         )
