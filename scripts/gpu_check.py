@@ -141,7 +141,10 @@ def download(carry: dict[str, str], dest: Path) -> None:
            "--python-version", PY_VERSION, "--implementation", "cp", "-d", str(dest), "-q"]  # fmt: skip
     for p in PLATFORMS:
         cmd += ["--platform", p]
-    subprocess.run(cmd + [f"{n}=={v}" for n, v in carry.items()], check=True, timeout=1800)
+    run = subprocess.run(cmd + [f"{n}=={v}" for n, v in carry.items()], capture_output=True,
+                         text=True, timeout=1800)  # fmt: skip
+    if run.returncode:  # pip's own warnings only matter when it failed
+        raise SystemExit(f"pip download failed:\n{run.stderr[-3000:]}")
 
 
 def slim_bitsandbytes(wheels: Path) -> None:
@@ -264,6 +267,17 @@ def check_standin_inputs(problems: list[str], notes: list[str]) -> None:
         notes.append("stand-in Hub not built here yet: it is built on the device regardless")
 
 
+def device_tags() -> set:
+    """The wheel tags the device's CPython 3.12 on x86-64 Linux accepts."""
+    from packaging import tags
+
+    version = tuple(int(x) for x in PY_VERSION.split("."))
+    cp = f"cp{PY_VERSION.replace('.', '')}"
+    return set(tags.cpython_tags(version, abis=[cp, "abi3", "none"], platforms=PLATFORMS)) | set(
+        tags.compatible_tags(version, interpreter=cp, platforms=PLATFORMS)
+    )
+
+
 def check_pack(problems: list[str], notes: list[str], tree: int) -> dict | None:
     """Every piece present, of the right hash, and each part + the tree within one call."""
     from packaging.utils import parse_wheel_filename
@@ -283,16 +297,14 @@ def check_pack(problems: list[str], notes: list[str], tree: int) -> dict | None:
         if tree + part > CALL_LIMIT:
             problems.append(f"{piece['part']}: {(tree + part) / MIB:.1f} MiB with the tree, "
                             f"over {CALL_LIMIT // MIB} MiB: pack again")  # fmt: skip
-    want = {f"cp{PY_VERSION.replace('.', '')}", "py3", "py2.py3", "abi3", "none", "any"}
+    supported = device_tags()
     have = set()
     for w in manifest["wheels"]:
-        name, version, _, tags = parse_wheel_filename(w["file"])
+        name, _, _, tags = parse_wheel_filename(w["file"])
         have.add(canon(name))
-        for tag in tags:
-            ok_py = tag.interpreter in want or tag.interpreter.startswith("py3")
-            ok_plat = tag.platform == "any" or "x86_64" in tag.platform
-            if not (ok_py and ok_plat):
-                problems.append(f"{w['file']}: tag {tag} does not run on the device")
+        if not tags & supported:
+            problems.append(f"{w['file']}: no tag of it installs on the device's Python "
+                            f"{PY_VERSION} (x86-64 Linux)")  # fmt: skip
     missing = sorted(set(to_carry()) - have)
     if missing:
         problems.append(f"the pack lacks {', '.join(missing)}: pack again")
@@ -371,12 +383,17 @@ def unpack() -> Path:
         t.extractall(wheels)
     tar.unlink()
     shutil.rmtree(DEVICE_SITE, ignore_errors=True)
+    cross = []  # off the device (the dry run's rehearsal): install as the device's Python would
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" != PY_VERSION:
+        cross = ["--only-binary=:all:", "--python-version", PY_VERSION, "--implementation", "cp"]
+        cross += [a for p in PLATFORMS for a in ("--platform", p)]
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
-         "--no-cache-dir", "--upgrade", "--target", str(DEVICE_SITE),
+         "--no-cache-dir", "--upgrade", "--target", str(DEVICE_SITE), *cross,
          *sorted(str(w) for w in wheels.glob("*.whl"))],
         check=True, timeout=300,
     )  # fmt: skip
+    shutil.rmtree(wheels, ignore_errors=True)
     return DEVICE_SITE
 
 
@@ -386,7 +403,12 @@ def preflight() -> list[str]:
     from packaging.version import Version
 
     problems = []
-    for name, _ in sorted(closure(ROOTS + WEIGHTS).items()):
+    for name in WEIGHTS:  # installed with --no-deps (requirements-weights.txt): files only
+        try:
+            md.version(name)
+        except md.PackageNotFoundError:
+            problems.append(f"{name}: not importable (the stand-in Hub is built from it)")
+    for name, _ in sorted(closure(ROOTS).items()):
         try:
             dist = md.distribution(name)
         except md.PackageNotFoundError:
@@ -518,6 +540,10 @@ a time limit, within 8 minutes on one H100:
 def dry_run(out: Path) -> int:
     print(PLAN.format(site=DEVICE_SITE))
     problems, notes, _ = travel()
+    shell = subprocess.run(["bash", "-n", str(ROOT / "scripts" / "gpu_check.sh")],
+                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    if shell.returncode:
+        problems.append(f"scripts/gpu_check.sh does not parse: {shell.stderr.strip()}")
     print("\nWhat travels:")
     for n in notes:
         print("  " + n.replace("\n", "\n  "))

@@ -155,6 +155,7 @@ class Box:
         self.peak_lengths = [16, 64] if cpu else [128, 1024, 4096]
         self.kv_prompt = 64 if cpu else 1024
         self.torch = torch
+        self.smi_before: int | None = None  # nvidia-smi's memory.used before CUDA started
 
     def sync(self) -> None:
         if self.cuda:
@@ -189,7 +190,7 @@ def context(sheet: Sheet, box: Box) -> None:
         sheet.add("CUDA context", "memory held after torch.cuda.init()", "no CUDA",
                   mib(CUDA_CONTEXT_BYTES), note="cu.fits' allowance (levers.CUDA_CONTEXT_BYTES)")  # fmt: skip
         return
-    before = smi_used_bytes()
+    before = box.smi_before
     torch.cuda.init()
     free, total = torch.cuda.mem_get_info()
     allocated = torch.cuda.memory_allocated()
@@ -264,7 +265,7 @@ def matmul(sheet: Sheet, box: Box) -> None:
     for kind, rate in rates.items():
         label = "float32 with TF32 allowed" if kind == "tf32" else kind
         sheet.add("matmul speed", f"{n}×{n} @ {n}×{n}, {label} on {box.device}",
-                  f"{rate:,.2f} TFLOP/s", f"{rate / rates['float32']:.1f}× float32",
+                  f"{rate:,.3g} TFLOP/s", f"{rate / rates['float32']:.3g}× float32",
                   note="best of 3 after 2 warm-ups")  # fmt: skip
     box.clean()
 
@@ -476,12 +477,14 @@ STEPS = [
 
 def measure(cpu: bool, strict: bool = False) -> dict:
     """Run every step; return the rows, the warnings and log lines, and what ran where."""
+    smi_before = None if cpu else smi_used_bytes()  # before anything can touch CUDA
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the loading bars would bury the rows
     start = time.perf_counter()
     sheet = Sheet(strict)
     box = Box(cpu)
+    box.smi_before = smi_before
     if cpu:
         box.torch.set_num_threads(min(2, box.torch.get_num_threads()))
     elif not box.torch.cuda.is_available():
