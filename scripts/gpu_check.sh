@@ -27,7 +27,8 @@ fi
 export PYTHONUNBUFFERED=1
 
 case "${1:-}" in
-    --dry-run) PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" exec "$PYTHON" scripts/gpu_check.py dry-run ;;
+    --dry-run) PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" exec "$PYTHON" scripts/gpu_check.py \
+        dry-run --out "${OUT:-.artifacts/gpu-check-dry}" ;;
     --pack) exec "$PYTHON" scripts/gpu_check.py pack ;;
     --receive) exec "$PYTHON" scripts/gpu_check.py receive ;;
     "") ;;

@@ -79,8 +79,11 @@ def smi_used_bytes() -> int | None:
         return None
     out = subprocess.run(
         ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", "0"],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     return parse_smi_mib(out.stdout) * MIB
 
 
@@ -119,10 +122,25 @@ class Sheet:
         self.logs: list[dict] = []
         self.strict = strict
 
-    def add(self, section: str, figure: str, measured: str, reference: str = "",
-            error: str = "", note: str = "") -> None:  # fmt: skip
-        self.rows.append(dict(section=section, figure=figure, measured=measured,
-                              reference=reference, error=error, note=note))  # fmt: skip
+    def add(
+        self,
+        section: str,
+        figure: str,
+        measured: str,
+        reference: str = "",
+        error: str = "",
+        note: str = "",
+    ) -> None:
+        self.rows.append(
+            dict(
+                section=section,
+                figure=figure,
+                measured=measured,
+                reference=reference,
+                error=error,
+                note=note,
+            )
+        )
 
     @contextmanager
     def step(self, section: str) -> Iterator[None]:
@@ -187,8 +205,13 @@ def context(sheet: Sheet, box: Box) -> None:
 
     torch = box.torch
     if not box.cuda:
-        sheet.add("CUDA context", "memory held after torch.cuda.init()", "no CUDA",
-                  mib(CUDA_CONTEXT_BYTES), note="cu.fits' allowance (levers.CUDA_CONTEXT_BYTES)")  # fmt: skip
+        sheet.add(
+            "CUDA context",
+            "memory held after torch.cuda.init()",
+            "no CUDA",
+            mib(CUDA_CONTEXT_BYTES),
+            note="cu.fits' allowance (levers.CUDA_CONTEXT_BYTES)",
+        )
         return
     before = box.smi_before
     torch.cuda.init()
@@ -198,17 +221,26 @@ def context(sheet: Sheet, box: Box) -> None:
         sheet.add("CUDA context", "memory held after torch.cuda.init()", "n/a (no nvidia-smi)")
         return
     init = total - free - before
-    sheet.add("CUDA context", "held after torch.cuda.init(), before any tensor "
-              "(mem_get_info after − nvidia-smi before)", mib(init), mib(CUDA_CONTEXT_BYTES),
-              err(CUDA_CONTEXT_BYTES, init),
-              f"memory_allocated() then: {allocated} B; reference: cu.fits' allowance")  # fmt: skip
+    sheet.add(
+        "CUDA context",
+        "held after torch.cuda.init(), before any tensor (mem_get_info after − nvidia-smi before)",
+        mib(init),
+        mib(CUDA_CONTEXT_BYTES),
+        err(CUDA_CONTEXT_BYTES, init),
+        f"memory_allocated() then: {allocated} B; reference: cu.fits' allowance",
+    )
     x = torch.randn(1024, 1024, device="cuda")
     (x @ x).sum().item()  # loads the cuBLAS kernels and its workspace
     free, _ = torch.cuda.mem_get_info()
     outside = total - free - before - torch.cuda.memory_reserved()
-    sheet.add("CUDA context", "after the first cuBLAS matmul, PyTorch's own pool left out",
-              mib(outside), mib(CUDA_CONTEXT_BYTES), err(CUDA_CONTEXT_BYTES, outside),
-              "what no tensor accounts for: what the allowance must cover")  # fmt: skip
+    sheet.add(
+        "CUDA context",
+        "after the first cuBLAS matmul, PyTorch's own pool left out",
+        mib(outside),
+        mib(CUDA_CONTEXT_BYTES),
+        err(CUDA_CONTEXT_BYTES, outside),
+        "what no tensor accounts for: what the allowance must cover",
+    )
     del x
     box.clean()
 
@@ -220,26 +252,42 @@ def device_facts(sheet: Sheet, box: Box) -> None:
     torch = box.torch
     report = cu.gpu_report()
     if not box.cuda:
-        sheet.add("device", "torch.cuda.is_bf16_supported()", "no CUDA",
-                  f"cu.gpu_report(): {report.recommended_dtype}")  # fmt: skip
+        sheet.add(
+            "device",
+            "torch.cuda.is_bf16_supported()",
+            "no CUDA",
+            f"cu.gpu_report(): {report.recommended_dtype}",
+        )
         return
     props = torch.cuda.get_device_properties(0)
-    sheet.add("device", "GPU", f"{props.name}, compute capability {props.major}.{props.minor}",
-              note=f"torch {torch.__version__}, CUDA {torch.version.cuda}")  # fmt: skip
-    sheet.add("device", "torch.cuda.is_bf16_supported()", str(torch.cuda.is_bf16_supported()),
-              f"cu.gpu_report(): bf16_native={report.bf16_native}, "
-              f"recommended_dtype={report.recommended_dtype}",
-              note="including_emulation=False: "
-              f"{torch.cuda.is_bf16_supported(including_emulation=False)}")  # fmt: skip
+    sheet.add(
+        "device",
+        "GPU",
+        f"{props.name}, compute capability {props.major}.{props.minor}",
+        note=f"torch {torch.__version__}, CUDA {torch.version.cuda}",
+    )
+    sheet.add(
+        "device",
+        "torch.cuda.is_bf16_supported()",
+        str(torch.cuda.is_bf16_supported()),
+        f"cu.gpu_report(): bf16_native={report.bf16_native}, "
+        f"recommended_dtype={report.recommended_dtype}",
+        note="including_emulation=False: "
+        f"{torch.cuda.is_bf16_supported(including_emulation=False)}",
+    )
     try:
         card = cu.find_gpu(props.name)
     except cu.CourseError:
         card = None
     total = torch.cuda.mem_get_info()[1]
-    sheet.add("device", "total memory torch reports (mem_get_info()[1])", mib(total),
-              mib(card.usable_bytes) if card else "card not in cu.GPUS",
-              err(card.usable_bytes, total) if card else "",
-              f"cu.GPUS[{card.name!r}].usable_gib" if card else "")  # fmt: skip
+    sheet.add(
+        "device",
+        "total memory torch reports (mem_get_info()[1])",
+        mib(total),
+        mib(card.usable_bytes) if card else "card not in cu.GPUS",
+        err(card.usable_bytes, total) if card else "",
+        f"cu.GPUS[{card.name!r}].usable_gib" if card else "",
+    )
 
 
 def matmul(sheet: Sheet, box: Box) -> None:
@@ -264,9 +312,13 @@ def matmul(sheet: Sheet, box: Box) -> None:
         torch.backends.cuda.matmul.allow_tf32 = tf32
     for kind, rate in rates.items():
         label = "float32 with TF32 allowed" if kind == "tf32" else kind
-        sheet.add("matmul speed", f"{n}×{n} @ {n}×{n}, {label} on {box.device}",
-                  f"{rate:,.3g} TFLOP/s", f"{rate / rates['float32']:.3g}× float32",
-                  note="best of 3 after 2 warm-ups")  # fmt: skip
+        sheet.add(
+            "matmul speed",
+            f"{n}×{n} @ {n}×{n}, {label} on {box.device}",
+            f"{rate:,.3g} TFLOP/s",
+            f"{rate / rates['float32']:.3g}× float32",
+            note="best of 3 after 2 warm-ups",
+        )
     box.clean()
 
 
@@ -277,10 +329,16 @@ def _load(model_id: str, case: str, box: Box):
     kw = {"device_map": {"": 0}} if box.cuda else {}
     if case == "bfloat16":
         return AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.bfloat16, **kw)
-    q = (BitsAndBytesConfig(load_in_8bit=True) if case == "int8" else
-         BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                            bnb_4bit_compute_dtype=torch.bfloat16,
-                            bnb_4bit_use_double_quant=case.endswith("+dq")))  # fmt: skip
+    q = (
+        BitsAndBytesConfig(load_in_8bit=True)
+        if case == "int8"
+        else BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_use_double_quant=case.endswith("+dq"),
+        )
+    )
     return AutoModelForCausalLM.from_pretrained(
         model_id, dtype=torch.bfloat16, quantization_config=q, **kw
     )
@@ -291,19 +349,28 @@ def footprints(sheet: Sheet, box: Box) -> None:
     import course_utils as cu
     from course_utils.footprint import bytes_in_memory
 
-    for case in ("bfloat16", "int8", "nf4", "nf4+dq"):
+    for case in ("bfloat16", "int8", "nf4") + (("nf4+dq",) if box.cuda else ()):
         box.clean()
         before = box.allocated()
         model = _load(box.model, case, box)
         held = bytes_in_memory(model)
         after = box.allocated()
         measured = after - before if box.cuda else held
-        est = cu.estimate_memory(box.model, case.removesuffix("+dq"),
-                                 double_quant=case.endswith("+dq"), compute_dtype="bfloat16")  # fmt: skip
+        est = cu.estimate_memory(
+            box.model,
+            case.removesuffix("+dq"),
+            double_quant=case.endswith("+dq"),
+            compute_dtype="bfloat16",
+        )
         how = "memory_allocated() after − before" if box.cuda else "bytes the model's tensors hold"
-        sheet.add("weights", f"{box.model} in {case} ({how})", mib(measured),
-                  mib(est.weights_bytes), err(est.weights_bytes, measured),
-                  f"cu.estimate_memory weights_bytes; tensors held: {held:,} B")  # fmt: skip
+        sheet.add(
+            "weights",
+            f"{box.model} in {case} ({how})",
+            mib(measured),
+            mib(est.weights_bytes),
+            err(est.weights_bytes, measured),
+            f"cu.estimate_memory weights_bytes; tensors held: {held:,} B",
+        )
         del model
     box.clean()
 
@@ -338,10 +405,15 @@ def peaks(sheet: Sheet, box: Box) -> None:
                 model.generate(ids, **kw)
             peak = weights + live.peak + ids.numel() * ids.element_size()
             how = "weights + live-tensor peak"
-        sheet.add("peak of generate", f"{n:,}-token prompt, bf16, 2 new tokens ({how})",
-                  mib(peak), mib(est.peak_bytes), err(est.peak_bytes, peak),
-                  f"estimate: weights {mib(est.weights_bytes)} + KV {mib(est.kv_cache_bytes)} + "
-                  f"activations {mib(est.activation_bytes)}; weights held {mib(weights)}")  # fmt: skip
+        sheet.add(
+            "peak of generate",
+            f"{n:,}-token prompt, bf16, 2 new tokens ({how})",
+            mib(peak),
+            mib(est.peak_bytes),
+            err(est.peak_bytes, peak),
+            f"estimate: weights {mib(est.weights_bytes)} + KV {mib(est.kv_cache_bytes)} + "
+            f"activations {mib(est.activation_bytes)}; weights held {mib(weights)}",
+        )
     del model
     box.clean()
 
@@ -361,9 +433,13 @@ def pipelines(sheet: Sheet, box: Box) -> None:
         made = time.perf_counter() - start
         first = box.seconds(pipe, texts[0], **kw)
         second = box.seconds(pipe, texts[1], **kw)
-        sheet.add("pipeline", f"{task} ({model_id}) on {box.device}: first call, second call",
-                  f"{first * 1e3:,.1f} ms, {second * 1e3:,.1f} ms",
-                  f"{first / second:.1f}× the second", f"pipeline() itself took {made:.2f} s")  # fmt: skip
+        sheet.add(
+            "pipeline",
+            f"{task} ({model_id}) on {box.device}: first call, second call",
+            f"{first * 1e3:,.1f} ms, {second * 1e3:,.1f} ms",
+            f"{first / second:.1f}× the second",
+            f"pipeline() itself took {made:.2f} s",
+        )
         if task != "sentiment-analysis":
             continue
         warned_at = None
@@ -372,11 +448,18 @@ def pipelines(sheet: Sheet, box: Box) -> None:
                 pipe(texts[call % 2])
             if lines and warned_at is None:
                 warned_at = call
-                sheet.add("pipeline", f"one text at a time: the call that first warns "
-                          f"({box.device})", f"call {call}", note=lines[0][:300])  # fmt: skip
+                sheet.add(
+                    "pipeline",
+                    f"one text at a time: the call that first warns ({box.device})",
+                    f"call {call}",
+                    note=lines[0][:300],
+                )
         if warned_at is None:
-            sheet.add("pipeline", f"one text at a time: the call that first warns ({box.device})",
-                      "no warning in 13 calls")  # fmt: skip
+            sheet.add(
+                "pipeline",
+                f"one text at a time: the call that first warns ({box.device})",
+                "no warning in 13 calls",
+            )
         del pipe
     box.clean()
 
@@ -386,16 +469,18 @@ def _chat(model_id: str, box: Box):
 
     tok = AutoTokenizer.from_pretrained(model_id)
     messages = [{"role": "user", "content": "What is the capital of France?"}]
-    return tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                   return_dict=True)  # fmt: skip
+    return tok.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
 
 
 def _ms_per_token(model, inputs, box: Box, n: int = 8, **kw) -> float:
     torch = box.torch
     with torch.inference_mode():
         model.generate(**inputs, max_new_tokens=2, do_sample=False, **kw)  # warm-up
-        took = box.seconds(model.generate, **inputs, max_new_tokens=n, min_new_tokens=n,
-                           do_sample=False, **kw)  # fmt: skip
+        took = box.seconds(
+            model.generate, **inputs, max_new_tokens=n, min_new_tokens=n, do_sample=False, **kw
+        )
     return took * 1e3 / n
 
 
@@ -416,12 +501,19 @@ def offload(sheet: Sheet, box: Box) -> None:
     held = box.allocated() - before if box.cuda else None
     spilled = _ms_per_token(offloaded, chat.to(box.device), box)
     peak = torch.cuda.max_memory_allocated() - before if box.cuda else None
-    sheet.add("offload (Part 8)", "cpu_offload: held on the GPU between calls, peak in generate",
-              f"{mib(held)}, peak {mib(peak)}", note="weights stay in CPU RAM; each layer is "
-              "copied in when it runs")  # fmt: skip
-    sheet.add("offload (Part 8)", "ms per new token: cpu_offload against the whole model on "
-              f"{box.device}", f"{spilled:,.1f} ms", f"{on_device:,.1f} ms",
-              note=f"{spilled / on_device:.1f}× as long")  # fmt: skip
+    sheet.add(
+        "offload (Part 8)",
+        "cpu_offload: held on the GPU between calls, peak in generate",
+        f"{mib(held)}, peak {mib(peak)}",
+        note="weights stay in CPU RAM; each layer is copied in when it runs",
+    )
+    sheet.add(
+        "offload (Part 8)",
+        f"ms per new token: cpu_offload against the whole model on {box.device}",
+        f"{spilled:,.1f} ms",
+        f"{on_device:,.1f} ms",
+        note=f"{spilled / on_device:.1f}× as long",
+    )
     del offloaded
     box.clean()
 
@@ -452,13 +544,21 @@ def offloaded_kv(sheet: Sheet, box: Box) -> None:
         except Exception as exc:  # on a CPU the offloaded caches refuse: that is the finding
             if box.cuda:
                 raise
-            sheet.add("offloaded KV cache (Part 8)", f"cache_implementation={kind!r} on cpu",
-                      f"raises {type(exc).__name__}", note=str(exc)[:200])  # fmt: skip
+            sheet.add(
+                "offloaded KV cache (Part 8)",
+                f"cache_implementation={kind!r} on cpu",
+                f"raises {type(exc).__name__}",
+                note=str(exc)[:200],
+            )
             continue
         peak = torch.cuda.max_memory_allocated() - before if box.cuda else None
-        sheet.add("offloaded KV cache (Part 8)", f"{kind} cache, {n:,}-token prompt + {new} new: "
-                  "peak of generate above the weights", mib(peak), f"KV cache {mib(kv)}",
-                  note=f"{ms:,.2f} ms per new token")  # fmt: skip
+        sheet.add(
+            "offloaded KV cache (Part 8)",
+            f"{kind} cache, {n:,}-token prompt + {new} new: peak of generate above the weights",
+            mib(peak),
+            f"KV cache {mib(kv)}",
+            note=f"{ms:,.2f} ms per new token",
+        )
     del model
     box.clean()
 
@@ -517,8 +617,10 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     for row in result["rows"]:
         print(f"{row['section']} | {row['figure']} | {row['measured']} | {row['reference']}")
-    print(f"{len(result['rows'])} rows, {len(result['logs'])} warning/log lines, "
-          f"{result['seconds']} s on {result['device']}: {args.out}")  # fmt: skip
+    print(
+        f"{len(result['rows'])} rows, {len(result['logs'])} warning/log lines, "
+        f"{result['seconds']} s on {result['device']}: {args.out}"
+    )
 
 
 if __name__ == "__main__":
