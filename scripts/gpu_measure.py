@@ -220,22 +220,25 @@ def context(sheet: Sheet, box: Box) -> None:
     if before is None:  # no nvidia-smi: the driver's figure before is unknown
         sheet.add("CUDA context", "memory held after torch.cuda.init()", "n/a (no nvidia-smi)")
         return
-    init = total - free - before
+    # nvidia-smi before and after: the same counter (mem_get_info's total leaves out what the
+    # driver reserves, so it is shown beside, not subtracted from nvidia-smi's figure)
+    init = smi_used_bytes() - before
     sheet.add(
         "CUDA context",
-        "held after torch.cuda.init(), before any tensor (mem_get_info after − nvidia-smi before)",
+        "held after torch.cuda.init(), before any tensor (nvidia-smi memory.used after − before)",
         mib(init),
         mib(CUDA_CONTEXT_BYTES),
         err(CUDA_CONTEXT_BYTES, init),
-        f"memory_allocated() then: {allocated} B; reference: cu.fits' allowance",
+        f"memory_allocated() then: {allocated} B; mem_get_info: {mib(total - free)} in use of "
+        f"{mib(total)}; reference: cu.fits' allowance",
     )
     x = torch.randn(1024, 1024, device="cuda")
     (x @ x).sum().item()  # loads the cuBLAS kernels and its workspace
-    free, _ = torch.cuda.mem_get_info()
-    outside = total - free - before - torch.cuda.memory_reserved()
+    torch.cuda.synchronize()
+    outside = smi_used_bytes() - before - torch.cuda.memory_reserved()
     sheet.add(
         "CUDA context",
-        "after the first cuBLAS matmul, PyTorch's own pool left out",
+        "after the first cuBLAS matmul, PyTorch's own pool (memory_reserved) left out",
         mib(outside),
         mib(CUDA_CONTEXT_BYTES),
         err(CUDA_CONTEXT_BYTES, outside),
@@ -388,7 +391,7 @@ def peaks(sheet: Sheet, box: Box) -> None:
 
     torch = box.torch
     box.clean()
-    model = _load(box.model, "bfloat16", box).to(box.device).eval()
+    model = _load(box.model, "bfloat16", box).eval()  # on the device already
     weights = bytes_in_memory(model)
     kw = dict(max_new_tokens=2, min_new_tokens=2, do_sample=False, pad_token_id=0)
     for n in box.peak_lengths:
@@ -491,7 +494,7 @@ def offload(sheet: Sheet, box: Box) -> None:
     torch = box.torch
     chat = _chat(box.model, box)
     box.clean()
-    resident = _load(box.model, "bfloat16", box).to(box.device).eval()
+    resident = _load(box.model, "bfloat16", box).eval()  # on the device already
     on_device = _ms_per_token(resident, chat.to(box.device), box)
     del resident
     box.clean()
@@ -531,9 +534,10 @@ def offloaded_kv(sheet: Sheet, box: Box) -> None:
 
     torch = box.torch
     box.clean()
-    model = _load(box.model, "bfloat16", box).to(box.device).eval()
+    model = _load(box.model, "bfloat16", box).eval()  # on the device already
     n, new = box.kv_prompt, 16
-    ids = {"input_ids": _prompt(model, n, box)}
+    prompt = _prompt(model, n, box)
+    ids = {"input_ids": prompt, "attention_mask": box.torch.ones_like(prompt)}
     kv = cu.kv_cache_bytes(model.config, n + new, 1, "bf16")
     for kind in ("dynamic", "offloaded", "offloaded_static"):
         extra = {} if kind == "dynamic" else {"cache_implementation": kind}
