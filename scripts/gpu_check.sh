@@ -50,14 +50,24 @@ write_table() {
     echo "GPU check done in $((SECONDS - START)) s"
 }
 
+# GPU_CHECK_REHEARSAL=1 walks this flow on a CPU with the local environment (no unpack, the
+# measurements' CPU mode) and GPU_CHECK_NOTEBOOKS picks the notebooks: a rehearsal of the script.
+REHEARSAL=${GPU_CHECK_REHEARSAL:-0}
+NOTEBOOKS=${GPU_CHECK_NOTEBOOKS:-notebooks}
+MEASURE_FLAGS=""
 step "GPU"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total,driver_version --format=csv
-"$PYTHON" -c "import sys, torch; print(sys.version.split()[0], 'torch', torch.__version__, 'CUDA', torch.version.cuda, 'available:', torch.cuda.is_available()); sys.exit(0 if torch.cuda.is_available() else 3)" \
-    || { echo "No CUDA GPU for $PYTHON: this is the GPU run; use --dry-run on a CPU." >&2; exit 3; }
-
-step "unpack the pack and install it (no index)"
-SITE=$(timeout 120 "$PYTHON" scripts/gpu_check.py unpack | tail -n 1) || { echo "unpack failed" >&2; exit 4; }
-export PYTHONPATH="$SITE:$PWD"
+if [ "$REHEARSAL" = 1 ]; then
+    echo "rehearsal on the CPU: no unpack, measurements in their CPU mode"
+    MEASURE_FLAGS=--cpu
+    export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+else
+    "$PYTHON" -c "import sys, torch; print(sys.version.split()[0], 'torch', torch.__version__, 'CUDA', torch.version.cuda, 'available:', torch.cuda.is_available()); sys.exit(0 if torch.cuda.is_available() else 3)" \
+        || { echo "No CUDA GPU for $PYTHON: this is the GPU run; use --dry-run on a CPU." >&2; exit 3; }
+    step "unpack the pack and install it (no index)"
+    SITE=$(timeout 120 "$PYTHON" scripts/gpu_check.py unpack | tail -n 1) || { echo "unpack failed" >&2; exit 4; }
+    export PYTHONPATH="$SITE:$PWD"
+fi
 export OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN
 
@@ -71,20 +81,24 @@ eval "$HUB_ENV"
 echo "$HUB_ENV"
 
 step "measurements (scripts/gpu_measure.py), $(left) s left"
-timeout $(( $(left) > 200 ? 180 : $(left) / 2 )) "$PYTHON" scripts/gpu_measure.py --out "$OUT/measure.json"
+timeout $(( $(left) > 200 ? 180 : $(left) / 2 )) "$PYTHON" scripts/gpu_measure.py $MEASURE_FLAGS --out "$OUT/measure.json"
 echo "gpu_measure.py exited with $?"
 
 # The suite twice at once: on CUDA, and with CUDA hidden, to find what only CUDA prints.
 SUITE=$(( $(left) - 30 > 60 ? $(left) - 30 : 60 ))
 step "the notebook suite on CUDA and with CUDA hidden (each at most $SUITE s)"
 rm -f "$OUT/cuda.jsonl" "$OUT/cpu.jsonl"
-GPU_CHECK_CAPTURE="$OUT/cuda.jsonl" timeout "$SUITE" "$PYTHON" -m pytest notebooks -p scripts.gpu_capture \
-    -n 9 --dist loadfile -q -rf > "$OUT/cuda-pytest.log" 2>&1 &
+N_CUDA=9; N_CPU=6
+[ "$REHEARSAL" = 1 ] && { N_CUDA=1; N_CPU=1; }  # a rehearsal shares a small CPU: one at a time
+GPU_CHECK_CAPTURE="$OUT/cuda.jsonl" timeout "$SUITE" "$PYTHON" -m pytest $NOTEBOOKS -p scripts.gpu_capture \
+    -n $N_CUDA --dist loadfile -q -rf > "$OUT/cuda-pytest.log" 2>&1 &
 CUDA_PID=$!
-CUDA_VISIBLE_DEVICES="" GPU_CHECK_CAPTURE="$OUT/cpu.jsonl" timeout "$SUITE" "$PYTHON" -m pytest notebooks \
-    -p scripts.gpu_capture -n 6 --dist loadfile -q -rf > "$OUT/cpu-pytest.log" 2>&1 &
+CUDA_RC=
+if [ "$REHEARSAL" = 1 ]; then wait $CUDA_PID; CUDA_RC=$?; fi
+CUDA_VISIBLE_DEVICES="" GPU_CHECK_CAPTURE="$OUT/cpu.jsonl" timeout "$SUITE" "$PYTHON" -m pytest $NOTEBOOKS \
+    -p scripts.gpu_capture -n $N_CPU --dist loadfile -q -rf > "$OUT/cpu-pytest.log" 2>&1 &
 CPU_PID=$!
-wait $CUDA_PID; CUDA_RC=$?
+if [ -z "$CUDA_RC" ]; then wait $CUDA_PID; CUDA_RC=$?; fi
 wait $CPU_PID; CPU_RC=$?
 echo "notebook suite on CUDA: exit $CUDA_RC (124: out of time); with CUDA hidden: exit $CPU_RC"
 tail -n 25 "$OUT/cuda-pytest.log"

@@ -441,7 +441,7 @@ def pipelines(sheet: Sheet, box: Box) -> None:
             f"{task} ({model_id}) on {box.device}: first call, second call",
             f"{first * 1e3:,.1f} ms, {second * 1e3:,.1f} ms",
             f"{first / second:.1f}× the second",
-            f"pipeline() itself took {made:.2f} s",
+            note=f"pipeline() itself took {made:.2f} s",
         )
         if task != "sentiment-analysis":
             continue
