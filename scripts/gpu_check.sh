@@ -65,7 +65,7 @@ else
     "$PYTHON" -c "import sys, torch; print(sys.version.split()[0], 'torch', torch.__version__, 'CUDA', torch.version.cuda, 'available:', torch.cuda.is_available()); sys.exit(0 if torch.cuda.is_available() else 3)" \
         || { echo "No CUDA GPU for $PYTHON: this is the GPU run; use --dry-run on a CPU." >&2; exit 3; }
     step "unpack the pack and install it (no index)"
-    SITE=$(timeout 120 "$PYTHON" scripts/gpu_check.py unpack | tail -n 1) || { echo "unpack failed" >&2; exit 4; }
+    SITE=$(timeout 90 "$PYTHON" scripts/gpu_check.py unpack | tail -n 1) || { echo "unpack failed" >&2; exit 4; }
     export PYTHONPATH="$SITE:$PWD"
 fi
 export OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
@@ -76,7 +76,7 @@ step "preflight"
 "$PYTHON" -c "import transformers, huggingface_hub, bitsandbytes, accelerate, torch; print('transformers', transformers.__version__, '| huggingface_hub', huggingface_hub.__version__, '| bitsandbytes', bitsandbytes.__version__, '| accelerate', accelerate.__version__, '| torch', torch.__version__)"
 
 step "build the stand-in Hub (tests/standins.py)"
-HUB_ENV=$(timeout 240 "$PYTHON" tests/standins.py) || { echo "the stand-in Hub did not build" >&2; write_table; exit 5; }
+HUB_ENV=$(timeout 150 "$PYTHON" tests/standins.py) || { echo "the stand-in Hub did not build" >&2; write_table; exit 5; }
 eval "$HUB_ENV"
 echo "$HUB_ENV"
 
@@ -88,15 +88,18 @@ echo "gpu_measure.py exited with $?"
 SUITE=$(( $(left) - 30 > 60 ? $(left) - 30 : 60 ))
 step "the notebook suite on CUDA and with CUDA hidden (each at most $SUITE s)"
 rm -f "$OUT/cuda.jsonl" "$OUT/cpu.jsonl"
+# Only the plugins the suite uses: the device's own pytest plugins were built for its own pytest.
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+PLUGINS="-p nbval.plugin -p xdist.plugin -p scripts.gpu_capture"
 N_CUDA=9; N_CPU=6
 [ "$REHEARSAL" = 1 ] && { N_CUDA=1; N_CPU=1; }  # a rehearsal shares a small CPU: one at a time
-GPU_CHECK_CAPTURE="$OUT/cuda.jsonl" timeout "$SUITE" "$PYTHON" -m pytest $NOTEBOOKS -p scripts.gpu_capture \
+GPU_CHECK_CAPTURE="$OUT/cuda.jsonl" timeout "$SUITE" "$PYTHON" -m pytest $NOTEBOOKS $PLUGINS \
     -n $N_CUDA --dist loadfile -q -rf > "$OUT/cuda-pytest.log" 2>&1 &
 CUDA_PID=$!
 CUDA_RC=
 if [ "$REHEARSAL" = 1 ]; then wait $CUDA_PID; CUDA_RC=$?; fi
 CUDA_VISIBLE_DEVICES="" GPU_CHECK_CAPTURE="$OUT/cpu.jsonl" timeout "$SUITE" "$PYTHON" -m pytest $NOTEBOOKS \
-    -p scripts.gpu_capture -n $N_CPU --dist loadfile -q -rf > "$OUT/cpu-pytest.log" 2>&1 &
+    $PLUGINS -n $N_CPU --dist loadfile -q -rf > "$OUT/cpu-pytest.log" 2>&1 &
 CPU_PID=$!
 if [ -z "$CUDA_RC" ]; then wait $CUDA_PID; CUDA_RC=$?; fi
 wait $CPU_PID; CPU_RC=$?
