@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -41,8 +42,9 @@ CALL_LIMIT = 64 * MIB  # the working tree + the carried paths of one call of the
 MARGIN = 3 * MIB  # room for files added to the tree after packing
 MAX_CARRY = 8
 PACK = Path(os.environ.get("GPU_PACK", ROOT / ".artifacts" / "gpu-pack"))
-DEVICE_PACK = Path(os.environ.get("GPU_DEVICE_PACK", "/tmp/gpu-pack"))  # outside the repo copy
-DEVICE_SITE = Path(os.environ.get("GPU_DEVICE_SITE", "/tmp/gpu-site"))
+# on the device, outside the repo copy (the next call's copy of the tree replaces that)
+DEVICE_PACK = Path(os.environ.get("GPU_DEVICE_PACK", Path(tempfile.gettempdir()) / "gpu-pack"))
+DEVICE_SITE = Path(os.environ.get("GPU_DEVICE_SITE", Path(tempfile.gettempdir()) / "gpu-site"))
 PY_VERSION = "3.12"  # the device's python3 (the one that holds the CUDA torch)
 PLATFORMS = ["manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64"] + [
     f"manylinux_2_{n}_x86_64" for n in range(17, 40)
@@ -558,7 +560,7 @@ def _cell(text: str, limit: int = 300) -> str:
 def normalize(line: str) -> str:
     """A log line without what changes from run to run (numbers, addresses, paths of temp dirs)."""
     line = re.sub(r"0x[0-9a-fA-F]+", "0x#", line)
-    line = re.sub(r"/tmp/[^\s'\"]+", "/tmp/…", line)
+    line = re.sub(re.escape(tempfile.gettempdir()) + r"/[^\s'\"]+", "<tmp>", line)
     line = re.sub(r"\d+(\.\d+)?", "#", line)
     return " ".join(line.split())
 
