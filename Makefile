@@ -113,3 +113,15 @@ test-colab:  ## with torchvision and torchaudio beside torch, as on Colab
 release:
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z"; exit 2; }
 	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) scripts/release.py $(VERSION)
+
+# --- the course on a real GPU (issue 31; docs/INSTRUCTORS.md, section 6) ----------------------
+# gpu-check: the CPU dry run (what the GPU run does, that everything travels, the measurement
+# script on small sizes). gpu-pack: the wheels a CUDA machine without internet needs, in parts.
+# On the GPU machine itself: bash scripts/gpu_check.sh (the calls gpu-pack prints).
+.PHONY: gpu-check gpu-pack
+
+gpu-check: install  ## dry run of the GPU check on this CPU
+	bash scripts/gpu_check.sh --dry-run
+
+gpu-pack: install  ## the pack of wheels that travels to a CUDA machine (.artifacts/gpu-pack)
+	bash scripts/gpu_check.sh --pack
