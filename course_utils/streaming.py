@@ -26,7 +26,8 @@ class TextStream:
     """The answer of one ``generate`` call, piece by piece: iterate it once.
 
     After the loop: ``new_tokens`` (tokens generated), ``cut`` (True when the answer stopped at
-    ``max_new_tokens`` rather than at its end) and ``stopped`` (True when the stop event ended it).
+    ``max_new_tokens`` rather than at its end) and ``stopped`` (True when it ended early: the stop
+    event was set, or the reader left the loop before the end).
     """
 
     def __init__(
@@ -110,7 +111,7 @@ class TextStream:
                 "timeout= if this model is simply slow here."
             ) from None
         finally:
-            self.stopped = event.is_set()
+            self.stopped = event.is_set() or not finished  # stopped by you, or let go early
             event.set()  # the reader is done (finished, failed, or let go): stop generate early
             job.join(timeout=self.timeout if finished else 5.0)
         if failure:

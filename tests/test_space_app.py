@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "09_capstone_app.ipynb"
 HELPERS = Path(__file__).resolve().parent / "space"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+REAL_HUB = os.environ.get("COURSE_REAL_HUB") == "1"  # the GPU runner: the real Hub, online
 
 
 def space_cells() -> list[str]:
@@ -197,7 +198,8 @@ def driven(space, tmp_path_factory):
     ).stdout.split()
     flag = tmp_path_factory.mktemp("fault") / "fail-next-answer"
     port = free_port()
-    env = {**os.environ, **hub_env(), "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": ""}
+    hub = {} if REAL_HUB else hub_env()
+    env = {**os.environ, **hub, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": ""}
     log = tmp_path_factory.mktemp("log") / "server.log"
     start = time.perf_counter()
     with log.open("w") as out:
@@ -266,21 +268,23 @@ def test_two_chat_turns_the_second_sees_the_first(driven):
     assert first["error"] is None and second["error"] is None, (first, second)
     assert first["value"][0] == ""  # Send clears the box
     one = chat_texts(first)
-    assert one[0] == "What is the capital of France?" and "Paris" in one[1]
+    assert one[0] == "Remember the word banana." and len(one) == 2 and one[1].strip()
     two = chat_texts(second)
     assert two[:2] == one and len(two) == 4
-    assert "Germany" in two[3]  # the real SmolLM2 answers it from the conversation
+    if not REAL_HUB:  # SmolLM2 (the stand-in holds its real weights) recalls it from turn one
+        assert "banana" in two[3].lower(), two[3]
 
 
 def test_sentiment_and_image_answer_with_the_models_labels(driven):
-    config = Path(hub_env()["HF_HOME"]) / "hub"
-    labels = {}
-    for name, repo in (
-        ("sentiment", "distilbert--distilbert-base-uncased-finetuned-sst-2-english"),
-        ("image", "google--vit-base-patch16-224"),
-    ):
-        cfg = next((config / f"models--{repo}" / "snapshots").glob("*/config.json"))
-        labels[name] = set(json.loads(cfg.read_text())["id2label"].values())
+    from transformers import AutoConfig
+
+    labels = {
+        name: set(AutoConfig.from_pretrained(repo).id2label.values())
+        for name, repo in (
+            ("sentiment", "distilbert/distilbert-base-uncased-finetuned-sst-2-english"),
+            ("image", "google/vit-base-patch16-224"),
+        )
+    }
     mood = driven["sentiment"]
     assert mood["error"] is None and mood["value"].rsplit(" (score ", 1)[0] in labels["sentiment"]
     image = driven["image"]
@@ -310,4 +314,4 @@ def test_a_model_failure_mid_answer_is_an_error_within_seconds_and_the_next_requ
     assert failed["seconds"] < 10, failed
     assert driven["flag left"] is False  # the fault really fired, inside generate
     after = driven["chat after the failure"]
-    assert after["error"] is None and "Paris" in chat_texts(after)[1]
+    assert after["error"] is None and chat_texts(after)[1].strip()

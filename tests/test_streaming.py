@@ -138,14 +138,14 @@ def test_a_reader_that_lets_go_stops_generate(chat):
     model, tok = chat
     handle, calls = fail_at(model, call=10**6, delay=0.2)
     try:
-        reader = iter(
-            cu.stream_generate(
-                model, tok, MESSAGES, max_new_tokens=200, min_new_tokens=200, do_sample=False
-            )
+        stream = cu.stream_generate(
+            model, tok, MESSAGES, max_new_tokens=200, min_new_tokens=200, do_sample=False
         )
+        reader = iter(stream)
         next(reader)
         reader.close()  # what Gradio does to a generator when the user presses Stop
         assert wait_until_no_generate(5.0)
+        assert stream.stopped and not stream.cut
     finally:
         handle.remove()
     assert len(calls) < 200

@@ -28,8 +28,8 @@ def call(name, *args, api_name):
     return value
 
 
-box, chat = call("chat 1", "What is the capital of France?", [], api_name="/respond") or ("", [])
-call("chat 2", "And which country is Berlin the capital of?", chat, api_name="/respond")
+box, chat = call("chat 1", "Remember the word banana.", [], api_name="/respond") or ("", [])
+call("chat 2", "What word did I ask you to remember?", chat, api_name="/respond")
 call("chat empty", "   ", [], api_name="/respond")
 call("sentiment", "I loved every minute.", api_name="/sentiment")
 call("sentiment empty", "   ", api_name="/sentiment")
