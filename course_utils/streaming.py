@@ -153,7 +153,7 @@ def stream_generate(
     ``inputs``: chat messages (a list of ``{"role", "content"}``) or the tokenizer's output.
     An exception inside ``generate`` is re-raised in the loop that reads; no new text for
     ``timeout`` seconds raises ``GenerationTimeoutError``; setting ``stop_event`` (or leaving
-    the loop) stops ``generate`` at its next token. Part 6 builds the same thing by hand.
+    the loop) stops ``generate`` at its next token. Part 9 uses it (Part 6 builds it by hand).
     """
     return TextStream(
         model,
