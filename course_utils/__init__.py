@@ -62,6 +62,10 @@ _LAZY = {
     # timing.py: warm up, repeat, keep the best
     "Timing": "timing",
     "time_call": "timing",
+    # streaming.py: generate's text piece by piece, with a reader that always ends
+    "stream_generate": "streaming",
+    "TextStream": "streaming",
+    "GenerationTimeoutError": "streaming",
     # course.py: where the course lives (badges, installs, assets)
     "asset": "course",
     # version.py: the release each notebook's setup cell expects

@@ -54,6 +54,31 @@ def test_q1_wrong():
     ok, msg = part9.q1.verdict(no_mask_check, {"x": no_mask_check}, pipe=fake_fill_mask)
     assert ok is False, msg
     assert "[MASK]" in msg
+
+    # the review's wrong answers: returning a message, raising the wrong error, no [MASK] in it
+    def returns_message(text):
+        if "[MASK]" not in text:
+            return "please add [MASK]"
+        return fake_fill_mask(text)[0]["sequence"]
+
+    ok, msg = part9.q1.verdict(returns_message, {"x": returns_message}, pipe=fake_fill_mask)
+    assert ok is False and "returned 'please add [MASK]'" in msg, msg
+
+    def raises_key_error(text):
+        if "[MASK]" not in text:
+            raise KeyError("[MASK]")
+        return fake_fill_mask(text)[0]["sequence"]
+
+    ok, msg = part9.q1.verdict(raises_key_error, {"x": raises_key_error}, pipe=fake_fill_mask)
+    assert ok is False and "raised KeyError" in msg and "cu.BadInputError" in msg, msg
+
+    def vague_error(text):
+        if "[MASK]" not in text:
+            raise BadInputError("That will not work.")
+        return fake_fill_mask(text)[0]["sequence"]
+
+    ok, msg = part9.q1.verdict(vague_error, {"x": vague_error}, pipe=fake_fill_mask)
+    assert ok is False and "should say to add [MASK]" in msg, msg
     ok, msg = part9.q1.verdict(good_fill_blank(part9.FILL_TEST), tasks, pipe=fake_fill_mask)
     assert ok is False, msg
     assert "without calling it" in msg
@@ -130,8 +155,8 @@ def test_q2_wrong():
 
 def good_history(history, limit=5):
     lines = [
-        f"{task}: {text!r} -> {result!r} ({seconds:.2f} s)"
-        for task, text, result, seconds in reversed(history[-limit:])
+        f"{task}: {text!r} -> {result!r} ({ms:.0f} ms)"
+        for task, text, result, ms in reversed(history[-limit:])
     ]
     return "\n".join(lines) or "No calls yet."
 
@@ -163,3 +188,38 @@ def test_q3_wrong():
     ok, msg = part9.q3.verdict(prints_instead)
     assert ok is False, msg
     assert "return a string" in msg
+
+
+def test_q3_times_are_milliseconds():
+    def in_seconds(history):  # converted honestly: accepted
+        return "\n".join(
+            f"{text} -> {result} ({ms / 1000:.3f} s)"
+            for _, text, result, ms in reversed(history[-5:])
+        )
+
+    ok, msg = part9.q3.verdict(in_seconds)
+    assert ok is True, msg
+
+    def ms_labelled_seconds(history):  # the old solution: "18.30 s" for an 18 ms call
+        return "\n".join(
+            f"{text} -> {result} ({ms:.2f} s)" for _, text, result, ms in reversed(history[-5:])
+        )
+
+    ok, msg = part9.q3.verdict(ms_labelled_seconds)
+    assert ok is False and "CALLS holds milliseconds" in msg, msg
+
+    def no_time(history):
+        return "\n".join(f"{text} -> {result}" for _, text, result, _ in reversed(history[-5:]))
+
+    ok, msg = part9.q3.verdict(no_time)
+    assert ok is False and "how long the call took" in msg, msg
+
+
+def test_q2_ignores_the_apps_cut_notice():
+    slider = make_slider()
+
+    def ask_limited(question):  # the app's ask: a cut answer ends with a notice
+        return " ".join(["word"] * slider.value) + f" …(cut at {slider.value} tokens)"
+
+    ok, msg = part9.q2.verdict(slider, ask_limited)
+    assert ok is True, msg

@@ -6,6 +6,7 @@ looks at what comes back, the way the notebook drives the app itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ FILL_TEST = "The capital of France is [MASK]."
 QUESTION = "What is the capital of France?"
 
 _pipes: dict[str, Any] = {}
+_CUT_NOTICE = re.compile(r"\s*…\(cut at \d+ tokens\)\s*$")
 
 
 def _fill_mask_pipeline() -> Callable[..., Any]:
@@ -48,13 +50,23 @@ def _check_fill_blank(
             f"for {FILL_TEST!r} it returned {result!r}; the top-scoring sentence of "
             f"{FILL_MODEL} is {expected!r}"
         )
+    from ..errors import BadInputError
+
     try:
-        message = answer("There is no blank in this sentence.")
-    except Exception as exc:  # raising is the good way: the app shows the message
-        message = str(exc)
-    if "[MASK]" not in str(message):
-        return "for a text without [MASK] it should raise an error whose message says to add [MASK]"
-    return None
+        returned = answer("There is no blank in this sentence.")
+    except BadInputError as exc:  # the app shows a course error to the user as a sentence
+        if "[MASK]" not in str(exc):
+            return "the BadInputError for a text without [MASK] should say to add [MASK]"
+        return None
+    except Exception as exc:
+        return (
+            f"for a text without [MASK] it raised {type(exc).__name__}; raise cu.BadInputError, "
+            "the error the app shows to the user as a sentence (any other is 'the model failed')"
+        )
+    return (
+        f"for a text without [MASK] it returned {returned!r}, which the app would show as a "
+        "result; raise cu.BadInputError that says to add [MASK] instead"
+    )
 
 
 q1 = Exercise(
@@ -105,6 +117,7 @@ def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None, **__:
         answer.value = before
     if not isinstance(short, str) or not isinstance(long, str):
         return "ask_limited should return the answer as a string"
+    short = _CUT_NOTICE.sub("", short)  # the app's " …(cut at N tokens)" is not the model's text
     # each word needs at least one token, so a reply of `small` tokens has at most `small` words
     if len(short.split()) > small:
         return (
@@ -140,36 +153,58 @@ q2 = Exercise(
 # ----- q3: a history of calls ---------------------------------------------------------------
 
 
+def _shows_time(line: str, ms: float) -> str | None:
+    """None if the line shows `ms` milliseconds (as ms, or converted to seconds), else why not."""
+    for number, unit in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s*(ms|s)\b", line):
+        value = float(number.replace(",", ""))
+        if unit == "ms" and abs(value - ms) <= max(1.0, 0.01 * ms):
+            return None
+        if unit == "s" and abs(value - ms / 1000) <= max(0.005, 0.01 * ms / 1000):
+            return None
+        if unit == "s" and abs(value - ms) <= max(1.0, 0.01 * ms):
+            return (
+                f"{line!r} shows {number} s for a call of {ms:g} ms: CALLS holds milliseconds, "
+                "so write 'ms' (or divide by 1000 for seconds)"
+            )
+    return f"expected the line to show how long the call took ({ms:g} ms), got {line!r}"
+
+
 def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return "give your function itself (render_history), without calling it"
     empty = answer([])
     if not isinstance(empty, str):
         return f"render_history([]) should return a string, got {type(empty).__name__}"
-    calls = [("Sentiment", f"text number {i}", f"result number {i}", 0.1 * i) for i in range(7)]
+    times_ms = [18.3, 1234.0, 7.0, 250.0, 42.0, 3100.0, 95.0]
+    calls = [
+        ("Sentiment", f"text number {i}", f"result number {i}", ms) for i, ms in enumerate(times_ms)
+    ]
     shown = answer(calls)
     if not isinstance(shown, str):
         return f"render_history should return a string, got {type(shown).__name__}"
     lines = [line for line in shown.splitlines() if line.strip()]
     if len(lines) != 5:
         return f"with 7 calls it shows {len(lines)} lines; show the last 5, one line per call"
-    for line, (_, text, result, _) in zip(lines, reversed(calls), strict=False):
+    for line, (_, text, result, ms) in zip(lines, reversed(calls), strict=False):
         if text not in line or result not in line:
             return f"expected a line with {text!r} and {result!r} (newest first), got {line!r}"
+        problem = _shows_time(line, ms)
+        if problem:
+            return problem
     return None
 
 
 q3 = Exercise(
     name="part9.q3",
     prompt="Write render_history(history) -> str: one line per call, newest first, at most the "
-    "last 5 calls, each line with the input text and the result. history is a list of "
-    "(task, text, result, seconds) tuples, oldest first (like the app's CALLS).",
+    "last 5 calls, each line with the input text, the result and the time it took. history is "
+    "a list of (task, text, result, milliseconds) tuples, oldest first (like the app's CALLS).",
     checker=_check_history,
     hint_text="history[-5:] keeps the last five; reversed(...) puts the newest first; "
-    '"\\n".join(...) makes one string of lines.',
+    '"\\n".join(...) makes one string of lines. The times are milliseconds: f"{ms:.0f} ms".',
     solution_text="def render_history(history, limit=5):\n"
-    '    lines = [f"{task}: {text!r} -> {result!r} ({seconds:.2f} s)"\n'
-    "             for task, text, result, seconds in reversed(history[-limit:])]\n"
+    '    lines = [f"{task}: {text!r} -> {result!r} ({ms:.0f} ms)"\n'
+    "             for task, text, result, ms in reversed(history[-limit:])]\n"
     '    return "\\n".join(lines) or "No calls yet."\n\n'
     "answer = render_history\n"
     "part9.q3.check(answer)",
