@@ -4,6 +4,7 @@
 import pytest
 
 from course_utils.exercises import part7
+from tests.verdicts import right, wrong
 
 
 @pytest.fixture
@@ -121,3 +122,58 @@ def test_q3_matches_the_features(whisper_fe):
     )["input_features"]
     ok, msg = part7.q3.verdict(feats.shape[-1] / 30, whisper_fe)
     assert ok is True, msg
+
+
+# --- q4: resampling to 16 kHz, checked on test tones ---------------------------------------
+
+
+def _fft_resample(audio, rate, scale=True):
+    import numpy as np
+
+    n = round(len(audio) * 16_000 / rate)
+    out = np.fft.irfft(np.fft.rfft(audio)[: n // 2 + 1], n)
+    return out * (n / len(audio)) if scale else out
+
+
+def test_q4_accepts_band_limited_resampling():
+    right(part7.q4, _fft_resample)
+
+
+def test_q4_accepts_other_honest_forms():
+    """A torch tensor, a plain list, float64: all are samples."""
+    import torch
+
+    def with_torch(audio, rate):
+        x = torch.as_tensor(audio, dtype=torch.float64)
+        n = round(len(x) * 16_000 / rate)
+        return torch.fft.irfft(torch.fft.rfft(x)[: n // 2 + 1], n) * (n / len(x))
+
+    right(part7.q4, with_torch)
+    right(part7.q4, lambda audio, rate: _fft_resample(audio, rate).tolist())
+    right(part7.q4, lambda audio, rate: _fft_resample(audio, rate)[None, :])  # (1, samples)
+
+
+def test_q4_rejects_the_known_wrong_ways():
+    import numpy as np
+
+    wrong(part7.q4, lambda audio, rate: audio, says="a second has 16,000")  # not resampled
+    # every third sample: right length from 48 kHz, but 12 kHz folds back to 4 kHz
+    wrong(part7.q4, lambda audio, rate: audio[:: round(rate / 16_000)], says="false 4000 Hz")
+
+    def interp(audio, rate):  # linear interpolation: no filter either
+        t = np.arange(round(len(audio) * 16_000 / rate)) * rate / 16_000
+        return np.interp(t, np.arange(len(audio)), audio)
+
+    wrong(part7.q4, interp, says="filter")
+    wrong(part7.q4, lambda a, r: _fft_resample(a, r, scale=False), says="amplitude")
+    wrong(part7.q4, lambda a, r: (_fft_resample(a, r), 16_000), says="tuple")
+    wrong(part7.q4, _fft_resample(part7._test_signal(48_000), 48_000), says="function")
+    wrong(part7.q4, lambda a, r: "16 kHz", says="array")
+
+
+def test_q4_tone_meter_reads_amplitudes():
+    """The checker's meter gives 0.5 for a half-scale tone and ~0 where there is none."""
+    sig = part7._test_signal(16_000 * 3)  # 48 kHz, both tones present
+    assert abs(part7._tone(sig, 48_000, part7.Q4_LOW) - 0.5) < 0.01
+    assert abs(part7._tone(sig, 48_000, part7.Q4_HIGH) - 0.5) < 0.01
+    assert part7._tone(sig, 48_000, 4_000) < 0.01

@@ -1,4 +1,5 @@
-"""Part 7 exercises: what image processors and audio feature extractors do.
+"""Part 7 exercises: what image processors and audio feature extractors do, and q4: resampling
+a recording to the 16 kHz Whisper needs, checked on test tones.
 
 The checkers read the processor or feature extractor you pass in, so they compute the expected
 answer from the real configuration (the same on Colab and in the offline test run).
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, as_list, as_number, needs, reads
+from . import Exercise, as_int, as_list, as_number, needs, reads, short_repr
 
 # q1: the shape of a batch of images ------------------------------------------------------
 Q1_IMAGES = 3
@@ -143,4 +144,105 @@ q3 = Exercise(
     ),
 )
 
-__all__ = ["q1", "q2", "q3"]
+
+# q4: resampling to 16 kHz ---------------------------------------------------------------
+Q4_RATE = 16_000
+Q4_RATES = (48_000, 44_100)  # what phones and laptops record at
+Q4_LOW, Q4_HIGH = 440.0, 12_000.0  # a tone to keep, and one above 8 kHz that must go
+
+
+def _test_signal(rate: int) -> Any:
+    """One second at ``rate``: half-scale 440 Hz plus half-scale 12 kHz."""
+    import numpy as np
+
+    t = np.arange(rate) / rate
+    return (0.5 * np.sin(2 * np.pi * Q4_LOW * t) + 0.5 * np.sin(2 * np.pi * Q4_HIGH * t)).astype(
+        np.float32
+    )
+
+
+def _tone(signal: Any, rate: int, freq: float) -> float:
+    """Amplitude of the tone at ``freq`` Hz in ``signal`` (a Hann-windowed FFT peak)."""
+    import numpy as np
+
+    window = np.hanning(len(signal))
+    spectrum = np.abs(np.fft.rfft(signal * window)) / (window.sum() / 2)
+    k = int(np.argmin(np.abs(np.fft.rfftfreq(len(signal), 1 / rate) - freq)))
+    return float(spectrum[max(k - 3, 0) : k + 4].max())
+
+
+def _as_samples(result: Any) -> tuple[Any, str | None]:
+    import numpy as np
+
+    if isinstance(result, tuple):
+        return None, "return only the resampled samples (one array), not a tuple"
+    if hasattr(result, "detach"):  # a torch tensor
+        result = result.detach().cpu().numpy()
+    try:
+        samples = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None, f"expected an array of samples, got {short_repr(result, 80)}"
+    samples = samples.squeeze()
+    if samples.ndim != 1:
+        return None, f"expected one channel of samples (1-D), got the shape {samples.shape}"
+    if not np.isfinite(samples).all():
+        return None, "the samples hold NaN or inf"
+    return samples, None
+
+
+def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "the answer is your function itself (answer = to_16k): the check runs it on test "
+            "recordings of its own"
+        )
+    for rate in Q4_RATES:
+        samples, problem = _as_samples(answer(_test_signal(rate), rate))
+        if problem:
+            return problem
+        want = Q4_RATE  # the test signals last one second
+        if abs(len(samples) - want) > 1:
+            return (
+                f"one second at {rate:,} Hz gave {len(samples):,} samples; at {Q4_RATE:,} Hz a "
+                f"second has {want:,}"
+            )
+        kept = _tone(samples, Q4_RATE, Q4_LOW)
+        if not 0.45 <= kept <= 0.55:
+            return (
+                f"the {Q4_LOW:g} Hz tone should keep its amplitude of 0.5, it has {kept:.2f}: "
+                "resampling changes the rate, not the sound"
+            )
+        alias = abs(Q4_RATE - Q4_HIGH)
+        folded = _tone(samples, Q4_RATE, alias)
+        if folded > 0.05:
+            return (
+                f"from {rate:,} Hz, a {Q4_HIGH:g} Hz tone came back as a false {alias:g} Hz one "
+                f"(amplitude {folded:.2f}): 16 kHz cannot hold anything above 8 kHz, so filter "
+                "it out before dropping samples (picking every n-th sample or interpolating "
+                "does not)"
+            )
+    return None
+
+
+q4 = Exercise(
+    name="part7.q4",
+    prompt=(
+        "Write to_16k(audio, sampling_rate): the same sound as samples at 16 kHz, for a mono "
+        "recording at any rate (48 kHz and 44.1 kHz are tested)."
+    ),
+    checker=_check_q4,
+    hint_text="The new length is len(audio) * 16000 / sampling_rate. Keep only the "
+    "frequencies below 8 kHz: np.fft.rfft, cut the spectrum to new_length // 2 + 1 entries, "
+    "np.fft.irfft back to new_length samples, and scale by new_length / len(audio). "
+    "(torchaudio.functional.resample, where installed, does it too.)",
+    solution_text=(
+        "def to_16k(audio, sampling_rate):\n"
+        "    n = round(len(audio) * 16_000 / sampling_rate)\n"
+        "    spectrum = np.fft.rfft(audio)[: n // 2 + 1]   # drop what 16 kHz cannot hold\n"
+        "    return np.fft.irfft(spectrum, n) * (n / len(audio))\n"
+        "\n"
+        "answer = to_16k"
+    ),
+)
+
+__all__ = ["q1", "q2", "q3", "q4"]
