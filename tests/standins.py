@@ -331,7 +331,7 @@ def build_qwen2(out: Path) -> None:
     tok = Qwen2Tokenizer(vocab=vocab, merges=merges, unk_token=None, eos_token="<|im_end|>",
                          pad_token="<|endoftext|>", additional_special_tokens=special[1:])
     tok.chat_template = QWEN_CHAT_TEMPLATE
-    tok.model_max_length = 32768
+    tok.model_max_length = 131072  # the real tokenizer_config.json's value
     ids = {t: tok.convert_tokens_to_ids(t) for t in special}
     cfg = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
                       num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
@@ -365,6 +365,11 @@ def build_smollm2(out: Path) -> None:
     for key in ("local_files_only", "is_local"):
         tok.init_kwargs.pop(key, None)
     tok.save_pretrained(out)
+    # The GGUF loader names no class (TokenizersBackend); the real tokenizer_config.json names
+    # GPT2Tokenizer, which AutoTokenizer then builds from the same tokenizer.json (same tokens).
+    tconf = json.loads((out / "tokenizer_config.json").read_text())
+    tconf["tokenizer_class"] = "GPT2Tokenizer"
+    (out / "tokenizer_config.json").write_text(json.dumps(tconf, indent=2))
     conf = json.loads((out / "config.json").read_text())
     conf.pop("_name_or_path", None)
     (out / "config.json").write_text(json.dumps(conf, indent=2))

@@ -15,7 +15,12 @@ import pytest
 
 from course_utils.exercises import MAX_MESSAGE, Exercise, as_list, close_to, equals, short_repr
 
-QUESTIONS = [(f"part{n}", q) for n in range(1, 8) for q in ("q1", "q2", "q3")]
+QUESTIONS = [  # every question of Parts 1-7, q4s included
+    (part, q)
+    for part in (f"part{n}" for n in range(1, 8))
+    for q in sorted(vars(importlib.import_module(f"course_utils.exercises.{part}")))
+    if q[:1] == "q" and q[1:].isdigit()
+]
 
 
 class BadRepr:

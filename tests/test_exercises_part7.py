@@ -4,6 +4,7 @@
 import pytest
 
 from course_utils.exercises import part7
+from tests.verdicts import right, wrong
 
 
 @pytest.fixture
@@ -121,3 +122,76 @@ def test_q3_matches_the_features(whisper_fe):
     )["input_features"]
     ok, msg = part7.q3.verdict(feats.shape[-1] / 30, whisper_fe)
     assert ok is True, msg
+
+
+# --- q4: a phone recording made ready for Whisper, checked on test tones ------------------
+
+
+def _prepare(audio, rate, *, scale=True, mix="mean", resample="fft", amplitude=True):
+    import numpy as np
+
+    x = audio.astype(np.float64)
+    if mix == "mean":
+        x = x.mean(axis=1)
+    elif mix == "left":
+        x = x[:, 0]
+    elif mix == "wrong axis":
+        x = x.mean(axis=0)
+    if scale:
+        x = x / 32768
+    if resample == "fft":
+        n = round(len(x) * 16_000 / rate)
+        out = np.fft.irfft(np.fft.rfft(x)[: n // 2 + 1], n)
+        return out * (n / len(x)) if amplitude else out
+    if resample == "slice":
+        return x[:: round(rate / 16_000)]
+    if resample == "interp":
+        t = np.arange(round(len(x) * 16_000 / rate)) * rate / 16_000
+        return np.interp(t, np.arange(len(x)), x)
+    return x
+
+
+def test_q4_accepts_the_three_steps():
+    right(part7.q4, _prepare)
+
+
+def test_q4_accepts_other_honest_forms():
+    """torch instead of NumPy, a plain list, a (1, samples) row: all are samples."""
+    import torch
+
+    def with_torch(audio, rate):
+        x = torch.as_tensor(audio, dtype=torch.float32).mean(dim=1) / 32768
+        n = round(len(x) * 16_000 / rate)
+        return torch.fft.irfft(torch.fft.rfft(x)[: n // 2 + 1], n) * (n / len(x))
+
+    right(part7.q4, with_torch)
+    right(part7.q4, lambda audio, rate: _prepare(audio, rate).tolist())
+    right(part7.q4, lambda audio, rate: _prepare(audio, rate)[None, :])
+
+
+def test_q4_rejects_the_known_wrong_ways():
+    wrong(part7.q4, lambda a, r: _prepare(a, r, resample=None), says="a second has 16,000")
+    # every third sample: the right length from 48 kHz, but 12 kHz folds back to 4 kHz
+    wrong(part7.q4, lambda a, r: _prepare(a, r, resample="slice"), says="false 4000 Hz")
+    wrong(part7.q4, lambda a, r: _prepare(a, r, resample="interp"), says="filter")
+    wrong(part7.q4, lambda a, r: _prepare(a, r, amplitude=False), says="amplitude")
+    wrong(part7.q4, lambda a, r: _prepare(a, r, scale=False), says="32768")
+    wrong(part7.q4, lambda a, r: _prepare(a, r, mix="left"), says="average the two channels")
+    wrong(part7.q4, lambda a, r: _prepare(a, r, mix="wrong axis"), says="axis=1")
+    wrong(part7.q4, lambda a, r: _prepare(a, r, mix=None), says="one channel")
+    wrong(part7.q4, lambda a, r: (_prepare(a, r), 16_000), says="tuple")
+    wrong(part7.q4, _prepare(part7._test_signal(48_000), 48_000), says="function")
+    wrong(part7.q4, lambda a, r: "16 kHz", says="array")
+
+
+def test_q4_test_signal_and_meter():
+    """The test recording is what scipy.io.wavfile.read returns, and the meter reads it."""
+    import numpy as np
+
+    sig = part7._test_signal(48_000)
+    assert sig.dtype == np.int16 and sig.shape == (48_000, 2)
+    mono = sig.mean(axis=1) / 32768
+    assert abs(part7._tone(mono, 48_000, part7.Q4_LOW) - 0.4) < 0.01
+    assert abs(part7._tone(mono, 48_000, part7.Q4_MID) - 0.1) < 0.01
+    assert abs(part7._tone(mono, 48_000, part7.Q4_HIGH) - 0.4) < 0.01
+    assert part7._tone(mono, 48_000, 4_000) < 0.01

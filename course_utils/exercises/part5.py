@@ -1,4 +1,5 @@
-"""Part 5 (Under the hood) exercises: counting tokens, softmax by hand, padding in a batch.
+"""Part 5 (Under the hood) exercises: counting tokens, softmax by hand, padding in a batch, and
+token classification by hand (q4), checked against the token-classification pipeline.
 
 Checkers recompute the expected value with the tokenizer you pass in, so they hold for the
 real tokenizers on Colab and for the offline stand-ins in the test run.
@@ -9,11 +10,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, close_to, needs, reads
+from . import Exercise, as_int, as_list, close_to, needs, reads, short_repr
 
 Q1_TEXT = "Hugging Face makes tokenizers fun!"
 Q2_LOGITS = (-1.0, 2.0)  # (NEGATIVE, POSITIVE)
 Q3_BATCH = ("Short.", "This sentence is quite a bit longer than the first one.")
+Q4_MODEL = "dslim/bert-base-NER"
+# The check runs the learner's function on sentences it has never seen, so a list typed by hand
+# for one sentence cannot pass; the second has an accent and words split into ## pieces.
+Q4_SENTENCES = (
+    "My name is Sarah and I live in London.",
+    "Clément Delangue founded Hugging Face in New York with Julien Chaumond.",
+)
 
 
 @needs("the tokenizer", "part5.q1.check(answer, tokenizer)")
@@ -39,6 +47,68 @@ def _padding(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | No
     expected = batch["attention_mask"][0].count(0)
     if answer != expected:
         return f"{answer} is not the number of 0s in the first row of attention_mask"
+    return None
+
+
+def _pairs(result: Any) -> tuple[list[tuple[str, Any]] | None, str | None]:
+    """The learner's result as a list of (token, label) pairs, or the problem reading it."""
+    items, problem = as_list(result, "what tag(text) returns", limit=512)
+    if problem:
+        return None, problem
+    pairs = []
+    for item in items:
+        pair, problem = as_list(item, "each (token, label) pair", limit=4)
+        if problem or len(pair) != 2:
+            return None, (f"each item should be a (token, label) pair, got {short_repr(item, 60)}")
+        pairs.append((pair[0], pair[1]))
+    return pairs, None
+
+
+@needs("the model and its tokenizer", "part5.q4.check(answer, ner_model, ner_tokenizer)")
+def _check_q4(
+    answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
+) -> str | None:
+    if tokenizer is None:
+        return "pass the tokenizer too: part5.q4.check(answer, ner_model, ner_tokenizer)"
+    if not callable(answer):
+        return (
+            "the answer is your function itself (answer = tag), not a list: the check runs it "
+            "on sentences of its own"
+        )
+    from transformers import pipeline
+
+    reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])
+    special = set(tokenizer.all_special_tokens)
+    for sentence in Q4_SENTENCES:
+        got, problem = _pairs(answer(sentence))
+        if problem:
+            return problem
+        want = [(e["word"], e["entity"]) for e in reference(sentence)]
+        tokens = [str(t) for t, _ in got]
+        labels = [label for _, label in got]
+        if any(t in special for t in tokens):
+            return (
+                f"your tokens include special tokens ({', '.join(sorted(special & set(tokens)))}): "
+                "leave out [CLS] and [SEP], they belong to no word"
+            )
+        if not all(isinstance(label, str) for label in labels):
+            return (
+                f"labels should be names such as 'B-PER', got {short_repr(labels[:4], 80)}: "
+                "look the index up in model.config.id2label"
+            )
+        if len(got) < len(want) and set(labels) <= {w for _, w in want} - {"O"}:
+            return f"tag({sentence!r}) left tokens out: keep every token, the 'O' ones too"
+        if tokens != [t for t, _ in want]:
+            return (
+                f"tag({sentence!r}) gives the tokens {short_repr(tokens, 120)}, but the tokenizer "
+                f"makes {short_repr([t for t, _ in want], 120)}"
+            )
+        wrong = sum(a != b for a, (_, b) in zip(labels, want, strict=True))
+        if wrong:
+            return (
+                f"tag({sentence!r}): {wrong} of {len(want)} labels differ from the pipeline's: "
+                "take the argmax over the labels (the last dimension of the logits), one per token"
+            )
     return None
 
 
@@ -73,4 +143,28 @@ q3 = Exercise(
     ),
 )
 
-__all__ = ["q1", "q2", "q3", "Q1_TEXT", "Q2_LOGITS", "Q3_BATCH"]
+q4 = Exercise(
+    name="part5.q4",
+    prompt=(
+        f"Write tag(text) for {Q4_MODEL}: one (token, label) pair per token, [CLS] and [SEP] "
+        "left out, by hand (tokenizer, model, argmax, id2label). The check compares it with "
+        "pipeline('token-classification', ignore_labels=[]) on sentences of its own."
+    ),
+    checker=_check_q4,
+    hint_text="The logits have the shape (1, tokens, labels): argmax(dim=-1) gives one label "
+    "index per token. convert_ids_to_tokens names the tokens; the first and last are [CLS] and "
+    "[SEP], so slice [1:-1].",
+    solution_text=(
+        "def tag(text):\n"
+        "    inputs = ner_tokenizer(text, return_tensors='pt').to(ner_model.device)\n"
+        "    with torch.inference_mode():\n"
+        "        logits = ner_model(**inputs).logits[0]        # (tokens, labels)\n"
+        "    tokens = ner_tokenizer.convert_ids_to_tokens(inputs['input_ids'][0])\n"
+        "    labels = [ner_model.config.id2label[i] for i in logits.argmax(dim=-1).tolist()]\n"
+        "    return list(zip(tokens, labels))[1:-1]             # drop [CLS] and [SEP]\n"
+        "\n"
+        "answer = tag"
+    ),
+)
+
+__all__ = ["q1", "q2", "q3", "q4", "Q1_TEXT", "Q2_LOGITS", "Q3_BATCH", "Q4_MODEL", "Q4_SENTENCES"]

@@ -1,4 +1,5 @@
-"""Part 6 exercises: generating text (sampling maths and the KV cache).
+"""Part 6 exercises: generating text (sampling maths, the KV cache, and q4: a greedy chat reply
+written with the chat template and generate, checked against the same steps).
 
 Each checker computes the expected value itself, from the numbers in the prompt or from the
 config you pass in, so the same check works with the real models on Colab.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, close_to, needs, reads
+from . import Exercise, as_int, close_to, needs, reads, short_repr
 
 # q1: temperature ------------------------------------------------------------------------
 Q1_LOGITS = [2.0, 1.0, 0.0]
@@ -47,8 +48,25 @@ q1 = Exercise(
 Q2_TOKENS = 1024
 
 
+class _Fields:
+    """A config given as a dict (e.g. json.load of config.json) read like a config object."""
+
+    def __init__(self, fields: dict) -> None:
+        self.__dict__.update(fields)
+
+    def __getattr__(self, name: str) -> Any:  # only called for names the dict lacks
+        if name in ("num_key_value_heads", "head_dim"):
+            return None
+        raise AttributeError(f"the config has no {name!r}")
+
+
+def _as_config(config: Any) -> Any:
+    return _Fields(config) if isinstance(config, dict) else config
+
+
 def _kv_bytes(config: Any, tokens: int, bytes_per_value: int = 2) -> int:
     """2 (K and V) x layers x kv heads x head dim x tokens x bytes, batch 1."""
+    config = _as_config(config)
     heads = config.num_attention_heads
     kv_heads = getattr(config, "num_key_value_heads", None) or heads
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
@@ -58,7 +76,14 @@ def _kv_bytes(config: Any, tokens: int, bytes_per_value: int = 2) -> int:
 @needs("the model's config", "part6.q2.check(answer, model.config)")
 @reads(as_int, "the number of bytes")
 def _check_q2(answer: int, config: Any = None, *_: Any, **__: Any) -> str | None:
-    expected = _kv_bytes(config, Q2_TOKENS)
+    config = _as_config(config)
+    try:
+        expected = _kv_bytes(config, Q2_TOKENS)
+    except AttributeError as exc:
+        return (
+            f"{exc}: pass the model's config (model.config, or the dict of its config.json) "
+            "with num_hidden_layers, num_attention_heads and hidden_size"
+        )
     if math.isclose(answer, expected, rel_tol=1e-6):
         return None
     for wrong, why in (
@@ -89,10 +114,11 @@ q2 = Exercise(
     "2 bytes each in bfloat16.",
     solution_text=(
         "c = model.config\n"
+        "#       K and V  layers                 KV heads                 values per head\n"
         f"answer = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * "
-        f"{Q2_TOKENS} * 2\n"
-        f"# or: cu.kv_cache_bytes(c, {Q2_TOKENS})  (23,592,960 bytes = 22.5 MiB "
-        "for SmolLM2)"
+        f"{Q2_TOKENS} * 2   # tokens, 2 bytes each\n"
+        "# 23,592,960 bytes = 22.5 MiB for SmolLM2. (No head_dim in a config? "
+        "c.hidden_size // c.num_attention_heads.)"
     ),
 )
 
@@ -141,4 +167,99 @@ q3 = Exercise(
     ),
 )
 
-__all__ = ["q1", "q2", "q3"]
+
+# q4: a chat reply by hand -------------------------------------------------------------
+Q4_TOKENS = 20
+# The check runs the learner's function on conversations of its own, so a typed answer cannot
+# pass; the second has a system message of its own.
+Q4_CONVERSATIONS = (
+    [{"role": "user", "content": "What is the capital of Italy?"}],
+    [
+        {"role": "system", "content": "You answer in one short sentence."},
+        {"role": "user", "content": "Name a colour."},
+    ],
+)
+
+
+def _greedy(model: Any, tokenizer: Any, messages: list[dict], generation_prompt: bool) -> str:
+    """What reply(messages) should return: template, greedy generate, prompt sliced off."""
+    import torch
+
+    inputs = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=generation_prompt, return_dict=True, return_tensors="pt"
+    ).to(model.device)
+    n = inputs["input_ids"].shape[1]
+    with torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=Q4_TOKENS, do_sample=False)
+    return tokenizer.decode(out[0, n:], skip_special_tokens=True)
+
+
+@needs("the model and its tokenizer", "part6.q4.check(answer, model, tokenizer)")
+def _check_q4(
+    answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
+) -> str | None:
+    if tokenizer is None:
+        return "pass the tokenizer too: part6.q4.check(answer, model, tokenizer)"
+    if not callable(answer):
+        return (
+            "the answer is your function itself (answer = reply), not its text: the check "
+            "runs it on conversations of its own"
+        )
+    for k, messages in enumerate(Q4_CONVERSATIONS):
+        got = answer([dict(m) for m in messages])
+        if not isinstance(got, str):
+            return f"reply(messages) should return the answer as a str, got {short_repr(got, 80)}"
+        want = _greedy(model, tokenizer, messages, generation_prompt=True)
+        if got.strip() == want.strip():
+            if k == 0 and answer([dict(m) for m in messages]) != got:
+                return "two calls gave two answers: greedy decoding is do_sample=False"
+            continue
+        question = messages[-1]["content"]
+        if any(t in got for t in ("<|im_end|>", "<|im_start|>", tokenizer.eos_token or "\0")):
+            return "the text holds special tokens: decode with skip_special_tokens=True"
+        if question in got:
+            return (
+                "the text repeats the prompt: generate returns prompt + new tokens, so decode "
+                "only output[0, prompt_len:]"
+            )
+        if got.strip() == _greedy(model, tokenizer, messages, generation_prompt=False).strip():
+            return (
+                "that is what the model writes without the cue that it is its turn: "
+                "apply_chat_template(..., add_generation_prompt=True)"
+            )
+        return (
+            f"for {question!r} the greedy answer in {Q4_TOKENS} new tokens is "
+            f"{short_repr(want, 120)}, yours is {short_repr(got, 120)}: use the chat template, "
+            f"do_sample=False and max_new_tokens={Q4_TOKENS}"
+        )
+    return None
+
+
+q4 = Exercise(
+    name="part6.q4",
+    prompt=(
+        "Write reply(messages): the model's greedy answer to a conversation, at most "
+        f"{Q4_TOKENS} new tokens, as text without the prompt and without special tokens. "
+        "Check with part6.q4.check(answer, model, tokenizer)."
+    ),
+    checker=_check_q4,
+    hint_text="Three steps from this part: apply_chat_template(messages, "
+    "add_generation_prompt=True, return_dict=True, return_tensors='pt'), then "
+    f"model.generate(**inputs, max_new_tokens={Q4_TOKENS}, do_sample=False), then decode only "
+    "the tokens after the prompt with skip_special_tokens=True.",
+    solution_text=(
+        "def reply(messages):\n"
+        "    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,\n"
+        "                                           return_dict=True, return_tensors='pt')"
+        ".to(model.device)\n"
+        "    prompt_len = inputs['input_ids'].shape[1]\n"
+        "    with torch.inference_mode():\n"
+        f"        output = model.generate(**inputs, max_new_tokens={Q4_TOKENS}, "
+        "do_sample=False)\n"
+        "    return tokenizer.decode(output[0, prompt_len:], skip_special_tokens=True)\n"
+        "\n"
+        "answer = reply"
+    ),
+)
+
+__all__ = ["q1", "q2", "q3", "q4"]
