@@ -43,7 +43,7 @@ c.Spawner.default_url = "/lab"  # JupyterLab
 if s["repo"]:  # the first visit clones the course into the home; later visits update it
     query = urlencode(
         {"repo": s["repo"], "branch": s["branch"],
-         "urlpath": f"lab/tree/{s['repo'].rstrip('/').split('/')[-1].removesuffix('.git')}"},
+         "urlpath": f"lab/tree/{s['repo'].rstrip('/').split('/')[-1]}/notebooks"},
         quote_via=quote,
     )
     c.Spawner.default_url = f"/git-pull?{query}"

@@ -21,6 +21,7 @@ import math
 import os
 import pwd
 import re
+import signal
 import socket
 import stat
 import subprocess
@@ -149,7 +150,7 @@ def _ranges(parts: list[int]) -> str:
 def notebook_link(hub: str, repo: str, branch: str = "main", part: int | None = None) -> str:
     """The link that clones (first time) or updates the course in a learner's home, then opens
     JupyterLab on ``part``'s notebook (or on the notebooks folder)."""
-    folder = repo.rstrip("/").split("/")[-1].removesuffix(".git")
+    folder = repo.rstrip("/").split("/")[-1]  # nbgitpuller's folder: the last segment, as is
     target = f"lab/tree/{folder}/notebooks"
     if part is not None:
         target += "/" + _notebook_name(part)
@@ -307,8 +308,19 @@ def create_accounts(names: list[str], homes: Path) -> list[str]:
             pwd.getpwnam(name)
         except KeyError:
             home = homes / name
-            _run(["useradd", "--create-home", "--home-dir", str(home), "--shell", "/bin/bash",
-                  "--comment", MARK, name])
+            _run(
+                [
+                    "useradd",
+                    "--create-home",
+                    "--home-dir",
+                    str(home),
+                    "--shell",
+                    "/bin/bash",
+                    "--comment",
+                    MARK,
+                    name,
+                ]
+            )
             created.append(name)
         home = Path(pwd.getpwnam(name).pw_dir)
         home.chmod(0o700)
@@ -404,8 +416,9 @@ def prepare(args: argparse.Namespace) -> Settings:
 
 def start(settings: Settings, homes: Path) -> subprocess.Popen:
     """Create the accounts, write the settings and start JupyterHub (returns its process)."""
-    create_accounts(settings.learners + [a for a in settings.admins if a not in settings.learners],
-                    homes)
+    create_accounts(
+        settings.learners + [a for a in settings.admins if a not in settings.learners], homes
+    )
     run = Path(settings.state)
     run.mkdir(parents=True, exist_ok=True)
     run.chmod(0o700)  # the cookie secret, the password database, the hub's sqlite
@@ -433,12 +446,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("start", "check"):
         p = sub.add_parser(name, help=f"{name} the hub" if name == "start" else "checks only")
         p.add_argument("--learners", required=True, help="a file with one learner name a line")
-        p.add_argument("--cache", default=os.environ.get("HF_HOME", ""),
-                       help="the prefetched HF_HOME (default: $HF_HOME)")
+        p.add_argument(
+            "--cache",
+            default=os.environ.get("HF_HOME", ""),
+            help="the prefetched HF_HOME (default: $HF_HOME)",
+        )
         p.add_argument("--parts", default="1-9", help="the parts the room runs (sizes the limit)")
         p.add_argument("--ip", default="0.0.0.0")
-        p.add_argument("--port", type=int, default=8000,
-                       help="the room's port; the next two serve the proxy's API and the hub")
+        p.add_argument(
+            "--port",
+            type=int,
+            default=8000,
+            help="the room's port; the next two serve the proxy's API and the hub",
+        )
         p.add_argument("--admin", action="append", help="an instructor's account (repeatable)")
         p.add_argument("--repo", help="git repository nbgitpuller places in each home")
         p.add_argument("--branch", default="main")
@@ -469,8 +489,11 @@ def main(argv: list[str] | None = None) -> int:
                 print("All checks passed: `start` would start the hub now.")
                 return 0
             hub = start(settings, Path(args.homes))
-            print(f"JupyterHub for {len(settings.learners)} learners: http://{args.ip}:{args.port}"
-                  " (Ctrl-C stops it)")
+            print(
+                f"JupyterHub for {len(settings.learners)} learners: http://{args.ip}:{args.port}"
+                " (Ctrl-C stops it)"
+            )
+            signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the hub as Ctrl-C does
             try:
                 return hub.wait()
             except KeyboardInterrupt:
@@ -485,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def layer(course_site_packages: Path) -> None:
