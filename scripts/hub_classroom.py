@@ -56,6 +56,7 @@ HUB_MB = 250
 HEADROOM = 1.25  # over the measured peak: a learner re-runs cells, the stand-ins are small
 SYSTEM_MB = 1024  # the operating system and the instructor's own shell
 ROOM_WAIT_S = 120  # cores enough that the whole room runs a part at once within two minutes
+KERNELS = 2  # kernels a learner holds at once: the part open now and the one before it
 
 # Parameters of the real models the parts load (their Hub cards), for the GPU memory maths.
 PARAMS = {
@@ -76,34 +77,41 @@ class ClassroomError(CourseError):
 
 @dataclass(frozen=True)
 class Sizing:
-    """What a room of ``learners`` running ``parts`` needs from one server."""
+    """What a room of ``learners`` running ``parts`` needs from one server.
+
+    A learner who opens the next part without shutting the last one down holds two kernels (the
+    classroom test measured exactly that): the limit allows the two heaviest parts at once, the
+    guarantee one.
+    """
 
     learners: int
     parts: list[int]
-    per_learner_mb: int  # the memory limit each learner's server gets
-    ram_mb: int  # learners x limit + the hub + the system
+    guarantee_mb: int  # one kernel at the heaviest part's peak, with the server, x HEADROOM
+    per_learner_mb: int  # the limit: the two heaviest parts' kernels at once, with the server
+    ram_mb: int  # learners x guarantee + the hub + the system: the least this room needs
+    ram_full_mb: int  # learners x limit + the hub + the system: everyone at the limit at once
     cores: int
-    gpu_mb_per_learner: int  # float32 weights of the models a part loads (0: no model)
+    gpu_mb_per_learner: int  # float32 weights the two heaviest parts' kernels hold
     gpu_mb: int
-    room_wait_s: float  # wall time of the heaviest part when everyone runs it at once
+    room_wait_s: float  # CPU time of the heaviest part, for everyone at once, on ``cores``
 
     def table(self) -> str:
         gib = 1024
+        peaks = sorted((PART_PEAK_MB[p] for p in self.parts), reverse=True)[:KERNELS]
         lines = [
             f"A room of {self.learners} learners, parts {_ranges(self.parts)}:",
-            f"  memory limit per learner  {self.per_learner_mb / gib:.2f} GiB"
-            f"  (heaviest part {max(PART_PEAK_MB[p] for p in self.parts)} MB"
+            f"  memory per learner   guarantee {self.guarantee_mb / gib:.2f} GiB, limit "
+            f"{self.per_learner_mb / gib:.2f} GiB (kernel peaks {' + '.join(map(str, peaks))} MB"
             f" + server {SERVER_MB} MB, x{HEADROOM})",
-            f"  RAM                       {self.ram_mb / gib:.1f} GiB"
-            f"  ({self.learners} x limit + hub {HUB_MB} MB + system {SYSTEM_MB} MB)",
-            f"  CPU cores                 {self.cores}"
-            f"  (the heaviest part for everyone at once in about {self.room_wait_s:.0f} s)",
+            f"  RAM                  {self.ram_mb / gib:.1f} GiB, {self.ram_full_mb / gib:.1f} GiB"
+            f" for everyone at the limit at once (hub {HUB_MB} MB, system {SYSTEM_MB} MB)",
+            f"  CPU cores            {self.cores} (the heaviest part for everyone at once in"
+            f" about {self.room_wait_s:.0f} s of CPU time per core)",
         ]
         if self.gpu_mb:
             lines.append(
-                f"  GPU memory                {self.gpu_mb / gib:.1f} GiB"
-                f"  ({self.gpu_mb_per_learner} MB of float32 weights per learner;"
-                " plus each kernel's CUDA context, not counted)"
+                f"  GPU memory           {self.gpu_mb / gib:.1f} GiB ({self.gpu_mb_per_learner} MB"
+                " of float32 weights per learner; plus each kernel's CUDA context, not measured)"
             )
         return "\n".join(lines)
 
@@ -113,16 +121,19 @@ def size(learners: int, parts: str | list[int] = "1-9") -> Sizing:
     if isinstance(learners, bool) or not isinstance(learners, int) or learners < 1:
         raise ClassroomError(f"A room needs at least 1 learner, not {learners!r}.")
     chosen = parse_parts(parts)
-    peak = max(PART_PEAK_MB[p] for p in chosen)
-    per_learner = _round_up((peak + SERVER_MB) * HEADROOM, 64)
+    peaks = sorted((PART_PEAK_MB[p] for p in chosen), reverse=True)
+    guarantee = _round_up((peaks[0] + SERVER_MB) * HEADROOM, 64)
+    limit = _round_up((sum(peaks[:KERNELS]) + SERVER_MB) * HEADROOM, 64)
     cpu_s = max(PART_CPU_S[p] for p in chosen)
     cores = max(1, math.ceil(learners * cpu_s / ROOM_WAIT_S))
-    gpu = max(_gpu_mb(p) for p in chosen)
+    gpu = sum(sorted((_gpu_mb(p) for p in chosen), reverse=True)[:KERNELS])
     return Sizing(
         learners=learners,
         parts=chosen,
-        per_learner_mb=per_learner,
-        ram_mb=learners * per_learner + HUB_MB + SYSTEM_MB,
+        guarantee_mb=guarantee,
+        per_learner_mb=limit,
+        ram_mb=learners * guarantee + HUB_MB + SYSTEM_MB,
+        ram_full_mb=learners * limit + HUB_MB + SYSTEM_MB,
         cores=cores,
         gpu_mb_per_learner=gpu,
         gpu_mb=learners * gpu,
@@ -269,13 +280,13 @@ def check_ports(ip: str, *ports: int) -> None:
 
 
 def check_memory(sizing: Sizing, total_mb: int | None = None) -> None:
-    """Enough RAM on this machine for every learner's limit at once."""
+    """Enough RAM on this machine for every learner's guarantee at once."""
     total_mb = total_mb if total_mb is not None else _total_mb()
     if sizing.ram_mb > total_mb:
-        most = max(0, (total_mb - HUB_MB - SYSTEM_MB) // sizing.per_learner_mb)
+        most = max(0, (total_mb - HUB_MB - SYSTEM_MB) // sizing.guarantee_mb)
         raise ClassroomError(
-            f"{sizing.learners} learners running parts {_ranges(sizing.parts)} need "
-            f"{sizing.ram_mb / 1024:.1f} GiB of RAM ({sizing.per_learner_mb} MB each), and this "
+            f"{sizing.learners} learners running parts {_ranges(sizing.parts)} need at least "
+            f"{sizing.ram_mb / 1024:.1f} GiB of RAM ({sizing.guarantee_mb} MB each), and this "
             f"machine has {total_mb / 1024:.1f} GiB. Run at most {most} learners here, choose "
             "lighter parts with --parts, or use a bigger server (or Kubernetes: the Zero to "
             "JupyterHub values in classroom/z2jh-config.yaml)."
@@ -392,7 +403,7 @@ def prepare(args: argparse.Namespace) -> Settings:
     check_memory(sizing, args.total_mb)
     check_ports(args.ip, args.port, args.port + 1, args.port + 2)
     check_installed()
-    state = STATE / "run"
+    state = Path(args.state).resolve()
     return Settings(
         learners=learners,
         admins=admins,
@@ -466,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--cull-idle-after", type=int, default=3600, help="seconds (default 3600)")
         p.add_argument("--cull-every", type=int, default=0, help="seconds between culler checks")
         p.add_argument("--env", action="append", help="NAME=value for every learner's server")
+        p.add_argument(
+            "--state",
+            default=str(STATE / "run"),
+            help="the hub's database, cookie secret and passwords (kept across starts)",
+        )
         p.add_argument("--total-mb", type=int, help=argparse.SUPPRESS)  # tests: a smaller machine
 
     p = sub.add_parser("remove-accounts", help="delete the learner accounts the classroom made")

@@ -370,10 +370,14 @@ def test_a_room_of_learners(capsys):
     assert HUB_PYTHON.exists(), "run `make classroom-install` first"
     from tests.standins import ensure_hub
 
-    cache = Path(ensure_hub(log=lambda m: None)).resolve()
     names = [f"{PREFIX}{i}" for i in range(1, LEARNERS + 1)]
     work = Path(tempfile.mkdtemp(prefix="classroom-"))
     work.chmod(0o755)  # learners traverse it to their homes and read the course repository
+    # The prefetched cache, as an instructor leaves it: the stand-in Hub's files, owned by root,
+    # readable by all, writable by nobody else (a copy: the suite's own cache stays as it is).
+    cache = work / "hf-home"
+    shutil.copytree(Path(ensure_hub(log=lambda m: None)).resolve(), cache, symlinks=True)
+    subprocess.run(["chmod", "-R", "a+rX,go-w", str(cache)], check=True)
     listing = work / "learners.txt"
     _remove(names, listing)  # accounts a crashed earlier run left behind
     listing.write_text("\n".join(names) + "\n")
@@ -388,6 +392,9 @@ def test_a_room_of_learners(capsys):
         ["git", "-C", str(ROOT), "push", "-q", str(repo), "HEAD:refs/heads/course"], check=True
     )
     subprocess.run(["chmod", "-R", "a+rX", str(repo)], check=True)
+    gitconfig = work / "gitconfig"
+    gitconfig.write_text(f"[safe]\n\tdirectory = {repo}\n")
+    gitconfig.chmod(0o644)
 
     before = _tree_digest(cache)
     port = _free_ports()
@@ -412,17 +419,16 @@ def test_a_room_of_learners(capsys):
             "course",
             "--homes",
             str(homes),
+            "--state",
+            str(work / "state"),  # a fresh room: no passwords from an earlier run
             "--cull-idle-after",
             str(CULL_AFTER_S),
             "--cull-every",
             "10",
-            # a repository owned by root, cloned by a learner (git's safe.directory check)
+            # a repository owned by root, cloned by a learner: git's safe.directory check reads
+            # only the global (or system) configuration
             "--env",
-            "GIT_CONFIG_COUNT=1",
-            "--env",
-            "GIT_CONFIG_KEY_0=safe.directory",
-            "--env",
-            f"GIT_CONFIG_VALUE_0={repo}",
+            f"GIT_CONFIG_GLOBAL={gitconfig}",
         ),
         env=env,
         start_new_session=True,
@@ -558,9 +564,9 @@ def test_a_room_of_learners(capsys):
         if sys.exc_info()[0] is not None:
             with capsys.disabled():
                 print("\nhub log (end):\n" + (work / "hub.log").read_text()[-4000:])
+        after = _tree_digest(cache)
         shutil.rmtree(work, ignore_errors=True)
 
-    after = _tree_digest(cache)
     assert after == before, "the shared cache changed: " + str(
         sorted(set(after.items()) ^ set(before.items()))[:5]
     )
