@@ -474,6 +474,16 @@ def test_a_room_of_learners(capsys):
         for learner in learners:
             learner.wait_ready()
         report["servers_ready_s"] = time.monotonic() - t0
+        # a learner's first page: nbgitpuller places the course, then JupyterLab opens it
+        first = requests.get(
+            f"{base}/user/{names[0]}/",
+            headers=learners[0].headers,
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert first.status_code == 302, first.status_code
+        assert "/git-pull?" in first.headers["Location"], first.headers["Location"]
+        assert "urlpath=lab%2Ftree%2Fpractical-pytorch%2Fnotebooks" in first.headers["Location"]
         for learner in learners:
             events = learner.git_pull(str(repo), "course")
             assert events and events[-1]["phase"] == "finished", events[-3:]
@@ -521,6 +531,7 @@ def test_a_room_of_learners(capsys):
         learners[-1].server_api("DELETE", f"/kernels/{kernel.id}")
         assert error and error["ename"] == "OfflineError", error
         assert "not in the local cache" in error["evalue"], error["evalue"]
+        assert "(HF_HUB_OFFLINE is set)" in error["evalue"], error["evalue"]
         assert report["offline_error_s"] < 60
 
         # Each home: the learner's own files, private from the other learners.
