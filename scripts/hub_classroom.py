@@ -48,11 +48,11 @@ MiB = 2**20
 # peak resident memory of one notebook's kernel on the stand-in Hub (Part 4 at load 0).
 PART_CPU_S = {1: 16.0, 2: 10.2, 3: 17.8, 4: 35.1, 5: 14.1, 6: 66.2, 7: 60.3, 8: 83.1, 9: 32.4}
 PART_PEAK_MB = {1: 439, 2: 390, 3: 504, 4: 575, 5: 492, 6: 1186, 7: 485, 8: 1647, 9: 1194}
-# Measured by tests/test_classroom_hub.py (six learners, Parts 1 and 4, jupyterhub 6.1.1): the
-# peak resident memory of one learner's jupyterhub-singleuser process without its kernels, and of
-# the hub with its proxy and culler.
+# Measured by tests/test_classroom_hub.py (six learners, Parts 1 and 4, jupyterhub 6.1.1), rounded
+# up to 10 MB: the peak resident memory of one learner's jupyterhub-singleuser process without its
+# kernels (131-138 MB), and of the hub with its proxy and culler (233 MB).
 SERVER_MB = 140
-HUB_MB = 250
+HUB_MB = 240
 HEADROOM = 1.25  # over the measured peak: a learner re-runs cells, the stand-ins are small
 SYSTEM_MB = 1024  # the operating system and the instructor's own shell
 ROOM_WAIT_S = 120  # cores enough that the whole room runs a part at once within two minutes
@@ -287,7 +287,8 @@ def check_memory(sizing: Sizing, total_mb: int | None = None) -> None:
         raise ClassroomError(
             f"{sizing.learners} learners running parts {_ranges(sizing.parts)} need at least "
             f"{sizing.ram_mb / 1024:.1f} GiB of RAM ({sizing.guarantee_mb} MB each), and this "
-            f"machine has {total_mb / 1024:.1f} GiB. Run at most {most} learners here, choose "
+            f"machine has {total_mb / 1024:.1f} GiB. Run at most {most} "
+            f"learner{'' if most == 1 else 's'} here, choose "
             "lighter parts with --parts, or use a bigger server (or Kubernetes: the Zero to "
             "JupyterHub values in classroom/z2jh-config.yaml)."
         )
