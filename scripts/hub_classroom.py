@@ -48,11 +48,11 @@ MiB = 2**20
 # peak resident memory of one notebook's kernel on the stand-in Hub (Part 4 at load 0).
 PART_CPU_S = {1: 16.0, 2: 10.2, 3: 17.8, 4: 35.1, 5: 14.1, 6: 66.2, 7: 60.3, 8: 83.1, 9: 32.4}
 PART_PEAK_MB = {1: 439, 2: 390, 3: 504, 4: 575, 5: 492, 6: 1186, 7: 485, 8: 1647, 9: 1194}
-# Measured by tests/test_classroom_hub.py (six learners, Parts 1 and 4, jupyterhub 6.1.1), rounded
-# up to 10 MB: the peak resident memory of one learner's jupyterhub-singleuser process without its
-# kernels (131-138 MB), and of the hub with its proxy and culler (233 MB).
-SERVER_MB = 140
-HUB_MB = 240
+# Measured by tests/test_classroom_hub.py (six learners, Parts 1 and 4, jupyterhub 6.1.1): the
+# peak resident memory of one learner's jupyterhub-singleuser process without its kernels (131-138
+# MB), and of the hub with its proxy and culler (233 MB); with room for a longer session.
+SERVER_MB = 160
+HUB_MB = 300
 HEADROOM = 1.25  # over the measured peak: a learner re-runs cells, the stand-ins are small
 SYSTEM_MB = 1024  # the operating system and the instructor's own shell
 ROOM_WAIT_S = 120  # cores enough that the whole room runs a part at once within two minutes
@@ -270,7 +270,8 @@ def check_ports(ip: str, *ports: int) -> None:
     """Each port free on ``ip`` (the public one, the proxy's API, the hub's)."""
     for port in ports:
         with socket.socket() as s:
-            try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: a
+            try:  # connection closed a moment ago (TIME_WAIT) does not hold the port
                 s.bind((ip, port))
             except OSError as exc:
                 raise ClassroomError(
@@ -437,7 +438,14 @@ def start(settings: Settings, homes: Path) -> subprocess.Popen:
     (run / "settings.json").write_text(json.dumps(asdict(settings), indent=1))
     env = {**os.environ, "CLASSROOM_SETTINGS": str(run / "settings.json")}
     hub = Path(settings.venv_bin) / "jupyterhub"
-    return subprocess.Popen([str(hub), "-f", str(CONFIG)], cwd=run, env=env)
+    # SIGINT as Ctrl-C sends it, even when this command was started where it is ignored (a
+    # background job): the hub passes it on to the culler when it stops.
+    return subprocess.Popen(
+        [str(hub), "-f", str(CONFIG)],
+        cwd=run,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 # --- the command line ----------------------------------------------------------------------------
@@ -515,7 +523,11 @@ def main(argv: list[str] | None = None) -> int:
                 return hub.wait()
             except KeyboardInterrupt:
                 hub.terminate()
-                return hub.wait(timeout=30)
+                try:
+                    return hub.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    hub.kill()
+                    return hub.wait()
         elif args.command == "remove-accounts":
             removed = remove_accounts(read_learners(Path(args.learners)))
             print(f"removed {len(removed)} account(s): {', '.join(removed) or 'none'}")
