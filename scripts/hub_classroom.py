@@ -58,16 +58,20 @@ SYSTEM_MB = 1024  # the operating system and the instructor's own shell
 ROOM_WAIT_S = 120  # cores enough that the whole room runs a part at once within two minutes
 KERNELS = 2  # kernels a learner holds at once: the part open now and the one before it
 
-# Parameters of the real models the parts load (their Hub cards), for the GPU memory maths.
+# Parameters of the real models the parts load, for the GPU memory maths: SmolLM2 and MiniLM
+# counted in their real weights (the stand-in Hub ships them), Qwen2.5-0.5B built on the meta
+# device from its real config (tests/configs), the others on the meta device from their
+# architectures' configs (transformers' defaults are DistilBERT-base, ViT-base/16 and Whisper-tiny;
+# BERT-base with the cased vocabulary and the 9 NER labels).
 PARAMS = {
-    "distilbert/distilbert-base-uncased-finetuned-sst-2-english": 67_000_000,
-    "distilbert/distilbert-base-uncased": 66_000_000,
-    "dslim/bert-base-NER": 108_000_000,
-    "sentence-transformers/all-MiniLM-L6-v2": 22_700_000,
-    "HuggingFaceTB/SmolLM2-135M-Instruct": 135_000_000,
-    "Qwen/Qwen2.5-0.5B-Instruct": 494_000_000,
-    "google/vit-base-patch16-224": 86_600_000,
-    "openai/whisper-tiny": 37_800_000,
+    "distilbert/distilbert-base-uncased-finetuned-sst-2-english": 66_955_010,
+    "distilbert/distilbert-base-uncased": 66_985_530,
+    "dslim/bert-base-NER": 107_726_601,
+    "sentence-transformers/all-MiniLM-L6-v2": 22_713_728,
+    "HuggingFaceTB/SmolLM2-135M-Instruct": 134_515_008,
+    "Qwen/Qwen2.5-0.5B-Instruct": 494_032_768,
+    "google/vit-base-patch16-224": 86_567_656,
+    "openai/whisper-tiny": 37_760_640,
 }
 
 

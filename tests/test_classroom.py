@@ -175,7 +175,7 @@ def test_sizing_follows_the_measured_parts():
     assert hc.size(100, "1-9").cores > s.cores > hc.size(10, "1-9").cores
     # Part 2 loads no model: no GPU memory; Part 6 holds SmolLM2 and Qwen2.5-0.5B in float32
     assert hc.size(5, "2").gpu_mb == 0
-    assert hc.size(1, "6").gpu_mb_per_learner == round((135e6 + 494e6) * 4 / 2**20 + 0.5)
+    assert hc.size(1, "6").gpu_mb_per_learner == 2398  # (134.5 M + 494.0 M) x 4 B = 2397.7 MiB
     with pytest.raises(hc.ClassroomError, match="at least 1 learner"):
         hc.size(0, "1")
     out = cli("size", "--learners", "30", "--parts", "1-9")
