@@ -118,7 +118,8 @@ release:
 # .classroom/venv: jupyterhub, FirstUseAuthenticator, idle culler and nbgitpuller, in a venv of
 # a Python every learner account may run (not one under root's home), that also sees the course's
 # own venv; .classroom/node_modules: configurable-http-proxy from npm.
-# make classroom LEARNERS=learners.txt CACHE=/shared/hf-home [REPO=<git url>] [PARTS=1-9] [PORT=8000]
+# make classroom LEARNERS=learners.txt CACHE=/shared/hf-home [REPO=<git url>] [ADMIN=<name>]
+#                [PARTS=1-9] [PORT=8000]
 CLASSROOM     ?= .classroom
 HUB_PYTHON    ?= /usr/bin/python3
 LEARNERS      ?= learners.txt
@@ -126,7 +127,7 @@ CACHE         ?= $(HF_HOME)
 PARTS         ?= 1-9
 PORT          ?= 8000
 CLASSROOM_ARGS = --learners $(LEARNERS) --cache "$(CACHE)" --parts $(PARTS) --port $(PORT) \
-                 $(if $(REPO),--repo $(REPO),)
+                 $(if $(REPO),--repo $(REPO),) $(if $(ADMIN),--admin $(ADMIN),)
 
 .PHONY: classroom classroom-install classroom-check test-classroom
 
