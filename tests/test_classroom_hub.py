@@ -95,7 +95,7 @@ class Learner:
         self.password = "pw-" + uuid.uuid4().hex[:12]
         self.token = ""
 
-    def login(self) -> requests.Response:
+    def login(self) -> tuple[requests.Response, requests.Session]:
         s = requests.Session()
         s.get(f"{self.base}/hub/login", timeout=30)
         return s.post(
