@@ -125,3 +125,47 @@ gpu-check: install  ## dry run of the GPU check on this CPU
 
 gpu-pack: install  ## the pack of wheels that travels to a CUDA machine (.artifacts/gpu-pack)
 	bash scripts/gpu_check.sh --pack
+
+# --- a JupyterHub for the room (issue 30; docs/INSTRUCTORS.md, "A JupyterHub for the room") -----
+# .classroom/venv: jupyterhub, FirstUseAuthenticator, idle culler and nbgitpuller, in a venv of
+# a Python every learner account may run (not one under root's home), that also sees the course's
+# own venv; .classroom/node_modules: configurable-http-proxy from npm.
+# make classroom LEARNERS=learners.txt CACHE=/shared/hf-home [REPO=<git url>] [ADMIN=<name>]
+#                [PARTS=1-9] [PORT=8000]
+CLASSROOM     ?= .classroom
+HUB_PYTHON    ?= /usr/bin/python3
+LEARNERS      ?= learners.txt
+CACHE         ?= $(HF_HOME)
+PARTS         ?= 1-9
+PORT          ?= 8000
+CLASSROOM_ARGS = --learners $(LEARNERS) --cache "$(CACHE)" --parts $(PARTS) --port $(PORT) \
+                 $(if $(REPO),--repo $(REPO),) $(if $(ADMIN),--admin $(ADMIN),)
+
+.PHONY: classroom classroom-install classroom-check test-classroom
+
+$(CLASSROOM)/venv/.installed: $(VENV)/.installed classroom/requirements-hub.txt constraints.txt
+	rm -rf $(CLASSROOM)/venv
+	$(HUB_PYTHON) -m venv $(CLASSROOM)/venv
+	$(CLASSROOM)/venv/bin/python scripts/hub_classroom.py layer \
+	  "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+	$(CLASSROOM)/venv/bin/pip install -c constraints.txt -r classroom/requirements-hub.txt
+	touch $@
+
+$(CLASSROOM)/node_modules/.installed: classroom/package.json classroom/package-lock.json
+	mkdir -p $(CLASSROOM)
+	cp classroom/package.json classroom/package-lock.json $(CLASSROOM)/
+	npm ci --prefix $(CLASSROOM) --no-audit --no-fund
+	touch $@
+
+classroom-install: $(CLASSROOM)/venv/.installed $(CLASSROOM)/node_modules/.installed
+
+classroom-check: classroom-install  ## the room's checks and sizing, nothing started
+	$(CLASSROOM)/venv/bin/python scripts/hub_classroom.py check $(CLASSROOM_ARGS)
+
+classroom: classroom-install  ## JupyterHub for a room on this machine (as root)
+	$(CLASSROOM)/venv/bin/python scripts/hub_classroom.py start $(CLASSROOM_ARGS)
+
+# Six real learner accounts (clr-*) on 127.0.0.1, Parts 1 and 4 in their kernels at once; removes
+# the accounts and stops everything it started. As root; a few minutes on 2 cores.
+test-classroom: classroom-install
+	$(PYTEST) tests/test_classroom_hub.py -p no:xdist -s
