@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_int, as_number
+from . import Exercise, as_number, as_whole, needs
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "q4"]
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -44,7 +44,7 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
     # A meta tensor has the real numel and element size but holds no data.
     t = torch.empty(4096, 4096, dtype=torch.bfloat16, device="meta")
     expected = t.numel() * t.element_size()
-    answer, problem = as_int(answer, "the number of bytes")
+    answer, problem = as_whole(answer, "the number of bytes")
     if problem:
         return problem
     if answer == expected:
@@ -63,6 +63,8 @@ q2 = Exercise(
     hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
     "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
     solution_text="answer = 4096 * 4096 * 2   # 16 bits = 2 bytes per element -> 33,554,432\n"
+    "# or with the course's table (a whole float such as 33554432.0 is accepted too):\n"
+    "# answer = 4096 * 4096 * cu.bytes_per_param('bfloat16')\n"
     "# or, from a tensor of that shape:\n"
     "# t = torch.empty(4096, 4096, dtype=torch.bfloat16)\n"
     "# answer = t.numel() * t.element_size()",
@@ -80,11 +82,12 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     in_bf16 = torch.tensor(value, dtype=torch.bfloat16)
     if torch.isfinite(in_fp16):
         return (
-            f"{value:g} still fits in float16 (it is stored as {in_fp16.item():g}); the "
-            f"largest float16 is {torch.finfo(torch.float16).max:g}"
+            f"{value!r} still fits in float16 (it is stored as {in_fp16.item()!r}); the "
+            f"largest float16 is {torch.finfo(torch.float16).max!r}, and a number rounds to inf "
+            "only from 65520 up"
         )
     if not torch.isfinite(in_bf16):
-        return f"{value:g} is too big for bfloat16 as well: pick something smaller"
+        return f"{value!r} is too big for bfloat16 as well: pick something smaller"
     return None
 
 
@@ -98,4 +101,64 @@ q3 = Exercise(
     solution_text="answer = 100_000.0\n"
     "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"
     "# torch.tensor(answer, dtype=torch.bfloat16) -> 99840. (finite, a little rounded)",
+)
+
+
+# ----- q4: broadcasting with dim= and keepdim= -----------------------------------------------
+
+
+def _as_tensor(answer: Any) -> tuple[Any, str | None]:
+    """A tensor, a NumPy array or nested lists of numbers, as a float64 CPU tensor."""
+    import torch
+
+    if isinstance(answer, torch.Tensor):
+        return answer.detach().cpu().double(), None
+    try:
+        return torch.as_tensor(answer, dtype=torch.float64), None
+    except Exception:  # noqa: BLE001 - a learner's answer may be anything
+        return (
+            None,
+            f"the answer should be a tensor (or nested lists), got {type(answer).__name__}",
+        )
+
+
+@needs("the counts tensor", "part2.q4.check(answer, counts)")
+def _check_q4(answer: Any, counts: Any = None, *_: Any, **__: Any) -> str | None:
+    import torch
+
+    counts, problem = _as_tensor(counts)
+    if problem or counts.ndim != 2:
+        return (
+            "pass the (rows, columns) counts tensor from the exercise cell as the second argument"
+        )
+    got, problem = _as_tensor(answer)
+    if problem:
+        return problem
+    if tuple(got.shape) != tuple(counts.shape):
+        return (
+            f"its shape is {tuple(got.shape)}, but each row of counts {tuple(counts.shape)} should "
+            "keep its place: without keepdim=True the row totals have shape (rows,), which does "
+            "not line up with the rows"
+        )
+    close = lambda t: torch.allclose(got, t, rtol=1e-3, atol=1e-4)  # noqa: E731
+    if close(counts / counts.sum(dim=1, keepdim=True)):
+        return None
+    if close(counts / counts.sum(dim=0, keepdim=True)):
+        return "each COLUMN sums to 1: dim=0 adds down the columns; the rows are along dim=1"
+    if close(counts / counts.sum()):
+        return "the whole matrix sums to 1: a sum without dim= adds every element"
+    if close(counts.softmax(dim=1)):
+        return "that is a softmax, which exponentiates first; divide by the row totals instead"
+    return "the rows do not each sum to 1 in the proportions of counts"
+
+
+q4 = Exercise(
+    name="part2.q4",
+    prompt="Divide each row of `counts` by that row's total, so that every row sums to 1, with "
+    "one sum(dim=..., keepdim=...) and broadcasting.",
+    checker=_check_q4,
+    hint_text="counts.sum(dim=1) gives one total per row, shape (rows,). keepdim=True keeps it "
+    "as a column, shape (rows, 1), which broadcasts across each row when you divide.",
+    solution_text="answer = counts / counts.sum(dim=1, keepdim=True)\n"
+    "print(answer.sum(dim=1))   # every row: 1.0",
 )
