@@ -22,11 +22,19 @@ def test_q2_bytes():
     wrong(part2.q2, 12345, says="too few")
 
 
-def test_q3_fp16_overflow():
-    right(part2.q3, 100_000.0)
-    right(part2.q3, 70000)
-    wrong(part2.q3, 65504.0, says="still fits in float16")  # the largest float16 is still finite
-    wrong(part2.q3, 1e39, says="too big for bfloat16")  # beyond bfloat16's range too
+def test_q3_smallest_whole_number_that_overflows_float16():
+    right(part2.q3, 65520)
+    right(part2.q3, 65520.0)  # a whole float
+    right(part2.q3, torch.tensor(65520))
+    assert torch.isinf(torch.tensor(65520.0, dtype=torch.float16))
+    assert torch.isfinite(torch.tensor(65519.0, dtype=torch.float16))
+    assert torch.isfinite(torch.tensor(65520.0, dtype=torch.bfloat16))  # bfloat16 still holds it
+    wrong(part2.q3, 65504, says="still fits in float16")  # the largest float16 itself
+    wrong(part2.q3, 65505, says="stored as 65504.0")  # rounds back down: not inf
+    wrong(part2.q3, 65519, says="still fits")
+    wrong(part2.q3, 65536, says="a smaller whole number")
+    wrong(part2.q3, 100_000, says="a smaller whole number")  # the old question's answer
+    wrong(part2.q3, 65519.99, says="whole number")  # review: its message said "65520 fits"
     wrong(part2.q3, "big", says="not quite")
 
 
@@ -37,12 +45,6 @@ def test_q2_accepts_the_whole_float_the_course_helper_gives():
     right(part2.q2, torch.tensor(4096 * 4096 * 2))  # a 0-dim tensor
     wrong(part2.q2, 33_554_432.5, says="whole number")
     wrong(part2.q2, "33554432", says="whole number")
-
-
-def test_q3_messages_show_the_number_as_typed():
-    msg = wrong(part2.q3, 65519.99, says="65519.99 still fits in float16")  # review: was "65520"
-    assert "65504.0" in msg
-    right(part2.q3, 65520)  # rounds to inf in float16: the smallest right answer
 
 
 COUNTS = torch.tensor([[1.0, 3.0, 0.0, 4.0], [2.0, 2.0, 2.0, 2.0], [5.0, 0.0, 1.0, 4.0]])

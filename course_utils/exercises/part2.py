@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, as_whole, needs
+from . import Exercise, as_whole, needs
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
@@ -71,36 +71,50 @@ q2 = Exercise(
 )
 
 
+def _smallest_fp16_overflow() -> int:
+    """The smallest whole number that float16 rounds to inf, found by asking torch."""
+    import torch
+
+    top = int(torch.finfo(torch.float16).max)  # 65504, the largest finite float16
+    return next(
+        n for n in range(top, 2 * top) if torch.isinf(torch.tensor(float(n), dtype=torch.float16))
+    )
+
+
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
-    value, problem = as_number(answer)
+    value, problem = as_whole(answer, "the number")
     if problem:
         return problem
-    value = float(value)
-    in_fp16 = torch.tensor(value, dtype=torch.float16)
-    in_bf16 = torch.tensor(value, dtype=torch.bfloat16)
+    expected = _smallest_fp16_overflow()
+    if value == expected:
+        return None
+    in_fp16 = torch.tensor(float(value), dtype=torch.float16)
     if torch.isfinite(in_fp16):
         return (
-            f"{value!r} still fits in float16 (it is stored as {in_fp16.item()!r}); the "
-            f"largest float16 is {torch.finfo(torch.float16).max!r}, and a number rounds to inf "
-            "only from 65520 up"
+            f"{value!r} still fits in float16: it is stored as {in_fp16.item()!r}, the nearest "
+            "float16. A number becomes inf only when the nearest float16 would be past the largest"
         )
-    if not torch.isfinite(in_bf16):
-        return f"{value!r} is too big for bfloat16 as well: pick something smaller"
-    return None
+    return (
+        f"{value!r} does become inf in float16, but a smaller whole number does too: numbers just "
+        "above the largest float16 are first rounded to the nearest float16"
+    )
 
 
 q3 = Exercise(
     name="part2.q3",
-    prompt="Give a number that becomes inf in float16 but stays finite in bfloat16.",
+    prompt="Find the smallest whole number that becomes inf when converted to float16.",
     checker=_check_q3,
-    hint_text="torch.finfo(torch.float16).max is the largest float16; "
-    "torch.finfo(torch.bfloat16).max "
-    "is far larger. Anything comfortably between the two works.",
-    solution_text="answer = 100_000.0\n"
-    "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"
-    "# torch.tensor(answer, dtype=torch.bfloat16) -> 99840. (finite, a little rounded)",
+    hint_text="torch.finfo(torch.float16).max is the largest float16, 65504. The next float16 "
+    "after it would be 65536 (the gap between float16 numbers there is 32), and conversion "
+    "rounds to the nearest. Where is the halfway point? Or let torch search: try each whole "
+    "number from 65504 up and stop at the first that gives inf.",
+    solution_text="answer = next(n for n in range(65504, 70000)\n"
+    "              if torch.isinf(torch.tensor(float(n), dtype=torch.float16)))\n"
+    "# 65520: halfway between 65504 and 65536 (where the next float16 would be); the halfway\n"
+    "# value rounds to the 'even' neighbour, 65536, which is past the range, so it becomes inf.\n"
+    "# bfloat16 still holds it (as 65536.0): same 8 exponent bits as float32.",
 )
 
 
