@@ -31,6 +31,7 @@ UNREACHABLE = ("Failed to establish", "Temporary failure in name resolution", "N
 def test_requires_python_is_3_11_everywhere_it_is_stated():
     assert version.PYTHON_RANGE == ">=3.11"
     assert PYPROJECT["project"]["requires-python"] == version.PYTHON_RANGE
+    assert PYPROJECT["tool"]["ruff"]["target-version"] == "py311"  # lint the Python we support
     readme = (ROOT / "README.md").read_text()
     assert "Python 3.11+" in readme
     assert not re.search(r"Python 3\.(8|9|10)\+", readme)
