@@ -81,7 +81,12 @@ def python_line() -> Line:
     """This interpreter against pyproject's requires-python."""
     py = platform.python_version()
     ok = in_range(py, _version.PYTHON_RANGE)
-    fix = "" if ok else "use Python 3.10 or newer (Colab has 3.12)"
+    fix = (
+        ""
+        if ok
+        else "use Python 3.11 or newer: transformers 5.23, which the course needs, requires it "
+        "(Colab has 3.12)"
+    )
     return Line("python", f"{py} (tested {_version.PYTHON_RANGE})", fix)
 
 

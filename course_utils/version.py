@@ -30,7 +30,7 @@ TESTED_RANGES: dict[str, str] = {
     "matplotlib": ">=3.9,<4",
     "ipywidgets": ">=8.1,<9",
 }
-PYTHON_RANGE = ">=3.10"  # pyproject.toml's requires-python
+PYTHON_RANGE = ">=3.11"  # pyproject.toml's requires-python
 
 DEFAULT_REPO = (
     "practical-pytorch/practical-pytorch"  # course.REPO; repeated so this file imports nothing

@@ -287,12 +287,25 @@ def build_distilbert_mlm(out: Path) -> None:
     tok.save_pretrained(out)
 
 
+def _cased_wordpiece_vocab() -> dict[str, int]:
+    """A cased WordPiece vocabulary: bert-base-uncased's (shipped with MiniLM) plus a
+    Capitalised copy of each lower-case word, so that "Jean-Luc" tokenizes to 'Jean', '-', 'Luc'
+    as in bert-base-cased's vocabulary (dslim/bert-base-NER is a cased model)."""
+    words = (_minilm_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    seen, extra = set(words), []
+    for w in words:
+        if w.isascii() and w.isalpha() and w.islower() and w.capitalize() not in seen:
+            seen.add(w.capitalize())
+            extra.append(w.capitalize())
+    return {w: i for i, w in enumerate(words + extra)}
+
+
 def build_bert_ner(out: Path) -> None:
     from transformers import BertConfig, BertForTokenClassification, BertTokenizer
 
     _seed()
     labels = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
-    tok = _wordpiece_tokenizer(BertTokenizer)
+    tok = BertTokenizer(vocab=_cased_wordpiece_vocab(), do_lower_case=False)  # cased, as the real one
     cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=64, num_hidden_layers=2,
                      num_attention_heads=2, intermediate_size=128,
                      id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})

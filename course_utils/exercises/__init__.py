@@ -33,6 +33,7 @@ from .answers import (
     as_int,
     as_list,
     as_number,
+    as_whole,
     short_repr,
 )
 
@@ -227,6 +228,7 @@ __all__ = [
     "one_of",
     "as_number",
     "as_int",
+    "as_whole",
     "as_list",
     "short_repr",
     "needs",

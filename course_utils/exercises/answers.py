@@ -100,6 +100,16 @@ def as_int(answer: Any, what: str = "the answer") -> tuple[int | None, str | Non
     return value, None
 
 
+def as_whole(answer: Any, what: str = "the answer") -> tuple[int | None, str | None]:
+    """Like :func:`as_int`, but a float that is a whole number is read as that int: a size worked
+    out with a float factor (``4096 * 4096 * cu.bytes_per_param("bfloat16")`` is ``33554432.0``)
+    is an honest right answer. 3.9 is still never read as 3, and text is still refused."""
+    value = _scalar(answer)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value), None  # below 2**53 every whole float is exactly its int
+    return as_int(answer, what)
+
+
 def as_list(
     answer: Any, what: str = "the answer", limit: int = MAX_ITEMS
 ) -> tuple[list | None, str | None]:

@@ -61,7 +61,7 @@ q1 = Exercise(
 # ----- q2: one call, a batch of texts --------------------------------------------------------
 
 
-def _check_batch_labels(
+def _check_batch_results(
     answer: Any,
     classifier: Callable[..., Any] | None = None,
     reviews: list[str] | None = None,
@@ -71,26 +71,43 @@ def _check_batch_labels(
         return "call it as part1.q2.check(answer, classifier, reviews)"
     answer, problem = as_list(answer, "your answer")
     if problem:
-        return f"give a list of labels (one string per review): {problem}"
+        return f"give the list the classifier returned (one dict per review): {problem}"
+    if answer and all(isinstance(a, str) for a in answer):
+        return (
+            "that is a list of labels; give the whole list the call returned, one dict per "
+            "review with its 'label' and 'score'"
+        )
+    if len(answer) == 1 and isinstance(answer[0], list):
+        return "that list holds one list: pass the list of reviews itself, not [reviews]"
     if len(answer) != len(reviews):
-        return f"there are {len(reviews)} reviews but your list has {len(answer)} labels"
-    if not all(isinstance(a, str) for a in answer):
-        return "each item should be a label string such as 'POSITIVE', not the whole result dict"
-    expected = [r["label"] for r in classifier(list(reviews))]
-    if list(answer) == expected:
-        return None
-    wrong = [i for i, (a, e) in enumerate(zip(answer, expected, strict=False)) if a != e]
-    return f"the label of review {wrong[0]} is not what the classifier says"
+        return f"there are {len(reviews)} reviews but your list has {len(answer)} results"
+    if not all(isinstance(a, dict) and {"label", "score"} <= set(a) for a in answer):
+        return "each item should be a result dict with a 'label' and a 'score'"
+    expected = classifier(list(reviews))
+    for i, (a, e) in enumerate(zip(answer, expected, strict=True)):
+        if a["label"] != e["label"]:
+            return f"the label of review {i} is not what the classifier says"
+        score, problem = as_number(a["score"], f"the score of review {i}")
+        if problem:
+            return problem
+        if abs(score - e["score"]) > 1e-4:
+            return (
+                f"the score of review {i} is not the classifier's ({score!r}): pass the result "
+                "of the call as it is, not numbers typed in"
+            )
+    return None
 
 
 q2 = Exercise(
     name="part1.q2",
-    prompt="Classify all the texts in `reviews` with ONE call of the classifier and give the "
-    "list of their labels.",
-    checker=_check_batch_labels,
+    prompt="Classify all the texts in `reviews` with ONE call of the classifier and pass the "
+    "list it returns.",
+    checker=_check_batch_results,
     hint_text="A pipeline accepts a list of strings and returns a list of dicts, one per text; "
-    "each dict has a 'label' and a 'score'.",
-    solution_text='results = classifier(reviews)\nanswer = [r["label"] for r in results]',
+    "each dict has a 'label' and a 'score'. Pass that list as it is.",
+    solution_text="answer = classifier(reviews)\n"
+    "for review, result in zip(reviews, answer):\n"
+    "    print(f\"{result['label']:8} {result['score']:.3f}  {review}\")",
 )
 
 
@@ -115,13 +132,15 @@ def _check_cache_size(
     size = _cached_size_bytes(repo_id, cache_dir)
     if size is None:
         return f"{repo_id} is not in this cache yet: run the pipeline cells above first"
-    # MB (10**6 bytes) is asked for; MiB (2**20) is accepted as well.
-    for unit in (1e6, 2**20):
-        if abs(value - size / unit) <= max(0.02 * size / unit, 0.05):
-            return None
-    if abs(value - size) <= 0.02 * size:
+    mb = size / 1e6
+    # MB (10**6 bytes) is asked for: right to the second decimal (a 268 MB model to within 0.5%)
+    if abs(value - mb) <= max(0.005 * mb, 0.006):
+        return None
+    if abs(value - size / 2**20) <= 0.005 * size / 2**20:
+        return "that is in MiB (2**20 bytes); the question asks for MB: divide the bytes by 1e6"
+    if abs(value - size) <= 0.005 * size:
         return "that is the size in bytes; divide by 1e6 to get megabytes"
-    return f"{value:g} MB is {'too high' if value > size / 1e6 else 'too low'}"
+    return f"{value!r} MB is {'too high' if value > mb else 'too low'}"
 
 
 q3 = Exercise(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_int, as_number
+from . import Exercise, as_whole, needs
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "q4"]
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -44,7 +44,7 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
     # A meta tensor has the real numel and element size but holds no data.
     t = torch.empty(4096, 4096, dtype=torch.bfloat16, device="meta")
     expected = t.numel() * t.element_size()
-    answer, problem = as_int(answer, "the number of bytes")
+    answer, problem = as_whole(answer, "the number of bytes")
     if problem:
         return problem
     if answer == expected:
@@ -63,39 +63,116 @@ q2 = Exercise(
     hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
     "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
     solution_text="answer = 4096 * 4096 * 2   # 16 bits = 2 bytes per element -> 33,554,432\n"
+    "# or with the course's table (a whole float such as 33554432.0 is accepted too):\n"
+    "# answer = 4096 * 4096 * cu.bytes_per_param('bfloat16')\n"
     "# or, from a tensor of that shape:\n"
     "# t = torch.empty(4096, 4096, dtype=torch.bfloat16)\n"
     "# answer = t.numel() * t.element_size()",
 )
 
 
+def _smallest_fp16_overflow() -> int:
+    """The smallest whole number that float16 rounds to inf, found by asking torch."""
+    import torch
+
+    top = int(torch.finfo(torch.float16).max)  # 65504, the largest finite float16
+    return next(
+        n for n in range(top, 2 * top) if torch.isinf(torch.tensor(float(n), dtype=torch.float16))
+    )
+
+
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
-    value, problem = as_number(answer)
+    value, problem = as_whole(answer, "the number")
     if problem:
         return problem
-    value = float(value)
-    in_fp16 = torch.tensor(value, dtype=torch.float16)
-    in_bf16 = torch.tensor(value, dtype=torch.bfloat16)
+    expected = _smallest_fp16_overflow()
+    if value == expected:
+        return None
+    in_fp16 = torch.tensor(float(value), dtype=torch.float16)
     if torch.isfinite(in_fp16):
         return (
-            f"{value:g} still fits in float16 (it is stored as {in_fp16.item():g}); the "
-            f"largest float16 is {torch.finfo(torch.float16).max:g}"
+            f"{value!r} still fits in float16: it is stored as {in_fp16.item()!r}, the nearest "
+            "float16. A number becomes inf only when the nearest float16 would be past the largest"
         )
-    if not torch.isfinite(in_bf16):
-        return f"{value:g} is too big for bfloat16 as well: pick something smaller"
-    return None
+    return (
+        f"{value!r} does become inf in float16, but a smaller whole number does too: numbers just "
+        "above the largest float16 are first rounded to the nearest float16"
+    )
 
 
 q3 = Exercise(
     name="part2.q3",
-    prompt="Give a number that becomes inf in float16 but stays finite in bfloat16.",
+    prompt="Find the smallest whole number that becomes inf when converted to float16.",
     checker=_check_q3,
-    hint_text="torch.finfo(torch.float16).max is the largest float16; "
-    "torch.finfo(torch.bfloat16).max "
-    "is far larger. Anything comfortably between the two works.",
-    solution_text="answer = 100_000.0\n"
-    "# torch.tensor(answer, dtype=torch.float16)  -> inf\n"
-    "# torch.tensor(answer, dtype=torch.bfloat16) -> 99840. (finite, a little rounded)",
+    hint_text="torch.finfo(torch.float16).max is the largest float16, 65504. The next float16 "
+    "after it would be 65536 (the gap between float16 numbers there is 32), and conversion "
+    "rounds to the nearest. Where is the halfway point? Or let torch search: try each whole "
+    "number from 65504 up and stop at the first that gives inf.",
+    solution_text="answer = next(n for n in range(65504, 70000)\n"
+    "              if torch.isinf(torch.tensor(float(n), dtype=torch.float16)))\n"
+    "# 65520: halfway between 65504 and 65536 (where the next float16 would be); the halfway\n"
+    "# value rounds to the 'even' neighbour, 65536, which is past the range, so it becomes inf.\n"
+    "# bfloat16 still holds it (as 65536.0): same 8 exponent bits as float32.",
+)
+
+
+# ----- q4: broadcasting with dim= and keepdim= -----------------------------------------------
+
+
+def _as_tensor(answer: Any) -> tuple[Any, str | None]:
+    """A tensor, a NumPy array or nested lists of numbers, as a float64 CPU tensor."""
+    import torch
+
+    if isinstance(answer, torch.Tensor):
+        return answer.detach().cpu().double(), None
+    try:
+        return torch.as_tensor(answer, dtype=torch.float64), None
+    except Exception:  # noqa: BLE001 - a learner's answer may be anything
+        return (
+            None,
+            f"the answer should be a tensor (or nested lists), got {type(answer).__name__}",
+        )
+
+
+@needs("the counts tensor", "part2.q4.check(answer, counts)")
+def _check_q4(answer: Any, counts: Any = None, *_: Any, **__: Any) -> str | None:
+    import torch
+
+    counts, problem = _as_tensor(counts)
+    if problem or counts.ndim != 2:
+        return (
+            "pass the (rows, columns) counts tensor from the exercise cell as the second argument"
+        )
+    got, problem = _as_tensor(answer)
+    if problem:
+        return problem
+    if tuple(got.shape) != tuple(counts.shape):
+        return (
+            f"its shape is {tuple(got.shape)}, but each row of counts {tuple(counts.shape)} should "
+            "keep its place: without keepdim=True the row totals have shape (rows,), which does "
+            "not line up with the rows"
+        )
+    close = lambda t: torch.allclose(got, t, rtol=1e-3, atol=1e-4)  # noqa: E731
+    if close(counts / counts.sum(dim=1, keepdim=True)):
+        return None
+    if close(counts / counts.sum(dim=0, keepdim=True)):
+        return "each COLUMN sums to 1: dim=0 adds down the columns; the rows are along dim=1"
+    if close(counts / counts.sum()):
+        return "the whole matrix sums to 1: a sum without dim= adds every element"
+    if close(counts.softmax(dim=1)):
+        return "that is a softmax, which exponentiates first; divide by the row totals instead"
+    return "the rows do not each sum to 1 in the proportions of counts"
+
+
+q4 = Exercise(
+    name="part2.q4",
+    prompt="Divide each row of `counts` by that row's total, so that every row sums to 1, with "
+    "one sum(dim=..., keepdim=...) and broadcasting.",
+    checker=_check_q4,
+    hint_text="counts.sum(dim=1) gives one total per row, shape (rows,). keepdim=True keeps it "
+    "as a column, shape (rows, 1), which broadcasts across each row when you divide.",
+    solution_text="answer = counts / counts.sum(dim=1, keepdim=True)\n"
+    "print(answer.sum(dim=1))   # every row: 1.0",
 )

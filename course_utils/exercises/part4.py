@@ -13,8 +13,12 @@ from . import Exercise, as_list, as_number, needs, reads, short_repr
 # q1 asks for the fill-mask pipeline's ten best words for the blank in this sentence.
 Q1_TEMPLATE = "The {mask} barked at the postman all morning."
 Q1_TOP_K = 10
-# q3 compares these two sentences (the notebook's prompt names them too).
-Q3_SENTENCES = ("The cat sleeps on the sofa.", "A kitten naps on the couch.")
+# q3 compares these two sentences, run as one padded batch (the notebook's prompt names them
+# too); the second is much longer, so the first gets many padding positions.
+Q3_SENTENCES = (
+    "The cat sleeps on the sofa.",
+    "A small grey kitten was napping quietly on the old couch all afternoon.",
+)
 
 
 def q1_text(unmasker: Any) -> str:
@@ -100,18 +104,33 @@ def sentence_similarity(extractor: Any, a: str, b: str) -> float:
     return float(torch.dot(vecs[0], vecs[1]))
 
 
+def padded_mean_similarity(extractor: Any, a: str, b: str) -> float:
+    """The wrong way Gotcha 5 warns about: a plain mean over a padded batch, padding included."""
+    import torch
+
+    outputs = extractor([a, b], batch_size=2, return_tensors=True)
+    vecs = [out[0].mean(dim=0) for out in outputs]
+    vecs = [v / v.norm() for v in vecs]
+    return float(torch.dot(vecs[0], vecs[1]))
+
+
 @needs("the feature-extraction pipeline", "part4.q3.check(answer, extractor)")
 @reads(as_number, "the similarity")
 def _similarity(value: float, extractor: Any = None, *_: Any, **__: Any) -> str | None:
     expected = sentence_similarity(extractor, *Q3_SENTENCES)
-    if abs(value - expected) <= 0.01:
+    if abs(value - expected) <= 1e-3:  # the masked mean matches the unpadded one to ~1e-6
         return None
     if abs(value) > 1.0001:
         return (
             f"{value:g} is outside [-1, 1], so the vectors were not normalised "
             "before the dot product"
         )
-    return f"{value:.3f} is {'too high' if value > expected else 'too low'}"
+    if abs(value - padded_mean_similarity(extractor, *Q3_SENTENCES)) <= 1e-3:
+        return (
+            "that is the plain mean over the padded batch: the padding positions were averaged "
+            "in (Gotcha 5). Weight each token by the attention mask, so that only real tokens count"
+        )
+    return f"{value:.4f} is {'too high' if value > expected else 'too low'}"
 
 
 q1 = Exercise(
@@ -147,15 +166,23 @@ q2 = Exercise(
 
 q3 = Exercise(
     name="part4.q3",
-    prompt=f"Compute the cosine similarity of {Q3_SENTENCES[0]!r} and {Q3_SENTENCES[1]!r} "
-    "with `extractor` (mean pooling, then normalise).",
+    prompt=f"Run {Q3_SENTENCES[0]!r} and {Q3_SENTENCES[1]!r} through `extractor` as ONE batch "
+    "(batch_size=2, so the shorter one is padded) and compute their cosine similarity with "
+    "masked mean pooling: average only the real tokens, then normalise.",
     checker=_similarity,
-    hint_text="Reuse the embed() steps: mean over the token axis, divide by the norm, then a dot "
-    "product of the two vectors gives the cosine similarity. Pass a plain float.",
+    hint_text="extractor.tokenizer(pair, padding=True, return_tensors='pt')['attention_mask'] has "
+    "1 for each real token and 0 for each padding position. Multiply the token vectors by it "
+    "(mask[:, :, None]), sum over the token axis, and divide by the number of real tokens "
+    "(mask.sum(dim=1, keepdim=True)). Then normalise and take the dot product.",
     solution_text=(
-        "a = extractor('The cat sleeps on the sofa.', return_tensors=True)[0].mean(dim=0)\n"
-        "b = extractor('A kitten naps on the couch.', return_tensors=True)[0].mean(dim=0)\n"
-        "answer = float((a / a.norm()) @ (b / b.norm()))"
+        "pair = [" + ", ".join(repr(s) for s in Q3_SENTENCES) + "]\n"
+        "batch = extractor(pair, batch_size=2, return_tensors=True)\n"
+        "hidden = torch.cat(batch)                     # (2, padded tokens, 384)\n"
+        "mask = extractor.tokenizer(pair, padding=True, return_tensors='pt')['attention_mask']\n"
+        "mask = mask[:, : hidden.shape[1], None].to(hidden.dtype)  # (2, tokens, 1)\n"
+        "pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1)\n"
+        "pooled = pooled / pooled.norm(dim=1, keepdim=True)\n"
+        "answer = float(pooled[0] @ pooled[1])"
     ),
 )
 
@@ -165,6 +192,7 @@ __all__ = [
     "q3",
     "q1_text",
     "sentence_similarity",
+    "padded_mean_similarity",
     "Q1_TEMPLATE",
     "Q1_TOP_K",
     "Q2_TEXT",
