@@ -210,9 +210,9 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
 
 q3 = Exercise(
     name="part8.q3",
-    prompt=f"A paid chat product on one {Q3_GPU} (16 GB), holding {Q3_CONTEXT:,}-token conversations: "
-    "which "
-    "model in part8.Q3_CANDIDATES do you ship, and in which precision? answer = (model_id, dtype)",
+    prompt=f"A paid chat product on one {Q3_GPU} (16 GB), holding {Q3_CONTEXT:,}-token "
+    "conversations: which model in part8.Q3_CANDIDATES do you ship, and in which precision? "
+    "answer = (model_id, dtype)",
     checker=_check_q3,
     hint_text="Two filters, then a choice: cu.license_info(m).category must be 'permissive'; "
     f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}).choice must not be None (the KV cache "
