@@ -45,6 +45,13 @@ def test_q2_int8_by_hand():
         return q.float(), scale, zp
 
     wrong(part8.q2, floats, says="torch.int8")
+
+    def no_clamp(w):  # a value that rounds to 128 wraps round to -128 in int8
+        scale = (w.max() - w.min()) / 255
+        zero_point = torch.round(-128 - w.min() / scale)
+        return (torch.round(w / scale) + zero_point).to(torch.int8), scale, zero_point
+
+    wrong(part8.q2, no_clamp, says="half a step")
     wrong(part8.q2, _right(torch.randn(4)), says="function")
 
 

@@ -74,8 +74,9 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
     tests = [
         torch.randn(64, 32, generator=gen) * 0.05,  # like a weight matrix
         torch.rand(100, generator=gen) * 3 + 1,  # all positive: zero point far from 0
-        torch.tensor([-3.2, 0.0, 1.0, 5.8]),
-    ]  # the seed's example range
+        torch.tensor([-3.2, 0.0, 1.0, 5.8]),  # the seed's example range
+        torch.tensor([-3.5, 0.0, 251.5]),  # rounds to 128 at the top: only the clamp saves it
+    ]
     for w in tests:
         out = answer(w.clone())
         if not isinstance(out, tuple) or len(out) != 3:
@@ -209,9 +210,9 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
 
 q3 = Exercise(
     name="part8.q3",
-    prompt=f"A paid chat product on one free {Q3_GPU}, holding {Q3_CONTEXT:,}-token conversations: "
-    "which "
-    "model in part8.Q3_CANDIDATES do you ship, and in which precision? answer = (model_id, dtype)",
+    prompt=f"A paid chat product on one {Q3_GPU} (16 GB), holding {Q3_CONTEXT:,}-token "
+    "conversations: which model in part8.Q3_CANDIDATES do you ship, and in which precision? "
+    "answer = (model_id, dtype)",
     checker=_check_q3,
     hint_text="Two filters, then a choice: cu.license_info(m).category must be 'permissive'; "
     f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}).choice must not be None (the KV cache "
