@@ -304,3 +304,38 @@ def _is_tensor(key: str, entry: Any) -> bool:
     offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
     ok = isinstance(offsets, list) and len(offsets) == 2
     return key != "__metadata__" and ok and all(isinstance(o, int) for o in offsets)
+
+
+# The sizes a model config gives (under any of their names): each a whole number ≥ 1 where it is
+# set (None leaves the model's default). 0 heads divides by zero in transformers, a negative
+# width reaches torch as "negative dimension", "4096" (text) fails huggingface_hub's strict type
+# check: all answered here instead, naming the field.
+CONFIG_SIZES = (
+    "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+    "num_kv_heads", "n_head_kv", "head_dim", "intermediate_size", "vocab_size", "n_embd",
+    "n_layer", "n_head", "n_inner", "d_model", "d_kv", "d_ff", "num_heads", "num_layers",
+    "decoder_layers", "encoder_layers", "decoder_attention_heads", "encoder_attention_heads",
+    "kv_lora_rank", "qk_rope_head_dim", "max_position_embeddings",
+)  # fmt: skip
+
+
+def config_sizes(data: Any, where: str = "The config") -> None:
+    """BadInputError naming the first size in a config's dict (or its sub-configs' dicts) that
+    is not a whole number ≥ 1: zero heads, a negative width, a number written as text."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(value, dict) and (key.endswith("_config") or key in ("encoder", "decoder")):
+            config_sizes(value, f"{where} ({key})")
+        if key not in CONFIG_SIZES or value is None:
+            continue
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole or not 1 <= value <= MAX_COUNT:
+            if isinstance(value, str) and value.strip().isdigit():
+                fix = f"write it as a number, without quotes: {key}={int(value)}"
+            else:
+                fix = "fix it there, or use the model's own config.json"
+            raise BadInputError(
+                f"{where[:1].upper()}{where[1:]} has {key}={_shown(value)}, and a model's "
+                f"{key} is a whole number of 1 or more: {fix}."
+            )
