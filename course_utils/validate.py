@@ -131,7 +131,12 @@ def task(value: Any) -> str:
 
 def device_map(value: Any) -> Any:
     """A device_map this runtime can serve: None, "auto", "cpu", "cuda[:N]" or a dict of them."""
-    if value is None or value in ("auto", "cpu") or isinstance(value, dict):
+    if isinstance(value, dict):  # {"": "cuda"}, {"model.layers.0": 0, ...}: each place checked
+        for place in value.values():
+            if place not in ("cpu", "disk", "meta"):
+                _gpu_place(place, value)
+        return value
+    if value is None or value in ("auto", "cpu"):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"(cuda|gpu)(:\d+)?|\d+", value.strip()):
         raise BadInputError(
@@ -151,6 +156,17 @@ def device_map(value: Any) -> Any:
             "Pass 'cuda' (or 'auto')."
         )
     return value
+
+
+def _gpu_place(place: Any, given: dict) -> None:
+    """One GPU place in a device_map dict (0, "cuda", "cuda:1"), checked as device_map itself."""
+    text = str(place) if isinstance(place, int) and not isinstance(place, bool) else place
+    if not isinstance(text, str):
+        raise BadInputError(
+            f"device_map={_shown(given)} places a module on {_shown(place)}: use 'cpu', 'disk', "
+            "'cuda' or a GPU index such as 0."
+        )
+    device_map(text)
 
 
 def file_name(name: Any, what: str = "file name") -> str:
