@@ -18,6 +18,7 @@ from .errors import BadInputError, WontFitError
 from .gpu import GIB, GPUS, find_gpu
 from .memory import NO_LAYOUT, MemoryEstimate, estimate_memory, guess_note
 from .meta import per_param_quantized
+from .prequant import quant_config
 from .resolve import resolve_model
 
 # What `fits` adds to the inference peak (weights + KV cache + activations, memory.py and
@@ -216,7 +217,8 @@ def _smaller_model(have: int, kv_bytes: int) -> Lever:
 def _bigger_gpu(levers: list[Lever], have: int) -> Lever:
     """The smallest card in GPUS that takes the least squeezing (half precision beats 4-bit)."""
     if levers[0].fits:
-        return Lever("bigger GPU", True, advice="not needed: it fits in half precision here")
+        how = "as stored" if levers[0].name == AS_STORED else "in half precision"
+        return Lever("bigger GPU", True, advice=f"not needed: it fits {how} here")
     cards = sorted(
         (g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes
     )
@@ -250,6 +252,20 @@ def _precision_levers(basis: Any, shown: str, half: str, have: int, **kw: Any) -
     return levers
 
 
+AS_STORED = "as stored"
+
+
+def _stored_lever(basis: Any, shown: str, half: str, have: int, **kw: Any) -> list[Lever]:
+    """A checkpoint saved quantized: one lever, the model as its files store it. Quantizing it
+    again is not a choice from_pretrained offers (it reads the config's quantization_config)."""
+    est = estimate_memory(basis, half, compute_dtype=half, **kw)
+    est.model = shown
+    need = needed_bytes(est)
+    advice = "saved quantized: from_pretrained loads it so, nothing to choose"
+    load_kwargs = {"dtype": half, "device_map": "auto"}
+    return [Lever(AS_STORED, need <= have, est.label, need, est, advice, load_kwargs)]
+
+
 def plan(model: Any, gpu: Any = "T4", *, seq_len: int | None = None, batch_size: int = 1) -> Plan:
     """Walk the out-of-memory fix order for ``model`` on ``gpu`` and say which lever fits first.
 
@@ -267,14 +283,24 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int | None = None, batch_size:
     half = "bfloat16" if native else "float16"
     shown, basis = resolve_model(model)  # resolve once (a Hub lookup), then estimate from it
     seq_len = default_context(basis) if seq_len is None else seq_len
-    levers = _precision_levers(basis, shown, half, have, seq_len=seq_len, batch_size=batch_size)
-    levers.append(_offload(levers[0], have))
+    kw = dict(seq_len=seq_len, batch_size=batch_size)
+    if hasattr(basis, "model_type") and quant_config(basis) is not None:
+        levers = _stored_lever(basis, shown, half, have, **kw)
+    else:
+        levers = _precision_levers(basis, shown, half, have, **kw)
+        levers.append(_offload(levers[0], have))
     levers.append(_smaller_model(have, levers[0].estimate.kv_cache_bytes))
     levers.append(_bigger_gpu(levers, have))
     return Plan(shown, gpu_label, have, levers, source=model)
 
 
-LOADABLE = ("half precision", "8-bit", "4-bit", "offload")  # the levers from_pretrained realizes
+LOADABLE = (
+    "half precision",
+    "8-bit",
+    "4-bit",
+    "offload",
+    AS_STORED,
+)  # the levers from_pretrained realizes
 
 
 def _matches(plan_model: str, model: Any) -> bool:

@@ -184,9 +184,8 @@ def _tensors(model: Any) -> list[tuple[Any, str, Any, bool]]:
 
 
 def _bits(dtype: Any) -> int:
-    import torch
-
-    return torch.finfo(dtype).bits if dtype.is_floating_point else torch.iinfo(dtype).bits
+    """Bits per element of any dtype: bool and complex too (torch.iinfo refuses those)."""
+    return dtype.itemsize * 8
 
 
 def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -> Counts:
@@ -214,6 +213,9 @@ def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -
             )
         else:
             counts.kept_params += t.numel() if is_param else 0
-            bits = 32 if is_param and fp32 is not None and fp32.search(full) else None
+            # transformers' dtype plan keeps these in float32, parameters and buffers alike
+            # (DeepSeek-V3's e_score_correction_bias is a buffer)
+            kept32 = fp32 is not None and t.is_floating_point() and fp32.search(full)
+            bits = 32 if kept32 else None
             counts.kept_bytes += t.numel() * (bits or _bits(before.get(full, t.dtype))) // 8
     return counts

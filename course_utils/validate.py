@@ -37,7 +37,7 @@ def model_ref(model: Any) -> str | Path:
             "you saved with save_pretrained), or use a Hub id such as 'gpt2'."
         )
     raise BadInputError(
-        f"A model is given as a Hub id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' or the path "
+        f"Pass the model as a Hub id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' or the path "
         f"of a folder saved with save_pretrained, not {_shown(model)}."
     )
 
