@@ -252,8 +252,8 @@ def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     config = basis if hasattr(basis, "model_type") else None
     if config is not None and quant_config(config) is not None:
         return _from_checkpoint(shown, config, req)
-    if config is not None:
-        meta = meta_model(config, torch_dtype(req.load))
+    if config is not None:  # quantized: untied until bitsandbytes has chosen, as a load does
+        meta = meta_model(config, torch_dtype(req.load), tie=req.name not in QUANTIZED)
     else:  # a plain module: copy to meta and cast the way .to(dtype) would
         meta = meta_copy(basis).to(torch_dtype(req.load))
     counts = count_bytes(meta, req.name, req.double_quant, torch_dtype(req.compute))

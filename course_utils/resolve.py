@@ -90,8 +90,14 @@ def _require_sizes(config: Any, data: dict, where: str) -> None:
     if getattr(config, "sub_configs", None):  # composite (vision + text ...): sizes live inside
         return
     aliases = getattr(config, "attribute_map", {}) or {}
+    derived = [k for k in _SIZES if isinstance(getattr(type(config), k, None), property)]
     missing = [
-        k for k in _SIZES if hasattr(config, k) and k not in data and aliases.get(k) not in data
+        k
+        for k in _SIZES
+        if hasattr(config, k)
+        and k not in data
+        and aliases.get(k) not in data
+        and k not in derived  # ProphetNet: num_hidden_layers counts num_decoder_layers
     ]
     if missing:
         raise BadInputError(

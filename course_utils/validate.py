@@ -345,6 +345,10 @@ def config_sizes(data: Any, where: str = "The config") -> None:
             config_sizes(value, f"{where} ({key})")
         if key not in CONFIG_SIZES or value is None:
             continue
+        if isinstance(value, list) and value:  # one per layer (Gemma 3n's intermediate_size)
+            for item in value:
+                config_sizes({key: item}, where)
+            continue
         whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
         if isinstance(value, bool) or not whole or not 1 <= value <= MAX_COUNT:
             if isinstance(value, str) and value.strip().isdigit():
