@@ -34,17 +34,22 @@ TINY = {
     "moe_intermediate_size": 32, "shared_expert_intermediate_size": 64,
     "num_experts": 4, "num_local_experts": 4, "n_routed_experts": 4, "moe_num_experts": 4,
     "num_experts_per_tok": 2, "moe_topk": 2, "top_k": 2,
-    "kv_lora_rank": 16, "q_lora_rank": 32, "qk_rope_head_dim": 8, "qk_nope_head_dim": 16,
+    "kv_lora_rank": 16, "q_lora_rank": 32, "qk_rope_head_dim": 16, "qk_nope_head_dim": 16,
     "v_head_dim": 16, "n_group": 1, "topk_group": 1,
     "state_size": 8, "mamba_d_state": 8, "ssm_state_size": 8, "time_step_rank": 4,
     "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 16,
     "linear_value_head_dim": 16, "sliding_window": 32, "attention_window_size": 32,
-    "num_kv_shared_layers": 0,
+    "num_kv_shared_layers": 0, "vocab_size_per_layer_input": 256, "hidden_size_per_layer_input": 16,
 }  # fmt: skip
 _TOKENS = {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 1,
            "sep_token_id": 2, "cls_token_id": 1, "mask_token_id": 3, "unk_token_id": 3}  # fmt: skip
 # what a type needs beside the shrink to be built as a causal LM at all
-SPECIAL = {"reformer": {"is_decoder": True}}
+SPECIAL = {
+    "reformer": {"is_decoder": True},
+    # hybrids whose attention layers sit past the second layer: one attention layer of the two
+    "jamba": {"attn_layer_period": 2, "attn_layer_offset": 1},
+    "bamba": {"attn_layer_indices": [1]},
+}
 _KV = ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query_group_num")
 _EXPERT_LISTS = ("mlp_only_layers",)
 
