@@ -138,8 +138,8 @@ def _self_tokens(config: Any, seq_len: int, windows: bool = True) -> int:
 
 
 def _decoder_alone(config: Any) -> bool:
-    """An encoder-decoder type built as its causal-LM class (ProphetNetForCausalLM, BartForCausalLM)
-    : the decoder alone, with no encoder to cross-attend to."""
+    """Whether an encoder-decoder type is built as its causal-LM class (BartForCausalLM): the
+    decoder alone, with no encoder to cross-attend to."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
     from .meta import model_class
