@@ -87,10 +87,17 @@ def _check_raw(config: Any, built: Any) -> None:
 
 def caches(config: Any) -> bool:
     """Whether the model the config describes generates (and so keeps a KV cache)."""
+    import inspect
+
     from .meta import model_class
 
     cls, _ = model_class(config)
-    return bool(getattr(cls, "can_generate", lambda: True)())
+    if not getattr(cls, "can_generate", lambda: True)():
+        return False
+    # GPT-1 and XLM generate without a cache: their forward takes no past_key_values
+    forward = getattr(cls, "forward", None)
+    params = inspect.signature(forward).parameters if forward is not None else {}
+    return "past_key_values" in params
 
 
 def _per_token(config: Any) -> int:
@@ -108,7 +115,8 @@ def _per_token(config: Any) -> int:
         kv_heads = field(config, "num_kv_heads", "num_key_value_heads", default=heads)
     if kv_heads > heads:
         raise BadInputError(f"The config has {kv_heads} KV heads for {heads} attention heads.")
-    head_dim = getattr(config, "head_dim", None) or getattr(config, "d_kv", None)
+    head_dim = next((getattr(config, n) for n in ("head_dim", "d_kv", "dim_head")
+                     if getattr(config, n, None)), None)  # fmt: skip
     if head_dim is None:
         head_dim = field(config, "d_model", "hidden_size") // heads
     return 2 * kv_heads * whole(head_dim, "The config's head_dim")
@@ -155,6 +163,8 @@ def kv_numbers(
     if not caches(config):
         return 0
     text = config if config.is_encoder_decoder else config.get_text_config(decoder=True)
+    if text.model_type == "cpmant":  # CPM-Ant caches its prompt_length learned tokens too
+        seq_len += whole(getattr(text, "prompt_length", 0), "prompt_length", zero_ok=True)
     tokens = _self_tokens(text, seq_len, windows)
     if not tokens and not config.is_encoder_decoder:  # no attention layer (Mamba)
         return 0
