@@ -39,7 +39,8 @@ TINY = {
     "state_size": 8, "mamba_d_state": 8, "ssm_state_size": 8, "time_step_rank": 4,
     "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 16,
     "linear_value_head_dim": 16, "sliding_window": 32, "attention_window_size": 32,
-    "num_kv_shared_layers": 0, "vocab_size_per_layer_input": 256, "hidden_size_per_layer_input": 16,
+    "dim_model": 64, "dim_ff": 128, "dim_head": 16, "num_kv_shared_layers": 0,
+    "vocab_size_per_layer_input": 256, "hidden_size_per_layer_input": 16,
 }  # fmt: skip
 _TOKENS = {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 1,
            "sep_token_id": 2, "cls_token_id": 1, "mask_token_id": 3, "unk_token_id": 3}  # fmt: skip
