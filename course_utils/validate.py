@@ -88,7 +88,13 @@ def gpu(value: Any) -> Any:
     if isinstance(value, GPU):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return number(value, "gpu memory in GiB", minimum=0.01, integer=False, maximum=10**5)
+        try:
+            return number(value, "gpu memory in GiB", minimum=0.01, integer=False, maximum=10**5)
+        except BadInputError:
+            raise BadInputError(
+                f"gpu={_shown(value, 24)} is no GPU memory: give a card from cu.GPUS such as 'T4', "
+                "or its memory in GiB, a finite number between 0.01 and 100,000 (e.g. gpu=16)."
+            ) from None
     return find_gpu(value)
 
 
@@ -166,7 +172,13 @@ def _gpu_place(place: Any, given: dict) -> None:
             f"device_map={_shown(given)} places a module on {_shown(place)}: use 'cpu', 'disk', "
             "'cuda' or a GPU index such as 0."
         )
-    device_map(text)
+    try:
+        device_map(text)
+    except NoGPUError:
+        raise NoGPUError(
+            f"device_map={_shown(given)} places modules on a GPU, and this runtime has none. "
+            f"{_COLAB_GPU} Or pass device_map='cpu'."
+        ) from None
 
 
 def file_name(name: Any, what: str = "file name") -> str:
