@@ -7,8 +7,11 @@ attention (Falcon) one, DeepSeek's multi-head latent attention (MLA) caches one 
 hold at most their window while generating (the last window - 1 tokens, as a view of the
 window-long tensor the last step built; right after a prefill, the whole prompt's tensor until
 the next step), and encoder-decoder models (T5, Whisper) also keep the cross-attention
-keys and values over the encoder's tokens. Encoder-only models (BERT, ViT) keep nothing. Each
-figure is checked against a real ``past_key_values`` in tests/test_kv.py.
+keys and values over the encoder's tokens. Encoder-only models (BERT, ViT) keep nothing, nor do
+state-space and linear-attention layers (Mamba, Gated DeltaNet: a fixed-size state, not keys and
+values) or models whose forward takes no ``past_key_values`` (GPT-1). Each figure is checked
+against a real ``past_key_values`` in tests/test_kv.py and, for every causal-LM type
+transformers ships, by the sweep (tests/sweep.py, make bench-memory-sweep).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 The order of the levers is the one Part 8 teaches: half precision, 8-bit, 4-bit, offloading
 part of the weights to CPU RAM (then disk), then a smaller model or a bigger GPU. Each lever
-carries ``load_kwargs``, the ``from_pretrained`` keyword arguments that realize it.
+carries ``load_kwargs``, the ``from_pretrained`` keyword arguments that realize it. A checkpoint
+saved already quantized has one lever instead of the three precisions: "as stored". Every
+figure is at a context (DEFAULT_CONTEXT tokens unless told), and the plan's title says which.
 """
 
 from __future__ import annotations
