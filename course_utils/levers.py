@@ -78,7 +78,7 @@ def fits(model: Any, gpu: Any = "T4", dtype: Any = None, **kw: Any) -> bool:
             )
         return needed_bytes(model) <= have
     if kw.get("seq_len") is None:
-        shown, model = resolve_model(model)
+        model = resolve_model(model).basis  # once: the context and the estimate both read it
         kw["seq_len"] = default_context(model)
     return needed_bytes(estimate_memory(model, dtype or "bfloat16", **kw)) <= have
 
