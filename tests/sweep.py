@@ -39,7 +39,8 @@ TINY = {
     "state_size": 8, "mamba_d_state": 8, "ssm_state_size": 8, "time_step_rank": 4,
     "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 16,
     "linear_value_head_dim": 16, "sliding_window": 32, "attention_window_size": 32,
-    "dim_model": 64, "dim_ff": 128, "dim_head": 16, "num_kv_shared_layers": 0,
+    "dim_model": 64, "dim_ff": 128, "dim_head": 16, "num_kv_shared_layers": 0, "rotary_dim": 16,
+    "moe_k": 2, "num_experts_per_token": 2,
     "vocab_size_per_layer_input": 256, "hidden_size_per_layer_input": 16,
 }  # fmt: skip
 _TOKENS = {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 1,
@@ -68,7 +69,7 @@ def _shrink(default: dict[str, Any], layers_default: int | None) -> dict[str, An
             out[key] = _TOKENS[key] if big else value
         elif isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
             out[key] = {k: v for k, v in value.items() if int(k) < 2}  # per-layer settings
-        elif key in ("head_dim", "num_key_value_heads") and value is None:
+        elif key in ("head_dim", "num_key_value_heads", "num_experts_per_tok") and value is None:
             out[key] = 16 if key == "head_dim" else 2  # a Hub config.json sets them; defaults don't
         elif key in _KV and isinstance(value, int) and value > 0:
             heads = default.get("num_attention_heads") or default.get("n_head") or 4
