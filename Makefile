@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest
 RUFF   ?= $(BIN)/ruff
 LINTED := course_utils tests scripts conftest.py
 
-.PHONY: install lab lint test test-unit test-online test-browser test-notebooks test-gpu bench bench-memory badges clean
+.PHONY: install lab lint test test-unit test-online test-browser test-notebooks test-gpu bench bench-memory bench-memory-sweep badges clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -63,6 +63,12 @@ bench: install  ## per-notebook wall time and peak memory
 # the measured peak of generate; prints the tables and writes .artifacts/bench-memory.md.
 bench-memory: install  ## course_utils' memory maths against what real models hold
 	$(BIN)/python scripts/bench_memory.py
+
+# Every causal-LM type transformers ships, tiny, in fp32/bf16/nf4/int8 and its KV cache, against
+# real loads and a real generate (issue 32); writes .artifacts/bench-memory-sweep.md. The test
+# suite runs a fast subset (tests/test_memory_sweep.py).
+bench-memory-sweep: install  ## the estimator against every causal-LM type, table of misses
+	$(BIN)/python scripts/bench_memory_sweep.py
 
 badges: install  ## regenerate colab_badges.md and each notebook's badge cell
 	$(BIN)/python scripts/badges.py

@@ -174,6 +174,10 @@ def check_access(model_id: str, *, raise_error: bool = True) -> bool:
     from huggingface_hub import auth_check
     from huggingface_hub.errors import OfflineModeIsEnabled
 
+    from .validate import hub_id, model_ref
+
+    # at the door: '../../etc' or 123 is no Hub id, and no terms page exists to accept for it
+    model_id = hub_id(model_id if isinstance(model_id, str) else str(model_ref(model_id)))
     token, _source = _find_token()
     try:
         if offline():

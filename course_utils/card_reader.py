@@ -71,10 +71,10 @@ def _card_online(model_id: str) -> Card | None:
 
 def read_card(model: str | os.PathLike) -> Card:
     """Read a model card: online from the Hub, offline from the cache, or from a folder."""
-    folder = local_folder(model)
+    folder = local_folder(model)  # checked at the door: a Hub id or a folder, nothing else
     if folder is not None:
         return _card_file(str(model), folder / "README.md", f"the folder {folder.name}/")
-    model_id = str(model)
+    model_id = str(model).strip()
     card = None if offline() else _card_online(model_id)
     if card is not None:
         return card

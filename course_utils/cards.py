@@ -32,10 +32,13 @@ _IO = {
     "translation": "text in one language in, text in another out",
     "summarization": "a long text in, a short summary out",
 }
+# Markdown headings have 1 to 6 '#': bounded, so a line of 30,000 '#' cannot make the search
+# backtrack for seconds (a learner's cell would hang); the lazy [^\n]*? scans a line once.
 _USE_HEADING = re.compile(
-    r"^#+\s*.*\b(intended use|uses|use cases?|limitations|out-of-scope)\b.*$", re.I | re.M
+    r"^#{1,6}(?!#)[^\n]*?\b(intended use|uses|use cases?|limitations|out-of-scope)\b[^\n]*$",
+    re.I | re.M,
 )
-_IO_HEADING = re.compile(r"^#+\s*.*\b(inputs?|outputs?)\b.*$", re.I | re.M)
+_IO_HEADING = re.compile(r"^#{1,6}(?!#)[^\n]*?\b(inputs?|outputs?)\b[^\n]*$", re.I | re.M)
 _CODE_BLOCK = re.compile(r"```[a-zA-Z]*\n(.*?)```", re.S)
 
 

@@ -34,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument(
         "--gpu", default="T4", help="a card from cu.GPUS or a size in GiB (default T4)"
     )
-    mem.add_argument("--seq-len", type=int, default=0, help="tokens of KV cache to add (default 0)")
+    mem.add_argument(
+        "--seq-len",
+        type=int,
+        default=None,
+        help="tokens of context for the KV cache (default 4096, or the model's limit if lower)",
+    )
     mem.add_argument("--batch-size", type=int, default=1)
     mem.add_argument("--double-quant", action="store_true", help="4-bit with double quantization")
     lic = sub.add_parser("license", help="the license of a model and what it allows")
@@ -64,19 +69,23 @@ def _gpu(args: argparse.Namespace) -> None:
 
 def _memory(args: argparse.Namespace) -> None:
     """The estimate, then the plan for the GPU (printed one after the other, as each is ready)."""
-    from .levers import plan
+    from .levers import default_context, plan
     from .memory import estimate_memory
+    from .resolve import resolve_model
 
+    shown, basis = resolve_model(args.model)  # one Hub lookup for the context and the estimate
+    seq_len = default_context(basis) if args.seq_len is None else args.seq_len
     estimate = estimate_memory(
-        args.model,
+        basis,
         args.dtype,
         double_quant=args.double_quant,
-        seq_len=args.seq_len,
+        seq_len=seq_len,
         batch_size=args.batch_size,
     )
+    estimate.model = shown
     print(estimate)
     print()
-    print(plan(args.model, _gpu_arg(args.gpu), seq_len=args.seq_len, batch_size=args.batch_size))
+    print(plan(args.model, _gpu_arg(args.gpu), seq_len=seq_len, batch_size=args.batch_size))
 
 
 def _license(args: argparse.Namespace) -> None:

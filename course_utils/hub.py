@@ -174,17 +174,12 @@ def set_token_help() -> str:
 
 
 def local_folder(model: str | os.PathLike) -> Path | None:
-    """The folder ``model`` names, or None when it is a Hub id; raises if it is neither."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    from huggingface_hub.utils import validate_repo_id
+    """The folder ``model`` names, or None when it is a Hub id; a CourseError when it is neither
+    (validate.model_ref: a number, an empty string, a 300-character id, '../../etc')."""
+    from .validate import model_ref
 
-    try:
-        validate_repo_id(str(model))
-    except Exception as exc:  # HFValidationError: not an "org/name" id
-        raise hub_error(str(model), exc) from None
-    return None
+    ref = model_ref(model)
+    return ref if isinstance(ref, Path) else None
 
 
 def cached_snapshot(model_id: str) -> Path | None:

@@ -7,8 +7,11 @@ attention (Falcon) one, DeepSeek's multi-head latent attention (MLA) caches one 
 hold at most their window while generating (the last window - 1 tokens, as a view of the
 window-long tensor the last step built; right after a prefill, the whole prompt's tensor until
 the next step), and encoder-decoder models (T5, Whisper) also keep the cross-attention
-keys and values over the encoder's tokens. Encoder-only models (BERT, ViT) keep nothing. Each
-figure is checked against a real ``past_key_values`` in tests/test_kv.py.
+keys and values over the encoder's tokens. Encoder-only models (BERT, ViT) keep nothing, nor do
+state-space and linear-attention layers (Mamba, Gated DeltaNet: a fixed-size state, not keys and
+values) or models whose forward takes no ``past_key_values`` (GPT-1). Each figure is checked
+against a real ``past_key_values`` in tests/test_kv.py and, for every causal-LM type
+transformers ships, by the sweep (tests/sweep.py, make bench-memory-sweep).
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ NEEDED = {
 }  # fmt: skip
 
 
-def _check_raw(config: Any) -> None:
-    """A BadInputError naming what a config dict (or a folder's config.json) leaves out."""
+def _check_raw(config: Any, built: Any) -> None:
+    """A BadInputError naming what a config dict (or a folder's config.json) leaves out
+    (``built``: the config transformers made of it; a size it derives is not missing)."""
     import json
     from pathlib import Path
 
@@ -69,7 +73,14 @@ def _check_raw(config: Any) -> None:
             return  # resolve_model says what is wrong with the file
     if not isinstance(raw, dict) or "text_config" in raw or "decoder" in raw:
         return
-    missing = [need for need, names in NEEDED.items() if not any(n in raw for n in names)]
+    derived = {n for n in NEEDED if isinstance(getattr(type(built), n, None), property)}
+    aliases = getattr(built, "attribute_map", {}) or {}
+    missing = [
+        need
+        for need, names in NEEDED.items()
+        if not any(n in raw for n in (*names, aliases.get(need)))
+        and need not in derived  # ProphetNet derives them
+    ]
     if missing:
         raise BadInputError(
             f"The config has no {', '.join(missing)}: the KV cache cannot be sized without it "
@@ -79,10 +90,17 @@ def _check_raw(config: Any) -> None:
 
 def caches(config: Any) -> bool:
     """Whether the model the config describes generates (and so keeps a KV cache)."""
+    import inspect
+
     from .meta import model_class
 
     cls, _ = model_class(config)
-    return bool(getattr(cls, "can_generate", lambda: True)())
+    if not getattr(cls, "can_generate", lambda: True)():
+        return False
+    # GPT-1 and XLM generate without a cache: their forward takes no past_key_values
+    forward = getattr(cls, "forward", None)
+    params = inspect.signature(forward).parameters if forward is not None else {}
+    return "past_key_values" in params
 
 
 def _per_token(config: Any) -> int:
@@ -94,14 +112,22 @@ def _per_token(config: Any) -> int:
         new = getattr(config, "new_decoder_architecture", False)
         multi = getattr(config, "multi_query", False) and not new
         kv_heads = heads if new else 1 if multi else field(config, "num_kv_heads", default=heads)
+    elif getattr(config, "multi_query", False) is True:  # GPT-BigCode (StarCoder): one KV head
+        kv_heads = 1
     else:
         kv_heads = field(config, "num_kv_heads", "num_key_value_heads", default=heads)
     if kv_heads > heads:
         raise BadInputError(f"The config has {kv_heads} KV heads for {heads} attention heads.")
-    head_dim = getattr(config, "head_dim", None) or getattr(config, "d_kv", None)
+    head_dim = next((getattr(config, n) for n in ("head_dim", "d_kv", "dim_head")
+                     if getattr(config, n, None)), None)  # fmt: skip
     if head_dim is None:
         head_dim = field(config, "d_model", "hidden_size") // heads
     return 2 * kv_heads * whole(head_dim, "The config's head_dim")
+
+
+# layer types that keep no keys and values: shared (dummy) layers, and state-space or linear
+# attention layers (Mamba, Gated DeltaNet), whose state does not grow with the tokens
+NO_KV = ("dummy", "linear_attention", "conv", "mamba")
 
 
 def _self_tokens(config: Any, seq_len: int, windows: bool = True) -> int:
@@ -114,12 +140,23 @@ def _self_tokens(config: Any, seq_len: int, windows: bool = True) -> int:
     field(config, "num_hidden_layers")
     tokens = 0
     for layer_type, kw in zip(*get_layer_types_and_kwargs(config), strict=True):
-        if layer_type != "dummy":
+        if layer_type not in NO_KV:
             window = kw.get("sliding_window")
             # DynamicSlidingWindowLayer keeps the last window - 1 tokens as a view of the
             # tensor each step concatenates, so during generation `window` tokens stay held
             tokens += min(seq_len, window) if window and windows else seq_len
     return tokens
+
+
+def _decoder_alone(config: Any) -> bool:
+    """Whether an encoder-decoder type is built as its causal-LM class (BartForCausalLM): the
+    decoder alone, with no encoder to cross-attend to."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    from .meta import model_class
+
+    cls, _ = model_class(config)
+    return cls.__name__ in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values()
 
 
 def kv_numbers(
@@ -129,8 +166,14 @@ def kv_numbers(
     if not caches(config):
         return 0
     text = config if config.is_encoder_decoder else config.get_text_config(decoder=True)
-    numbers = _self_tokens(text, seq_len, windows) * _per_token(text)
-    if config.is_encoder_decoder:  # cross-attention: every decoder layer over the encoder's tokens
+    if text.model_type == "cpmant":  # CPM-Ant caches its prompt_length learned tokens too
+        seq_len += whole(getattr(text, "prompt_length", 0), "prompt_length", zero_ok=True)
+    tokens = _self_tokens(text, seq_len, windows)
+    if not tokens and not config.is_encoder_decoder:  # no attention layer (Mamba)
+        return 0
+    numbers = tokens * _per_token(text)
+    if config.is_encoder_decoder and not _decoder_alone(config):  # cross-attention: every
+        # decoder layer over the encoder's tokens
         if encoder_len is None:  # Whisper's encoder always sees 30 s of audio: 1500 positions
             encoder_len = getattr(config, "max_source_positions", None) or seq_len
         layers = field(text, "decoder_layers", "num_decoder_layers", "num_layers")
@@ -161,8 +204,7 @@ def kv_cache_bytes(
             "The KV cache is kept in the compute dtype (bfloat16, float16 or float32), "
             "not in int8/4-bit."
         )
-    _check_raw(config)
-    config = resolve_model(config, count_ok=False).basis
+    raw, config = config, resolve_model(config, count_ok=False).basis
     if isinstance(config, int):
         raise BadInputError(
             "The KV cache depends on layers, heads and head size: pass a config, model, folder "
@@ -174,4 +216,6 @@ def kv_cache_bytes(
             "cache layout)."
         )
     numbers = kv_numbers(config, seq_len, encoder_len)
+    if numbers:  # a model without attention (Mamba) needs no attention fields
+        _check_raw(raw, config)
     return int(numbers * batch_size * WIDTH[dtype_name(dtype)])

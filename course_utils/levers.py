@@ -2,13 +2,14 @@
 
 The order of the levers is the one Part 8 teaches: half precision, 8-bit, 4-bit, offloading
 part of the weights to CPU RAM (then disk), then a smaller model or a bigger GPU. Each lever
-carries ``load_kwargs``, the ``from_pretrained`` keyword arguments that realize it.
+carries ``load_kwargs``, the ``from_pretrained`` keyword arguments that realize it. A checkpoint
+saved already quantized has one lever instead of the three precisions: "as stored". Every
+figure is at a context (DEFAULT_CONTEXT tokens unless told), and the plan's title says which.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,9 @@ from ._display import Table, fmt_count, fmt_gib, html_row
 from .dtypes import dtype_name
 from .errors import BadInputError, WontFitError
 from .gpu import GIB, GPUS, find_gpu
-from .memory import MemoryEstimate, estimate_memory
+from .memory import NO_LAYOUT, MemoryEstimate, estimate_memory, guess_note
 from .meta import per_param_quantized
+from .prequant import quant_config
 from .resolve import resolve_model
 
 # What `fits` adds to the inference peak (weights + KV cache + activations, memory.py and
@@ -29,15 +31,26 @@ CUDA_CONTEXT_BYTES = 650 * 2**20
 # The CPU RAM the offload lever may spill weights into: Colab's free tier shows 12.7 GB of
 # system RAM; a load also needs some of it for itself, so 10 GiB is what we count on.
 OFFLOAD_RAM_BYTES = 10 * GIB
+# The context fits, plan, the CLI and the calculator assume when none is given: "fits" must mean
+# "can answer a question", and a prompt with its answer needs a KV cache. 4,096 tokens is a
+# realistic chat turn; a model that attends to fewer (max_position_embeddings) gets its limit.
+DEFAULT_CONTEXT = 4096
+
+
+def default_context(basis: Any) -> int:
+    """DEFAULT_CONTEXT, capped at the model's max_position_embeddings when a config says it."""
+    text = basis.get_text_config(decoder=True) if hasattr(basis, "get_text_config") else basis
+    limit = getattr(text, "max_position_embeddings", None)
+    return min(DEFAULT_CONTEXT, limit) if isinstance(limit, int) and limit > 0 else DEFAULT_CONTEXT
 
 
 def gpu_bytes(gpu: Any) -> tuple[str, int]:
     """(label, usable bytes) for a card name from GPUS, a GPU, or a number of GiB."""
-    if isinstance(gpu, (int, float)) and not isinstance(gpu, bool):
-        if not math.isfinite(gpu) or gpu <= 0:
-            raise BadInputError(f"GPU memory must be a positive number of GiB, got {gpu!r}.")
-        return f"{gpu:g} GiB", int(gpu * GIB)
-    card = find_gpu(gpu)
+    from .validate import gpu as valid_gpu
+
+    card = valid_gpu(gpu)  # a card by any name torch or the course gives it, or finite GiB > 0
+    if isinstance(card, float):
+        return f"{card:g} GiB", int(card * GIB)
     return card.name, card.usable_bytes
 
 
@@ -50,9 +63,11 @@ def fits(model: Any, gpu: Any = "T4", dtype: Any = None, **kw: Any) -> bool:
     """True if ``model`` in ``dtype`` (default bfloat16) fits on ``gpu`` (a GPUS name or GiB).
 
     Parts 8 and 9 use it. Needs the inference peak plus ``CUDA_CONTEXT_BYTES`` (see the comment
-    beside it); pass ``seq_len`` (and ``batch_size``) to count the KV cache and activations.
-    ``model`` may also be a MemoryEstimate (then ``dtype``, if given, must be its dtype); other
-    keywords go to ``estimate_memory``.
+    beside it) at ``seq_len`` tokens of context (and ``batch_size``): by default
+    DEFAULT_CONTEXT (4,096) capped at the model's max_position_embeddings, so True means it can
+    answer a question; a bare parameter count has no KV cache to count (give a config or Hub
+    id). ``model`` may also be a MemoryEstimate (then its own context counts, and ``dtype``, if
+    given, must be its dtype); other keywords go to ``estimate_memory``.
     """
     _, have = gpu_bytes(gpu)
     if isinstance(model, MemoryEstimate):
@@ -62,6 +77,9 @@ def fits(model: Any, gpu: Any = "T4", dtype: Any = None, **kw: Any) -> bool:
                 f"cu.estimate_memory(model, {dtype_name(dtype)!r}) and pass that instead."
             )
         return needed_bytes(model) <= have
+    if kw.get("seq_len") is None:
+        model = resolve_model(model).basis  # once: the context and the estimate both read it
+        kw["seq_len"] = default_context(model)
     return needed_bytes(estimate_memory(model, dtype or "bfloat16", **kw)) <= have
 
 
@@ -98,6 +116,12 @@ class Plan(Table):
     source: Any = None  # the model as passed to plan (a Hub id or a folder): what load_call names
 
     @property
+    def context(self) -> str:
+        """The context every figure of the plan assumes ("at 4,096 tokens of context")."""
+        est = self.levers[0].estimate
+        return est.context or "at 0 tokens of context (weights alone, no KV cache)"
+
+    @property
     def choice(self) -> Lever | None:
         return next((lv for lv in self.levers if lv.estimate is not None and lv.fits), None)
 
@@ -123,7 +147,9 @@ class Plan(Table):
 
     def _title(self) -> str:
         usable = f"{fmt_gib(self.usable_bytes)} usable"
-        return f"{self.model} on {self.gpu} ({usable}; needed = peak + CUDA context)"
+        return (
+            f"{self.model} on {self.gpu}, {self.context} ({usable}; needed = peak + CUDA context)"
+        )
 
     def _text_rows(self) -> list[str]:
         cells = [lv.cells() for lv in self.levers]
@@ -136,11 +162,19 @@ class Plan(Table):
         flags = (False, True, False, True)
         return head + "".join(html_row(str(i), n, f, v, left=flags) for i, (n, f, v) in rows)
 
+    def _caveats(self) -> list[str]:
+        """What the figures rest on that the learner must know: a guessed class, no KV cache."""
+        est = self.levers[0].estimate
+        lines = [guess_note(est.guessed)] if est.guessed else []
+        if not est.kv_counted:
+            lines.append(f"KV cache not counted: {NO_LAYOUT}.")
+        return lines
+
     def _after(self) -> list[str]:
-        return [self._summary()]
+        return [self._summary(), *self._caveats()]
 
     def _after_html(self) -> str:
-        return f"<p>{html.escape(self._summary())}</p>"
+        return "".join(f"<p>{html.escape(line)}</p>" for line in self._after())
 
 
 def _code(value: Any) -> str:
@@ -185,7 +219,8 @@ def _smaller_model(have: int, kv_bytes: int) -> Lever:
 def _bigger_gpu(levers: list[Lever], have: int) -> Lever:
     """The smallest card in GPUS that takes the least squeezing (half precision beats 4-bit)."""
     if levers[0].fits:
-        return Lever("bigger GPU", True, advice="not needed: it fits in half precision here")
+        how = "as stored" if levers[0].name == AS_STORED else "in half precision"
+        return Lever("bigger GPU", True, advice=f"not needed: it fits {how} here")
     cards = sorted(
         (g for g in GPUS.values() if g.usable_bytes > have), key=lambda g: g.usable_bytes
     )
@@ -219,7 +254,21 @@ def _precision_levers(basis: Any, shown: str, half: str, have: int, **kw: Any) -
     return levers
 
 
-def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) -> Plan:
+AS_STORED = "as stored"
+
+
+def _stored_lever(basis: Any, shown: str, half: str, have: int, **kw: Any) -> list[Lever]:
+    """A checkpoint saved quantized: one lever, the model as its files store it. Quantizing it
+    again is not a choice from_pretrained offers (it reads the config's quantization_config)."""
+    est = estimate_memory(basis, half, compute_dtype=half, **kw)
+    est.model = shown
+    need = needed_bytes(est)
+    advice = "saved quantized: from_pretrained loads it so, nothing to choose"
+    load_kwargs = {"dtype": half, "device_map": "auto"}
+    return [Lever(AS_STORED, need <= have, est.label, need, est, advice, load_kwargs)]
+
+
+def plan(model: Any, gpu: Any = "T4", *, seq_len: int | None = None, batch_size: int = 1) -> Plan:
     """Walk the out-of-memory fix order for ``model`` on ``gpu`` and say which lever fits first.
 
     Parts 8 and 9 use it (Part 8 teaches the order): half precision (bf16, or fp16 on a card
@@ -228,19 +277,32 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int = 0, batch_size: int = 1) 
     size that would fit in 4-bit) or a bigger GPU (the smallest card in GPUS where it fits).
     ``plan(...).choice.load_kwargs`` are the ``from_pretrained`` arguments of the chosen lever,
     ``.load_call()`` writes them as code and ``cu.load_model(model, plan=p)`` loads them.
+    Every figure is at ``seq_len`` tokens of context: by default DEFAULT_CONTEXT (4,096) capped
+    at the model's max_position_embeddings; the title says which.
     """
     gpu_label, have = gpu_bytes(gpu)
     native = isinstance(gpu, (int, float)) or find_gpu(gpu).bf16_native
     half = "bfloat16" if native else "float16"
     shown, basis = resolve_model(model)  # resolve once (a Hub lookup), then estimate from it
-    levers = _precision_levers(basis, shown, half, have, seq_len=seq_len, batch_size=batch_size)
-    levers.append(_offload(levers[0], have))
+    seq_len = default_context(basis) if seq_len is None else seq_len
+    kw = dict(seq_len=seq_len, batch_size=batch_size)
+    if hasattr(basis, "model_type") and quant_config(basis) is not None:
+        levers = _stored_lever(basis, shown, half, have, **kw)
+    else:
+        levers = _precision_levers(basis, shown, half, have, **kw)
+        levers.append(_offload(levers[0], have))
     levers.append(_smaller_model(have, levers[0].estimate.kv_cache_bytes))
     levers.append(_bigger_gpu(levers, have))
     return Plan(shown, gpu_label, have, levers, source=model)
 
 
-LOADABLE = ("half precision", "8-bit", "4-bit", "offload")  # the levers from_pretrained realizes
+LOADABLE = (
+    "half precision",
+    "8-bit",
+    "4-bit",
+    "offload",
+    AS_STORED,
+)  # the levers from_pretrained realizes
 
 
 def _matches(plan_model: str, model: Any) -> bool:

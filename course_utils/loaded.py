@@ -12,6 +12,7 @@ from typing import Any
 from ._display import Table, fmt_bytes
 from .errors import BadInputError
 from .footprint import oom_guard
+from .validate import _shown, number
 
 
 @dataclass
@@ -107,6 +108,12 @@ class Loaded:
             raise BadInputError(
                 "generate() needs a text model with a tokenizer; this one has none."
             )
+        if not isinstance(prompt, str):
+            raise BadInputError(
+                f"generate() takes the prompt as text, such as generate('What is a tensor?'), "
+                f"not {_shown(prompt)}."
+            )
+        max_new_tokens = number(max_new_tokens, "max_new_tokens", minimum=1, maximum=10**6)
         ids = self._inputs(prompt)
         kwargs.setdefault("do_sample", False)
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id

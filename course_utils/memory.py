@@ -67,6 +67,8 @@ class MemoryEstimate(Table):
     stored_as: str = ""  # a pre-quantized checkpoint: its method ("GPTQ 4-bit"), sized from files
     weight_bits: float = 0.0  # bits per quantized weight of such a checkpoint (rule of thumb)
     dequantized_bytes: int = 0  # FP8/MXFP4 where transformers dequantizes them (see the note)
+    kv_counted: bool = True  # False: seq_len was asked for, but nothing says layers and heads
+    guessed: str = ""  # the model class counted when the config names no architecture
 
     def __post_init__(self) -> None:
         self.total_bytes = self.weights_bytes + self.kv_cache_bytes
@@ -83,8 +85,17 @@ class MemoryEstimate(Table):
     def label(self) -> str:
         return self.stored_as or precision_label(self.dtype, self.double_quant)
 
+    @property
+    def context(self) -> str:
+        """The context the figure assumes, as the title says it ("" for weights alone)."""
+        if not self.seq_len:
+            return ""
+        if not self.kv_counted:
+            return "KV cache not counted"
+        return f"at {self.seq_len:,} tokens of context"
+
     def _title(self) -> str:
-        return f"{self.model} in {self.label}"
+        return f"{self.model} in {self.label}" + (f", {self.context}" if self.context else "")
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("parameters", f"{fmt_count(self.params)} ({self.params:,})")]
@@ -99,7 +110,7 @@ class MemoryEstimate(Table):
                 (f"kept in {self.compute_dtype}", f"{kept} (embeddings, norms, biases, head)")
             )
         rows.append(("weights", fmt_gib(self.weights_bytes)))
-        if self.seq_len:
+        if self.seq_len and self.kv_counted:
             tokens = f"{self.seq_len:,} tokens × batch {self.batch_size}"
             rows.append(("KV cache", f"{fmt_gib(self.kv_cache_bytes)} ({tokens})"))
         rows.append(("total", fmt_gib(self.total_bytes)))
@@ -135,14 +146,24 @@ class _Request:
         return self.compute if self.name in QUANTIZED else self.name
 
 
+# What a figure without a layout cannot count, and how to get it counted
+NO_LAYOUT = "without a config nothing says the layers and heads: pass a config, folder or Hub id"
+
+
+def guess_note(class_name: str) -> str:
+    """The note of a figure whose model class was guessed (the config names no architecture)."""
+    return (
+        f"Counted as {class_name}: the config names no architecture (a config.json from the Hub "
+        "does; add 'architectures': [...] to count another class)."
+    )
+
+
 def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
     """A bare parameter count: weights in ``req.name`` (experts kept 16-bit), no KV cache."""
     quantized = req.name in QUANTIZED
     notes = []
     if req.seq_len:
-        notes.append(
-            "A parameter count says nothing about layers and heads: KV cache not included."
-        )
+        notes.append(f"KV cache not included: {NO_LAYOUT}.")
     weights, q_bytes = int(count * WIDTH[req.name]), 0
     stored = getattr(count, "stored", None)
     if stored:  # saved quantized: the count counts packed values, the bytes are what they are
@@ -160,7 +181,7 @@ def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
         shown, int(count), req.name, weights, 0,
         quantized_params=count - experts if quantized else 0, quantized_bytes=q_bytes,
         compute_dtype=req.compute, double_quant=req.double_quant, seq_len=req.seq_len,
-        batch_size=req.batch_size, exact=False, notes=notes,
+        batch_size=req.batch_size, exact=False, notes=notes, kv_counted=not req.seq_len,
     )  # fmt: skip
 
 
@@ -171,7 +192,7 @@ def _runtime(config: Any, req: _Request) -> tuple[int, int, list[str]]:
     notes = []
     cls, guessed = model_class(config)
     if guessed:
-        notes.append(f"The config names no architecture: counted as {cls.__name__}.")
+        notes.append(guess_note(cls.__name__))
     if not req.seq_len:
         return 0, 0, notes
     kv = kv_cache_bytes(config, req.seq_len, req.batch_size, req.load)
@@ -231,8 +252,8 @@ def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     config = basis if hasattr(basis, "model_type") else None
     if config is not None and quant_config(config) is not None:
         return _from_checkpoint(shown, config, req)
-    if config is not None:
-        meta = meta_model(config, torch_dtype(req.load))
+    if config is not None:  # quantized: untied until bitsandbytes has chosen, as a load does
+        meta = meta_model(config, torch_dtype(req.load), tie=req.name not in QUANTIZED)
     else:  # a plain module: copy to meta and cast the way .to(dtype) would
         meta = meta_copy(basis).to(torch_dtype(req.load))
     counts = count_bytes(meta, req.name, req.double_quant, torch_dtype(req.compute))
@@ -245,6 +266,7 @@ def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
         quantized_params=counts.quantized_params, quantized_bytes=counts.quantized_bytes,
         kept_params=counts.kept_params, kept_bytes=counts.kept_bytes, compute_dtype=req.compute,
         double_quant=req.double_quant, seq_len=req.seq_len, batch_size=req.batch_size, notes=notes,
+        kv_counted=config is not None or not req.seq_len,
     )  # fmt: skip
 
 
@@ -291,4 +313,8 @@ def estimate_memory(
     shown, basis = resolve_model(model)
     if isinstance(basis, int):
         return _from_count(shown, basis, req)
-    return _from_layout(shown, basis, req)
+    estimate = _from_layout(shown, basis, req)
+    if hasattr(basis, "model_type"):
+        cls, guessed = model_class(basis)
+        estimate.guessed = cls.__name__ if guessed else ""
+    return estimate

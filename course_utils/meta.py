@@ -81,17 +81,36 @@ def model_class(config: Any) -> tuple[Any, bool]:
     )
 
 
-def meta_model(config: Any, dtype: Any) -> Any:
-    """The empty model (no memory) for a config, built the way transformers builds it, ties kept."""
+def config_for(cls: Any, config: Any) -> Any:
+    """The config ``cls`` is built from: a composite config's text config when the class is a
+    text model (Llama 4, Qwen 3.5), as AutoModelForCausalLM.from_config swaps it in."""
+    text_class = (getattr(config, "sub_configs", None) or {}).get("text_config")
+    if text_class is None or getattr(cls, "config_class", None) != text_class:
+        return config
+    text = config.get_text_config()
+    if getattr(config, "quantization_config", None) is not None:
+        text.quantization_config = config.quantization_config
+    return text
+
+
+def meta_model(config: Any, dtype: Any, tie: bool = True) -> Any:
+    """The empty model (no memory) for a config, built the way transformers builds it.
+
+    ``tie=False`` leaves the tied weights apart, as from_pretrained does until the weights are
+    loaded: bitsandbytes' skip list (the last entry of named_parameters) is read then."""
+    import contextlib
     import copy
 
     import torch
+    from transformers import initialization
 
     config = copy.deepcopy(config)  # building sets config.dtype; leave the caller's config alone
     cls, _ = model_class(config)
+    config = config_for(cls, config)
+    untied = contextlib.nullcontext() if tie else initialization.no_tie_weights()
     try:
         # torch.device("meta"), not accelerate.init_empty_weights: lm_head stays tied
-        with torch.device("meta"):
+        with torch.device("meta"), untied:
             return cls._from_config(config, dtype=dtype)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
         raise BadInputError(
@@ -153,6 +172,7 @@ def _quantize_on_meta(model: Any, name: str, double_quant: bool, compute_dtype: 
         # _keep_in_fp32_modules, then replace_with_bnb_linear
         quantizer = AutoHfQuantizer.from_config(qconfig, pre_quantized=False)
         quantizer.preprocess_model(model, device_map=None)
+        model.tie_weights()  # from_pretrained ties once the weights are in
     else:
         replace_with_bnb_linear(model, modules_to_not_convert=None, quantization_config=qconfig)
 
@@ -184,9 +204,8 @@ def _tensors(model: Any) -> list[tuple[Any, str, Any, bool]]:
 
 
 def _bits(dtype: Any) -> int:
-    import torch
-
-    return torch.finfo(dtype).bits if dtype.is_floating_point else torch.iinfo(dtype).bits
+    """Bits per element of any dtype: bool and complex too (torch.iinfo refuses those)."""
+    return dtype.itemsize * 8
 
 
 def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -> Counts:
@@ -214,6 +233,9 @@ def count_bytes(model: Any, name: str, double_quant: bool, compute_dtype: Any) -
             )
         else:
             counts.kept_params += t.numel() if is_param else 0
-            bits = 32 if is_param and fp32 is not None and fp32.search(full) else None
+            # transformers' dtype plan keeps these in float32, parameters and buffers alike
+            # (DeepSeek-V3's e_score_correction_bias is a buffer)
+            kept32 = fp32 is not None and t.is_floating_point() and fp32.search(full)
+            bits = 32 if kept32 else None
             counts.kept_bytes += t.numel() * (bits or _bits(before.get(full, t.dtype))) // 8
     return counts

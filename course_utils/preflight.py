@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ from .hub import cached_snapshot, hub_error, local_folder, offline
 from .validate import read_json, safetensors_header
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+# the safetensors names from_pretrained reads: model.safetensors, its shards and index, variants
+WEIGHTS_SAFETENSORS = re.compile(
+    r"model(\.[\w-]+)?(-\d+-of-\d+)?\.safetensors(\.index\.json)?|model\.safetensors\.index\.[\w-]+\.json"
+)
 
 # (pipeline tasks, Auto class, the transformers table of architectures it loads)
 AUTO_CLASSES = [
@@ -115,25 +120,30 @@ def locate(model: str | os.PathLike) -> ModelFiles:
 def check_weights_format(src: ModelFiles, allow_pickle: bool) -> bool:
     """True for safetensors; False when only pickle files exist and the caller allowed them.
     A safetensors file already here that is empty, truncated or random: BadInputError naming it."""
-    if any(f.endswith(".safetensors") for f in src.files):
+    if any(WEIGHTS_SAFETENSORS.fullmatch(f) for f in src.files):
         for f in src.files if src.folder is not None else []:
             if f.endswith(".safetensors") and (src.folder / f).is_file():
                 safetensors_header(src.folder / f)
         return True
+    # a .safetensors file under another name (an adapter, a stray copy) is not what
+    # from_pretrained reads: it looks for model.safetensors (or its index)
+    stray = [f for f in src.files if f.endswith(".safetensors")]
+    besides = f" (the safetensors file {stray[0]} here is not the model's: transformers reads " \
+              "model.safetensors)" if stray else ""  # fmt: skip
     pickles = [f for f in src.files if f.endswith(PICKLE_SUFFIXES)]
     if pickles and allow_pickle:
         return False
     if pickles:
         raise UnsafeCheckpointError(
-            f"{src.name} offers its weights only as pickle files ({', '.join(pickles[:3])}). "
-            "Loading a pickle can run any code its author put in it. Look for a safetensors "
-            "version of this model on the Hub, or, if you trust the authors, pass "
+            f"{src.name} offers its weights only as pickle files ({', '.join(pickles[:3])})"
+            f"{besides}. Loading a pickle can run any code its author put in it. Look for a "
+            "safetensors version of this model on the Hub, or, if you trust the authors, pass "
             "allow_pickle=True."
         )
     raise ModelNotFoundError(
-        f"No weight files for {src.name} {src.origin} (only {', '.join(src.files[:4])}). "
-        "Offline, load it once on a connected runtime so its weights are cached; a folder needs "
-        "the files model.save_pretrained(...) writes."
+        f"No weight files for {src.name} {src.origin} (only {', '.join(src.files[:4])})"
+        f"{besides}. Offline, load it once on a connected runtime so its weights are cached; a "
+        "folder needs the files model.save_pretrained(...) writes (model.safetensors)."
     )
 
 

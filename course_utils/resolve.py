@@ -16,7 +16,7 @@ from ._display import fmt_count
 from .counts import ParamCount, with_experts
 from .errors import BadInputError, GatedModelError, ModelNotFoundError, NotLoggedInError
 from .hub import TIMEOUT_S, hub_error, offline
-from .validate import number, read_json
+from .validate import config_sizes, number, read_json
 
 
 class Resolved(NamedTuple):
@@ -37,6 +37,11 @@ def _parse_count(text: str) -> int | None:
         return None
     digits = m.group(1).replace(",", "").replace("_", "")
     value = number(digits, "A parameter count", integer=False)  # "1e400": not finite
+    if not m.group(2) and not value.is_integer():  # "1.5": 1.5 parameters is no model
+        raise BadInputError(
+            f"{text.strip()!r} is not a whole number of parameters. For {value:g} billion write "
+            f"'{value:g}B' (or {value:g}e9); 'M' is millions."
+        )
     return int(round(value * _SCALE[m.group(2)]))
 
 
@@ -54,8 +59,18 @@ def config_from_dict(data: dict, where: str) -> Any:
         raise BadInputError(
             f"{where} has no 'model_type', so transformers cannot read it as a model config."
         )
+    from huggingface_hub.errors import StrictDataclassError
+    from transformers import PreTrainedConfig
+
+    data = PreTrainedConfig._decode_special_floats(data)  # {"__float__": "Infinity"}, as saved
+    config_sizes(data, where)
     try:
         config = AutoConfig.for_model(**data)
+    except StrictDataclassError as e:  # a field of the wrong type that config_sizes does not know
+        raise BadInputError(
+            f"{where} has a setting transformers refuses: {str(e).splitlines()[-1]}. Fix it "
+            "there, or use the model's own config.json."
+        ) from None
     except (ValueError, KeyError) as e:
         raise BadInputError(
             f"transformers {_version('transformers')} does not know model_type "
@@ -75,8 +90,14 @@ def _require_sizes(config: Any, data: dict, where: str) -> None:
     if getattr(config, "sub_configs", None):  # composite (vision + text ...): sizes live inside
         return
     aliases = getattr(config, "attribute_map", {}) or {}
+    derived = [k for k in _SIZES if isinstance(getattr(type(config), k, None), property)]
     missing = [
-        k for k in _SIZES if hasattr(config, k) and k not in data and aliases.get(k) not in data
+        k
+        for k in _SIZES
+        if hasattr(config, k)
+        and k not in data
+        and aliases.get(k) not in data
+        and k not in derived  # ProphetNet: num_hidden_layers counts num_decoder_layers
     ]
     if missing:
         raise BadInputError(
@@ -167,6 +188,13 @@ def _from_path(model: str) -> Resolved | None:
         return Resolved(os.path.basename(os.path.normpath(model)), config_file(path))
     if os.path.isfile(model) and model.endswith(".json"):
         return Resolved(os.path.basename(model).removesuffix(".json"), config_file(model))
+    if os.path.isfile(model):  # a GGUF or weights file: no config to count from
+        kind = "a GGUF file (llama.cpp's format)" if model.lower().endswith(".gguf") else "a file"
+        raise BadInputError(
+            f"{model} is {kind}, not a model folder or config.json. Pass the Hub id of the model "
+            "it was made from, the folder with its config.json, or its parameter count "
+            "(e.g. estimate_memory(7e9, 'nf4') for a 4-bit 7B GGUF: a rough figure)."
+        )
     if (
         model.startswith((".", "/", "~"))
         or model.count("/") > 1
@@ -207,6 +235,7 @@ def _from_object(model: Any) -> Resolved | None:
         label = model.get("_name_or_path") or model.get("model_type", "config")
         return Resolved(label, config_from_dict(model, "this dict"))
     if hasattr(model, "model_type") and hasattr(model, "to_dict"):  # a transformers config
+        config_sizes(model.to_dict(), "This config")
         return Resolved(
             (getattr(model, "name_or_path", "") or model.model_type).split("/")[-1], model
         )

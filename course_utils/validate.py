@@ -37,7 +37,7 @@ def model_ref(model: Any) -> str | Path:
             "you saved with save_pretrained), or use a Hub id such as 'gpt2'."
         )
     raise BadInputError(
-        f"A model is given as a Hub id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' or the path "
+        f"Pass the model as a Hub id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' or the path "
         f"of a folder saved with save_pretrained, not {_shown(model)}."
     )
 
@@ -88,7 +88,13 @@ def gpu(value: Any) -> Any:
     if isinstance(value, GPU):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return number(value, "gpu memory in GiB", minimum=0.01, integer=False, maximum=10**5)
+        try:
+            return number(value, "gpu memory in GiB", minimum=0.01, integer=False, maximum=10**5)
+        except BadInputError:
+            raise BadInputError(
+                f"gpu={_shown(value, 24)} is no GPU memory: give a card from cu.GPUS such as 'T4', "
+                "or its memory in GiB, a finite number between 0.01 and 100,000 (e.g. gpu=16)."
+            ) from None
     return find_gpu(value)
 
 
@@ -131,7 +137,12 @@ def task(value: Any) -> str:
 
 def device_map(value: Any) -> Any:
     """A device_map this runtime can serve: None, "auto", "cpu", "cuda[:N]" or a dict of them."""
-    if value is None or value in ("auto", "cpu") or isinstance(value, dict):
+    if isinstance(value, dict):  # {"": "cuda"}, {"model.layers.0": 0, ...}: each place checked
+        for place in value.values():
+            if place not in ("cpu", "disk", "meta"):
+                _gpu_place(place, value)
+        return value
+    if value is None or value in ("auto", "cpu"):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"(cuda|gpu)(:\d+)?|\d+", value.strip()):
         raise BadInputError(
@@ -151,6 +162,23 @@ def device_map(value: Any) -> Any:
             "Pass 'cuda' (or 'auto')."
         )
     return value
+
+
+def _gpu_place(place: Any, given: dict) -> None:
+    """One GPU place in a device_map dict (0, "cuda", "cuda:1"), checked as device_map itself."""
+    text = str(place) if isinstance(place, int) and not isinstance(place, bool) else place
+    if not isinstance(text, str):
+        raise BadInputError(
+            f"device_map={_shown(given)} places a module on {_shown(place)}: use 'cpu', 'disk', "
+            "'cuda' or a GPU index such as 0."
+        )
+    try:
+        device_map(text)
+    except NoGPUError:
+        raise NoGPUError(
+            f"device_map={_shown(given)} places modules on a GPU, and this runtime has none. "
+            f"{_COLAB_GPU} Or pass device_map='cpu'."
+        ) from None
 
 
 def file_name(name: Any, what: str = "file name") -> str:
@@ -304,3 +332,42 @@ def _is_tensor(key: str, entry: Any) -> bool:
     offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
     ok = isinstance(offsets, list) and len(offsets) == 2
     return key != "__metadata__" and ok and all(isinstance(o, int) for o in offsets)
+
+
+# The sizes a model config gives (under any of their names): each a whole number ≥ 1 where it is
+# set (None leaves the model's default). 0 heads divides by zero in transformers, a negative
+# width reaches torch as "negative dimension", "4096" (text) fails huggingface_hub's strict type
+# check: all answered here instead, naming the field.
+CONFIG_SIZES = (
+    "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+    "num_kv_heads", "n_head_kv", "head_dim", "intermediate_size", "vocab_size", "n_embd",
+    "n_layer", "n_head", "n_inner", "d_model", "d_kv", "d_ff", "num_heads", "num_layers",
+    "decoder_layers", "encoder_layers", "decoder_attention_heads", "encoder_attention_heads",
+    "kv_lora_rank", "qk_rope_head_dim", "max_position_embeddings",
+)  # fmt: skip
+
+
+def config_sizes(data: Any, where: str = "The config") -> None:
+    """BadInputError naming the first size in a config's dict (or its sub-configs' dicts) that
+    is not a whole number ≥ 1: zero heads, a negative width, a number written as text."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if isinstance(value, dict) and (key.endswith("_config") or key in ("encoder", "decoder")):
+            config_sizes(value, f"{where} ({key})")
+        if key not in CONFIG_SIZES or value is None:
+            continue
+        if isinstance(value, list) and value:  # one per layer (Gemma 3n's intermediate_size)
+            for item in value:
+                config_sizes({key: item}, where)
+            continue
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole or not 1 <= value <= MAX_COUNT:
+            if isinstance(value, str) and value.strip().isdigit():
+                fix = f"write it as a number, without quotes: {key}={int(value)}"
+            else:
+                fix = "fix it there, or use the model's own config.json"
+            raise BadInputError(
+                f"{where[:1].upper()}{where[1:]} has {key}={_shown(value)}, and a model's "
+                f"{key} is a whole number of 1 or more: {fix}."
+            )

@@ -13,7 +13,8 @@ from typing import Any
 
 from .dtypes import PRECISIONS
 from .errors import CourseError
-from .gpu import GIB, GPUS
+from .gpu import GIB, GPUS, find_gpu
+from .levers import DEFAULT_CONTEXT, default_context
 
 
 def _figure(estimate, usable_bytes: int, gpu_label: str):
@@ -111,7 +112,7 @@ def _controls(model: str, gpu: str) -> dict[str, Any]:
             layout=layout,
         ),
         "seq_len": w.IntSlider(
-            value=0,
+            value=DEFAULT_CONTEXT,
             min=0,
             max=32768,
             step=512,
@@ -140,9 +141,9 @@ def _estimate(controls: dict[str, Any], resolved: dict[str, tuple[str, Any]]):
     else:
         label, model = resolve_model(controls["params"].value * 1e9)
     dtype, double_quant = controls["dtype"].value
-    est = estimate_memory(
-        model, dtype, double_quant=double_quant, seq_len=controls["seq_len"].value
-    )
+    # the model's own limit caps the slider (a 2,048-token model holds no 4,096-token cache)
+    seq_len = min(controls["seq_len"].value, default_context(model) if text else 10**9)
+    est = estimate_memory(model, dtype, double_quant=double_quant, seq_len=seq_len)
     est.model = label
     return est
 
@@ -158,10 +159,19 @@ def _verdict_html(est, card) -> str:
     lines = html.escape(str(est)).replace("\n", "<br>")
     return (
         f"<b style='color:{color}'>{html.escape(est.model)} in {html.escape(est.label)} "
-        f"{word} on {card.name}</b>: "
+        f"{word} on {card.name}</b> {html.escape(est.context or 'with no KV cache')}: "
         f"needs about {need / GIB:.2f} GiB of {card.usable_gib:g} GiB usable."
-        f"<details><summary>details</summary><code>{lines}</code></details>"
+        + "".join(f"<br>{html.escape(note)}" for note in _caveats(est))
+        + f"<details><summary>details</summary><code>{lines}</code></details>"
     )
+
+
+def _caveats(est) -> list[str]:
+    """What the verdict rests on that the learner must read beside it (not only in details)."""
+    from .memory import NO_LAYOUT, guess_note
+
+    lines = [guess_note(est.guessed)] if est.guessed else []
+    return lines + ([] if est.kv_counted else [f"KV cache not counted: {NO_LAYOUT}."])
 
 
 def _redraw(controls: dict[str, Any], verdict: Any, image: Any, resolved: dict) -> None:
@@ -187,6 +197,8 @@ def memory_calculator(model: str = "Qwen/Qwen2.5-0.5B-Instruct", gpu: str = "T4"
     """
     import ipywidgets as w
 
+    card = find_gpu(gpu)  # any name torch or the course gives a card ("H100 80GB", "Tesla T4")
+    gpu = next((key for key, known in GPUS.items() if known is card), card.name)
     controls = _controls(model, gpu)
     verdict = w.HTML()
     image = w.Image(format="png", layout=w.Layout(width="600px"))

@@ -129,3 +129,35 @@ def test_configs_without_the_fields_a_figure_needs(change, match):
     data = {k: v for k, v in data.items() if v is not None}  # None: the field is missing
     with pytest.raises(BadInputError, match=match):
         cu.kv_cache_bytes(data, 16)
+
+
+# Every Falcon variant, given as a learner types it (a dict, as config.json has it), against the
+# bytes transformers' own cache holds after generate at 256 tokens (issue 28: the new decoder
+# architecture caches its keys and values repeated for every query head, whatever num_kv_heads)
+FALCONS = {
+    "new architecture, 2 KV heads": {"new_decoder_architecture": True, "num_kv_heads": 2},
+    "new architecture, 1 KV head": {"new_decoder_architecture": True, "num_kv_heads": 1},
+    "new architecture, Hub names": {"new_decoder_architecture": True, "n_head_kv": 2},
+    "multi-query (Falcon-7B)": {"multi_query": True},
+    "multi-head": {"multi_query": False},
+    "alibi, multi-query": {"alibi": True, "multi_query": True},
+}
+
+
+@pytest.mark.parametrize("variant", FALCONS)
+def test_every_falcon_variant_against_its_real_cache(variant):
+    import torch
+    import transformers
+
+    data = {"model_type": "falcon", "architectures": ["FalconForCausalLM"], **SMALL,
+            **FALCONS[variant]}  # fmt: skip
+    torch.manual_seed(0)
+    config = transformers.AutoConfig.for_model(**data)
+    model = transformers.FalconForCausalLM(config).to(torch.bfloat16).eval()
+    with torch.inference_mode():  # 250 prompt tokens + 7 new: 256 cached
+        prompt = torch.randint(0, 256, (1, 250))
+        out = model.generate(prompt, max_new_tokens=7, min_new_tokens=7, do_sample=False,
+                             return_dict_in_generate=True, pad_token_id=0)  # fmt: skip
+    held = cache_bytes(out.past_key_values)
+    assert cu.kv_cache_bytes(data, 256, dtype="bf16") == held, (variant, held)
+    assert cu.estimate_memory(data, "bf16", seq_len=256).kv_cache_bytes == held

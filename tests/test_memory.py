@@ -262,8 +262,12 @@ def test_fits_and_plan_follow_the_fix_order():
         "bigger GPU",
     ]
     assert p.levers[0].dtype == "float16"  # the T4 has no native bf16
-    # without a flat 20 % on the weights, 15.0 GiB of bf16 weights + the context fit a V100
-    assert p.choice.name == "8-bit" and "V100" in p.levers[-1].advice
+    # at the default 4,096 tokens the KV cache (0.5 GiB) and the prefill's activations push
+    # the half-precision figure past a V100's usable memory: the L4 is the smallest card
+    assert p.choice.name == "8-bit" and "L4" in p.levers[-1].advice
+    assert p.levers[0].estimate.seq_len == 4096 and "at 4,096 tokens of context" in str(p)
+    # weights alone (seq_len=0): without a flat 20 % on them, 15.0 GiB of bf16 fit a V100
+    assert "V100" in cu.plan(llama8, "T4", seq_len=0).levers[-1].advice
     assert p.choice.load_kwargs == {
         "dtype": "float16", "device_map": "auto", "quantization_config": {"load_in_8bit": True}
     }  # fmt: skip

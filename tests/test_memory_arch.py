@@ -25,6 +25,12 @@ MIXTRAL = dict(vocab_size=512, hidden_size=128, intermediate_size=128, num_hidde
 FALCON = dict(vocab_size=512, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
               multi_query=True, new_decoder_architecture=False)  # fmt: skip
 
+DEEPSEEK = dict(vocab_size=512, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=4, intermediate_size=256, moe_intermediate_size=64,
+                kv_lora_rank=32, q_lora_rank=64, qk_rope_head_dim=16, qk_nope_head_dim=32,
+                v_head_dim=32, n_routed_experts=4, num_experts_per_tok=2, first_k_dense_replace=1,
+                n_group=1, topk_group=1)  # fmt: skip
+
 # name -> (model class, config class, config arguments)
 ARCHS = {
     "t5": ("T5ForConditionalGeneration", "T5Config", T5),
@@ -32,6 +38,8 @@ ARCHS = {
     "vit": ("ViTForImageClassification", "ViTConfig", VIT),
     "mixtral": ("MixtralForCausalLM", "MixtralConfig", MIXTRAL),
     "falcon": ("FalconForCausalLM", "FalconConfig", FALCON),
+    # e_score_correction_bias: a buffer transformers keeps in float32 (issue 28: 8 bytes low)
+    "deepseek_v3": ("DeepseekV3ForCausalLM", "DeepseekV3Config", DEEPSEEK),
 }
 
 

@@ -365,3 +365,20 @@ def test_a_gated_quantized_repo_is_sized_from_its_bytes_per_dtype(bnb_checkpoint
     assert est.weights_bytes == data_bytes(folder) and not est.exact
     assert abs(est.weights_bytes - held) <= 0.01 * held  # the parsed blobs and buffers apart
     assert any("saved quantized" in n for n in est.notes)
+
+
+def test_plan_of_a_checkpoint_saved_quantized_offers_it_as_stored(bnb_checkpoints):
+    """One "as stored" lever, no bitsandbytes on top: load_model(plan=) loads it, and the bytes
+    it holds are the lever's figure (issue 28)."""
+    for (family, dtype, kind), folder in bnb_checkpoints.items():
+        if family != "llama-untied" or dtype != "bfloat16" or kind not in ("nf4", "int8"):
+            continue
+        p = cu.plan(folder, "T4", seq_len=64)
+        names = [lv.name for lv in p.levers]
+        assert names == ["as stored", "smaller model", "bigger GPU"], names
+        stored = p.choice
+        assert stored.name == "as stored" and "quantization_config" not in stored.load_kwargs
+        assert "as stored" in str(p) and "8-bit" not in str(p) and "4-bit (nf4)" not in str(p)
+        loaded = cu.load_model(folder, plan=p)
+        assert loaded.report.bytes_held == stored.estimate.weights_bytes, (kind, loaded.report)
+        assert "BitsAndBytesConfig" not in p.load_call()
