@@ -3,7 +3,11 @@ write it by running the notebook's cells tagged "space" in an IPython shell, the
 Spaces do: a fresh venv under the Python its README declares, `pip install gradio==<sdk_version>`
 and `-r requirements.txt`; start app.py on 127.0.0.1 against the stand-in Hub, and drive it with
 gradio_client (tests/space/drive.py): two chat turns, sentiment, an image, a bad input per tab,
-and a model failure in the middle of an answer.
+and a model failure in the middle of an answer. The notebook's pre-upload smoke test
+(try_space_app) runs in the same venv, on the app and on a broken copy; the second folder, for
+ZeroGPU, is checked file by file (it needs ZeroGPU's machines to build); and the cell that runs
+app.py in the notebook is run with a stand-in %pip, to show it installs the tested Gradio over
+another version and asks for a restart when a loaded library changed.
 
 The venv is cached under .cache/space-venv-<hash of the files that decide it>, so only the first
 run pays for the install (about 2.5 min here). What cannot run offline here: the index line for
