@@ -161,15 +161,86 @@ def good_history(history, limit=5):
     return "\n".join(lines) or "No calls yet."
 
 
+def history_in(fmt):
+    """A render_history that prints each time with `fmt` (a function of the milliseconds)."""
+
+    def render(history):
+        return "\n".join(
+            f"{text} -> {result} ({fmt(ms)})" for _, text, result, ms in reversed(history[-5:])
+        )
+
+    return render
+
+
+def text_app():
+    """The notebook's text tab in small: a box, a Run button whose on_run records CALLS."""
+    box, button, calls = widgets.Textarea(), widgets.Button(), []
+
+    def on_run(_):
+        text = box.value.strip()
+        calls.append(("Sentiment", text, "POSITIVE (score 0.99)", 12.5))
+
+    button.on_click(on_run)
+    return box, button, calls
+
+
+def show(out, text):
+    out.outputs = ()
+    out.append_stdout(text + "\n")
+
+
+def wired(render):
+    """history_output wired as the solution does: refreshed by a second on_click handler."""
+    box, button, calls = text_app()
+    calls.extend(("Sentiment", f"old {i}", "NEGATIVE", 3.0) for i in range(6))
+    out = widgets.Output()
+    button.on_click(lambda _: show(out, render(calls)))
+    return out, button, box, calls
+
+
 def test_q3_right():
-    ok, msg = part9.q3.verdict(good_history)
+    ok, msg = part9.q3.verdict(good_history, *wired(good_history))
     assert ok is True, msg
     assert "correct" in msg
 
 
+def test_q3_accepts_any_honest_time_format():
+    formats = {
+        "0.10 s for 95 ms": lambda ms: f"{ms / 1000:.2f} s",
+        "0.1 s": lambda ms: f"{ms / 1000:.1f} s",
+        "0.095 s": lambda ms: f"{ms / 1000:.3f} s",
+        "95 milliseconds": lambda ms: f"{ms:.0f} milliseconds",
+        "95 ms": lambda ms: f"{ms:.0f} ms",
+        "95.0ms": lambda ms: f"{ms:.1f}ms",
+        "1,234 ms": lambda ms: f"{ms:,.0f} ms",
+        "1.2 seconds": lambda ms: f"{ms / 1000:.1f} seconds",
+        "0.0 s for 42 ms (rounded as printed)": lambda ms: f"{ms / 1000:.1f} sec",
+    }
+    for name, fmt in formats.items():
+        render = history_in(fmt)
+        ok, msg = part9.q3.verdict(render, *wired(render))
+        assert ok is True, (name, msg)
+
+
+def test_q3_rejects_wrong_times():
+    wrong = {
+        "18.30 s for 18 ms (milliseconds labelled seconds)": (
+            lambda ms: f"{ms:.2f} s",
+            "CALLS holds milliseconds",
+        ),
+        "95.0 s for 95 ms": (lambda ms: f"{ms:.1f} s", "CALLS holds milliseconds"),
+        "seconds labelled ms": (lambda ms: f"{ms / 1000:.3f} ms", "how long the call took"),
+        "a wrong figure": (lambda ms: f"{ms * 2:.0f} ms", "how long the call took"),
+    }
+    for name, (fmt, why) in wrong.items():
+        render = history_in(fmt)
+        ok, msg = part9.q3.verdict(render, *wired(render))
+        assert ok is False and why in msg, (name, msg)
+
+
 def test_q3_wrong():
     def oldest_first(history):
-        return "\n".join(f"{text} {result}" for _, text, result, _ in history[-5:])
+        return "\n".join(f"{text} {result} {ms} ms" for _, text, result, ms in history[-5:])
 
     ok, msg = part9.q3.verdict(oldest_first)
     assert ok is False, msg
@@ -189,30 +260,48 @@ def test_q3_wrong():
     assert ok is False, msg
     assert "return a string" in msg
 
-
-def test_q3_times_are_milliseconds():
-    def in_seconds(history):  # converted honestly: accepted
-        return "\n".join(
-            f"{text} -> {result} ({ms / 1000:.3f} s)"
-            for _, text, result, ms in reversed(history[-5:])
-        )
-
-    ok, msg = part9.q3.verdict(in_seconds)
-    assert ok is True, msg
-
-    def ms_labelled_seconds(history):  # the old solution: "18.30 s" for an 18 ms call
-        return "\n".join(
-            f"{text} -> {result} ({ms:.2f} s)" for _, text, result, ms in reversed(history[-5:])
-        )
-
-    ok, msg = part9.q3.verdict(ms_labelled_seconds)
-    assert ok is False and "CALLS holds milliseconds" in msg, msg
-
     def no_time(history):
         return "\n".join(f"{text} -> {result}" for _, text, result, _ in reversed(history[-5:]))
 
     ok, msg = part9.q3.verdict(no_time)
     assert ok is False and "how long the call took" in msg, msg
+
+
+def test_q3_needs_the_history_shown_in_the_app():
+    # the function alone is not the exercise: the check asks for the widget
+    ok, msg = part9.q3.verdict(good_history)
+    assert ok is False and "history_output" in msg, msg
+
+    # an output area nobody fills
+    box, button, calls = text_app()
+    ok, msg = part9.q3.verdict(good_history, widgets.Output(), button, box, calls)
+    assert ok is False and "run_button.on_click" in msg, msg
+
+    # filled once, when the cell ran, and never refreshed by a click
+    box, button, calls = text_app()
+    out = widgets.Output()
+    show(out, good_history(calls))
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    assert ok is False and "run_button.on_click" in msg, msg
+
+    # appended to on every click instead of replaced: the old history stays on screen
+    box, button, calls = text_app()
+    out = widgets.Output()
+    button.on_click(lambda _: out.append_stdout(good_history(calls) + "\n"))
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    assert ok is False and "not render_history(CALLS)" in msg, msg
+
+    # the box is left as the learner had it
+    box, button, calls = text_app()
+    out = widgets.Output()
+    button.on_click(lambda _: show(out, good_history(calls)))
+    box.value = "my own text"
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    assert ok is True and box.value == "my own text", msg
+
+    # a click that records nothing (the task failed)
+    ok, msg = part9.q3.verdict(good_history, out, widgets.Button(), box, calls)
+    assert ok is False and "did not add a call" in msg, msg
 
 
 def test_q2_ignores_the_apps_cut_notice():

@@ -3,7 +3,11 @@ write it by running the notebook's cells tagged "space" in an IPython shell, the
 Spaces do: a fresh venv under the Python its README declares, `pip install gradio==<sdk_version>`
 and `-r requirements.txt`; start app.py on 127.0.0.1 against the stand-in Hub, and drive it with
 gradio_client (tests/space/drive.py): two chat turns, sentiment, an image, a bad input per tab,
-and a model failure in the middle of an answer.
+and a model failure in the middle of an answer. The notebook's pre-upload smoke test
+(try_space_app) runs in the same venv, on the app and on a broken copy; the second folder, for
+ZeroGPU, is checked file by file (it needs ZeroGPU's machines to build); and the cell that runs
+app.py in the notebook is run with a stand-in %pip, to show it installs the tested Gradio over
+another version and asks for a restart when a loaded library changed.
 
 The venv is cached under .cache/space-venv-<hash of the files that decide it>, so only the first
 run pays for the install (about 2.5 min here). What cannot run offline here: the index line for
@@ -114,10 +118,124 @@ def test_app_depends_on_no_course_package_and_downloads_nothing_but_models(space
         a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"queue", "threading", "pathlib", "gradio", "torch", "transformers"}, (
-        imported
-    )
+    assert imported <= {
+        "queue",
+        "threading",
+        "pathlib",
+        "types",
+        "spaces",
+        "gradio",
+        "torch",
+        "transformers",
+    }, imported
     assert "http" not in source.replace("https://huggingface.co", "")
+
+
+# ----- ZeroGPU: the same app.py, and a second folder for a free account --------------------------
+
+ZEROGPU_PYTHONS = {"3.10", "3.12"}  # hub-docs spaces-zerogpu.md, "Supported Versions"
+ZEROGPU_TORCH = {"2.8.0", "2.9.1", "2.10.0", "2.11.0"}  # the same page's full list
+
+
+def test_app_is_zerogpu_ready_and_runs_without_spaces(space):
+    tree = ast.parse((space / "app.py").read_text())
+    body = tree.body
+    guard = next(n for n in body if isinstance(n, ast.Try))
+    assert [a.name for n in guard.body if isinstance(n, ast.Import) for a in n.names] == ["spaces"]
+    assert [ast.unparse(h.type) for h in guard.handlers] == ["ImportError"]
+    # without the package, the fallback is a decorator that returns the function itself
+    fallback = ast.Module(body=guard.handlers[0].body, type_ignores=[])
+    names = {"SimpleNamespace": __import__("types").SimpleNamespace}
+    exec(compile(fallback, "app.py", "exec"), names)
+    assert names["spaces"].GPU(len) is len
+    # spaces comes before torch (it patches torch.cuda on ZeroGPU)
+    first_torch = next(
+        i
+        for i, n in enumerate(body)
+        if isinstance(n, ast.Import) and any(a.name == "torch" for a in n.names)
+    )
+    assert body.index(guard) < first_torch
+    decorated = {
+        n.name
+        for n in body
+        if isinstance(n, ast.FunctionDef)
+        and any(ast.unparse(d) == "spaces.GPU" for d in n.decorator_list)
+    }
+    assert decorated == {"respond", "sentiment", "classify_image"}
+    # the models go to the GPU at module level when there is one (ZeroGPU's rule)
+    assert 'device = "cuda" if torch.cuda.is_available() else "cpu"' in ast.unparse(tree).replace(
+        "'", '"'
+    )
+
+
+def test_the_zerogpu_folder_is_the_same_app_with_what_zerogpu_runs(space):
+    zero = space.parent / "space_zerogpu"
+    assert sorted(p.name for p in zero.iterdir()) == sorted(p.name for p in space.iterdir())
+    for name in ("app.py", "clock.png"):
+        assert (zero / name).read_bytes() == (space / name).read_bytes()
+    meta, cpu = header(zero), header(space)
+    assert meta["python_version"] in ZEROGPU_PYTHONS
+    assert tuple(int(x) for x in meta["python_version"].split(".")) >= (3, 11)  # transformers
+    assert {k: v for k, v in meta.items() if k != "python_version"} == {
+        k: v for k, v in cpu.items() if k != "python_version"
+    }
+    lines = [ln for ln in (zero / "requirements.txt").read_text().splitlines() if ln.strip()]
+    assert not any(ln.startswith("-") for ln in lines)  # the ordinary index: CUDA builds
+    pins = dict(ln.split("==") for ln in lines)
+    assert set(pins) == {"torch", "transformers"}  # gradio and spaces come with the hardware
+    assert pins["torch"] in ZEROGPU_TORCH
+    cpu_lines = (space / "requirements.txt").read_text().splitlines()
+    assert f"transformers=={pins['transformers']}" in cpu_lines
+
+
+def run_try_cell(space: Path, app_source: str, tmp: Path) -> subprocess.CompletedProcess:
+    """The notebook's try_space_app cell, run on app_source in the Space's venv."""
+    nb = json.loads(NOTEBOOK.read_text())
+    (cell,) = [
+        "".join(c["source"])
+        for c in nb["cells"]
+        if "space-try" in c.get("metadata", {}).get("tags", [])
+    ]
+    folder = tmp / "space"
+    shutil.copytree(space, folder)
+    (folder / "app.py").write_text(app_source)
+    (tmp / "cell.py").write_text(cell)
+    script = (
+        "import os, runpy, sys\n"
+        "from pathlib import Path\n"
+        "from PIL import Image\n"
+        "SPACE = Path(sys.argv[1])\n"
+        "os.chdir(SPACE)\n"
+        "space_app = runpy.run_path('app.py', run_name='space_app')\n"
+        "exec(Path(sys.argv[2]).read_text())\n"
+    )
+    venv = space_venv(space)
+    env = {**os.environ, **({} if REAL_HUB else hub_env()), "PYTHONPATH": ""}
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script, str(folder), str(tmp / "cell.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def test_the_notebooks_try_cell_passes_on_the_space_and_catches_a_broken_tab(
+    space, tmp_path_factory
+):
+    source = (space / "app.py").read_text()
+    good = run_try_cell(space, source, tmp_path_factory.mktemp("try-good"))
+    assert good.returncode == 0, good.stderr[-3000:]
+    assert "respond:" in good.stdout and "classify_image:" in good.stdout
+    assert good.stdout.count("-> gr.Error:") == 3, good.stdout
+    # a tab that forgot its input check: an empty text reaches the model, no gr.Error comes back
+    broken = source.replace(
+        "    text = check_input(text)\n    try:\n        result = sentiment_pipe(text)[0]",
+        "    try:\n        result = sentiment_pipe(text)[0]",
+    )
+    assert broken != source
+    bad = run_try_cell(space, broken, tmp_path_factory.mktemp("try-bad"))
+    assert bad.returncode != 0 and "gave no gr.Error" in bad.stderr, bad.stderr[-3000:]
 
 
 # ----- built and driven as a Space -------------------------------------------------------------
@@ -315,3 +433,92 @@ def test_a_model_failure_mid_answer_is_an_error_within_seconds_and_the_next_requ
     assert driven["flag left"] is False  # the fault really fired, inside generate
     after = driven["chat after the failure"]
     assert after["error"] is None and chat_texts(after)[1].strip()
+
+
+# ----- the cell that runs app.py in the notebook: it checks Gradio's version, not its presence ---
+
+
+def run_cell_with(versions: dict[str, str | None], pip_installs: dict[str, str | None], imported):
+    """Run the notebook's RUN_SPACE_APP cell (switched on) in a fresh IPython shell, where
+    importlib.metadata reports `versions`, `%pip` only records its line and then reports
+    `pip_installs`, and runpy.run_path only records the path; `imported` names modules to show
+    as already imported. Returns (the cell's printed text, the %pip lines, run_path's paths)."""
+    import contextlib
+    import importlib.metadata
+    import io
+    import runpy
+    import sys
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    nb = json.loads(NOTEBOOK.read_text())
+    (cell,) = [
+        "".join(c["source"])
+        for c in nb["cells"]
+        if "RUN_SPACE_APP = False" in "".join(c["source"]) and "%pip" in "".join(c["source"])
+    ]
+    cell = cell.replace("RUN_SPACE_APP = False", "RUN_SPACE_APP = True", 1)
+    state, pips, runs = dict(versions), [], []
+
+    def version(name):
+        if state.get(name) is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return state[name]
+
+    def pip(line):
+        pips.append(line)
+        state.update(pip_installs)
+
+    shell = InteractiveShell.instance()
+    shell.register_magic_function(pip, magic_name="pip")
+    shell.user_ns.update(SPACE=Path("space"), sys=sys)
+    saved = importlib.metadata.version, runpy.run_path
+    fakes = {name: object() for name in imported if name not in sys.modules}
+    out = io.StringIO()
+    try:
+        importlib.metadata.version = version
+        runpy.run_path = lambda path, run_name=None: runs.append(path) or {"demo": None}
+        sys.modules.update(fakes)
+        with contextlib.redirect_stdout(out):
+            result = shell.run_cell(cell, silent=False)
+        assert result.success, result.error_in_exec
+    finally:
+        importlib.metadata.version, runpy.run_path = saved
+        for name in fakes:
+            del sys.modules[name]
+        InteractiveShell.clear_instance()
+    return out.getvalue(), pips, runs
+
+
+def test_run_cell_installs_the_tested_gradio_over_another_version():
+    # Colab-like: an older Gradio installed but not imported, pillow unchanged: install, then run
+    printed, pips, runs = run_cell_with(
+        {"gradio": "5.49.1", "pillow": "11.3.0"}, {"gradio": "6.31.0"}, imported=[]
+    )
+    assert pips == ["install -q gradio==6.31.0"] and runs == ["space/app.py"], (printed, pips, runs)
+    assert "gradio 5.49.1: installing 6.31.0 over it" in printed
+
+
+def test_run_cell_keeps_the_right_gradio_and_runs_the_app():
+    printed, pips, runs = run_cell_with(
+        {"gradio": "6.31.0", "pillow": "11.3.0"}, {}, imported=["gradio"]
+    )
+    assert pips == [] and runs == ["space/app.py"], (printed, pips, runs)
+
+
+def test_run_cell_asks_for_a_restart_when_a_loaded_library_changed():
+    # the course's laptop setup: pillow 13 imported, gradio 6.31 needs pillow < 13
+    printed, pips, runs = run_cell_with(
+        {"gradio": None, "pillow": "13.0.0"}, {"gradio": "6.31.0", "pillow": "12.3.0"}, []
+    )
+    assert pips and runs == [] and "restart the runtime" in printed, printed
+    # an older Gradio already imported in this kernel: replaced on disk, still old in memory
+    printed, pips, runs = run_cell_with(
+        {"gradio": "5.49.1", "pillow": "11.3.0"}, {"gradio": "6.31.0"}, imported=["gradio"]
+    )
+    assert pips and runs == [] and "restart the runtime" in printed, printed
+
+
+def test_run_cell_says_so_when_the_install_fails():
+    printed, pips, runs = run_cell_with({"gradio": None, "pillow": "11.3.0"}, {}, imported=[])
+    assert pips and runs == [] and "did not install" in printed, printed

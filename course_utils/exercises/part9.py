@@ -150,36 +150,43 @@ q2 = Exercise(
 )
 
 
-# ----- q3: a history of calls ---------------------------------------------------------------
+# ----- q3: a history of calls, shown in the app ----------------------------------------------
+
+# a number and its unit: "95 ms", "0.10 s", "95 milliseconds", "1.2 seconds", "1,234ms"
+_DURATION = re.compile(
+    r"(\d[\d,]*(?:\.\d+)?)\s*(ms|msecs?|milliseconds?|s|secs?|seconds?)(?![a-z])", re.IGNORECASE
+)
 
 
 def _shows_time(line: str, ms: float) -> str | None:
-    """None if the line shows `ms` milliseconds (as ms, or converted to seconds), else why not."""
-    for number, unit in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s*(ms|s)\b", line):
+    """None if the line shows `ms` milliseconds, in milliseconds or seconds, as honestly rounded
+    as the digits it prints (0.10 s and 0.1 s both show 95 ms), else why not."""
+    for number, unit in _DURATION.findall(line):
         value = float(number.replace(",", ""))
-        if unit == "ms" and abs(value - ms) <= max(1.0, 0.01 * ms):
+        decimals = len(number.split(".")[1]) if "." in number else 0
+        slack = 0.5 * 10**-decimals + 1e-9  # half of the last printed digit
+        in_ms = unit.lower().startswith("m")
+        truth = ms if in_ms else ms / 1000
+        if abs(value - truth) <= slack + 0.01 * truth:
             return None
-        if unit == "s" and abs(value - ms / 1000) <= max(0.005, 0.01 * ms / 1000):
-            return None
-        if unit == "s" and abs(value - ms) <= max(1.0, 0.01 * ms):
+        if not in_ms and abs(value - ms) <= slack + 0.01 * ms:
             return (
-                f"{line!r} shows {number} s for a call of {ms:g} ms: CALLS holds milliseconds, "
-                "so write 'ms' (or divide by 1000 for seconds)"
+                f"{line!r} shows {number} {unit} for a call of {ms:g} ms: CALLS holds "
+                "milliseconds, so write 'ms' (or divide by 1000 for seconds)"
             )
     return f"expected the line to show how long the call took ({ms:g} ms), got {line!r}"
 
 
-def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return "give your function itself (render_history), without calling it"
-    empty = answer([])
+def _check_render(render: Callable[[list], str]) -> str | None:
+    """The function alone, on a made-up history: newest first, the last 5, text, result, time."""
+    empty = render([])
     if not isinstance(empty, str):
         return f"render_history([]) should return a string, got {type(empty).__name__}"
     times_ms = [18.3, 1234.0, 7.0, 250.0, 42.0, 3100.0, 95.0]
     calls = [
         ("Sentiment", f"text number {i}", f"result number {i}", ms) for i, ms in enumerate(times_ms)
     ]
-    shown = answer(calls)
+    shown = render(calls)
     if not isinstance(shown, str):
         return f"render_history should return a string, got {type(shown).__name__}"
     lines = [line for line in shown.splitlines() if line.strip()]
@@ -194,20 +201,75 @@ def _check_history(answer: Any, *_: Any, **__: Any) -> str | None:
     return None
 
 
+def _shown(out: Any) -> str:
+    """What an ipywidgets Output area shows (its stored stream text)."""
+    return "".join(item.get("text", "") for item in out.outputs)
+
+
+def _check_history(
+    answer: Any,
+    history_output: Any = None,
+    run_button: Any = None,
+    text_box: Any = None,
+    calls: list | None = None,
+) -> str | None:
+    import ipywidgets as widgets
+
+    if not callable(answer):
+        return "give your function itself (render_history), without calling it"
+    problem = _check_render(answer)
+    if problem:
+        return problem
+    usage = "part9.q3.check(render_history, history_output, run_button, text_box, CALLS)"
+    if not isinstance(history_output, widgets.Output):
+        return (
+            f"render_history works; now show it in the app: {usage}, where history_output is "
+            "the widgets.Output you added to the text tab"
+        )
+    if not isinstance(run_button, widgets.Button) or text_box is None or calls is None:
+        return f"call it as {usage}"
+    before = text_box.value
+    try:
+        for i in range(2):
+            text_box.value = f"History check {i}: this course is fun."
+            run_button.click()  # what a user's click does: on_run, then your handler
+            if not calls or calls[-1][1] != text_box.value.strip():
+                return (
+                    "the click did not add a call to CALLS: is the task menu on a task that works?"
+                )
+            shown, expected = _shown(history_output).strip(), answer(calls).strip()
+            if shown != expected:
+                return (
+                    f"after a click history_output shows {shown[:160]!r}, not "
+                    f"render_history(CALLS) ({expected[:160]!r}): register a handler with "
+                    "run_button.on_click that replaces what history_output shows"
+                )
+    finally:
+        text_box.value = before
+    return None
+
+
 q3 = Exercise(
     name="part9.q3",
     prompt="Write render_history(history) -> str: one line per call, newest first, at most the "
     "last 5 calls, each line with the input text, the result and the time it took. history is "
-    "a list of (task, text, result, milliseconds) tuples, oldest first (like the app's CALLS).",
+    "a list of (task, text, result, milliseconds) tuples, oldest first (like the app's CALLS). "
+    "Then show it in the app: an Output area history_output in the text tab, refreshed after "
+    "every click of Run.",
     checker=_check_history,
     hint_text="history[-5:] keeps the last five; reversed(...) puts the newest first; "
-    '"\\n".join(...) makes one string of lines. The times are milliseconds: f"{ms:.0f} ms".',
+    '"\\n".join(...) makes one string of lines. The times are milliseconds: f"{ms:.0f} ms". '
+    "A second run_button.on_click handler runs after on_run, so CALLS already holds the call; "
+    "show(history_output, ...) replaces what the area shows.",
     solution_text="def render_history(history, limit=5):\n"
     '    lines = [f"{task}: {text!r} -> {result!r} ({ms:.0f} ms)"\n'
     "             for task, text, result, ms in reversed(history[-limit:])]\n"
     '    return "\\n".join(lines) or "No calls yet."\n\n'
+    "history_output = make_output()\n"
+    "text_tab.children = [*text_tab.children, history_output]\n"
+    "run_button.on_click(lambda button: show(history_output, render_history(CALLS)))\n\n"
     "answer = render_history\n"
-    "part9.q3.check(answer)",
+    "part9.q3.check(answer, history_output, run_button, text_box, CALLS)",
 )
 
 __all__ = ["q1", "q2", "q3"]
