@@ -7,12 +7,11 @@ real tokenizers on Colab and for the offline stand-ins in the test run.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from typing import Any
 
 from . import Exercise, as_list, as_number, needs, reads, short_repr
+from .no_pipeline import run_by_hand
 
 Q1_TEXT = "Hugging Face makes tokenizers fun!"
 Q2_LOGITS = (-1.0, 2.0)  # (NEGATIVE, POSITIVE)
@@ -118,49 +117,10 @@ def _pairs(result: Any) -> tuple[list[tuple[str, Any]] | None, str | None]:
     return pairs, None
 
 
-class _PipelineUsed(Exception):
-    """Raised inside the learner's tag() when it builds or calls a transformers pipeline."""
-
-
-@contextlib.contextmanager
-def _no_pipelines() -> Iterator[list[str]]:
-    """While the learner's function runs, building or calling any pipeline raises: q4 asks for
-    the steps by hand. The list it yields records each attempt, even one caught by the function."""
-    from transformers.pipelines.base import Pipeline
-
-    used: list[str] = []
-    saved = Pipeline.__init__, Pipeline.__call__
-
-    def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
-        used.append(type(self).__name__)
-        raise _PipelineUsed("q4 asks for the steps by hand, without a pipeline")
-
-    Pipeline.__init__, Pipeline.__call__ = refuse, refuse
-    try:
-        yield used
-    finally:
-        Pipeline.__init__, Pipeline.__call__ = saved
-
-
 _NO_PIPELINE = (
     "tag() used a pipeline: build it without one. Tokenize with ner_tokenizer, run ner_model, "
     "take the argmax of each token's logits and name it with id2label"
 )
-
-
-def _run_by_hand(answer: Any, sentences: tuple[str, ...]) -> tuple[list | None, str | None]:
-    """The learner's results on each sentence, with pipelines refused while it runs."""
-    results = []
-    with _no_pipelines() as used:
-        try:
-            for sentence in sentences:
-                got, problem = _pairs(answer(sentence))
-                if problem or used:
-                    return None, _NO_PIPELINE if used else problem
-                results.append(got)
-        except _PipelineUsed:
-            return None, _NO_PIPELINE
-    return results, None
 
 
 @needs("the model and its tokenizer", "part5.q4.check(answer, ner_model, ner_tokenizer)")
@@ -178,11 +138,14 @@ def _check_q4(
 
     reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])
     wanted = [[(e["word"], e["entity"]) for e in reference(s)] for s in Q4_SENTENCES]
-    results, problem = _run_by_hand(answer, Q4_SENTENCES)
+    # each result is read (a generator run) while pipelines are still refused
+    results, problem = run_by_hand(lambda s: _pairs(answer(s)), list(Q4_SENTENCES), _NO_PIPELINE)
     if problem:
         return problem
     special = set(tokenizer.all_special_tokens)
-    for sentence, got, want in zip(Q4_SENTENCES, results, wanted, strict=True):
+    for sentence, (got, problem), want in zip(Q4_SENTENCES, results, wanted, strict=True):
+        if problem:
+            return problem
         tokens = [str(t) for t, _ in got]
         labels = [label for _, label in got]
         if any(t in special for t in tokens):
