@@ -29,10 +29,20 @@ def test_q1_states(tokenizer):
     assert "special tokens" in msg
     ok, msg = part5.q1.verdict(n + 1, tokenizer)
     assert ok is False, msg
-    assert "too many" in msg
-    ok, msg = part5.q1.verdict(float(n), tokenizer)
-    assert ok is False, msg
-    assert "whole number" in msg
+    assert "too many" not in msg and "too few" not in msg  # no bisection without the tokenizer
+    assert "convert_ids_to_tokens" in msg
+    ok, msg = part5.q1.verdict(len(part5.Q1_TEXT.split()), tokenizer)
+    assert ok is False and "words" in msg, msg
+    ok, msg = part5.q1.verdict(n + 0.5, tokenizer)
+    assert ok is False and "whole number" in msg, msg
+
+
+def test_q1_accepts_any_honest_form_of_the_count(tokenizer):
+    """A whole float, the number as text and a 0-dim tensor count as the number (as in q2)."""
+    n = len(tokenizer(part5.Q1_TEXT)["input_ids"])
+    for form in (float(n), str(n), torch.tensor(n)):
+        ok, msg = part5.q1.verdict(form, tokenizer)
+        assert ok is True, (form, msg)
 
 
 def test_q2_states():
@@ -42,12 +52,19 @@ def test_q2_states():
     ok, msg = part5.q2.verdict(round(right, 3))
     assert ok is True, msg
     assert "correct" in msg
+    ok, msg = part5.q2.verdict("0.953")
+    assert ok is True, msg
     ok, msg = part5.q2.verdict(1 - right)  # the NEGATIVE probability
     assert ok is False, msg
-    assert "too low" in msg
+    assert "NEGATIVE's share" in msg
+    ok, msg = part5.q2.verdict(round(torch.sigmoid(torch.tensor(2.0)).item(), 4))  # 0.8808
+    assert ok is False, msg
+    assert "sigmoid" in msg
     ok, msg = part5.q2.verdict(2.0)  # the raw logit, not a probability
     assert ok is False, msg
-    assert "too high" in msg
+    assert "raw logit" in msg
+    ok, msg = part5.q2.verdict(0.9)
+    assert ok is False and "too low" in msg, msg
 
 
 def test_q3_states(tokenizer):
@@ -60,6 +77,12 @@ def test_q3_states(tokenizer):
     ok, msg = part5.q3.verdict(pads + 1, tokenizer)
     assert ok is False, msg
     assert "attention_mask" in msg
+    ok, msg = part5.q3.verdict(0, tokenizer)  # the long sentence's row
+    assert ok is False and "first row is the short one" in msg, msg
+    ok, msg = part5.q3.verdict(batch["input_ids"].shape[1], tokenizer)  # the padded length
+    assert ok is False and "padded length" in msg, msg
+    ok, msg = part5.q3.verdict(int(batch["attention_mask"][0].sum()), tokenizer)  # the 1s
+    assert ok is False and "real tokens" in msg, msg
 
 
 def test_module_import_is_cheap():
@@ -201,3 +224,37 @@ def test_q4_needs_model_and_tokenizer(ner):
     assert ok is False and "ner_model" in msg, msg
     ok, msg = part5.q4.verdict(_right_tag(model, tok), model)
     assert ok is False and "tokenizer" in msg, msg
+
+
+def test_q4_rejects_a_tag_that_wraps_the_pipeline(ner):
+    """The reviewer's answer: the pipeline built outside tag() and called inside it."""
+    from transformers import pipeline
+
+    model, tok = ner
+    pipe = pipeline("token-classification", model=model, tokenizer=tok, ignore_labels=[])
+
+    def tag(text):
+        return [(r["word"], r["entity"]) for r in pipe(text)]
+
+    ok, msg = part5.q4.verdict(tag, model, tok)
+    assert ok is False and "without one" in msg, msg
+    assert pipe(part5.Q4_SENTENCES[0])  # the pipeline works again after the check
+
+
+def test_q4_rejects_a_pipeline_built_inside_tag_even_when_caught(ner):
+    from transformers import pipeline
+
+    model, tok = ner
+    right = _right_tag(model, tok)
+
+    def tag(text):
+        try:
+            pipe = pipeline("token-classification", model=model, tokenizer=tok)
+            return [(r["word"], r["entity"]) for r in pipe(text)]
+        except Exception:
+            return right(text)
+
+    ok, msg = part5.q4.verdict(tag, model, tok)
+    assert ok is False and "without one" in msg, msg
+    ok, msg = part5.q4.verdict(right, model, tok)  # and the honest answer still passes after
+    assert ok is True, msg

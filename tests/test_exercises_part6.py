@@ -31,9 +31,26 @@ def test_q1_temperature():
     expected = torch.softmax(torch.tensor(part6.Q1_LOGITS) / part6.Q1_TEMPERATURE, dim=-1)[0]
     right(part6.q1, expected.item())
     plain = torch.softmax(torch.tensor(part6.Q1_LOGITS), dim=-1)[0].item()  # forgot temperature
-    wrong(part6.q1, plain, says="too low")
-    right(part6.q1, "0.87")  # a number typed as text is still a number
+    wrong(part6.q1, plain, says="temperature 1")
+    right(part6.q1, "0.506")  # a number typed as text is still a number
     wrong(part6.q1, "high", says="should be a number")
+    times = torch.softmax(torch.tensor(part6.Q1_LOGITS) * part6.Q1_TEMPERATURE, -1)[0].item()
+    wrong(part6.q1, times, says="multiplied")
+
+
+def test_q1_answer_is_not_printed_in_the_notebook():
+    """The reviewer copied cell 20's 0.865 (temperature 0.5 on four logits) and was accepted:
+    every probability the notebook's temperature demo prints is now wrong, with a reason."""
+    import torch
+
+    demo = torch.tensor([3.0, 2.0, 1.0, 0.0])
+    for t in (0.5, 1.0, 2.0):
+        for p in torch.softmax(demo / t, -1).tolist():
+            wrong(part6.q1, round(p, 3))
+    wrong(part6.q1, 0.865)
+    wrong(part6.q1, 0.87)
+    wrong(part6.q1, 0.455, says="four logits")
+    wrong(part6.q1, 0.51)  # too coarse: 0.506 to three places
 
 
 def test_q2_kv_bytes(smollm2_config):
@@ -91,6 +108,8 @@ def test_q3_matches_a_hand_count():
 def test_q1_expected_value():
     e4, e2 = math.exp(4), math.exp(2)
     assert math.isclose(part6._softmax([4.0, 2.0, 0.0])[0], e4 / (e4 + e2 + 1))
+    e1, e05 = math.exp(1), math.exp(0.5)  # [2, 1, 0] / 2
+    assert math.isclose(part6._q1_expected(), e1 / (e1 + e05 + 1))
 
 
 def test_q2_accepts_a_config_dict(smollm2_config):
@@ -126,7 +145,14 @@ def chat_model():
 
 
 def _reply(
-    model, tok, *, generation_prompt=True, slice_prompt=True, skip_special=True, sample=False
+    model,
+    tok,
+    *,
+    generation_prompt=True,
+    slice_prompt=True,
+    skip_special=True,
+    sample=False,
+    max_new=part6.Q4_TOKENS,
 ):
     import torch
 
@@ -136,7 +162,7 @@ def _reply(
         )
         n = inputs["input_ids"].shape[1] if slice_prompt else 0
         with torch.inference_mode():
-            out = model.generate(**inputs, max_new_tokens=part6.Q4_TOKENS, do_sample=sample)
+            out = model.generate(**inputs, max_new_tokens=max_new, do_sample=sample)
         return tok.decode(out[0, n:], skip_special_tokens=skip_special)
 
     return reply
@@ -147,8 +173,8 @@ def test_q4_accepts_the_three_steps(chat_model):
     right(part6.q4, _reply(model, tok), model, tok)
 
 
-def test_q4_accepts_the_pipeline_way(chat_model):
-    """The text-generation pipeline does the same steps: an honest right answer too."""
+def test_q4_refuses_the_pipeline_way(chat_model):
+    """The exercise asks for the steps without a pipeline; the reviewer's pipeline reply passed."""
     from transformers import pipeline
 
     model, tok = chat_model
@@ -158,7 +184,8 @@ def test_q4_accepts_the_pipeline_way(chat_model):
         out = chat(messages, max_new_tokens=part6.Q4_TOKENS, do_sample=False)
         return out[0]["generated_text"][-1]["content"]
 
-    right(part6.q4, reply, model, tok)
+    wrong(part6.q4, reply, model, tok, says="pipeline")
+    right(part6.q4, _reply(model, tok), model, tok)  # pipelines are back to normal after
 
 
 def test_q4_rejects_the_known_wrong_ways(chat_model):
@@ -193,3 +220,8 @@ def test_q4_accepts_the_real_smollm2():
     wrong(part6.q4, _reply(model, tok, generation_prompt=False), model, tok, says="add_generation")
     typed = _reply(model, tok)(part6.Q4_CONVERSATIONS[0])
     wrong(part6.q4, lambda messages: typed, model, tok)  # the same text for every question
+    # the reviewer's max_new_tokens=10 and 30 passed on the two short questions
+    long = _reply(model, tok, max_new=200)(part6.Q4_CONVERSATIONS[2])
+    assert len(tok(long)["input_ids"]) > 2 * part6.Q4_TOKENS  # the list runs on
+    wrong(part6.q4, _reply(model, tok, max_new=10), model, tok, says="stops early")
+    wrong(part6.q4, _reply(model, tok, max_new=30), model, tok, says="runs past")

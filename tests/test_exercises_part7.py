@@ -65,66 +65,87 @@ def test_q1_reads_the_size():
     assert ok is False, msg
 
 
-def test_q2_normalize(vit_processor):
-    ok, msg = part7.q2.verdict(-0.6, vit_processor)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part7.q2.verdict(0.2, vit_processor)  # rescaled only
-    assert ok is False, msg
-    assert "normalize" in msg
-    ok, msg = part7.q2.verdict(51, vit_processor)
-    assert ok is False, msg
-    assert "too high" in msg
+# --- q2: image classification by hand, for any picture -----------------------------------
 
 
-def test_q2_matches_the_processor(vit_processor):
-    """The expected value is what the processor writes for a flat image of that value."""
+@pytest.fixture(scope="module")
+def vit():
+    from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+    rid = "google/vit-base-patch16-224"
+    return (
+        AutoModelForImageClassification.from_pretrained(rid).eval(),
+        AutoImageProcessor.from_pretrained(rid),
+    )
+
+
+def _top1(model, processor, *, convert=True, name=True, normalize=True):
     import numpy as np
-    from PIL import Image
+    import torch
 
-    img = Image.fromarray(np.full((224, 224, 3), part7.Q2_PIXEL, dtype=np.uint8))
-    value = vit_processor(img, return_tensors="pt")["pixel_values"][0, 0, 0, 0].item()
-    ok, msg = part7.q2.verdict(value, vit_processor)
-    assert ok is True, msg
+    def top1(image):
+        if convert:
+            image = image.convert("RGB")
+        if normalize:
+            pixels = processor(image, return_tensors="pt")["pixel_values"]
+        else:  # resized and rescaled by hand, never normalized
+            h, w = processor.size.height, processor.size.width
+            array = np.asarray(image.resize((w, h)), dtype=np.float32) / 255
+            pixels = torch.from_numpy(array).permute(2, 0, 1)[None]
+        with torch.inference_mode():
+            logits = model(pixel_values=pixels).logits[0]
+        index = int(logits.argmax())
+        return model.config.id2label[index] if name else index
 
-
-def test_q2_reads_mean_and_std():
-    from transformers import ViTImageProcessor
-
-    imagenet = ViTImageProcessor(image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
-    expected = (51 / 255 - 0.485) / 0.229
-    ok, msg = part7.q2.verdict(expected, imagenet)
-    assert ok is True, msg
-    ok, msg = part7.q2.verdict(-0.6, imagenet)
-    assert ok is False, msg
-
-
-def test_q3_frames_per_second(whisper_fe):
-    ok, msg = part7.q3.verdict(100, whisper_fe)
-    assert ok is True, msg
-    assert "correct" in msg
-    ok, msg = part7.q3.verdict(0.01, whisper_fe)
-    assert ok is False, msg
-    assert "seconds per column" in msg
-    ok, msg = part7.q3.verdict(3000, whisper_fe)
-    assert ok is False, msg
-    ok, msg = part7.q3.verdict(100)
-    assert ok is False, msg
-    assert "feature extractor" in msg
+    return top1
 
 
-def test_q3_matches_the_features(whisper_fe):
-    """30 s of audio gives 30 x the answer columns."""
-    import numpy as np
-
-    feats = whisper_fe(
-        np.zeros(16_000 * 30, dtype=np.float32), sampling_rate=16_000, return_tensors="np"
-    )["input_features"]
-    ok, msg = part7.q3.verdict(feats.shape[-1] / 30, whisper_fe)
-    assert ok is True, msg
+def test_q2_accepts_the_by_hand_steps(vit):
+    model, processor = vit
+    right(part7.q2, _top1(model, processor), model, processor)
 
 
-# --- q4: a phone recording made ready for Whisper, checked on test tones ------------------
+def test_q2_test_pictures_have_the_three_modes_and_the_pipeline_labels_differ(vit):
+    """The check needs pictures the processor alone refuses, and labels that tell them apart."""
+    model, processor = vit
+    images = {m: part7._test_image(m) for m in part7.Q2_MODES}
+    assert {m: i.mode for m, i in images.items()} == {m: m for m in part7.Q2_MODES}
+    for mode in ("RGBA", "L"):
+        with pytest.raises(ValueError):
+            processor(images[mode], return_tensors="pt")
+
+
+def test_q2_rejects_the_known_wrong_ways(vit):
+    model, processor = vit
+    wrong(part7.q2, _top1(model, processor, convert=False), model, processor, says="convert")
+    wrong(part7.q2, _top1(model, processor, name=False), model, processor, says="id2label")
+    wrong(part7.q2, _top1(model, processor)(part7._test_image("RGB")), model, processor,
+          says="function")  # fmt: skip
+    wrong(part7.q2, _top1(model, processor), says="vit, processor")
+
+
+def test_q2_rejects_skipping_normalization(vit):
+    model, processor = vit
+    skip = _top1(model, processor, normalize=False)
+    images = [part7._test_image(m) for m in part7.Q2_MODES]
+    assert [skip(i) for i in images] != [_top1(model, processor)(i) for i in images]
+    wrong(part7.q2, skip, model, processor, says="processor")
+
+
+def test_q2_refuses_a_pipeline(vit):
+    from transformers import pipeline
+
+    model, processor = vit
+    classify = pipeline("image-classification", model=model, image_processor=processor)
+    wrong(part7.q2, lambda image: classify(image)[0]["label"], model, processor, says="pipeline")
+    right(part7.q2, _top1(model, processor), model, processor)
+
+
+def test_q1_refuses_the_shape_typed_as_text(vit_processor):
+    wrong(part7.q1, "(3,3,224,224)", vit_processor, says="without quotes")
+
+
+# --- q3: a phone recording made ready for Whisper, checked on test tones ------------------
 
 
 def _prepare(audio, rate, *, scale=True, mix="mean", resample="fft", amplitude=True):
@@ -151,11 +172,11 @@ def _prepare(audio, rate, *, scale=True, mix="mean", resample="fft", amplitude=T
     return x
 
 
-def test_q4_accepts_the_three_steps():
-    right(part7.q4, _prepare)
+def test_q3_accepts_the_three_steps():
+    right(part7.q3, _prepare)
 
 
-def test_q4_accepts_other_honest_forms():
+def test_q3_accepts_other_honest_forms():
     """torch instead of NumPy, a plain list, a (1, samples) row: all are samples."""
     import torch
 
@@ -164,34 +185,48 @@ def test_q4_accepts_other_honest_forms():
         n = round(len(x) * 16_000 / rate)
         return torch.fft.irfft(torch.fft.rfft(x)[: n // 2 + 1], n) * (n / len(x))
 
-    right(part7.q4, with_torch)
-    right(part7.q4, lambda audio, rate: _prepare(audio, rate).tolist())
-    right(part7.q4, lambda audio, rate: _prepare(audio, rate)[None, :])
+    right(part7.q3, with_torch)
+    right(part7.q3, lambda audio, rate: _prepare(audio, rate).tolist())
+    right(part7.q3, lambda audio, rate: _prepare(audio, rate)[None, :])
 
 
-def test_q4_rejects_the_known_wrong_ways():
-    wrong(part7.q4, lambda a, r: _prepare(a, r, resample=None), says="a second has 16,000")
+def test_q3_rejects_the_known_wrong_ways():
+    wrong(part7.q3, lambda a, r: _prepare(a, r, resample=None), says="a second has 16,000")
     # every third sample: the right length from 48 kHz, but 12 kHz folds back to 4 kHz
-    wrong(part7.q4, lambda a, r: _prepare(a, r, resample="slice"), says="false 4000 Hz")
-    wrong(part7.q4, lambda a, r: _prepare(a, r, resample="interp"), says="filter")
-    wrong(part7.q4, lambda a, r: _prepare(a, r, amplitude=False), says="amplitude")
-    wrong(part7.q4, lambda a, r: _prepare(a, r, scale=False), says="32768")
-    wrong(part7.q4, lambda a, r: _prepare(a, r, mix="left"), says="average the two channels")
-    wrong(part7.q4, lambda a, r: _prepare(a, r, mix="wrong axis"), says="axis=1")
-    wrong(part7.q4, lambda a, r: _prepare(a, r, mix=None), says="one channel")
-    wrong(part7.q4, lambda a, r: (_prepare(a, r), 16_000), says="tuple")
-    wrong(part7.q4, _prepare(part7._test_signal(48_000), 48_000), says="function")
-    wrong(part7.q4, lambda a, r: "16 kHz", says="array")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, resample="slice"), says="false 4000 Hz")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, resample="interp"), says="filter")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, amplitude=False), says="amplitude")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, scale=False), says="32768")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, mix="left"), says="average the two channels")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, mix="wrong axis"), says="axis=1")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, mix=None), says="one channel")
+    wrong(part7.q3, lambda a, r: (_prepare(a, r), 16_000), says="tuple")
+    wrong(part7.q3, _prepare(part7._test_signal(48_000), 48_000), says="function")
+    wrong(part7.q3, lambda a, r: "16 kHz", says="array")
 
 
-def test_q4_test_signal_and_meter():
+def test_q3_names_the_int16_overflow():
+    """The reviewer's (a[:, 0] + a[:, 1]) // 2: the int16 sum wraps before any float."""
+    import numpy as np
+
+    def overflowing(audio, rate):
+        mono = ((audio[:, 0] + audio[:, 1]) // 2).astype(np.float32) / 32768
+        n = round(len(mono) * 16_000 / rate)
+        return np.fft.irfft(np.fft.rfft(mono)[: n // 2 + 1], n) * (n / len(mono))
+
+    with np.errstate(over="ignore"):
+        wrong(part7.q3, overflowing, says="overflowed")
+    wrong(part7.q3, lambda a, r: _prepare(a, r, amplitude=False), says="not the loudness")
+
+
+def test_q3_test_signal_and_meter():
     """The test recording is what scipy.io.wavfile.read returns, and the meter reads it."""
     import numpy as np
 
     sig = part7._test_signal(48_000)
     assert sig.dtype == np.int16 and sig.shape == (48_000, 2)
     mono = sig.mean(axis=1) / 32768
-    assert abs(part7._tone(mono, 48_000, part7.Q4_LOW) - 0.4) < 0.01
-    assert abs(part7._tone(mono, 48_000, part7.Q4_MID) - 0.1) < 0.01
-    assert abs(part7._tone(mono, 48_000, part7.Q4_HIGH) - 0.4) < 0.01
+    assert abs(part7._tone(mono, 48_000, part7.Q3_LOW) - 0.4) < 0.01
+    assert abs(part7._tone(mono, 48_000, part7.Q3_MID) - 0.1) < 0.01
+    assert abs(part7._tone(mono, 48_000, part7.Q3_HIGH) - 0.4) < 0.01
     assert part7._tone(mono, 48_000, 4_000) < 0.01

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, as_list, close_to, needs, reads, short_repr
+from . import Exercise, as_list, as_number, needs, reads, short_repr
+from .no_pipeline import run_by_hand
 
 Q1_TEXT = "Hugging Face makes tokenizers fun!"
 Q2_LOGITS = (-1.0, 2.0)  # (NEGATIVE, POSITIVE)
@@ -24,15 +25,32 @@ Q4_SENTENCES = (
 )
 
 
+def _whole(answer: Any, what: str) -> tuple[int | None, str | None]:
+    """A count: an int, or a number that is whole in any honest form (10.0, "10", a tensor)."""
+    value, problem = as_number(answer, what)
+    if problem:
+        return None, problem
+    if value != int(value):
+        return None, f"{what} should be a whole number, got {short_repr(answer)}"
+    return int(value), None
+
+
 @needs("the tokenizer", "part5.q1.check(answer, tokenizer)")
-@reads(as_int, "the number of tokens")
+@reads(_whole, "the number of tokens")
 def _token_count(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
     expected = len(tokenizer(Q1_TEXT)["input_ids"])
+    if answer == expected:
+        return None
     if answer == expected - 2:
         return f"{answer} leaves out the special tokens the tokenizer adds ([CLS] and [SEP])"
-    if answer != expected:
-        return f"{answer} is {'too many' if answer > expected else 'too few'} tokens"
-    return None
+    if answer == len(Q1_TEXT.split()):
+        return f"{answer} is the number of words: a tokenizer splits some words into pieces"
+    if answer == len(Q1_TEXT):
+        return f"{answer} is the number of characters, not tokens"
+    return (
+        f"{answer} is not the count: print tokenizer.convert_ids_to_tokens(...) of the "
+        "input_ids and count what it shows"
+    )
 
 
 def _softmax_positive() -> float:
@@ -40,14 +58,49 @@ def _softmax_positive() -> float:
     return exps[1] / sum(exps)
 
 
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
+    value, problem = as_number(answer, "the POSITIVE probability")
+    if problem:
+        return problem
+    expected = _softmax_positive()
+    if math.isclose(value, expected, abs_tol=5e-4):
+        return None
+    near = lambda x: math.isclose(value, x, abs_tol=5e-4)  # noqa: E731
+    if near(1 - expected):
+        return f"{value:g} is NEGATIVE's share: POSITIVE is the second logit"
+    if near(_sigmoid(Q2_LOGITS[1])):
+        return (
+            f"{value:g} is the sigmoid of 2.0 alone: softmax weighs POSITIVE's logit against "
+            "NEGATIVE's (exp of each, divided by their sum)"
+        )
+    if value in Q2_LOGITS:
+        return f"{value:g} is a raw logit, not a probability: apply softmax to both logits"
+    if not 0 <= value <= 1:
+        return f"{value:g} is not a probability (those lie between 0 and 1)"
+    return (
+        f"{value:g} is {'too high' if value > expected else 'too low'}: exp(2.0) divided by "
+        "exp(-1.0) + exp(2.0)"
+    )
+
+
 @needs("the tokenizer", "part5.q3.check(answer, tokenizer)")
-@reads(as_int, "the number of padding tokens")
+@reads(_whole, "the number of padding tokens")
 def _padding(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
-    batch = tokenizer(list(Q3_BATCH), padding=True)
-    expected = batch["attention_mask"][0].count(0)
-    if answer != expected:
-        return f"{answer} is not the number of 0s in the first row of attention_mask"
-    return None
+    mask = tokenizer(list(Q3_BATCH), padding=True)["attention_mask"]
+    expected = mask[0].count(0)
+    if answer == expected:
+        return None
+    if answer == len(mask[0]):
+        return f"{answer} is the padded length of the row: count only its 0s in attention_mask"
+    if answer == mask[0].count(1):
+        return f"{answer} counts the real tokens (the 1s); padding is the 0s in attention_mask"
+    if answer == 0:
+        return "0 is the long sentence's padding: the first row is the short one"
+    return f"{answer} is not the number of 0s in the first row of attention_mask"
 
 
 def _pairs(result: Any) -> tuple[list[tuple[str, Any]] | None, str | None]:
@@ -64,6 +117,12 @@ def _pairs(result: Any) -> tuple[list[tuple[str, Any]] | None, str | None]:
     return pairs, None
 
 
+_NO_PIPELINE = (
+    "tag() used a pipeline: build it without one. Tokenize with ner_tokenizer, run ner_model, "
+    "take the argmax of each token's logits and name it with id2label"
+)
+
+
 @needs("the model and its tokenizer", "part5.q4.check(answer, ner_model, ner_tokenizer)")
 def _check_q4(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
@@ -78,12 +137,15 @@ def _check_q4(
     from transformers import pipeline
 
     reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])
+    wanted = [[(e["word"], e["entity"]) for e in reference(s)] for s in Q4_SENTENCES]
+    # each result is read (a generator run) while pipelines are still refused
+    results, problem = run_by_hand(lambda s: _pairs(answer(s)), list(Q4_SENTENCES), _NO_PIPELINE)
+    if problem:
+        return problem
     special = set(tokenizer.all_special_tokens)
-    for sentence in Q4_SENTENCES:
-        got, problem = _pairs(answer(sentence))
+    for sentence, (got, problem), want in zip(Q4_SENTENCES, results, wanted, strict=True):
         if problem:
             return problem
-        want = [(e["word"], e["entity"]) for e in reference(sentence)]
         tokens = [str(t) for t, _ in got]
         labels = [label for _, label in got]
         if any(t in special for t in tokens):
@@ -124,7 +186,7 @@ q2 = Exercise(
     name="part5.q2",
     prompt=f"The logits are {list(Q2_LOGITS)} for (NEGATIVE, POSITIVE). What probability does "
     "softmax give POSITIVE? (3 decimal places are enough)",
-    checker=close_to(_softmax_positive(), rel=0, abs_tol=5e-4, what="the POSITIVE probability"),
+    checker=_check_q2,
     hint_text="softmax: exp of each logit divided by the sum of the exps. "
     "torch.tensor(...).softmax(-1) "
     "does it for you.",
@@ -147,7 +209,8 @@ q4 = Exercise(
     name="part5.q4",
     prompt=(
         f"Write tag(text) for {Q4_MODEL}: one (token, label) pair per token, [CLS] and [SEP] "
-        "left out, by hand (tokenizer, model, argmax, id2label). The check compares it with "
+        "left out, by hand (tokenizer, model, argmax, id2label; no pipeline: the check refuses "
+        "one). The check compares it with "
         "pipeline('token-classification', ignore_labels=[]) on sentences of its own."
     ),
     checker=_check_q4,

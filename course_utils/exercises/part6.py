@@ -10,17 +10,49 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, close_to, needs, reads, short_repr
+from . import Exercise, as_int, as_number, needs, reads, short_repr
+from .no_pipeline import run_by_hand
 
 # q1: temperature ------------------------------------------------------------------------
 Q1_LOGITS = [2.0, 1.0, 0.0]
-Q1_TEMPERATURE = 0.5
+Q1_TEMPERATURE = 2.0  # no row the notebook prints gives this answer (0.506)
 
 
 def _softmax(xs: list[float]) -> list[float]:
     m = max(xs)
     exps = [math.exp(x - m) for x in xs]
     return [e / sum(exps) for e in exps]
+
+
+def _q1_expected(logits: list[float] = Q1_LOGITS, temperature: float = Q1_TEMPERATURE) -> float:
+    return _softmax([x / temperature for x in logits])[0]
+
+
+def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
+    value, problem = as_number(answer, "the probability")
+    if problem:
+        return problem
+    expected = _q1_expected()
+    if math.isclose(value, expected, abs_tol=1e-3):
+        return None
+    known = (
+        (_softmax(Q1_LOGITS)[0], "that is temperature 1: divide every logit by the temperature"),
+        (
+            _softmax([x * Q1_TEMPERATURE for x in Q1_LOGITS])[0],
+            "you multiplied the logits by the temperature: divide them by it",
+        ),
+        (
+            _q1_expected([3.0, 2.0, 1.0, 0.0]),
+            "that is the demo's row for four logits: these are three, [2.0, 1.0, 0.0]",
+        ),
+        (_softmax(Q1_LOGITS)[0] / Q1_TEMPERATURE, "divide the logits, before softmax"),
+    )
+    for wrong, why in known:
+        if math.isclose(value, wrong, abs_tol=1e-3):
+            return f"{value:g}: {why}"
+    if not 0 <= value <= 1:
+        return f"{value:g} is not a probability (those lie between 0 and 1)"
+    return f"the probability = {value:g} is {'too high' if value > expected else 'too low'}"
 
 
 q1 = Exercise(
@@ -30,16 +62,14 @@ q1 = Exercise(
         f"temperature={Q1_TEMPERATURE}: what probability does the first token get? "
         "(a number between 0 and 1)"
     ),
-    checker=close_to(
-        _softmax([x / Q1_TEMPERATURE for x in Q1_LOGITS])[0], rel=5e-3, what="the probability"
-    ),
+    checker=_check_q1,
     hint_text="Divide every logit by the temperature first, then apply softmax: "
     "torch.softmax(torch.tensor(logits) / temperature, dim=-1).",
     solution_text=(
         "import torch\n"
         f"probs = torch.softmax(torch.tensor({Q1_LOGITS}) / {Q1_TEMPERATURE}, dim=-1)\n"
-        "answer = probs[0].item()   # about 0.867: a low temperature sharpens the "
-        "distribution"
+        "answer = probs[0].item()   # about 0.506 (0.665 at temperature 1): a high "
+        "temperature flattens the distribution"
     ),
 )
 
@@ -171,13 +201,19 @@ q3 = Exercise(
 # q4: a chat reply by hand -------------------------------------------------------------
 Q4_TOKENS = 20
 # The check runs the learner's function on conversations of its own, so a typed answer cannot
-# pass; the second has a system message of its own.
+# pass; the second has a system message of its own; the third makes SmolLM2 write a long list,
+# so only max_new_tokens=20 gives the same text.
 Q4_CONVERSATIONS = (
     [{"role": "user", "content": "What is the capital of Italy?"}],
     [
         {"role": "system", "content": "You answer in one short sentence."},
         {"role": "user", "content": "Name a colour."},
     ],
+    [{"role": "user", "content": "Name some fruits."}],
+)
+_NO_PIPELINE = (
+    "reply() used a pipeline: write the steps yourself (apply_chat_template, model.generate, "
+    "slice off the prompt, tokenizer.decode)"
 )
 
 
@@ -205,8 +241,12 @@ def _check_q4(
             "the answer is your function itself (answer = reply), not its text: the check "
             "runs it on conversations of its own"
         )
-    for k, messages in enumerate(Q4_CONVERSATIONS):
-        got = answer([dict(m) for m in messages])
+    replies, problem = run_by_hand(
+        lambda messages: answer([dict(m) for m in messages]), list(Q4_CONVERSATIONS), _NO_PIPELINE
+    )
+    if problem:
+        return problem
+    for k, (messages, got) in enumerate(zip(Q4_CONVERSATIONS, replies, strict=True)):
         if not isinstance(got, str):
             return f"reply(messages) should return the answer as a str, got {short_repr(got, 80)}"
         want = _greedy(model, tokenizer, messages, generation_prompt=True)
@@ -221,6 +261,16 @@ def _check_q4(
             return (
                 "the text repeats the prompt: generate returns prompt + new tokens, so decode "
                 "only output[0, prompt_len:]"
+            )
+        if got.strip() and want.strip().startswith(got.strip()):
+            return (
+                f"for {question!r} your answer stops early: the greedy answer runs on to "
+                f"{Q4_TOKENS} new tokens (max_new_tokens={Q4_TOKENS})"
+            )
+        if want.strip() and got.strip().startswith(want.strip()):
+            return (
+                f"for {question!r} your answer runs past {Q4_TOKENS} new tokens: "
+                f"max_new_tokens={Q4_TOKENS}"
             )
         if got.strip() == _greedy(model, tokenizer, messages, generation_prompt=False).strip():
             return (
@@ -239,7 +289,8 @@ q4 = Exercise(
     name="part6.q4",
     prompt=(
         "Write reply(messages): the model's greedy answer to a conversation, at most "
-        f"{Q4_TOKENS} new tokens, as text without the prompt and without special tokens. "
+        f"{Q4_TOKENS} new tokens, as text without the prompt and without special tokens, "
+        "by hand (the check refuses a pipeline). "
         "Check with part6.q4.check(answer, model, tokenizer)."
     ),
     checker=_check_q4,

@@ -1,16 +1,17 @@
-"""Part 7 exercises: what image processors and audio feature extractors do, and q4: a phone
+"""Part 7 exercises: the shape an image processor returns (a warm-up), q2: image
+classification by hand for any picture (checked against the pipeline), and q3: a phone
 recording (int16 stereo at 48 or 44.1 kHz) made ready for Whisper, checked on test tones.
 
-The checkers read the processor or feature extractor you pass in, so they compute the expected
-answer from the real configuration (the same on Colab and in the offline test run).
+The checkers read the processor and model you pass in, so they compute the expected answer from
+the real configuration (the same on Colab and in the offline test run).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from . import Exercise, as_int, as_list, as_number, needs, reads, short_repr
+from . import Exercise, as_int, as_list, needs, short_repr
+from .no_pipeline import PipelineUsed, run_by_hand
 
 # q1: the shape of a batch of images ------------------------------------------------------
 Q1_IMAGES = 3
@@ -28,6 +29,11 @@ def _size_hw(processor: Any) -> tuple[int, int]:
 
 @needs("the image processor", "part7.q1.check(answer, processor)")
 def _check_q1(answer: Any, processor: Any = None, *_: Any, **__: Any) -> str | None:
+    if isinstance(answer, str):
+        return (
+            f"type the shape as numbers, not as text: (3, 3, 224, 224) without quotes, got "
+            f"{short_repr(answer, 40)}"
+        )
     items, problem = as_list(answer, "the shape", limit=16)
     if problem:
         return f"give the shape as a tuple of 4 whole numbers: {problem}"
@@ -72,83 +78,113 @@ q1 = Exercise(
 )
 
 
-# q2: normalization by hand --------------------------------------------------------------
-Q2_PIXEL = 51
+# q2: image classification by hand ------------------------------------------------------
+Q2_MODES = ("RGB", "RGBA", "L")  # a photo, a PNG with transparency, a greyscale scan
+_NO_PIPELINE = (
+    "top1() used a pipeline: write the steps yourself (image processor, model, argmax, id2label)"
+)
 
 
-@needs("the image processor", "part7.q2.check(answer, processor)")
-@reads(as_number, "the answer")
-def _check_q2(value: float, processor: Any = None, *_: Any, **__: Any) -> str | None:
-    rescaled = Q2_PIXEL * processor.rescale_factor
-    expected = (rescaled - processor.image_mean[0]) / processor.image_std[0]
-    if math.isclose(value, expected, abs_tol=1e-3):
-        return None
-    if math.isclose(value, rescaled, abs_tol=1e-3):
-        return "that is only the rescale step; normalize it too: (x - mean) / std"
-    return f"{value:g} is {'too high' if value > expected else 'too low'}"
+def _test_image(mode: str) -> Any:
+    """A 320 x 240 picture of smooth colour bands and a square, in ``mode``; the RGBA one has
+    a transparent left half, as a PNG cut-out would."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:240, 0:320]
+    rgb = np.stack([x * 255 // 319, y * 255 // 239, (x + y) * 255 // 558], axis=-1)
+    rgb[80:160, 120:200] = (250, 220, 30)
+    image = Image.fromarray(rgb.astype(np.uint8), "RGB")
+    if mode == "RGBA":
+        alpha = np.where(x < 160, 0, 255).astype(np.uint8)
+        image = Image.fromarray(np.dstack([rgb.astype(np.uint8), alpha]), "RGBA")
+    elif mode == "L":
+        image = image.convert("L")
+    return image
+
+
+def _pipeline_top1(model: Any, processor: Any, image: Any) -> str:
+    from transformers import pipeline
+
+    classify = pipeline("image-classification", model=model, image_processor=processor)
+    return classify(image, top_k=1)[0]["label"]
+
+
+def _check_q2(
+    answer: Any, model: Any = None, processor: Any = None, *_: Any, **__: Any
+) -> str | None:
+    if model is None or processor is None:
+        return "pass the model and its image processor too: part7.q2.check(answer, vit, processor)"
+    if not callable(answer):
+        return (
+            "the answer is your function itself (answer = top1), not a label: the check runs it "
+            "on pictures of its own"
+        )
+    images = {mode: _test_image(mode) for mode in Q2_MODES}
+    wanted = {mode: _pipeline_top1(model, processor, image) for mode, image in images.items()}
+
+    def run(mode: str) -> tuple[Any, str | None]:
+        try:
+            return answer(images[mode].copy()), None
+        except Exception as exc:  # noqa: BLE001 - the learner's error, told as a verdict
+            if isinstance(exc, PipelineUsed):
+                raise
+            kind = {
+                "RGB": "an RGB picture",
+                "RGBA": "a PNG with transparency (RGBA, 4 channels)",
+                "L": "a greyscale picture (L, 1 channel)",
+            }[mode]
+            fix = "" if mode == "RGB" else ": convert it first, image.convert('RGB')"
+            return None, f"top1 failed on {kind} with {type(exc).__name__}: {exc}"[:300] + fix
+
+    results, problem = run_by_hand(run, list(Q2_MODES), _NO_PIPELINE)
+    if problem:
+        return problem
+    for mode, (got, problem) in zip(Q2_MODES, results, strict=True):
+        if problem:
+            return problem
+        if hasattr(got, "item") and getattr(got, "ndim", 1) == 0:
+            got = got.item()
+        if isinstance(got, int) and not isinstance(got, bool):
+            return f"top1 returned the class number {got}: name it with model.config.id2label"
+        if not isinstance(got, str):
+            return f"top1 should return the label as a str, got {short_repr(got, 80)}"
+        if got != wanted[mode]:
+            return (
+                f"on a {mode} picture top1 says {got!r}, the pipeline {wanted[mode]!r}: "
+                "preprocess with the processor (not your own resize), run the model, and take "
+                "the argmax of the logits"
+            )
+    return None
 
 
 q2 = Exercise(
     name="part7.q2",
     prompt=(
-        f"A pixel's red value is {Q2_PIXEL} (out of 255). What number does the ViT image "
-        "processor put in pixel_values for it? Check with part7.q2.check(answer, processor)."
+        "Write top1(image): the most likely ImageNet label for a Pillow image, by hand "
+        "(processor, model, argmax, id2label), for RGB, RGBA and greyscale pictures alike. "
+        "Check with part7.q2.check(answer, vit, processor)."
     ),
     checker=_check_q2,
-    hint_text="Two steps: rescale (multiply by processor.rescale_factor, 1/255), then normalize "
-    "with the red channel's processor.image_mean[0] and processor.image_std[0].",
+    hint_text="processor(image.convert('RGB'), return_tensors='pt') gives pixel_values; "
+    "vit(pixel_values=...).logits has one row of 1,000 scores; argmax() of it, then "
+    "vit.config.id2label. convert('RGB') is what makes RGBA and greyscale pictures work.",
     solution_text=(
-        f"x = {Q2_PIXEL} * processor.rescale_factor          # 0.2\n"
-        "answer = (x - processor.image_mean[0]) / processor.image_std[0]   "
-        "# (0.2 - 0.5) / 0.5 = -0.6"
+        "def top1(image):\n"
+        "    inputs = processor(image.convert('RGB'), return_tensors='pt').to(vit.device)\n"
+        "    with torch.inference_mode():\n"
+        "        logits = vit(**inputs).logits[0]          # 1,000 scores\n"
+        "    return vit.config.id2label[int(logits.argmax())]\n"
+        "\n"
+        "answer = top1"
     ),
 )
 
 
-# q3: log-mel frames per second ----------------------------------------------------------
-
-
-def _check_q3(answer: Any, feature_extractor: Any = None, *_: Any, **__: Any) -> str | None:
-    if feature_extractor is None:
-        return (
-            "pass Whisper's feature extractor too: "
-            "part7.q3.check(answer, speech_processor.feature_extractor)"
-        )
-    value, problem = as_number(answer)
-    if problem:
-        return problem
-    expected = feature_extractor.sampling_rate / feature_extractor.hop_length
-    if math.isclose(value, expected, rel_tol=1e-6):
-        return None
-    if math.isclose(
-        value, feature_extractor.hop_length / feature_extractor.sampling_rate, rel_tol=1e-6
-    ):
-        return "that is the seconds per column; the question asks for columns per second"
-    return f"{value:g} is {'too high' if value > expected else 'too low'}"
-
-
-q3 = Exercise(
-    name="part7.q3",
-    prompt=(
-        "Whisper's feature extractor makes one log-mel column every hop_length samples. "
-        "How many columns does one second of audio give? Check with "
-        "part7.q3.check(answer, speech_processor.feature_extractor)."
-    ),
-    checker=_check_q3,
-    hint_text="One second holds sampling_rate samples; the window moves hop_length samples per "
-    "column. Both are attributes of the feature extractor.",
-    solution_text=(
-        "fe = speech_processor.feature_extractor   # Whisper's, not the ViT processor\n"
-        "answer = fe.sampling_rate / fe.hop_length   # 16000 / 160 = 100 columns "
-        "per second, so 30 s -> 3000"
-    ),
-)
-
-
-# q4: a phone recording, ready for Whisper ----------------------------------------------
-Q4_RATE = 16_000
-Q4_RATES = (48_000, 44_100)  # what phones and laptops record at
-Q4_LOW, Q4_MID, Q4_HIGH = 440.0, 1_000.0, 12_000.0  # keep, keep (right channel only), must go
+# q3: a phone recording, ready for Whisper ----------------------------------------------
+Q3_RATE = 16_000
+Q3_RATES = (48_000, 44_100)  # what phones and laptops record at
+Q3_LOW, Q3_MID, Q3_HIGH = 440.0, 1_000.0, 12_000.0  # keep, keep (right channel only), must go
 
 
 def _test_signal(rate: int) -> Any:
@@ -159,8 +195,8 @@ def _test_signal(rate: int) -> Any:
 
     t = np.arange(rate) / rate
     tone = lambda f: np.sin(2 * np.pi * f * t)  # noqa: E731
-    left = 0.4 * tone(Q4_LOW) + 0.4 * tone(Q4_HIGH)
-    right = left + 0.2 * tone(Q4_MID)
+    left = 0.4 * tone(Q3_LOW) + 0.4 * tone(Q3_HIGH)
+    right = left + 0.2 * tone(Q3_MID)
     return np.round(np.stack([left, right], axis=1) * 0.99 * 32767).astype(np.int16)
 
 
@@ -172,6 +208,19 @@ def _tone(signal: Any, rate: int, freq: float) -> float:
     spectrum = np.abs(np.fft.rfft(signal * window)) / (window.sum() / 2)
     k = int(np.argmin(np.abs(np.fft.rfftfreq(len(signal), 1 / rate) - freq)))
     return float(spectrum[max(k - 3, 0) : k + 4].max())
+
+
+def _overflowed(rate: int, kept: float) -> bool:
+    """Whether ``kept`` is the 440 Hz amplitude of a mix made by adding the int16 channels as
+    integers (they wrap around), as in ``(audio[:, 0] + audio[:, 1]) // 2``."""
+    import numpy as np
+
+    signal = _test_signal(rate)
+    with np.errstate(over="ignore"):
+        wrapped = ((signal[:, 0] + signal[:, 1]) // 2).astype(np.float64) / 32768
+    n = round(len(wrapped) * Q3_RATE / rate)
+    resampled = np.fft.irfft(np.fft.rfft(wrapped)[: n // 2 + 1], n) * (n / len(wrapped))
+    return abs(_tone(resampled, Q3_RATE, Q3_LOW) - kept) < 0.02
 
 
 def _as_samples(result: Any) -> tuple[Any, str | None]:
@@ -197,22 +246,22 @@ def _as_samples(result: Any) -> tuple[Any, str | None]:
     return samples, None
 
 
-def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
+def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
             "the answer is your function itself (answer = prepare): the check runs it on test "
             "recordings of its own"
         )
-    for rate in Q4_RATES:
+    for rate in Q3_RATES:
         samples, problem = _as_samples(answer(_test_signal(rate), rate))
         if problem:
             return problem
         if len(samples) in (1, 2):
             return "you averaged over the samples: average over the channels (axis=1)"
-        if abs(len(samples) - Q4_RATE) > 1:  # the test recordings last one second
+        if abs(len(samples) - Q3_RATE) > 1:  # the test recordings last one second
             return (
-                f"one second at {rate:,} Hz gave {len(samples):,} samples; at {Q4_RATE:,} Hz a "
-                f"second has {Q4_RATE:,}"
+                f"one second at {rate:,} Hz gave {len(samples):,} samples; at {Q3_RATE:,} Hz a "
+                f"second has {Q3_RATE:,}"
             )
         peak = float(abs(samples).max())
         if peak > 1.5:
@@ -220,23 +269,30 @@ def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
                 f"the samples reach {peak:,.0f}: 16-bit integers go up to 32767, and Whisper "
                 "wants floats between -1 and 1, so divide by 32768"
             )
-        kept = _tone(samples, Q4_RATE, Q4_LOW)
+        kept = _tone(samples, Q3_RATE, Q3_LOW)
+        if not 0.36 <= kept <= 0.44 and _overflowed(rate, kept):
+            return (
+                f"the {Q3_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}: "
+                "the two int16 channels were added as integers, and their sum overflowed "
+                "(16-bit integers wrap around past 32767). Convert to float first: "
+                "audio.astype(np.float32)"
+            )
         if not 0.36 <= kept <= 0.44:
             return (
-                f"the {Q4_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}: "
+                f"the {Q3_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}: "
                 "resampling changes the rate, not the loudness"
             )
-        mid = _tone(samples, Q4_RATE, Q4_MID)
+        mid = _tone(samples, Q3_RATE, Q3_MID)
         if not 0.07 <= mid <= 0.13:
             return (
                 f"a 1 kHz tone on the right channel only should be at half strength (0.1) in "
                 f"the mono mix, it is {mid:.2f}: average the two channels, do not pick one"
             )
-        alias = abs(Q4_RATE - Q4_HIGH)
-        folded = _tone(samples, Q4_RATE, alias)
+        alias = abs(Q3_RATE - Q3_HIGH)
+        folded = _tone(samples, Q3_RATE, alias)
         if folded > 0.04:
             return (
-                f"from {rate:,} Hz, a {Q4_HIGH:g} Hz tone came back as a false {alias:g} Hz one "
+                f"from {rate:,} Hz, a {Q3_HIGH:g} Hz tone came back as a false {alias:g} Hz one "
                 f"(amplitude {folded:.2f}): 16 kHz cannot hold anything above 8 kHz, so filter "
                 "it out before dropping samples (picking every n-th sample or interpolating "
                 "does not)"
@@ -244,14 +300,14 @@ def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
     return None
 
 
-q4 = Exercise(
-    name="part7.q4",
+q3 = Exercise(
+    name="part7.q3",
     prompt=(
         "Write prepare(audio, sampling_rate): from what scipy.io.wavfile.read gives for a phone "
         "recording (int16, shape (samples, 2), 48 or 44.1 kHz) to what Whisper's feature "
         "extractor wants (mono floats between -1 and 1 at 16 kHz)."
     ),
-    checker=_check_q4,
+    checker=_check_q3,
     hint_text="Three steps, each in this part: floats from 16-bit integers (/ 32768), one "
     "channel from two (mean over axis 1), 16 kHz from any rate (the band-limited resample of "
     "the resampling section: the new length is len(audio) * 16000 / sampling_rate).",
@@ -266,4 +322,4 @@ q4 = Exercise(
     ),
 )
 
-__all__ = ["q1", "q2", "q3", "q4"]
+__all__ = ["q1", "q2", "q3"]
