@@ -57,6 +57,11 @@ def test_q1_refuses_what_is_not_pinned_or_not_chosen():
     wrong(part1.q1, _pinned(device_map="auto"), says="remove")
 
 
+def test_q1_without_the_default_revision_in_the_cache(tmp_path):
+    cache = _fake_cache(tmp_path, part1.SENTIMENT_MODEL, 10)  # only `main`, no 714eb0f
+    wrong(part1.q1, _pinned(), cache_dir=cache, says="run the first pipeline cell")
+
+
 def test_q1_a_typed_device_is_refused_on_the_other_runtime(monkeypatch):
     import torch
 

@@ -93,7 +93,10 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
         return "'main' is a branch: it moves whenever the repo changes; pin a commit hash"
     commit = _pinned_commit(expected_model, short, cache_dir)
     if commit is None:
-        return f"{expected_model} is not in this cache yet: run the pipeline cells above first"
+        return (
+            f"this cache holds no revision {short!r} of {expected_model}: run the first "
+            'pipeline cell above, pipeline("sentiment-analysis"), which downloads it'
+        )
     if revision.strip().lower() == short.lower():
         return (
             f"{short!r} is the short hash from the warning; give the full 40-character commit "
