@@ -130,6 +130,15 @@ STANDINS: list[Standin] = [
         "(mean pooling, then normalise).",
     ),
     Standin(
+        "facebook/bart-large-mnli", "bart_mnli",
+        {"license": "mit", "datasets": ["multi_nli"], "pipeline_tag": "zero-shot-classification",
+         "thumbnail": "https://huggingface.co/front/thumbnails/facebook.png"},
+        "BART large fine-tuned on MultiNLI: for a premise and a hypothesis it says contradiction, "
+        "neutral or entailment. Used for zero-shot text classification: each candidate label "
+        "becomes the hypothesis 'This example is {label}.'. Input: English text and labels. "
+        "Output: one score per label.",
+    ),
+    Standin(
         "Qwen/Qwen2.5-0.5B-Instruct", "qwen2",
         _qwen_card("0.5B"),
         "Qwen2.5 0.5B Instruct: a small chat model. Input: chat messages (use the chat "
@@ -313,6 +322,29 @@ def build_bert_ner(out: Path) -> None:
     tok.save_pretrained(out)
 
 
+def build_bart_mnli(out: Path) -> None:
+    """facebook/bart-large-mnli, tiny: BART with an NLI head (contradiction/neutral/entailment).
+    The real repo has no tokenizer_config.json, so AutoTokenizer picks the class from the
+    config's model_type ("bart": RobertaTokenizer in transformers 5); the stand-in keeps that."""
+    from transformers import BartConfig, BartForSequenceClassification, RobertaTokenizer
+
+    _seed()
+    special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    vocab, merges = _bpe(512, special)
+    tok = RobertaTokenizer(vocab=vocab, merges=merges)
+    labels = ["contradiction", "neutral", "entailment"]  # the real config.json's id2label
+    cfg = BartConfig(vocab_size=len(tok), d_model=64, encoder_layers=2, decoder_layers=2,
+                     encoder_attention_heads=2, decoder_attention_heads=2,
+                     encoder_ffn_dim=128, decoder_ffn_dim=128, max_position_embeddings=1024,
+                     pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                     eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.eos_token_id,
+                     id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    BartForSequenceClassification(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        (out / name).unlink(missing_ok=True)
+
+
 def build_minilm(out: Path) -> None:
     shutil.copytree(_minilm_dir(), out, dirs_exist_ok=True)
     (out / "README.md").unlink(missing_ok=True)  # replaced by the card writer
@@ -447,6 +479,7 @@ BUILDERS = {
     "distilbert_mlm": build_distilbert_mlm,
     "bert_ner": build_bert_ner,
     "minilm": build_minilm,
+    "bart_mnli": build_bart_mnli,
     "qwen2": build_qwen2,
     "smollm2": build_smollm2,
     "vit": build_vit,

@@ -7,12 +7,27 @@ from course_utils.exercises import part2
 from tests.verdicts import right, wrong
 
 
-def test_q1_bf16_matrix():
-    right(part2.q1, torch.arange(12, dtype=torch.bfloat16).reshape(3, 4))
-    wrong(part2.q1, torch.arange(12).reshape(3, 4), says="torch.bfloat16")
-    wrong(part2.q1, torch.arange(12, dtype=torch.bfloat16), says="shape")
-    wrong(part2.q1, torch.zeros(3, 4, dtype=torch.bfloat16), says="0 to 11")
-    wrong(part2.q1, [[0, 1, 2, 3]], says="tensor")
+def to_int8(x):
+    return x.round().clamp(-128, 127).to(torch.int8)
+
+
+def test_q1_to_int8_right_forms():
+    right(part2.q1, to_int8)
+    right(part2.q1, lambda x: torch.clamp(torch.round(x), min=-128, max=127).to(torch.int8))
+    right(part2.q1, lambda x: x.clamp(-128, 127).round().to(torch.int8))  # clamp first: same
+
+
+def test_q1_refuses_wrap_truncation_and_the_wrong_dtype():
+    # review: q1 was cell 3 with another dtype; the skill is converting to int8 safely
+    wrong(part2.q1, lambda x: x.to(torch.int8), says="plain .to(torch.int8)")
+    wrong(part2.q1, lambda x: x.clamp(-128, 127).to(torch.int8), says="round first")
+    wrong(part2.q1, lambda x: x.round().to(torch.int8), says="not clamped")
+    wrong(part2.q1, lambda x: x.round().clamp(-128, 127), says="torch.int8 at the end")
+    wrong(part2.q1, lambda x: x.round().clamp(-127, 127).to(torch.int8), says="nearest int8")
+    wrong(part2.q1, lambda x: x.to(torch.int8).clamp(-128, 127), says="plain")
+    wrong(part2.q1, lambda x: to_int8(x)[:3], says="one per value")
+    wrong(part2.q1, lambda x: to_int8(x).tolist(), says="tensor")
+    wrong(part2.q1, torch.arange(12, dtype=torch.bfloat16).reshape(3, 4), says="function itself")
 
 
 def test_q2_bytes():

@@ -24,10 +24,60 @@ class TinyNet(nn.Module):
         return self.out(torch.relu(self.hidden(x)))
 
 
-def test_q1_linear_params():
-    right(part3.q1, 512 * 256 + 256)
-    wrong(part3.q1, 512 * 256, says="bias")
-    wrong(part3.q1, 1, says="too few")
+def predict(model, inputs):
+    param = next(model.parameters())
+    model.eval()
+    with torch.inference_mode():
+        return model(inputs.to(param.device, param.dtype))
+
+
+def test_q1_predict_right_forms():
+    right(part3.q1, predict)
+
+    def with_no_grad(model, inputs):
+        model.eval()
+        with torch.no_grad():
+            return model(inputs.to(next(model.parameters()).dtype))
+
+    right(part3.q1, with_no_grad)
+
+
+def test_q1_refuses_the_ways_a_run_goes_wrong():
+    # review: q1 was recall (the sum from cell 17); the skill is eval, inference_mode, and
+    # moving inputs to the model's device and dtype
+    def no_move(model, inputs):
+        model.eval()
+        with torch.inference_mode():
+            return model(inputs)
+
+    wrong(part3.q1, no_move, says="move the inputs")
+
+    def typed_dtype(model, inputs):
+        model.eval()
+        with torch.inference_mode():
+            return model(inputs.to(torch.bfloat16))
+
+    wrong(part3.q1, typed_dtype, says="RuntimeError")  # right for bf16, wrong for float64
+
+    def no_eval(model, inputs):  # review: no_grad without eval() must not pass
+        with torch.no_grad():
+            return model(inputs.to(next(model.parameters()).dtype))
+
+    wrong(part3.q1, no_eval, says="dropout is still active")
+
+    def records(model, inputs):
+        model.eval()
+        return model(inputs.to(next(model.parameters()).dtype))
+
+    wrong(part3.q1, records, says="grad_fn")
+
+    def back_to_float32(model, inputs):
+        return predict(model, inputs).float()
+
+    wrong(part3.q1, back_to_float32, says="not typed in")
+    wrong(part3.q1, lambda m, x: predict(m, x).tolist(), says="output tensor")
+    wrong(part3.q1, lambda m, x: predict(m, x) * 2, says="not the model's output")
+    wrong(part3.q1, 131_328, says="function itself")
 
 
 @pytest.fixture(scope="module")
@@ -64,52 +114,79 @@ def test_q2_counts_a_tied_head_once():
     wrong(part3.q2, 2 * 1000 * 64 * 2 / 1e9, cfg, says="one tensor with two names")
 
 
-def _round_trip(tmp_path):
-    from safetensors.torch import load_file, save_file
+def reload(path):
+    from safetensors.torch import load_file
+
+    fresh = TinyNet()
+    fresh.load_state_dict(load_file(path))
+    return fresh
+
+
+def _saved(tmp_path):
+    from safetensors.torch import save_file
 
     model = TinyNet()
     path = tmp_path / "w.safetensors"
     save_file(model.state_dict(), path)
-    fresh = TinyNet()
-    fresh.load_state_dict(load_file(path))
-    return model, fresh, path
+    return model, path
 
 
 def test_q3_safetensors_round_trip(tmp_path):
-    model, fresh, path = _round_trip(tmp_path)
-    right(part3.q3, fresh, model, path)
-    right(part3.q3, fresh, model, str(path))  # a str path is fine
-    wrong(part3.q3, TinyNet(), model, path, says="did the load step run")  # never loaded
-    wrong(part3.q3, model, model, path, says="original model itself")
-    shared = TinyNet()
-    shared.hidden, shared.out = model.hidden, model.out  # the same layers, not a loaded copy
+    model, path = _saved(tmp_path)
+    right(part3.q3, reload, model, path)
+    right(part3.q3, reload, model, str(path))  # a str path is fine
+    wrong(part3.q3, lambda p: TinyNet(), model, path, says="load the file's tensors")
+    wrong(part3.q3, lambda p: model, model, path, says="original model itself")
+
+    def shared(p):
+        net = TinyNet()
+        net.hidden, net.out = model.hidden, model.out  # the same layers, not a loaded copy
+        return net
+
     wrong(part3.q3, shared, model, path, says="shares memory")
-    wrong(part3.q3, nn.Linear(4, 8), model, path, says="parameter names")
-    wrong(part3.q3, fresh, path=path, says="pass the original model")
+    wrong(part3.q3, lambda p: nn.Linear(4, 8), model, path, says="parameter names")
+    wrong(part3.q3, reload, path=path, says="pass the original model")
+    wrong(part3.q3, reload(path), model, path, says="function reload itself")
 
 
-def test_q3_a_copy_without_a_file_is_refused(tmp_path):
-    """Review: copy.deepcopy(model) and load_state_dict(model.state_dict()) passed with no file."""
+def test_q3_a_copy_without_the_file_is_refused(tmp_path):
+    """Review: copy.deepcopy(model) and load_state_dict(model.state_dict()) passed without the
+    file being read; the checker now also calls reload on a file of its own."""
     import copy
 
-    model = TinyNet()
-    wrong(part3.q3, copy.deepcopy(model), model, says="pass the file you saved")
-    fresh = TinyNet()
-    fresh.load_state_dict(model.state_dict())
-    wrong(part3.q3, fresh, model, tmp_path / "never-written.safetensors", says="no file")
-    other = TinyNet()  # a file of another model's weights
+    model, path = _saved(tmp_path)
+    wrong(part3.q3, lambda p: copy.deepcopy(model), model, path, says="a file the checker wrote")
+
+    def from_memory(p):
+        fresh = TinyNet()
+        fresh.load_state_dict(model.state_dict())
+        return fresh
+
+    wrong(part3.q3, from_memory, model, path, says="a file the checker wrote")
+    wrong(part3.q3, reload, model, tmp_path / "never-written.safetensors", says="no file")
     from safetensors.torch import save_file
 
+    other = TinyNet()  # a file of another model's weights
     save_file(other.state_dict(), tmp_path / "other.safetensors")
-    wrong(part3.q3, fresh, model, tmp_path / "other.safetensors", says="not the original's")
+    wrong(part3.q3, reload, model, tmp_path / "other.safetensors", says="not the original's")
+
+
+def test_q3_names_a_dtype_mismatch(tmp_path):
+    """Review: a bf16 `fresh` was told "did the load step run?" although the load ran."""
+    model, path = _saved(tmp_path)
+
+    def bf16(p):
+        from safetensors.torch import load_file
+
+        fresh = TinyNet().to(torch.bfloat16)
+        fresh.load_state_dict(load_file(p))
+        return fresh
+
+    wrong(part3.q3, bf16, model, path, says="the file holds torch.float32")
 
 
 def test_q3_a_pickle_file_is_not_safetensors(tmp_path):
-    model, fresh, _ = _round_trip(tmp_path)
+    model, _ = _saved(tmp_path)
     torch.save(model.state_dict(), tmp_path / "w.pt")
-    wrong(part3.q3, fresh, model, tmp_path / "w.pt", says="not a safetensors file")
-    wrong(part3.q3, fresh, model, 42, says="path")
-
-
-def test_q1_accepts_a_whole_float():
-    right(part3.q1, float(512 * 256 + 256))
+    wrong(part3.q3, reload, model, tmp_path / "w.pt", says="not a safetensors file")
+    wrong(part3.q3, reload, model, 42, says="path")

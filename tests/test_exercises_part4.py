@@ -1,66 +1,11 @@
 """Part 4 exercise checkers: right, wrong, and what the learner is told
-(not attempted: tests/test_exercises.py)."""
+(not attempted: tests/test_exercises.py). The pipelines run on the offline stand-ins."""
 
 import pytest
 import torch
 
 from course_utils.exercises import part4
 from tests.verdicts import right, wrong
-
-WORDS = [
-    "dog",
-    "puppy",
-    "man",
-    "cat",
-    "boy",
-    "woman",
-    "girl",
-    "neighbour",
-    "child",
-    "horse",
-    "wolf",
-    "fox",
-]  # distinct words, so any reordering is visible
-
-
-class FakeTokenizer:
-    mask_token = "<mask>"  # not BERT's spelling: the checker must ask the pipeline
-
-
-class FakeUnmasker:
-    """Stands in for a fill-mask pipeline: top_k distinct candidates, best first (5 by default)."""
-
-    tokenizer = FakeTokenizer()
-
-    def __init__(self):
-        self.texts = []
-
-    def __call__(self, text, top_k=5):
-        self.texts.append(text)
-        return [
-            {
-                "token_str": w,
-                "score": 1 / (i + 2),
-                "token": i,
-                "sequence": text.replace("<mask>", w),
-            }
-            for i, w in enumerate(WORDS[:top_k])
-        ]
-
-
-TEXT = "Ada Lovelace was born in London."
-ENTITIES = [  # the shape of token-classification output with aggregation_strategy="simple"
-    {"entity_group": "PER", "score": 0.99, "word": "Ada Lovelace", "start": 0, "end": 12},
-    {"entity_group": "LOC", "score": 0.98, "word": "London", "start": 25, "end": 31},
-]  # here `word` equals the span, as on the real cased model for this sentence
-
-
-def spans(entities, text):
-    return [text[e["start"] : e["end"]] for e in entities]
-
-
-def words(entities, text):
-    return [e["word"] for e in entities]
 
 
 def fake_extractor(texts, return_tensors=True, **_):
@@ -73,45 +18,154 @@ def fake_extractor(texts, return_tensors=True, **_):
     ]
 
 
-def test_q1_states():
-    unmasker = FakeUnmasker()
-    top10 = WORDS[:10]
-    right(part4.q1, top10, unmasker)
-    assert (
-        unmasker.texts[-1] == "The <mask> barked at the postman all morning."
-    )  # its own mask token
-    wrong(part4.q1, list(reversed(top10)), unmasker, says="wrong order")
-    wrong(part4.q1, WORDS[:5], unmasker, says="top_k")  # forgot top_k
-    wrong(part4.q1, WORDS[1:11], unmasker, says="word 0")
+# ----- q1: a pipeline chosen from the Hub tag ---------------------------------------------
+
+
+def _tag(model_id):
+    """What HfApi().model_info(model_id).pipeline_tag says (offline: the cached card's tag)."""
+    import course_utils as cu
+
+    return cu.card_summary(model_id).task
+
+
+def pipeline_for(model_id):
+    from transformers import pipeline
+
+    tag = _tag(model_id)
+    task = "feature-extraction" if tag == "sentence-similarity" else tag
+    return pipeline(task, model=model_id, device="cpu")
+
+
+def test_q1_right_forms():
+    right(part4.q1, pipeline_for)
+    from transformers import pipeline
+
+    aliases = {"text-classification": "sentiment-analysis", "token-classification": "ner"}
+
+    def with_aliases(model_id):
+        tag = _tag(model_id)
+        task = part4.HUB_TAG_TO_TASK.get(tag, tag)
+        return pipeline(aliases.get(task, task), model=model_id, device="cpu")
+
+    right(part4.q1, with_aliases)
+
+
+def test_q1_the_solution_runs_with_the_hub_answer(monkeypatch):
+    """The worked solution asks HfApi().model_info; here its answer comes from the cached card."""
+    from types import SimpleNamespace
+
+    import huggingface_hub
+    from transformers import pipeline
+
+    monkeypatch.setattr(
+        huggingface_hub.HfApi,
+        "model_info",
+        lambda self, model_id, **_: SimpleNamespace(pipeline_tag=_tag(model_id)),
+    )
+    code = part4.q1.solution_text.replace("part4.q1.check(pipeline_for)", "")
+    ns = {"pipeline": pipeline, "device": "cpu"}
+    exec(code, ns)
+    right(part4.q1, ns["pipeline_for"])
+
+
+def test_q1_refuses_one_task_for_all_and_the_raw_tag():
+    from transformers import pipeline
+
+    # review: q1 was recall (cell 20 with top_k=10); a fixed task is the wrong way now
     wrong(
-        part4.q1, unmasker("x <mask>", top_k=10), unmasker, says="token_str"
-    )  # passed the dicts, not the words
-    wrong(part4.q1, top10, says="part4.q1.check(answer, unmasker)")
+        part4.q1,
+        lambda m: pipeline("text-classification", model=m, device="cpu"),
+        says="read the tag",
+    )
+    wrong(part4.q1, lambda m: pipeline(_tag(m), model=m, device="cpu"), says="feature-extraction")
+    first = part4.Q1_MODELS[0]
+    wrong(part4.q1, lambda m: pipeline_for(first), says="model=")  # the same model for every id
+    wrong(part4.q1, _tag, says="return the pipeline")
+    wrong(part4.q1, "fill-mask", says="function itself")
 
 
-def test_q2_judges_the_method_not_the_sentence():
-    right(part4.q2, spans, ENTITIES, TEXT)
-    # `word` equals the span for this sentence, but the checker also tries a sentence where
-    # the tokenizer's rebuilt text differs ("jean - luc picard"), so the shortcut fails
-    wrong(part4.q2, words, ENTITIES, TEXT, says="`word` fields")
-    wrong(part4.q2, spans(ENTITIES, TEXT), ENTITIES, TEXT, says="pass the function")
-    wrong(part4.q2, lambda e, t: [x.upper() for x in spans(e, t)], ENTITIES, TEXT, says="offsets")
-    wrong(part4.q2, spans, says="part4.q2.check(spans, entities, text)")
+# ----- q2: whole-word entities, cut from the text -----------------------------------------
+
+TEXT = "Ada Lovelace met Jean-Luc Picard in London."
 
 
-def test_q2_sentence_differs_word_from_span():
-    got = spans(part4.Q2_ENTITIES, part4.Q2_TEXT)
-    assert got == ["Jean-Luc Picard", "O'Neill Institute", "New York"]
-    assert got != words(part4.Q2_ENTITIES, part4.Q2_TEXT)
+@pytest.fixture(scope="module")
+def ner():
+    from transformers import pipeline
+
+    return pipeline("token-classification", model=part4.NER_MODEL, device="cpu")
+
+
+def test_q2_right_forms(ner):
+    def find_entities(text):
+        return [
+            (e["entity_group"], text[e["start"] : e["end"]])
+            for e in ner(text, aggregation_strategy="first")
+        ]
+
+    right(part4.q2, find_entities, TEXT)
+    right(part4.q2, find_entities)
+
+    def as_lists(text):  # lists for pairs, a generator for the list, "max": all honest
+        out = ner(text, aggregation_strategy="max")
+        return ([e["entity_group"], text[e["start"] : e["end"]]] for e in out)
+
+    right(part4.q2, as_lists, TEXT)
+
+
+def test_q2_refuses_split_words_rebuilt_words_and_cell_31(ner):
+    # review: q2 only wrapped cell 31 (text[start:end] with "simple") in a def
+    def simple(text):
+        return [
+            (e["entity_group"], text[e["start"] : e["end"]])
+            for e in ner(text, aggregation_strategy="simple")
+        ]
+
+    assert simple(part4.Q2_TEXT) != [
+        (e["entity_group"], part4.Q2_TEXT[e["start"] : e["end"]])
+        for e in ner(part4.Q2_TEXT, aggregation_strategy="first")
+    ]  # on this sentence "simple" really splits a word
+    wrong(part4.q2, simple, TEXT, says="splits words")
+
+    def rebuilt(text):
+        return [(e["entity_group"], e["word"]) for e in ner(text, aggregation_strategy="first")]
+
+    wrong(part4.q2, rebuilt, TEXT, says="rebuilt text")
+
+    def texts_only(text):
+        return [text[e["start"] : e["end"]] for e in ner(text, aggregation_strategy="first")]
+
+    wrong(part4.q2, texts_only, TEXT, says="pair")
+    wrong(part4.q2, lambda text: ner(text, aggregation_strategy="first"), TEXT, says="dicts")
+    wrong(part4.q2, [("PER", "Ada Lovelace")], TEXT, says="function itself")
+
+
+# ----- q3: masked mean pooling --------------------------------------------------------------
+
+
+def mean_pool(hidden, attention_mask):
+    mask = attention_mask[:, :, None].to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1)
 
 
 def test_q3_states():
-    expected = part4.sentence_similarity(fake_extractor, *part4.Q3_SENTENCES)
-    right(part4.q3, round(expected, 4), fake_extractor)
-    wrong(part4.q3, round(expected, 2) + 0.005, fake_extractor, says="too")
-    wrong(part4.q3, expected + 0.2, fake_extractor, says="too high")
-    wrong(part4.q3, 7.5, fake_extractor, says="normalise")  # forgot to normalise
-    wrong(part4.q3, "very close", fake_extractor, says="should be a number")
+    right(part4.q3, mean_pool)
+
+    def loop(hidden, attention_mask):  # one sentence at a time, slicing the real tokens
+        return torch.stack(
+            [h[: int(m.sum())].mean(dim=0) for h, m in zip(hidden, attention_mask, strict=True)]
+        )
+
+    right(part4.q3, loop)
+    right(part4.q3, lambda h, m: mean_pool(h, m).tolist())  # nested lists are a tensor's values
+    wrong(part4.q3, lambda h, m: h.mean(dim=1), says="padding included")
+    wrong(part4.q3, lambda h, m: (h * m[:, :, None]).sum(dim=1), says="divide")
+    wrong(part4.q3, lambda h, m: (h * m[:, :, None]).sum(dim=1) / h.shape[1], says="padded length")
+    unit = lambda h, m: torch.nn.functional.normalize(mean_pool(h, m), dim=1)  # noqa: E731
+    wrong(part4.q3, unit, says="normalised")
+    wrong(part4.q3, lambda h, m: h[:, 0], says="not the mean")
+    wrong(part4.q3, lambda h, m: mean_pool(h, m)[0], says="shape")
+    wrong(part4.q3, 0.53, says="function itself")
 
 
 def test_sentence_similarity_is_cosine():
@@ -139,41 +193,30 @@ def test_real_minilm_ranks_paraphrase_above_unrelated(extractor):
     assert close > far + 0.3
 
 
-def _masked_mean(extractor, pair):
-    batch = extractor(pair, batch_size=2, return_tensors=True)
-    hidden = torch.cat(batch)
-    mask = extractor.tokenizer(pair, padding=True, return_tensors="pt")["attention_mask"]
-    mask = mask[:, : hidden.shape[1], None].to(hidden.dtype)
-    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1)
-    return pooled / pooled.norm(dim=1, keepdim=True)
-
-
-def test_q3_masked_mean_over_the_padded_batch(extractor):
+def test_q3_with_the_real_minilm(extractor):
     pair = list(part4.Q3_SENTENCES)
     lengths = [len(x) for x in extractor.tokenizer(pair)["input_ids"]]
     assert lengths[0] < lengths[1] - 5  # the first sentence really is padded
-    pooled = _masked_mean(extractor, pair)
-    right(part4.q3, float(pooled[0] @ pooled[1]), extractor)
-    right(part4.q3, pooled[0] @ pooled[1], extractor)  # a 0-dim tensor
-    right(part4.q3, round(float(pooled[0] @ pooled[1]), 3), extractor)
-    sim = torch.nn.functional.cosine_similarity(pooled[0], pooled[1], dim=0)
-    right(part4.q3, sim, extractor)  # any honest cosine
+    right(part4.q3, mean_pool, extractor)
+    exec_ns = {"torch": torch, "extractor": extractor}
+    exec(part4.q3.solution_text.replace("part4.q3.check(mean_pool, extractor)", ""), exec_ns)
+    right(part4.q3, exec_ns["mean_pool"], extractor)
 
 
-def test_q3_refuses_the_padded_batch_mean_the_gotcha_warns_about(extractor):
-    """Review: the plain mean over a padded batch passed with the old 0.01 tolerance."""
+def test_q3_refuses_one_at_a_time_and_the_padded_mean(extractor):
+    """Review: running the two sentences one at a time with a plain mean gave the right number
+    (0.5276) without a batch or a mask, and 0.53 was refused as "too high". The answer is now
+    the pooling function, run on padded batches the checker builds, so neither can happen."""
     pair = list(part4.Q3_SENTENCES)
     batch = extractor(pair, batch_size=2, return_tensors=True)
     plain = torch.stack([out[0].mean(dim=0) for out in batch])
     plain = plain / plain.norm(dim=1, keepdim=True)
     padded = float(plain[0] @ plain[1])
     assert abs(padded - part4.sentence_similarity(extractor, *pair)) > 0.01
-    wrong(part4.q3, padded, extractor, says="padded batch")
-    cls = torch.stack([out[0, 0] for out in batch])  # the [CLS] vector, not a mean
-    cls = cls / cls.norm(dim=1, keepdim=True)
-    wrong(part4.q3, float(cls[0] @ cls[1]), extractor, says="too")
-    raw = _masked_mean(extractor, pair) * 7  # not normalised
-    wrong(part4.q3, float(raw[0] @ raw[1]), extractor, says="normalised")
+    wrong(part4.q3, lambda h, m: h.mean(dim=1), extractor, says="padding included")
+    alone = part4.sentence_similarity(extractor, *pair)  # one at a time: a number, not pooling
+    wrong(part4.q3, alone, extractor, says="function itself")
+    wrong(part4.q3, round(alone, 2), extractor, says="function itself")
 
 
 def test_module_import_is_cheap():

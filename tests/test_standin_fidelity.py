@@ -103,6 +103,24 @@ REAL["sentence-transformers/all-MiniLM-L6-v2"] = {
     "tokenize": {"Paris": ["paris"]},
 }
 
+# --- Part 4: zero-shot classification ---------------------------------------------------------
+REAL["facebook/bart-large-mnli"] = {
+    "source": [
+        # id2label 0 contradiction, 1 neutral, 2 entailment: fairseq's bart.large.mnli order
+        # (the zero-shot pipeline finds "entailment" by name in id2label)
+        f"{HF}/facebook/bart-large-mnli/blob/main/config.json",
+    ],
+    "model_class": "BartForSequenceClassification",
+    "special_tokens": {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "pad_token": "<pad>",
+        "unk_token": "<unk>",
+        "mask_token": "<mask>",
+    },
+    "id2label": {0: "contradiction", 1: "neutral", 2: "entailment"},
+}
+
 
 # --- the comparisons --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Part 1 exercises: the default model, a batch of reviews, and what the cache holds.
+"""Part 1 exercises: a pinned pipeline, a batch of reviews, the cache, and fair timing.
 
 Each checker works out the expected value itself (from transformers' task table, from your
 classifier, from your Hugging Face cache), so the checks hold on Colab with the real models too.
@@ -12,13 +12,16 @@ from typing import Any
 from . import Exercise, as_list, as_number, short_repr
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+# a batch and one-at-a-time calls agree far closer than this; two different reviews, even on
+# a model with random weights, differ by more (measured: 1.2e-5 apart at the closest)
+SCORE_TOL = 2e-6
 
 
-# ----- q1: which model did the task default to? ---------------------------------------------
+# ----- q1: a pipeline pinned to a model, a revision and a device ---------------------------
 
 
-def _default_model(task: str = "sentiment-analysis") -> str:
-    """The repo id transformers picks when ``pipeline(task)`` is called with no model."""
+def _default_model_and_revision(task: str = "sentiment-analysis") -> tuple[str, str]:
+    """The (repo id, revision) transformers picks when ``pipeline(task)`` names no model."""
     from transformers.pipelines import check_task
 
     _, targeted, _ = check_task(task)
@@ -26,35 +29,121 @@ def _default_model(task: str = "sentiment-analysis") -> str:
     # transformers stores ("repo id", "revision"), older releases {"pt": ("repo id", ...)}
     if isinstance(model, dict):
         model = model.get("pt") or next(iter(model.values()))
-    return model[0] if isinstance(model, (tuple, list)) else str(model)
+    if isinstance(model, (tuple, list)):
+        return str(model[0]), str(model[1]) if len(model) > 1 else "main"
+    return str(model), "main"
 
 
-def _check_default(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not isinstance(answer, str):
-        return f"give the repo id as a string (like 'org/name'), not a {type(answer).__name__}"
-    if len(answer) > 300:
-        return "that text is far longer than a repo id ('org/name')"
-    expected = _default_model()
-    given = answer.strip().split("@")[0]  # "id@revision" is fine too
-    if given.lower() == expected.lower():
+def _default_model(task: str = "sentiment-analysis") -> str:
+    """The repo id transformers picks when ``pipeline(task)`` is called with no model."""
+    return _default_model_and_revision(task)[0]
+
+
+def _pinned_commit(repo_id: str, short: str, cache_dir: Any = None) -> str | None:
+    """The full commit hash that the default's short revision names in this cache."""
+    from huggingface_hub import scan_cache_dir
+
+    for repo in scan_cache_dir(cache_dir).repos:
+        if repo.repo_id.lower() != repo_id.lower() or repo.repo_type != "model":
+            continue
+        for revision in repo.revisions:
+            if short in revision.refs or revision.commit_hash.startswith(short):
+                return revision.commit_hash
+    return None
+
+
+def _device_kind(device: Any) -> str | None:
+    """'cuda' or 'cpu' for the ways pipeline() accepts a device, None for anything else."""
+    if isinstance(device, bool):
         return None
-    if given.lower() == expected.split("/")[-1].lower():
+    if isinstance(device, int):
+        return "cpu" if device < 0 else "cuda"
+    kind = getattr(device, "type", device)  # a torch.device has .type
+    if isinstance(kind, str):
+        kind = kind.strip().lower().split(":")[0]
+        return kind if kind in ("cuda", "cpu") else None
+    return None
+
+
+def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str | None:
+    if not isinstance(answer, dict):
+        return (
+            "give a dict of pipeline()'s keyword arguments, e.g. dict(task=..., model=..., "
+            f"revision=..., device=...), not a {type(answer).__name__}"
+        )
+    extra = set(answer) - {"task", "model", "revision", "device"}
+    if extra:
+        return f"keep to task, model, revision and device (remove {sorted(map(str, extra))})"
+    expected_model, short = _default_model_and_revision()
+    if answer.get("task") not in ("sentiment-analysis", "text-classification"):
+        return "task should be 'sentiment-analysis' (or its full name, 'text-classification')"
+    model = answer.get("model")
+    if not isinstance(model, str):
+        return "name the model: model='org/name', the repo id the default warning printed"
+    if model.lower() == expected_model.split("/")[-1].lower():
         return "that is the model's name; the repo id starts with its organisation: 'org/name'"
-    return (
-        f"{short_repr(given)} is not the model transformers chose; look at the warning it printed"
-    )
+    if model.lower() != expected_model.lower():
+        return f"{short_repr(model)} is not the model transformers chose by default"
+    revision = answer.get("revision")
+    if revision is None:
+        return "pin the revision too: without it you get whatever 'main' is on the day you run"
+    if not isinstance(revision, str):
+        return f"the revision is a commit hash as text, not a {type(revision).__name__}"
+    if revision.strip().lower() == "main":
+        return "'main' is a branch: it moves whenever the repo changes; pin a commit hash"
+    commit = _pinned_commit(expected_model, short, cache_dir)
+    if commit is None:
+        return (
+            f"this cache holds no revision {short!r} of {expected_model}: run the first "
+            'pipeline cell above, pipeline("sentiment-analysis"), which downloads it'
+        )
+    if revision.strip().lower() == short.lower():
+        return (
+            f"{short!r} is the short hash from the warning; give the full 40-character commit "
+            "it stands for, read from your cache with scan_cache_dir()"
+        )
+    if revision.strip().lower() != commit:
+        return f"{short_repr(revision)} is not the commit the default's revision {short!r} names"
+    if "device" not in answer:
+        return "choose the device too, in code: the GPU when this runtime has one, else the CPU"
+    kind = _device_kind(answer["device"])
+    if kind is None:
+        return f"device={short_repr(answer['device'])} is not a device; use 'cuda' or 'cpu'"
+    import torch
+
+    best = "cuda" if torch.cuda.is_available() else "cpu"
+    if kind != best:
+        return (
+            f"this runtime {'has' if best == 'cuda' else 'has no'} GPU, so device should be "
+            f"{best!r}: choose it with torch.cuda.is_available() rather than typing it"
+        )
+    from transformers import pipeline
+
+    pipe = pipeline(**answer)
+    if pipe.device.type != best:
+        return f"the pipeline ended up on {pipe.device}, not on {best}"
+    return None
 
 
 q1 = Exercise(
     name="part1.q1",
-    prompt='Which model did pipeline("sentiment-analysis") choose when you named none? '
-    "Give its repo id, e.g. 'org/name'.",
-    checker=_check_default,
-    hint_text="Scroll up to the warning printed by the first pipeline() call: "
-    "'No model was supplied, defaulted to ...'. Or look at classifier.model.name_or_path.",
-    solution_text='answer = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"\n'
-    "# transformers keeps this default in its task table; a future release may change it,\n"
-    "# which is why the course names the model explicitly.",
+    prompt="Give the keyword arguments for pipeline() that pin the sentiment model: task, model, "
+    "revision (the full commit hash) and a device chosen in code.",
+    checker=_check_pinned,
+    hint_text="The default warning printed the repo id and a short revision. "
+    "scan_cache_dir() lists each cached repo's revisions: the one whose refs include that short "
+    "revision has the full commit_hash. For the device, test torch.cuda.is_available().",
+    solution_text="import torch\n"
+    "from huggingface_hub import scan_cache_dir\n"
+    "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
+    'commit = next(rev.commit_hash for rev in repo.revisions if "714eb0f" in rev.refs)\n'
+    "answer = dict(\n"
+    '    task="sentiment-analysis",\n'
+    "    model=MODEL_ID,\n"
+    "    revision=commit,\n"
+    '    device="cuda" if torch.cuda.is_available() else "cpu",\n'
+    ")\n"
+    "pinned = pipeline(**answer)  # same model, same files, on any runtime, until you change it",
 )
 
 
@@ -83,18 +172,45 @@ def _check_batch_results(
         return f"there are {len(reviews)} reviews but your list has {len(answer)} results"
     if not all(isinstance(a, dict) and {"label", "score"} <= set(a) for a in answer):
         return "each item should be a result dict with a 'label' and a 'score'"
+    if any(answer[i] is answer[j] for i in range(len(answer)) for j in range(i)):
+        return (
+            "the same result object appears more than once: a batch call returns a new dict "
+            "for each review; pass the list it returned"
+        )
     expected = classifier(list(reviews))
-    for i, (a, e) in enumerate(zip(answer, expected, strict=True)):
-        if a["label"] != e["label"]:
-            return f"the label of review {i} is not what the classifier says"
+    scores = []
+    for i, a in enumerate(answer):
         score, problem = as_number(a["score"], f"the score of review {i}")
         if problem:
             return problem
-        if abs(score - e["score"]) > 1e-4:
+        scores.append(score)
+
+    def same(a_label: Any, score: float, e: dict) -> bool:
+        return a_label == e["label"] and abs(score - e["score"]) <= SCORE_TOL
+
+    left = list(expected)  # is the answer the right results, reordered?
+    for a, score in zip(answer, scores, strict=True):
+        match = next((e for e in left if same(a["label"], score, e)), None)
+        if match is not None:
+            left.remove(match)
+    reordered = not left
+    for i, (a, score, e) in enumerate(zip(answer, scores, expected, strict=True)):
+        if same(a["label"], score, e):
+            continue
+        if reordered:
             return (
-                f"the score of review {i} is not the classifier's ({score!r}): pass the result "
-                "of the call as it is, not numbers typed in"
+                f"your result {i} is another review's: keep the results in the order of "
+                "`reviews`, one per review (pass the list the call returned, unchanged)"
             )
+        if a["label"] != e["label"]:
+            return (
+                f"review {i} ({short_repr(reviews[i], 40)}) is {e['label']} for the "
+                f"classifier, but your result says {short_repr(a['label'])}"
+            )
+        return (
+            f"your score for review {i}, {score:.6f}, is not the classifier's {e['score']:.6f}: "
+            "pass the result of the call as it is, not numbers typed in"
+        )
     return None
 
 
@@ -103,8 +219,8 @@ q2 = Exercise(
     prompt="Classify all the texts in `reviews` with ONE call of the classifier and pass the "
     "list it returns.",
     checker=_check_batch_results,
-    hint_text="A pipeline accepts a list of strings and returns a list of dicts, one per text; "
-    "each dict has a 'label' and a 'score'. Pass that list as it is.",
+    hint_text="A pipeline accepts a list of strings and returns a list of dicts, one per text "
+    "and in the same order; each dict has a 'label' and a 'score'. Pass that list as it is.",
     solution_text="answer = classifier(reviews)\n"
     "for review, result in zip(reviews, answer):\n"
     "    print(f\"{result['label']:8} {result['score']:.3f}  {review}\")",
@@ -155,4 +271,82 @@ q3 = Exercise(
     "answer = repo.size_on_disk / 1e6",
 )
 
-__all__ = ["q1", "q2", "q3"]
+# ----- q4: timing fairly ---------------------------------------------------------------------
+
+
+class _Scripted:
+    """A stand-in for a pipeline call whose durations are known: a slow first call (the
+    warm-up), then runs of different lengths, so each way of timing gives its own number."""
+
+    DURATIONS = (0.40, 0.12, 0.03, 0.09)  # seconds; any later call takes the last one
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, *_: Any, **__: Any) -> list[dict]:
+        import time
+
+        time.sleep(self.DURATIONS[min(self.calls, len(self.DURATIONS) - 1)])
+        self.calls += 1
+        return [{"label": "POSITIVE", "score": 0.99}]
+
+
+def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def fair_time(fn): ...), not "
+            f"{short_repr(answer, 60)}: the checker times a call it knows"
+        )
+    fn = _Scripted()
+    value, problem = as_number(answer(fn), "what fair_time(fn) returned")
+    if problem:
+        return problem
+    warmup, *runs = fn.DURATIONS
+    best = min(runs)
+    slack = 0.025  # time.sleep overshoots a little on a busy machine
+    if fn.calls < 2:
+        return (
+            f"fair_time called fn {fn.calls} time(s): call it once to warm up, then time "
+            "three more calls"
+        )
+    if best <= value <= best + slack:
+        return None
+    if value > 10:
+        return f"{value:g} looks like milliseconds: give seconds (time.perf_counter() counts those)"
+    if abs(value - warmup) <= slack:
+        return "that is the first call's time, which holds the one-off warm-up: leave it out"
+    if abs(value - (warmup + sum(runs)) / 4) <= slack:
+        return "that is an average that includes the warm-up call: leave the first call out"
+    if abs(value - sum(runs) / 3) <= slack:
+        return (
+            "that is the mean of the timed runs; keep the best (the fastest) run: the slower "
+            "ones were disturbed by other work on the machine"
+        )
+    if abs(value - (warmup + sum(runs))) <= 2 * slack:
+        return "that is the total time of all the calls; time each call on its own"
+    return f"{value:g} s is not the fastest of the timed calls (the checker knows it)"
+
+
+q4 = Exercise(
+    name="part1.q4",
+    prompt="Write fair_time(fn): call fn() once untimed (warm-up), then three times on the clock, "
+    "and return the fastest run in seconds.",
+    checker=_check_fair_time,
+    hint_text="time.perf_counter() before and after each call gives seconds; keep min() of the "
+    "three. A pipeline returns Python numbers, so the GPU has finished when the call returns "
+    "(for raw tensors on a GPU, call torch.cuda.synchronize() before reading the clock).",
+    solution_text="import time\n\n"
+    "def fair_time(fn):\n"
+    "    fn()  # warm-up: one-off costs, not counted\n"
+    "    runs = []\n"
+    "    for _ in range(3):\n"
+    "        start = time.perf_counter()\n"
+    "        fn()\n"
+    "        runs.append(time.perf_counter() - start)\n"
+    "    return min(runs)\n\n"
+    "# cu.time_call(fn).best does the same; then, for example:\n"
+    "print(fair_time(lambda: cpu_classifier(texts, batch_size=1)))\n"
+    "print(fair_time(lambda: cpu_classifier(texts, batch_size=32)))",
+)
+
+__all__ = ["q1", "q2", "q3", "q4"]

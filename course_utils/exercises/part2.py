@@ -8,33 +8,68 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_whole, needs
+from . import Exercise, as_whole, needs, short_repr
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
 
+# q1 converts these: out of range both ways, fractions that truncation and rounding tell
+# apart, and values far beyond int32 (which a plain conversion on x86 turns into 0)
+Q1_VALUES = (200.0, -3e9, 2.6, -2.6, 127.4, -128.6, 1e10, -0.7, 56.2, float("inf"), -1000.0)
+
+
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def to_int8(x): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on values of its own"
+        )
     import torch
 
-    if not isinstance(answer, torch.Tensor):
-        return f"the answer should be a tensor, got {type(answer).__name__}"
-    if tuple(answer.shape) != (3, 4):
-        return f"its shape is {tuple(answer.shape)}, the question asks for (3, 4)"
-    if answer.dtype != torch.bfloat16:
-        return f"its dtype is {answer.dtype}, the question asks for torch.bfloat16"
-    expected = torch.arange(12, dtype=torch.bfloat16).reshape(3, 4)
-    if not torch.equal(answer.cpu(), expected):
-        return "the shape and dtype are right, but it should hold the numbers 0 to 11 in order"
-    return None
+    x = torch.tensor(Q1_VALUES)
+    got = answer(x.clone())
+    if not isinstance(got, torch.Tensor):
+        return f"to_int8 should return a tensor, not {type(got).__name__}"
+    if tuple(got.shape) != tuple(x.shape):
+        return f"for {len(x)} values to_int8 returned shape {tuple(got.shape)}: one per value"
+    if got.dtype != torch.int8:
+        return f"the result's dtype is {got.dtype}: convert it to torch.int8 at the end"
+    want = x.round().clamp(-128, 127).to(torch.int8)
+    if torch.equal(got.cpu(), want):
+        return None
+    with torch.no_grad():
+        plain = x.to(torch.int8)
+        truncated = x.clamp(-128, 127).to(torch.int8)
+        unclamped = x.round().to(torch.int8)
+    shown = ", ".join(f"{v:g} -> {int(g)}" for v, g in zip(Q1_VALUES, got.tolist(), strict=True))
+    if torch.equal(got.cpu(), plain):
+        return (
+            f"that is a plain .to(torch.int8): {shown}. Out-of-range values wrap or become 0: "
+            "round, clamp into -128..127, then convert"
+        )
+    if torch.equal(got.cpu(), truncated):
+        return (
+            "the range is right, but 2.6 became 2: the conversion truncates toward zero; "
+            "round first"
+        )
+    if torch.equal(got.cpu(), unclamped):
+        return "rounded, but not clamped: 200.0 wrapped around; clamp into -128..127 first"
+    mine, right = got.tolist(), want.tolist()
+    bad = next(i for i, (g, w) in enumerate(zip(mine, right, strict=True)) if g != w)
+    return f"{Q1_VALUES[bad]:g} became {mine[bad]}, but the nearest int8 is {right[bad]}"
 
 
 q1 = Exercise(
     name="part2.q1",
-    prompt="Make a tensor holding the numbers 0 to 11 as a 3 x 4 matrix, in bfloat16.",
+    prompt="Write to_int8(x): convert a float tensor to int8 so that every value becomes the "
+    "nearest int8 (out-of-range values become -128 or 127), never a wrapped or zeroed one.",
     checker=_check_q1,
-    hint_text="torch.arange(12) gives 0..11; .reshape(3, 4) changes the shape; pass "
-    "dtype=torch.bfloat16 to arange (or call .to(torch.bfloat16)).",
-    solution_text="answer = torch.arange(12, dtype=torch.bfloat16).reshape(3, 4)",
+    hint_text="x.to(torch.int8) truncates toward zero and, out of range, wraps or gives 0. "
+    "x.round() rounds to the nearest whole number; .clamp(-128, 127) pulls everything into "
+    "int8's range; convert last.",
+    solution_text="def to_int8(x):\n"
+    "    return x.round().clamp(-128, 127).to(torch.int8)\n\n"
+    "part2.q1.check(to_int8)",
 )
 
 

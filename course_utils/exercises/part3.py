@@ -1,4 +1,5 @@
-"""Part 3 exercises: modules, parameter counts and saving weights.
+"""Part 3 exercises: running a model where it lives, bytes of a meta model, a safetensors
+round trip.
 
 Each checker works the expected value out with torch or transformers (imported inside the
 checker, so importing this module stays cheap) rather than comparing with a number typed in here.
@@ -8,34 +9,86 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, as_whole, needs, reads, short_repr
+from . import Exercise, as_number, needs, reads, short_repr
 
 __all__ = ["q1", "q2", "q3"]
 
 
-def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
-    from torch import nn
+class _Check:
+    """Builds the checker's test models lazily (torch is imported only when a check runs)."""
 
-    layer = nn.Linear(512, 256, device="meta")  # real shapes, no memory
-    expected = sum(p.numel() for p in layer.parameters())
-    answer, problem = as_whole(answer, "the number of parameters")
-    if problem:
-        return problem
-    if answer == expected:
-        return None
-    if answer == layer.weight.numel():
-        return "that counts the weight matrix only; the layer has a bias too"
-    return f"{answer:,} is {'too many' if answer > expected else 'too few'}"
+    @staticmethod
+    def net(dtype: Any, device: str) -> Any:
+        import torch
+        from torch import nn
+
+        torch.manual_seed(3)
+        net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(p=0.5), nn.Linear(16, 3))
+        return net.to(device=device, dtype=dtype).train()  # as a model in training would be
+
+
+def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def predict(model, inputs): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on models of its own"
+        )
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    inputs = torch.randn(5, 4)  # float32 on the CPU, as a batch you make is
+    for dtype in (torch.bfloat16, torch.float64):  # two dtypes: a typed-in one cannot fit both
+        net = _Check.net(dtype, device)
+        try:
+            out = answer(net, inputs.clone())
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return (
+                f"for a model in {dtype} on {device}, predict raised RuntimeError "
+                f"({short_repr(first, 120)}): move the inputs to the model's device and dtype, "
+                "read from next(model.parameters())"
+            )
+        if not isinstance(out, torch.Tensor):
+            return f"predict should return the model's output tensor, not {type(out).__name__}"
+        if out.dtype != dtype or out.device.type != device:
+            return (
+                f"for a model in {dtype} on {device} the output is {out.dtype} on "
+                f"{out.device.type}: take both from the model's parameters, not typed in"
+            )
+        if out.requires_grad or out.grad_fn is not None:
+            return (
+                "the output carries a grad_fn: autograd recorded the forward pass; run it "
+                "inside torch.inference_mode() (or torch.no_grad())"
+            )
+        again = answer(net, inputs.clone())
+        if not torch.equal(out, again):
+            return (
+                "two calls on the same inputs gave different outputs: dropout is still active "
+                "(inference_mode does not switch it off); call model.eval() first"
+            )
+        net.eval()
+        with torch.inference_mode():
+            want = net(inputs.to(device=device, dtype=dtype))
+        if tuple(out.shape) != tuple(want.shape) or not torch.equal(out, want):
+            return "the output is not the model's output for these inputs"
+    return None
 
 
 q1 = Exercise(
     name="part3.q1",
-    prompt="How many parameters does nn.Linear(512, 256) have?",
+    prompt="Write predict(model, inputs): run any model on a batch made on the CPU in float32 "
+    "and return its output: inputs moved to the model's device and dtype, eval mode, no "
+    "autograd record.",
     checker=_check_q1,
-    hint_text="The weight has shape (out_features, in_features) and the bias has one number per "
-    "output. Or build the layer and add up p.numel() over layer.parameters().",
-    solution_text="answer = 512 * 256 + 256   # weight + bias = 131,328\n"
-    "# or: answer = sum(p.numel() for p in nn.Linear(512, 256).parameters())",
+    hint_text="param = next(model.parameters()) tells you param.device and param.dtype; "
+    "inputs.to(param.device, param.dtype) moves the batch. model.eval() switches dropout off; "
+    "`with torch.inference_mode():` stops autograd's record.",
+    solution_text="def predict(model, inputs):\n"
+    "    param = next(model.parameters())\n"
+    "    model.eval()\n"
+    "    with torch.inference_mode():\n"
+    "        return model(inputs.to(param.device, param.dtype))\n\n"
+    "part3.q1.check(predict)",
 )
 
 
@@ -114,63 +167,109 @@ q2 = Exercise(
 )
 
 
-@needs("the original model", "part3.q3.check(fresh, model, path)")
+def _saved_tensors(path: Any) -> tuple[dict | None, str | None]:
+    from pathlib import Path
+
+    try:
+        path = Path(path)
+        if not path.is_file():
+            where = short_repr(str(path))
+            return None, f"there is no file at {where}: save the weights there first"
+    except (TypeError, ValueError, OSError):
+        return None, f"path should be the file's path (a str or Path), got {type(path).__name__}"
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {name: f.get_tensor(name) for name in f.keys()}, None  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError, RuntimeError):
+        return None, (
+            f"{path.name} is not a safetensors file: write it with "
+            "safetensors.torch.save_file(model.state_dict(), path)"
+        )
+
+
+def _matches(model: Any, saved: dict, what: str) -> str | None:
+    """None when ``model`` holds exactly the tensors in ``saved``, else what differs."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        return f"reload should return a model (an nn.Module), got {type(model).__name__}"
+    mine = model.state_dict()
+    if mine.keys() != saved.keys():
+        return "its parameter names differ from the file's: build the same class (TinyNet)"
+    for name, tensor in saved.items():
+        if mine[name].dtype != tensor.dtype:
+            return (
+                f"{name} is {mine[name].dtype} but the file holds {tensor.dtype}: build the "
+                "model in the file's dtype (a new TinyNet is float32)"
+            )
+        if mine[name].shape != tensor.shape or not torch.equal(mine[name].cpu(), tensor):
+            return f"for {what}, {name} differs from the file: load the file's tensors into it"
+    return None
+
+
+@needs("the original model", "part3.q3.check(reload, model, path)")
 def _check_q3(
     answer: Any, original: Any = None, path: Any = None, *_: Any, **__: Any
 ) -> str | None:
+    import tempfile
     from pathlib import Path
 
     import torch
 
     if path is None:
-        return "pass the file you saved too: part3.q3.check(fresh, model, path)"
-    if not isinstance(answer, torch.nn.Module):
-        return f"the answer should be a model (an nn.Module), got {type(answer).__name__}"
-    if answer is original:
-        return "that is the original model itself; build a new one and load the file into it"
-    try:
-        path = Path(path)
-        if not path.is_file():
-            return f"there is no file at {short_repr(str(path))}: save the weights there first"
-    except (TypeError, ValueError, OSError):
-        return f"path should be the file's path (a str or Path), got {type(path).__name__}"
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            saved = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError, RuntimeError):
+        return "pass the file you saved too: part3.q3.check(reload, model, path)"
+    if isinstance(answer, torch.nn.Module):
         return (
-            f"{path.name} is not a safetensors file: write it with "
-            "safetensors.torch.save_file(model.state_dict(), path)"
+            "pass your function reload itself, not a model: the checker calls it on your file "
+            "and on a file of its own"
         )
-    mine, theirs = answer.state_dict(), original.state_dict()
+    if not callable(answer):
+        return f"the answer should be your function reload(path), got {type(answer).__name__}"
+    saved, problem = _saved_tensors(path)
+    if problem:
+        return problem
+    theirs = original.state_dict()
     if saved.keys() != theirs.keys():
         return "the file's tensor names are not the original model's: save model.state_dict()"
     for name, tensor in theirs.items():
         if saved[name].dtype != tensor.dtype or not torch.equal(saved[name], tensor.cpu()):
             return f"the file's {name} is not the original's: save model.state_dict() again"
-    if mine.keys() != theirs.keys():
-        return "its parameter names differ from the original's: build the same class"
+    fresh = answer(path)
+    if fresh is original:
+        return "reload returned the original model itself; build a new one from the file"
+    problem = _matches(fresh, saved, "your file")
+    if problem:
+        return problem
     for name, tensor in theirs.items():
-        if mine[name].data_ptr() == tensor.data_ptr():
+        if fresh.state_dict()[name].data_ptr() == tensor.data_ptr():
             return f"{name} shares memory with the original: load the weights from the file"
-        if mine[name].shape != tensor.shape or not torch.equal(mine[name].cpu(), saved[name]):
-            return f"{name} differs from the file: did the load step run?"
-    return None
+    # a file of the checker's own, with weights no model in memory holds: only a function that
+    # really reads the file gets them
+    from safetensors.torch import save_file
+
+    other = {name: (t.float() * -0.5 + 1.0).to(t.dtype).contiguous() for name, t in saved.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        own = Path(tmp) / "checker.safetensors"
+        save_file(other, str(own))
+        return _matches(answer(own), other, "a file the checker wrote")
 
 
 q3 = Exercise(
     name="part3.q3",
-    prompt="Save `model`'s weights to a .safetensors file, load them into a brand-new TinyNet "
-    "called `fresh`, and pass both with the file: part3.q3.check(fresh, model, path).",
+    prompt="Save `model`'s weights to a .safetensors file at `path`, and write reload(path): a "
+    "brand-new TinyNet holding the weights of the file at path. "
+    "part3.q3.check(reload, model, path)",
     checker=_check_q3,
     hint_text="save_file(model.state_dict(), path) writes the file; load_file(path) reads back a "
-    "dict of tensors; fresh.load_state_dict(that_dict) copies them in. The checker opens your "
-    "file itself, so a copy made without it does not count.",
+    "dict of tensors; a new TinyNet's load_state_dict(that_dict) copies them in. The checker "
+    "also calls reload on a file it writes itself, so reload must read the file it is given.",
     solution_text="path = work / 'exercise.safetensors'\n"
-    "save_file(model.state_dict(), path)\n"
-    "fresh = TinyNet()\n"
-    "fresh.load_state_dict(load_file(path))\n"
-    "part3.q3.check(fresh, model, path)",
+    "save_file(model.state_dict(), path)\n\n"
+    "def reload(path):\n"
+    "    fresh = TinyNet()\n"
+    "    fresh.load_state_dict(load_file(path))\n"
+    "    return fresh\n\n"
+    "part3.q3.check(reload, model, path)",
 )

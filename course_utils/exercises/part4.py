@@ -1,88 +1,198 @@
-"""Part 4 (Pipelines) exercises: reading pipeline outputs and comparing sentence embeddings.
+"""Part 4 (Pipelines) exercises: choosing a task from the Hub, entities as you wrote them, and
+mean pooling over a padded batch.
 
-Each checker recomputes the expected value from the pipeline you pass in, so the same check
-works with any model (the real ones on Colab, the offline stand-ins in the test run).
+Each checker works its expected answer out from the models themselves (their Hub tags, their
+pipelines), so the same check works with the real models on Colab and the offline stand-ins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from . import Exercise, as_list, as_number, needs, reads, short_repr
+from . import Exercise, as_list, short_repr
 
-# q1 asks for the fill-mask pipeline's ten best words for the blank in this sentence.
-Q1_TEMPLATE = "The {mask} barked at the postman all morning."
-Q1_TOP_K = 10
-# q3 compares these two sentences, run as one padded batch (the notebook's prompt names them
-# too); the second is much longer, so the first gets many padding positions.
+# ----- q1: the right pipeline for a model id, from its Hub tag ------------------------------
+
+# the four models of this part; the checker builds a pipeline for each with your function
+Q1_MODELS = (
+    "distilbert/distilbert-base-uncased",
+    "sentence-transformers/all-MiniLM-L6-v2",
+    "dslim/bert-base-NER",
+    "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+)
+# a Hub tag with no pipeline of that name, and the pipeline that does its work
+HUB_TAG_TO_TASK = {"sentence-similarity": "feature-extraction"}
+
+
+def _hub_tag(model_id: str) -> str | None:
+    """The model's ``pipeline_tag`` (the Hub's answer online, its cached card offline)."""
+    from ..cards import card_summary
+
+    return card_summary(model_id).task
+
+
+def _task_name(task: str) -> str:
+    """A pipeline's task with aliases resolved (``sentiment-analysis`` is text-classification)."""
+    from transformers.pipelines import TASK_ALIASES
+
+    return TASK_ALIASES.get(task, task)
+
+
+def _check_pipeline_for(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def pipeline_for(model_id): ...), not "
+            f"{short_repr(answer, 60)}: the checker calls it on model ids of its own"
+        )
+    from transformers import Pipeline
+
+    for model_id in Q1_MODELS:
+        tag = _hub_tag(model_id)
+        want = HUB_TAG_TO_TASK.get(tag or "", tag)
+        try:
+            pipe = answer(model_id)
+        except KeyError as exc:
+            if tag in HUB_TAG_TO_TASK:
+                return (
+                    f"pipeline_for({model_id!r}) raised KeyError: its Hub tag {tag!r} has no "
+                    f"pipeline of that name; use the {want!r} pipeline for it"
+                )
+            return f"pipeline_for({model_id!r}) raised KeyError: {short_repr(str(exc), 120)}"
+        if isinstance(pipe, str):
+            return f"pipeline_for({model_id!r}) returned the text {pipe!r}: return the pipeline"
+        if not isinstance(pipe, Pipeline):
+            return f"pipeline_for({model_id!r}) should return a pipeline, not {type(pipe).__name__}"
+        loaded = str(getattr(pipe.model, "name_or_path", ""))
+        if loaded.lower() != model_id.lower():
+            return (
+                f"pipeline_for({model_id!r}) built a pipeline with {loaded!r}: pass "
+                "model=model_id, or you get the task's default model"
+            )
+        if _task_name(pipe.task) != want:
+            return (
+                f"pipeline_for({model_id!r}) built a {pipe.task!r} pipeline, but the model's Hub "
+                f"tag is {tag!r}: read the tag rather than choosing one task for every model"
+            )
+    return None
+
+
+q1 = Exercise(
+    name="part4.q1",
+    prompt="Write pipeline_for(model_id): read the model's pipeline_tag from the Hub and return a "
+    "pipeline of that task for it (a sentence-similarity model gets feature-extraction).",
+    checker=_check_pipeline_for,
+    usage="part4.q1.check(pipeline_for)",
+    hint_text="HfApi().model_info(model_id).pipeline_tag is the tag the Hub's task filter uses. "
+    "Most tags are pipeline names too; 'sentence-similarity' is not, and its models run in a "
+    "'feature-extraction' pipeline. Pass model=model_id and device=device.",
+    solution_text=(
+        "from huggingface_hub import HfApi\n\n"
+        "def pipeline_for(model_id):\n"
+        "    tag = HfApi().model_info(model_id).pipeline_tag\n"
+        '    task = "feature-extraction" if tag == "sentence-similarity" else tag\n'
+        "    return pipeline(task, model=model_id, device=device)\n\n"
+        "part4.q1.check(pipeline_for)"
+    ),
+)
+
+
+# ----- q2: whole-word entities, as they appear in the text ----------------------------------
+
+NER_MODEL = "dslim/bert-base-NER"
+# the checker's own sentence: names the tokenizer cuts into pieces, and a hyphenated one that
+# the tokenizer rebuilds with spaces ('Jean - Luc'), so `word` is not the text
+Q2_TEXT = "Satya Nadella met Jean-Luc Picard at Microsoft in Redmond."
+WHOLE_WORD_STRATEGIES = ("first", "average", "max")
+
+
+def _entity_pairs(ner: Any, text: str, strategy: str) -> list[tuple[str, str]]:
+    return [
+        (e["entity_group"], text[e["start"] : e["end"]])
+        for e in ner(text, aggregation_strategy=strategy)
+    ]
+
+
+def _as_pairs(got: Any) -> tuple[list | None, str | None]:
+    items, problem = as_list(got, "what find_entities(text) returned")
+    if problem:
+        return None, problem
+    pairs = []
+    for item in items:
+        if isinstance(item, dict):
+            return None, (
+                "give (entity_group, text) pairs, not the pipeline's dicts: "
+                "(e['entity_group'], text[e['start']:e['end']])"
+            )
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            return None, f"each item should be a pair (entity_group, text), got {short_repr(item)}"
+        pairs.append((item[0], item[1]))
+    return pairs, None
+
+
+def _check_entities(answer: Any, text: Any = None, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def find_entities(text): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on a sentence of its own"
+        )
+    from transformers import pipeline
+
+    ner = pipeline("token-classification", model=NER_MODEL, device="cpu")
+    texts = [Q2_TEXT] + ([text] if isinstance(text, str) and text != Q2_TEXT else [])
+    for txt in texts:
+        got, problem = _as_pairs(answer(txt))
+        if problem:
+            return problem
+        whole = [_entity_pairs(ner, txt, s) for s in WHOLE_WORD_STRATEGIES]
+        if got in whole:
+            continue
+        pieces = _entity_pairs(ner, txt, "simple")
+        if got == pieces:
+            return (
+                f"for {short_repr(txt)} that is what aggregation_strategy='simple' gives, and it "
+                "splits words whose pieces got different tags; choose a strategy that keeps "
+                "words whole ('first', 'average' or 'max')"
+            )
+        rebuilt = [(e["entity_group"], e["word"]) for e in ner(txt, aggregation_strategy="first")]
+        if got == rebuilt and rebuilt != whole[0]:
+            return (
+                "those are the `word` fields, the tokenizer's rebuilt text; cut each entity out "
+                "of the text with its start and end"
+            )
+        return (
+            f"for {short_repr(txt)} find_entities gives {short_repr(got, 160)}, which no "
+            f"whole-word strategy gives (with 'first': {short_repr(whole[0], 160)})"
+        )
+    return None
+
+
+q2 = Exercise(
+    name="part4.q2",
+    prompt="Write find_entities(text): the (entity_group, exact text) pairs the NER model finds "
+    "in `text`, whole words only, each cut out of `text` with its offsets.",
+    checker=_check_entities,
+    usage="part4.q2.check(find_entities, text)",
+    hint_text="aggregation_strategy='simple' can split a word whose pieces got different tags; "
+    "'first' (or 'average', 'max') keeps words whole. Each entity's 'start' and 'end' index "
+    "the text you passed in: text[start:end] is the entity as written.",
+    solution_text=(
+        'ner_words = pipeline("token-classification", model="dslim/bert-base-NER",\n'
+        '                     aggregation_strategy="first", device=device)\n\n'
+        "def find_entities(text):\n"
+        "    return [(e['entity_group'], text[e['start']:e['end']]) for e in ner_words(text)]\n\n"
+        "part4.q2.check(find_entities, text)"
+    ),
+)
+
+
+# ----- q3: masked mean pooling ----------------------------------------------------------------
+
+# run as one padded batch: the second is much longer, so the first gets many padding positions
 Q3_SENTENCES = (
     "The cat sleeps on the sofa.",
     "A small grey kitten was napping quietly on the old couch all afternoon.",
 )
-
-
-def q1_text(unmasker: Any) -> str:
-    """q1's sentence with the unmasker's own mask token in the blank."""
-    return Q1_TEMPLATE.format(mask=unmasker.tokenizer.mask_token)
-
-
-@needs("the fill-mask pipeline", "part4.q1.check(answer, unmasker)")
-def _top_words(answer: Any, unmasker: Any = None, *_: Any, **__: Any) -> str | None:
-    answer, problem = as_list(answer, "answer")
-    if problem:
-        return f"give a list of words (strings): {problem}"
-    if answer and all(isinstance(a, dict) for a in answer):
-        return "each item should be the word itself (its 'token_str'), not the whole dict"
-    if not all(isinstance(a, str) for a in answer):
-        return "each item should be a word (a string)"
-    expected = [g["token_str"] for g in unmasker(q1_text(unmasker), top_k=Q1_TOP_K)]
-    if len(answer) != len(expected):
-        hint = " (5 is the pipeline's default: pass top_k)" if len(answer) == 5 else ""
-        return f"the question asks for {len(expected)} words, your list has {len(answer)}{hint}"
-    got = [a.strip() for a in answer]
-    if got == expected:
-        return None
-    if sorted(got) == sorted(expected):
-        return "the right words in the wrong order: keep the pipeline's order, best first"
-    first = next(i for i, (a, e) in enumerate(zip(got, expected, strict=True)) if a != e)
-    return f"word {first} of your list is not the pipeline's"
-
-
-# q2: a function that cuts each entity's text out of the sentence -------------------------
-# Entities whose `word` (the tokenizer's rebuilt text) differs from the span in the text: a
-# hyphenated, cased name comes back with spaces and, from an uncased model, in lower case.
-Q2_TEXT = "Jean-Luc Picard visited the O'Neill Institute in New York."
-Q2_ENTITIES = [
-    {"entity_group": "PER", "score": 0.99, "word": "jean - luc picard", "start": 0, "end": 15},
-    {"entity_group": "ORG", "score": 0.97, "word": "o ' neill institute", "start": 28, "end": 45},
-    {"entity_group": "LOC", "score": 0.99, "word": "new york", "start": 49, "end": 57},
-]
-
-
-def _spans(answer: Any, entities: Any = None, text: Any = None, *_: Any, **__: Any) -> str | None:
-    if entities is None or text is None:
-        return "pass the entities and the text too: part4.q2.check(spans, entities, text)"
-    if not callable(answer):
-        return (
-            f"the answer should be your function spans (pass the function, not its "
-            f"result), got {type(answer).__name__}"
-        )
-    for ents, txt in ((list(entities), text), (Q2_ENTITIES, Q2_TEXT)):
-        expected = [txt[e["start"] : e["end"]] for e in ents]
-        got, problem = as_list(answer(ents, txt), "spans(entities, text)")
-        if problem:
-            return problem
-        if got == [e["word"] for e in ents] and got != expected:
-            return (
-                "spans() returns the `word` fields, which are the tokenizer's rebuilt text; "
-                "cut the original text with each entity's start and end"
-            )
-        if got != expected:
-            return (
-                f"for the text {short_repr(txt)} spans() gives {short_repr(got)}, but the "
-                f"text at the entities' offsets is {short_repr(expected)}"
-            )
-    return None
 
 
 def sentence_similarity(extractor: Any, a: str, b: str) -> float:
@@ -114,75 +224,103 @@ def padded_mean_similarity(extractor: Any, a: str, b: str) -> float:
     return float(torch.dot(vecs[0], vecs[1]))
 
 
-@needs("the feature-extraction pipeline", "part4.q3.check(answer, extractor)")
-@reads(as_number, "the similarity")
-def _similarity(value: float, extractor: Any = None, *_: Any, **__: Any) -> str | None:
-    expected = sentence_similarity(extractor, *Q3_SENTENCES)
-    if abs(value - expected) <= 1e-3:  # the masked mean matches the unpadded one to ~1e-6
+def _pool(fn: Callable[..., Any], hidden: Any, mask: Any) -> tuple[Any, str | None]:
+    import torch
+
+    got = fn(hidden.clone(), mask.clone())
+    if not isinstance(got, torch.Tensor):
+        try:
+            got = torch.as_tensor(got, dtype=hidden.dtype)
+        except (TypeError, ValueError, RuntimeError):
+            return None, f"mean_pool should return a tensor, not {type(got).__name__}"
+    want = (hidden.shape[0], hidden.shape[2])
+    if tuple(got.shape) != want:
+        return None, (
+            f"for hidden states of shape {tuple(hidden.shape)} mean_pool returned shape "
+            f"{tuple(got.shape)}; one vector per sentence is {want}"
+        )
+    return got.to(hidden.dtype), None
+
+
+def _check_mean_pool(answer: Any, extractor: Any = None, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def mean_pool(hidden, attention_mask): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on batches of its own"
+        )
+    import torch
+
+    # a batch the checker pads itself: 3 sentences of 3, 5 and 1 real tokens, with padding
+    # vectors far from the real ones, so averaging them in shows
+    gen = torch.Generator().manual_seed(4)
+    hidden = torch.randn(3, 5, 8, generator=gen)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
+    hidden[mask == 0] = 50.0
+    m = mask[:, :, None].to(hidden.dtype)
+    want = (hidden * m).sum(dim=1) / m.sum(dim=1)
+    got, problem = _pool(answer, hidden, mask)
+    if problem:
+        return problem
+    if not torch.allclose(got, want, atol=1e-4):
+        if torch.allclose(got, hidden.mean(dim=1), atol=1e-4):
+            return (
+                "that is the plain mean over every position, padding included (Gotcha 5): "
+                "weight each token by the attention mask"
+            )
+        if torch.allclose(got, (hidden * m).sum(dim=1), atol=1e-3):
+            return "that is the sum of the real tokens: divide by each sentence's real count"
+        if torch.allclose(got, (hidden * m).sum(dim=1) / hidden.shape[1], atol=1e-4):
+            return (
+                "the padding is masked out, but you divided by the padded length; divide by "
+                "the number of real tokens, mask.sum(dim=1)"
+            )
+        unit = want / want.norm(dim=1, keepdim=True)
+        if torch.allclose(got, unit, atol=1e-4):
+            return "that is normalised: return the mean itself (normalise after pooling)"
+        return "for a padded batch the checker built, that is not the mean of the real tokens"
+    if extractor is None:
         return None
-    if abs(value) > 1.0001:
+    # the same function on the pipeline's own padded batch gives the unpadded similarity
+    pair = list(Q3_SENTENCES)
+    batch = extractor(pair, batch_size=2, return_tensors=True)
+    real = torch.cat(batch)
+    amask = extractor.tokenizer(pair, padding=True, return_tensors="pt")["attention_mask"]
+    amask = amask[:, : real.shape[1]]
+    pooled, problem = _pool(answer, real, amask)
+    if problem:
+        return problem
+    pooled = pooled / pooled.norm(dim=1, keepdim=True)
+    expected = sentence_similarity(extractor, *pair)
+    if abs(float(pooled[0] @ pooled[1]) - expected) > 1e-3:
         return (
-            f"{value:g} is outside [-1, 1], so the vectors were not normalised "
-            "before the dot product"
+            "on the extractor's padded batch your pooling does not give the similarity of the "
+            "sentences run alone"
         )
-    if abs(value - padded_mean_similarity(extractor, *Q3_SENTENCES)) <= 1e-3:
-        return (
-            "that is the plain mean over the padded batch: the padding positions were averaged "
-            "in (Gotcha 5). Weight each token by the attention mask, so that only real tokens count"
-        )
-    return f"{value:.4f} is {'too high' if value > expected else 'too low'}"
+    return None
 
-
-q1 = Exercise(
-    name="part4.q1",
-    prompt=f"Make `answer` the list of the {Q1_TOP_K} words `unmasker` finds most likely for the "
-    f"blank in {Q1_TEMPLATE.format(mask='[MASK]')!r}, best first.",
-    checker=_top_words,
-    hint_text="fill-mask returns 5 candidates unless you pass top_k=...; each candidate is a dict "
-    "whose 'token_str' is the word. Build the sentence with unmasker.tokenizer.mask_token.",
-    solution_text=(
-        "mask = unmasker.tokenizer.mask_token\n"
-        f"guesses = unmasker(f{Q1_TEMPLATE!r}, top_k={Q1_TOP_K})\n"
-        "answer = [g['token_str'] for g in guesses]"
-    ),
-)
-
-q2 = Exercise(
-    name="part4.q2",
-    prompt="Write spans(entities, text) that returns the list of entity texts exactly as they "
-    "appear in `text`, using each entity's start and end. Pass the function itself.",
-    checker=_spans,
-    usage="part4.q2.check(spans, entities, text)",
-    hint_text="Each entity dict has 'start' and 'end': character offsets into the text you passed "
-    "in, so text[start:end] is the entity as you wrote it. `word` is the tokenizer's "
-    "rebuilt version, which can differ (spaces around hyphens, lower case).",
-    solution_text=(
-        "def spans(entities, text):\n"
-        "    return [text[e['start']:e['end']] for e in entities]\n"
-        "\n"
-        "part4.q2.check(spans, entities, text)"
-    ),
-)
 
 q3 = Exercise(
     name="part4.q3",
-    prompt=f"Run {Q3_SENTENCES[0]!r} and {Q3_SENTENCES[1]!r} through `extractor` as ONE batch "
-    "(batch_size=2, so the shorter one is padded) and compute their cosine similarity with "
-    "masked mean pooling: average only the real tokens, then normalise.",
-    checker=_similarity,
-    hint_text="extractor.tokenizer(pair, padding=True, return_tensors='pt')['attention_mask'] has "
-    "1 for each real token and 0 for each padding position. Multiply the token vectors by it "
-    "(mask[:, :, None]), sum over the token axis, and divide by the number of real tokens "
-    "(mask.sum(dim=1, keepdim=True)). Then normalise and take the dot product.",
+    prompt="Write mean_pool(hidden, attention_mask): from a padded batch's hidden states "
+    "(batch, tokens, hidden) and its attention mask (batch, tokens), return each sentence's "
+    "mean over its real tokens only, shape (batch, hidden).",
+    checker=_check_mean_pool,
+    usage="part4.q3.check(mean_pool, extractor)",
+    hint_text="attention_mask has 1 for each real token and 0 for each padding position. "
+    "Multiply the token vectors by it (mask[:, :, None]), sum over the token axis (dim=1), and "
+    "divide by the number of real tokens (mask.sum(dim=1, keepdim=True)).",
     solution_text=(
+        "def mean_pool(hidden, attention_mask):\n"
+        "    mask = attention_mask[:, :, None].to(hidden.dtype)   # (batch, tokens, 1)\n"
+        "    return (hidden * mask).sum(dim=1) / mask.sum(dim=1)\n\n"
+        "part4.q3.check(mean_pool, extractor)\n\n"
+        "# then: one padded batch, pooled, normalised, compared\n"
         "pair = [" + ", ".join(repr(s) for s in Q3_SENTENCES) + "]\n"
-        "batch = extractor(pair, batch_size=2, return_tensors=True)\n"
-        "hidden = torch.cat(batch)                     # (2, padded tokens, 384)\n"
+        "hidden = torch.cat(extractor(pair, batch_size=2, return_tensors=True))\n"
         "mask = extractor.tokenizer(pair, padding=True, return_tensors='pt')['attention_mask']\n"
-        "mask = mask[:, : hidden.shape[1], None].to(hidden.dtype)  # (2, tokens, 1)\n"
-        "pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1)\n"
+        "pooled = mean_pool(hidden, mask[:, : hidden.shape[1]])\n"
         "pooled = pooled / pooled.norm(dim=1, keepdim=True)\n"
-        "answer = float(pooled[0] @ pooled[1])"
+        "print(f'cosine similarity: {float(pooled[0] @ pooled[1]):.2f}')"
     ),
 )
 
@@ -190,12 +328,10 @@ __all__ = [
     "q1",
     "q2",
     "q3",
-    "q1_text",
     "sentence_similarity",
     "padded_mean_similarity",
-    "Q1_TEMPLATE",
-    "Q1_TOP_K",
+    "HUB_TAG_TO_TASK",
+    "Q1_MODELS",
     "Q2_TEXT",
-    "Q2_ENTITIES",
     "Q3_SENTENCES",
 ]
