@@ -8,11 +8,9 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import NotLoggedInError
-from .hub import hub_error, offline, set_token_help
-from .validate import token as valid_token
+from .hub import check_token, hub_error, offline, set_token_help, valid_token
 
 
 @dataclass
@@ -28,23 +26,6 @@ class LoginStatus:
         return self.message
 
     __repr__ = __str__
-
-
-def check_token() -> None:
-    """NotLoggedInError, before any request, when the token huggingface_hub would send (the
-    environment, the saved login) is malformed: a space, a line break or a non-ASCII character
-    inside it would be sent as is, or end up in an exception's text."""
-    from huggingface_hub import constants
-
-    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        valid_token(os.environ.get(var), f"the environment variable {var}")
-    path = Path(constants.HF_TOKEN_PATH)
-    if path.is_file():
-        try:
-            raw = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:  # unreadable: huggingface_hub cannot use it either
-            return
-        valid_token(raw, f"the saved login file {path} (from `hf auth login`)")
 
 
 def _colab_secret() -> str | None:

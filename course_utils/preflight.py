@@ -23,31 +23,13 @@ from .errors import (
     WontFitError,
 )
 from .hub import cached_snapshot, hub_error, local_folder, offline
-from .validate import read_json, safetensors_header
+from .validate import AUTO_CLASSES, read_json, safetensors_header
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 # the safetensors names from_pretrained reads: model.safetensors, its shards and index, variants
 WEIGHTS_SAFETENSORS = re.compile(
     r"model(\.[\w-]+)?(-\d+-of-\d+)?\.safetensors(\.index\.json)?|model\.safetensors\.index\.[\w-]+\.json"
 )
-
-# (pipeline tasks, Auto class, the transformers table of architectures it loads)
-AUTO_CLASSES = [
-    (("text-generation",), "AutoModelForCausalLM", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"),
-    (("text-classification", "sentiment-analysis"), "AutoModelForSequenceClassification",
-     "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"),
-    (("token-classification", "ner"), "AutoModelForTokenClassification",
-     "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES"),
-    (("fill-mask",), "AutoModelForMaskedLM", "MODEL_FOR_MASKED_LM_MAPPING_NAMES"),
-    (("image-classification",), "AutoModelForImageClassification",
-     "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES"),
-    (("automatic-speech-recognition",), "AutoModelForSpeechSeq2Seq",
-     "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES"),
-    (("automatic-speech-recognition",), "AutoModelForCTC", "MODEL_FOR_CTC_MAPPING_NAMES"),
-    (("feature-extraction", "sentence-similarity", "image-feature-extraction"), "AutoModel",
-     "MODEL_MAPPING_NAMES"),
-]  # fmt: skip
-TASKS = sorted({t for tasks, _, _ in AUTO_CLASSES for t in tasks})
 
 
 @dataclass
