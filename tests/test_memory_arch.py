@@ -9,7 +9,7 @@ import pytest
 
 import course_utils as cu
 from course_utils.footprint import bytes_in_memory
-from tests.fakes import saved_models
+from tests.fakes import PRECISIONS, load_as, saved_models
 
 T5 = dict(vocab_size=512, d_model=128, d_kv=32, d_ff=256, num_layers=2, num_heads=4,
           decoder_start_token_id=0)  # fmt: skip
@@ -48,27 +48,11 @@ def folders(tmp_path_factory):
     return saved_models(tmp_path_factory, ARCHS, build="class")
 
 
-def load(cls, folder, case):
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    compute = torch.float16  # the T4's dtype: where _keep_in_fp32_modules matters
-    if case in ("float32", "float16", "bfloat16"):
-        return cls.from_pretrained(folder, dtype=getattr(torch, case))
-    if case == "int8":
-        q = BitsAndBytesConfig(load_in_8bit=True)
-    else:
-        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                               bnb_4bit_compute_dtype=compute,
-                               bnb_4bit_use_double_quant=case.endswith("+dq"))  # fmt: skip
-    return cls.from_pretrained(folder, dtype=compute, quantization_config=q)
-
-
-@pytest.mark.parametrize("case", ["float32", "float16", "bfloat16", "int8", "nf4", "nf4+dq"])
+@pytest.mark.parametrize("case", PRECISIONS)
 @pytest.mark.parametrize("arch", ARCHS)
 def test_weights_match_bytes_held(folders, arch, case):
     cls, folder = folders[arch]
-    held = bytes_in_memory(load(cls, folder, case))
+    held = bytes_in_memory(load_as(cls, folder, case))
     dtype = case.removesuffix("+dq")
     est = cu.estimate_memory(folder, dtype, double_quant=case.endswith("+dq"),
                              compute_dtype="float16")  # fmt: skip
