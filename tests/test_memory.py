@@ -289,7 +289,7 @@ def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
     def gated(repo_id):
         raise cu.GatedModelError(f"{repo_id} is gated")
 
-    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "hub_config_json", gated)
     monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     est = cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
     assert est.params == 8_030_261_248 and not est.exact
@@ -312,7 +312,7 @@ def test_kv_cache_of_a_gated_hub_id_says_to_accept_the_terms(monkeypatch):
     def gated(repo_id):
         raise cu.GatedModelError(f"{repo_id} is gated: accept its terms")
 
-    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "hub_config_json", gated)
     monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     with pytest.raises(cu.GatedModelError, match="accept its terms"):
         cu.kv_cache_bytes("meta-llama/Llama-3.1-8B-Instruct", 1024)

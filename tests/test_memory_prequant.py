@@ -356,7 +356,7 @@ def test_a_gated_quantized_repo_is_sized_from_its_bytes_per_dtype(bnb_checkpoint
     def no_headers(repo_id, **kw):
         raise OSError("gated")
 
-    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "hub_config_json", gated)
     monkeypatch.setattr(resolve, "offline", lambda: False)
     monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", no_headers)
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, r, **k: info)
