@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .errors import NotLoggedInError
 from .hub import check_token, hub_error, offline, set_token_help, valid_token
+from .validate import hub_id, model_ref
 
 
 @dataclass
@@ -154,8 +155,6 @@ def check_access(model_id: str, *, raise_error: bool = True) -> bool:
     """
     from huggingface_hub import auth_check
     from huggingface_hub.errors import OfflineModeIsEnabled
-
-    from .validate import hub_id, model_ref
 
     # at the door: '../../etc' or 123 is no Hub id, and no terms page exists to accept for it
     model_id = hub_id(model_id if isinstance(model_id, str) else str(model_ref(model_id)))

@@ -20,6 +20,7 @@ from .hub import (
     offline,
     status_code,
 )
+from .validate import load_card
 
 
 @dataclass
@@ -36,8 +37,6 @@ class Card:
 
 def _card_file(model: str, path: Path | None, source: str) -> Card:
     import logging
-
-    from .validate import load_card
 
     if path is None or not path.is_file():
         return Card(model, {}, "", f"{source} (no README.md model card)")

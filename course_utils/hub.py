@@ -21,6 +21,7 @@ from .errors import (
     NotLoggedInError,
     OfflineError,
 )
+from .validate import model_ref
 
 TIMEOUT_S = 10.0  # seconds one Hub request may wait for an answer (issue 13: fail within 30 s)
 
@@ -222,8 +223,6 @@ def check_token() -> None:
 def local_folder(model: str | os.PathLike) -> Path | None:
     """The folder ``model`` names, or None when it is a Hub id; a CourseError when it is neither
     (validate.model_ref: a number, an empty string, a 300-character id, '../../etc')."""
-    from .validate import model_ref
-
     ref = model_ref(model)
     return ref if isinstance(ref, Path) else None
 

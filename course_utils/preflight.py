@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import validate
 from ._display import fmt_bytes
 from .dtypes import float_name
 from .errors import (
@@ -23,6 +24,9 @@ from .errors import (
     WontFitError,
 )
 from .hub import cached_snapshot, hub_error, local_folder, offline
+from .levers import needed_bytes, plan
+from .licenses import license_info
+from .memory import estimate_memory
 from .validate import AUTO_CLASSES, read_json, safetensors_header
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
@@ -159,8 +163,6 @@ def auto_dtype(quantize: str | None) -> str:
 
 def license_text(model: str | os.PathLike) -> str:
     """The license in one line for the preflight report ("unknown" when no card is found)."""
-    from .licenses import license_info
-
     try:
         lic = license_info(model)
     except CourseError:
@@ -183,8 +185,6 @@ def _free_bytes() -> tuple[int, str]:
 def _wont_fit(target: str, need: int, precision: str, free: int, where: str) -> WontFitError:
     advice = ""
     try:
-        from .levers import plan
-
         advice = f"\n{plan(target, gpu=free / 2**30)}"
     except Exception:  # the plan is a bonus; the error below stands without it
         pass
@@ -201,9 +201,6 @@ def check_memory(
 ) -> tuple[int | None, str | None]:
     """(estimated bytes of the weights, or None with the note why not); WontFitError with the
     plan when they will not fit."""
-    from .levers import needed_bytes
-    from .memory import estimate_memory
-
     try:
         estimate = estimate_memory(target, dtype=quantize or dtype, double_quant=double_quant,
                                    compute_dtype=dtype)  # fmt: skip
@@ -278,8 +275,6 @@ def check_arguments(
 ) -> Any:
     """load_model's arguments checked at the door; returns the dtype (``torch_dtype=`` mapped
     onto ``dtype``). Refuses unknown keywords by name, so none reaches the model class."""
-    from . import validate
-
     validate.model_ref(model)
     if quantize is not None and not isinstance(quantize, str):
         raise BadInputError(f"quantize takes one value, None, '8bit' or '4bit', not {quantize!r}.")

@@ -16,7 +16,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .dtypes import dtype_name
 from .errors import BadInputError, ModelNotFoundError, NoGPUError
+from .gpu import GPU, find_gpu
 
 MAX_ID = 96  # the Hub's longest repo id
 MAX_COUNT = 10**15  # more than any token count, batch or parameter count a course uses
@@ -94,16 +96,12 @@ def shown(value: Any, limit: int = 60) -> str:
 
 def dtype(value: Any) -> str:
     """The canonical name of a precision (the names live in dtypes.py)."""
-    from .dtypes import dtype_name
-
     return dtype_name(value)
 
 
 def gpu(value: Any) -> Any:
     """A GPU from cu.GPUS (names as torch reports them too: 'NVIDIA H100 80GB HBM3', 'Tesla T4')
     or a memory size in GiB (a finite number above 0)."""
-    from .gpu import GPU, find_gpu
-
     if isinstance(value, GPU):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -153,11 +153,11 @@ def test_a_cached_hub_id_is_read_offline(bnb_checkpoints, tmp_path, monkeypatch)
     import huggingface_hub
     from huggingface_hub import get_local_safetensors_metadata
 
-    from course_utils import hub
+    from course_utils import prequant
 
     asked = []
     headers = get_local_safetensors_metadata(folder)
-    monkeypatch.setattr(hub, "offline", lambda: False)
+    monkeypatch.setattr(prequant, "offline", lambda: False)
     monkeypatch.setattr(
         huggingface_hub, "get_safetensors_metadata", lambda r, **k: asked.append(r) or headers
     )
