@@ -1,6 +1,7 @@
 """Hub tokens and gated models: find a token without ever showing it, and check access.
 
-Refusals become course errors in hub.hub_error, like every other Hub failure.
+A malformed token is refused in hub.check_token, before any request; refusals become course
+errors in hub.hub_error, like every other Hub failure.
 """
 
 from __future__ import annotations
