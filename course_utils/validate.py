@@ -25,7 +25,9 @@ MAX_COUNT = 10**15  # more than any token count, batch or parameter count a cour
 _COLAB_GPU = "On Colab: Runtime > Change runtime type > T4 GPU, then run the notebook again."
 
 
-# (pipeline tasks, Auto class, the transformers table of architectures it loads)
+# The pipeline tasks load_model and load_pipeline know (``task`` checks a learner's against
+# them): (pipeline tasks, Auto class, the transformers table of architectures it loads).
+# preflight.py picks the Auto class from it.
 AUTO_CLASSES = [
     (("text-generation",), "AutoModelForCausalLM", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"),
     (("text-classification", "sentiment-analysis"), "AutoModelForSequenceClassification",
