@@ -28,9 +28,10 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install  ## open the course in JupyterLab
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
-lint: install  ## ruff: the lint rules and the formatting (pyproject.toml [tool.ruff])
+lint: install  ## ruff (lint rules, formatting) and course_utils' floors (pyproject.toml [tool.importlinter])
 	$(RUFF) check $(LINTED)
 	$(RUFF) format --check $(LINTED)
+	$(BIN)/lint-imports
 
 # The helpers' online behaviour against the Hub emulator (marker online_behaviour, issue 13) is
 # part of make test; `make test-online` runs it alone. MARKERS="-m 'not online_behaviour'" skips it.

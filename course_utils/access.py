@@ -1,6 +1,7 @@
 """Hub tokens and gated models: find a token without ever showing it, and check access.
 
-Refusals become course errors in hub.hub_error, like every other Hub failure.
+A malformed token is refused in hub.check_token, before any request; refusals become course
+errors in hub.hub_error, like every other Hub failure.
 """
 
 from __future__ import annotations
@@ -8,11 +9,10 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import NotLoggedInError
-from .hub import hub_error, offline, set_token_help
-from .validate import token as valid_token
+from .hub import check_token, hub_error, offline, set_token_help, valid_token
+from .validate import hub_id, model_ref
 
 
 @dataclass
@@ -28,23 +28,6 @@ class LoginStatus:
         return self.message
 
     __repr__ = __str__
-
-
-def check_token() -> None:
-    """NotLoggedInError, before any request, when the token huggingface_hub would send (the
-    environment, the saved login) is malformed: a space, a line break or a non-ASCII character
-    inside it would be sent as is, or end up in an exception's text."""
-    from huggingface_hub import constants
-
-    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        valid_token(os.environ.get(var), f"the environment variable {var}")
-    path = Path(constants.HF_TOKEN_PATH)
-    if path.is_file():
-        try:
-            raw = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:  # unreadable: huggingface_hub cannot use it either
-            return
-        valid_token(raw, f"the saved login file {path} (from `hf auth login`)")
 
 
 def _colab_secret() -> str | None:
@@ -173,8 +156,6 @@ def check_access(model_id: str, *, raise_error: bool = True) -> bool:
     """
     from huggingface_hub import auth_check
     from huggingface_hub.errors import OfflineModeIsEnabled
-
-    from .validate import hub_id, model_ref
 
     # at the door: '../../etc' or 123 is no Hub id, and no terms page exists to accept for it
     model_id = hub_id(model_id if isinstance(model_id, str) else str(model_ref(model_id)))

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .hub import TIMEOUT_S, _kind, _status_code, cached_snapshot, hub_error, local_folder, offline
+from .hub import (
+    TIMEOUT_S,
+    cached_snapshot,
+    failure_kind,
+    hub_error,
+    local_folder,
+    offline,
+    status_code,
+)
+from .validate import load_card
 
 
 @dataclass
@@ -28,8 +37,6 @@ class Card:
 
 def _card_file(model: str, path: Path | None, source: str) -> Card:
     import logging
-
-    from .validate import load_card
 
     if path is None or not path.is_file():
         return Card(model, {}, "", f"{source} (no README.md model card)")
@@ -51,18 +58,18 @@ def _card_online(model_id: str) -> Card | None:
     try:
         info = HfApi().model_info(model_id, timeout=TIMEOUT_S)
     except RepositoryNotFoundError as exc:  # GatedRepoError is one: its card is still cached
-        if _kind(exc) == "gated":
+        if failure_kind(exc) == "gated":
             return None
         raise hub_error(model_id, exc) from None
     except Exception as exc:  # no network (httpx errors are not OSError): use the cache
-        if _status_code(exc) == 401:  # a rejected token: no cache makes that right
+        if status_code(exc) == 401:  # a rejected token: no cache makes that right
             raise hub_error(model_id, exc) from None
         return None
     try:
         readme = Path(hf_hub_download(model_id, "README.md"))
     except Exception as exc:  # no README.md, or a gated repo's files: the API's metadata copy
         meta = info.card_data.to_dict() if info.card_data is not None else {}
-        locked = _kind(exc) in ("gated", "401", "403")
+        locked = failure_kind(exc) in ("gated", "401", "403")
         return Card(model_id, meta, "", "the Hub", info, needs_access=locked)
     card = _card_file(model_id, readme, "the Hub")  # a broken card: BadInputError naming it
     card.info = info

@@ -3,8 +3,9 @@
 ``hub_error`` is the only function that turns a huggingface_hub, transformers or network
 exception into a ``CourseError``: every helper that talks to the Hub calls it, so one condition
 always gives one class. ``offline()`` is the one offline check, and page links follow
-``HF_ENDPOINT``. Nothing
-here imports torch or transformers. Parts 4, 8 and 9 reach the Hub through these helpers.
+``HF_ENDPOINT``. A malformed token is refused here, before any request (``check_token``);
+access.py finds and verifies tokens on top of this. Nothing here imports torch or transformers.
+Parts 4, 8 and 9 reach the Hub through these helpers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .errors import (
     NotLoggedInError,
     OfflineError,
 )
+from .validate import model_ref
 
 TIMEOUT_S = 10.0  # seconds one Hub request may wait for an answer (issue 13: fail within 30 s)
 
@@ -35,8 +37,6 @@ def offline() -> bool:
     bound_client()
     if constants.is_offline_mode():
         return True
-    from .access import check_token
-
     check_token()  # a malformed token: NotLoggedInError before any request
     return False
 
@@ -173,11 +173,56 @@ def set_token_help() -> str:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Tokens: a malformed one is refused before any request, and never shown
+# ---------------------------------------------------------------------------------------------
+
+
+def _odd_character(ch: str) -> str:
+    names = {" ": "a space", "\n": "a line break", "\r": "a line break", "\t": "a tab"}
+    if ch in names:
+        return names[ch]
+    return "a control character" if ord(ch) < 128 else f"a non-ASCII character (U+{ord(ch):04X})"
+
+
+def valid_token(raw: Any, source: str) -> str | None:
+    """A Hub token as read from ``source`` (spaces around it dropped, as huggingface_hub does);
+    None when empty. NotLoggedInError, never showing the token, when it is malformed."""
+    if raw is None:
+        return None
+    value = raw.strip() if isinstance(raw, str) else "\x00"
+    where = next(((i, ch) for i, ch in enumerate(value) if not "!" <= ch <= "~"), None)
+    if where is None:
+        return value or None
+    i, ch = where
+    raise NotLoggedInError(
+        f"The Hub token in {source} is malformed: it holds {_odd_character(ch)} at character "
+        f"{i + 1} of {len(value)} (a token is one unbroken word of ASCII letters and digits, "
+        f"such as hf_...). Copy it again from {tokens_page()}, put it in {source} in place of "
+        "the old one, and run cu.login() again."
+    )
+
+
+def check_token() -> None:
+    """NotLoggedInError, before any request, when the token huggingface_hub would send (the
+    environment, the saved login) is malformed: a space, a line break or a non-ASCII character
+    inside it would be sent as is, or end up in an exception's text."""
+    from huggingface_hub import constants
+
+    for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        valid_token(os.environ.get(var), f"the environment variable {var}")
+    path = Path(constants.HF_TOKEN_PATH)
+    if path.is_file():
+        try:
+            raw = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:  # unreadable: huggingface_hub cannot use it either
+            return
+        valid_token(raw, f"the saved login file {path} (from `hf auth login`)")
+
+
 def local_folder(model: str | os.PathLike) -> Path | None:
     """The folder ``model`` names, or None when it is a Hub id; a CourseError when it is neither
     (validate.model_ref: a number, an empty string, a 300-character id, '../../etc')."""
-    from .validate import model_ref
-
     ref = model_ref(model)
     return ref if isinstance(ref, Path) else None
 
@@ -202,16 +247,17 @@ def cached_snapshot(model_id: str) -> Path | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _status_code(exc: BaseException) -> int | None:
+def status_code(exc: BaseException) -> int | None:
+    """The HTTP status a Hub failure carries (401, 403, 404...), or None (no answer at all)."""
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)
 
 
-def _kind(exc: BaseException | None) -> str:
+def failure_kind(exc: BaseException | None) -> str:
     """Which condition a Hub failure is: offline, bad-id, no-file, no-repo, gated, 401, 403."""
     from huggingface_hub import errors as hf
 
-    code = _status_code(exc) if exc is not None else None
+    code = status_code(exc) if exc is not None else None
     checks = [
         ("bad-id", isinstance(exc, hf.HFValidationError)),
         ("no-file", isinstance(exc, hf.EntryNotFoundError) and code == 404),
@@ -226,7 +272,7 @@ def _kind(exc: BaseException | None) -> str:
 def _reason(exc: BaseException | None) -> str:
     from huggingface_hub import errors as hf
 
-    code = _status_code(exc) if exc is not None else None
+    code = status_code(exc) if exc is not None else None
     if code:
         return f"the Hub answered {code}"
     if exc is not None and not isinstance(
@@ -305,7 +351,7 @@ def hub_error(
     """
     if isinstance(exc, CourseError):  # already a course error (a malformed token, a bad file)
         return exc
-    kind = _kind(exc)
+    kind = failure_kind(exc)
     if kind == "offline":
         error: CourseError = _unreachable(model_id, exc, wanted)
     elif kind in ("gated", "401", "403"):

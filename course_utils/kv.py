@@ -21,16 +21,15 @@ from typing import Any
 from .dtypes import QUANTIZED, WIDTH, dtype_name
 from .errors import BadInputError
 from .resolve import resolve_model
+from .validate import MAX_COUNT, shown
 
 
 def whole(value: Any, what: str, zero_ok: bool = False) -> int:
     """``value`` as an int, or a BadInputError naming ``what`` (≥ 1, or ≥ 0 with ``zero_ok``)."""
-    from .validate import MAX_COUNT, _shown
-
     whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())  # no nan
     if isinstance(value, bool) or not whole or not (0 if zero_ok else 1) <= value <= MAX_COUNT:
         raise BadInputError(
-            f"{what} must be a whole number {'≥ 0' if zero_ok else '≥ 1'}, got {_shown(value)}."
+            f"{what} must be a whole number {'≥ 0' if zero_ok else '≥ 1'}, got {shown(value)}."
         )
     return int(value)
 

@@ -22,6 +22,7 @@ from .memory import NO_LAYOUT, MemoryEstimate, estimate_memory, guess_note
 from .meta import per_param_quantized
 from .prequant import quant_config
 from .resolve import resolve_model
+from .validate import gpu as valid_gpu
 
 # What `fits` adds to the inference peak (weights + KV cache + activations, memory.py and
 # peak.py): the CUDA context (kernels, cuBLAS workspace), a few hundred MB depending on card,
@@ -46,8 +47,6 @@ def default_context(basis: Any) -> int:
 
 def gpu_bytes(gpu: Any) -> tuple[str, int]:
     """(label, usable bytes) for a card name from GPUS, a GPU, or a number of GiB."""
-    from .validate import gpu as valid_gpu
-
     card = valid_gpu(gpu)  # a card by any name torch or the course gives it, or finite GiB > 0
     if isinstance(card, float):
         return f"{card:g} GiB", int(card * GIB)

@@ -12,7 +12,7 @@ from typing import Any
 from ._display import Table, fmt_bytes
 from .errors import BadInputError
 from .footprint import oom_guard
-from .validate import _shown, number
+from .validate import number, shown
 
 
 @dataclass
@@ -111,7 +111,7 @@ class Loaded:
         if not isinstance(prompt, str):
             raise BadInputError(
                 f"generate() takes the prompt as text, such as generate('What is a tensor?'), "
-                f"not {_shown(prompt)}."
+                f"not {shown(prompt)}."
             )
         max_new_tokens = number(max_new_tokens, "max_new_tokens", minimum=1, maximum=10**6)
         ids = self._inputs(prompt)

@@ -22,6 +22,7 @@ from .errors import BadInputError
 from .footprint import LOADED_MODELS, bytes_in_memory, held_bytes, next_lever, oom_guard
 from .levers import planned_load
 from .loaded import Loaded, LoadReport
+from .validate import TASKS
 
 _PROCESSOR_FILES = ("processor_config.json", "preprocessor_config.json")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
@@ -47,10 +48,8 @@ def _check_task_and_code(task: str | None, kwargs: dict[str, Any]) -> None:
             "load_model never runs a repository's own code (trust_remote_code); "
             "use a model that transformers supports natively."
         )
-    if task is not None and task not in preflight.TASKS:
-        raise BadInputError(
-            f"task {task!r} is not one load_model knows: {', '.join(preflight.TASKS)}."
-        )
+    if task is not None and task not in TASKS:
+        raise BadInputError(f"task {task!r} is not one load_model knows: {', '.join(TASKS)}.")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import validate
 from ._display import fmt_bytes
 from .dtypes import float_name
 from .errors import (
@@ -23,31 +24,16 @@ from .errors import (
     WontFitError,
 )
 from .hub import cached_snapshot, hub_error, local_folder, offline
-from .validate import read_json, safetensors_header
+from .levers import needed_bytes, plan
+from .licenses import license_info
+from .memory import estimate_memory
+from .validate import AUTO_CLASSES, read_json, safetensors_header
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 # the safetensors names from_pretrained reads: model.safetensors, its shards and index, variants
 WEIGHTS_SAFETENSORS = re.compile(
     r"model(\.[\w-]+)?(-\d+-of-\d+)?\.safetensors(\.index\.json)?|model\.safetensors\.index\.[\w-]+\.json"
 )
-
-# (pipeline tasks, Auto class, the transformers table of architectures it loads)
-AUTO_CLASSES = [
-    (("text-generation",), "AutoModelForCausalLM", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"),
-    (("text-classification", "sentiment-analysis"), "AutoModelForSequenceClassification",
-     "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"),
-    (("token-classification", "ner"), "AutoModelForTokenClassification",
-     "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES"),
-    (("fill-mask",), "AutoModelForMaskedLM", "MODEL_FOR_MASKED_LM_MAPPING_NAMES"),
-    (("image-classification",), "AutoModelForImageClassification",
-     "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES"),
-    (("automatic-speech-recognition",), "AutoModelForSpeechSeq2Seq",
-     "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES"),
-    (("automatic-speech-recognition",), "AutoModelForCTC", "MODEL_FOR_CTC_MAPPING_NAMES"),
-    (("feature-extraction", "sentence-similarity", "image-feature-extraction"), "AutoModel",
-     "MODEL_MAPPING_NAMES"),
-]  # fmt: skip
-TASKS = sorted({t for tasks, _, _ in AUTO_CLASSES for t in tasks})
 
 
 @dataclass
@@ -177,8 +163,6 @@ def auto_dtype(quantize: str | None) -> str:
 
 def license_text(model: str | os.PathLike) -> str:
     """The license in one line for the preflight report ("unknown" when no card is found)."""
-    from .licenses import license_info
-
     try:
         lic = license_info(model)
     except CourseError:
@@ -201,8 +185,6 @@ def _free_bytes() -> tuple[int, str]:
 def _wont_fit(target: str, need: int, precision: str, free: int, where: str) -> WontFitError:
     advice = ""
     try:
-        from .levers import plan
-
         advice = f"\n{plan(target, gpu=free / 2**30)}"
     except Exception:  # the plan is a bonus; the error below stands without it
         pass
@@ -219,9 +201,6 @@ def check_memory(
 ) -> tuple[int | None, str | None]:
     """(estimated bytes of the weights, or None with the note why not); WontFitError with the
     plan when they will not fit."""
-    from .levers import needed_bytes
-    from .memory import estimate_memory
-
     try:
         estimate = estimate_memory(target, dtype=quantize or dtype, double_quant=double_quant,
                                    compute_dtype=dtype)  # fmt: skip
@@ -296,8 +275,6 @@ def check_arguments(
 ) -> Any:
     """load_model's arguments checked at the door; returns the dtype (``torch_dtype=`` mapped
     onto ``dtype``). Refuses unknown keywords by name, so none reaches the model class."""
-    from . import validate
-
     validate.model_ref(model)
     if quantize is not None and not isinstance(quantize, str):
         raise BadInputError(f"quantize takes one value, None, '8bit' or '4bit', not {quantize!r}.")

@@ -16,6 +16,7 @@ from typing import Any
 
 from .dtypes import WIDTH
 from .errors import BadInputError, ModelNotFoundError
+from .hub import bound_client, hub_error, offline
 
 # quant_method in config.json -> what the lessons call it; only these are sized from the files
 KNOWN = {
@@ -93,8 +94,6 @@ def headers(source: str) -> dict[str, Any]:
     """Tensor name -> TensorInfo (dtype, shape, data_offsets) from a checkpoint's safetensors
     headers: a local folder, a cached Hub snapshot, or the Hub online (headers only)."""
     from huggingface_hub import get_local_safetensors_metadata, get_safetensors_metadata
-
-    from .hub import bound_client, hub_error, offline
 
     folder = source if os.path.isdir(source) else _snapshot(source)
     for where in [folder] if folder else []:

@@ -107,10 +107,10 @@ def _require_sizes(config: Any, data: dict, where: str) -> None:
         )
 
 
-def config_file(path: str) -> Any:
+def config_file(path: str, data: dict | None = None) -> Any:
     """The transformers config in a config.json file (truncated, binary or not an object:
-    BadInputError naming the file and what to do)."""
-    data = read_json(path, "The config")
+    BadInputError naming the file and what to do); ``data``: its dict, when already read."""
+    data = read_json(path, "The config") if data is None else data
     config = config_from_dict(data, path)
     if data.get("quantization_config"):
         # saved quantized: its size is read from the safetensors files beside it (prequant.py)
@@ -118,8 +118,9 @@ def config_file(path: str) -> Any:
     return config
 
 
-def hub_config(repo_id: str) -> Any:
-    """The config of a Hub model without its weights: from the Hub online, the cache offline."""
+def hub_config_json(repo_id: str) -> tuple[str, dict]:
+    """A Hub model's config.json, read once: its path in the cache and its dict (online from the
+    Hub, offline from the cache)."""
     from huggingface_hub import hf_hub_download
 
     offline()  # the client's time limits, and a malformed token refused before any request
@@ -129,7 +130,14 @@ def hub_config(repo_id: str) -> Any:
         raise hub_error(
             repo_id, exc, wanted="its config.json is", or_else="Or pass the parameter count."
         ) from exc
-    config = config_file(path)
+    return path, read_json(path, "The config")
+
+
+def hub_config(repo_id: str, found: tuple[str, dict] | None = None) -> Any:
+    """The config of a Hub model without its weights (``found``: its config.json, already read
+    by ``hub_config_json``)."""
+    path, data = found or hub_config_json(repo_id)
+    config = config_file(path, data)
     if getattr(config, "quantization_config", None):
         config.name_or_path = repo_id  # its headers: from the cache, or the Hub online
     return config
@@ -159,16 +167,6 @@ def hub_param_count(repo_id: str, config: dict | None = None) -> ParamCount | No
         st = info.safetensors
         return with_experts(int(st.total), None, config, st.parameters) if st else None
     except Exception:  # network: the caller says what it fell back to
-        return None
-
-
-def _raw_config(repo_id: str) -> dict | None:
-    """config.json of a Hub model as a plain dict (transformers may not know its type)."""
-    from huggingface_hub import hf_hub_download
-
-    try:
-        return read_json(hf_hub_download(repo_id, "config.json"), "The config")
-    except Exception:  # gated, missing, not JSON: no config to read experts from
         return None
 
 
@@ -210,12 +208,15 @@ def _from_path(model: str) -> Resolved | None:
 def _from_hub(repo_id: str, count_ok: bool) -> Resolved:
     """The Hub config; where it cannot be read (gated, unknown architecture) the public count."""
     label = repo_id.split("/")[-1]
+    found = None
     try:
-        return Resolved(label, hub_config(repo_id))
-    except (BadInputError, GatedModelError, NotLoggedInError) as exc:
+        found = hub_config_json(repo_id)
+        return Resolved(label, hub_config(repo_id, found))
+    except (BadInputError, GatedModelError, NotLoggedInError):
         if not count_ok:  # the caller needs the layout (the KV cache): say why it is missing
             raise
-        data = _raw_config(repo_id) if isinstance(exc, BadInputError) else None
+        # a config transformers cannot build (unknown type) still tells where the experts are
+        data = found[1] if found else None
         count = hub_param_count(repo_id, data)  # online: the count, public even when gated
         if count is None:
             raise

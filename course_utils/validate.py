@@ -16,11 +16,34 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import BadInputError, ModelNotFoundError, NoGPUError, NotLoggedInError
+from .dtypes import dtype_name
+from .errors import BadInputError, ModelNotFoundError, NoGPUError
+from .gpu import GPU, find_gpu
 
 MAX_ID = 96  # the Hub's longest repo id
 MAX_COUNT = 10**15  # more than any token count, batch or parameter count a course uses
 _COLAB_GPU = "On Colab: Runtime > Change runtime type > T4 GPU, then run the notebook again."
+
+
+# The pipeline tasks load_model and load_pipeline know (``task`` checks a learner's against
+# them): (pipeline tasks, Auto class, the transformers table of architectures it loads).
+# preflight.py picks the Auto class from it.
+AUTO_CLASSES = [
+    (("text-generation",), "AutoModelForCausalLM", "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"),
+    (("text-classification", "sentiment-analysis"), "AutoModelForSequenceClassification",
+     "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"),
+    (("token-classification", "ner"), "AutoModelForTokenClassification",
+     "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES"),
+    (("fill-mask",), "AutoModelForMaskedLM", "MODEL_FOR_MASKED_LM_MAPPING_NAMES"),
+    (("image-classification",), "AutoModelForImageClassification",
+     "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES"),
+    (("automatic-speech-recognition",), "AutoModelForSpeechSeq2Seq",
+     "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES"),
+    (("automatic-speech-recognition",), "AutoModelForCTC", "MODEL_FOR_CTC_MAPPING_NAMES"),
+    (("feature-extraction", "sentence-similarity", "image-feature-extraction"), "AutoModel",
+     "MODEL_MAPPING_NAMES"),
+]  # fmt: skip
+TASKS = sorted({t for tasks, _, _ in AUTO_CLASSES for t in tasks})
 
 
 def model_ref(model: Any) -> str | Path:
@@ -33,12 +56,12 @@ def model_ref(model: Any) -> str | Path:
         if isinstance(model, str) and not text.strip().startswith((".", "/", "~", "\\")):
             return hub_id(text)
         raise ModelNotFoundError(
-            f"{_shown(text)} is neither a folder here nor a Hub id. Check the path (the folder "
+            f"{shown(text)} is neither a folder here nor a Hub id. Check the path (the folder "
             "you saved with save_pretrained), or use a Hub id such as 'gpt2'."
         )
     raise BadInputError(
         f"Pass the model as a Hub id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' or the path "
-        f"of a folder saved with save_pretrained, not {_shown(model)}."
+        f"of a folder saved with save_pretrained, not {shown(model)}."
     )
 
 
@@ -61,13 +84,13 @@ def hub_id(text: str) -> str:
             "a Hub id is 'owner/name' with letters, digits, '-', '_' and '.' only"
         )  # fmt: skip
         raise BadInputError(
-            f"{_shown(model_id)} is neither a folder here nor a Hub model id: {why}. Copy the id "
+            f"{shown(model_id)} is neither a folder here nor a Hub model id: {why}. Copy the id "
             "from the model's Hub page (e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct')."
         ) from None
     return model_id
 
 
-def _shown(value: Any, limit: int = 60) -> str:
+def shown(value: Any, limit: int = 60) -> str:
     """A value as an error message shows it: its repr, cut to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -75,16 +98,12 @@ def _shown(value: Any, limit: int = 60) -> str:
 
 def dtype(value: Any) -> str:
     """The canonical name of a precision (the names live in dtypes.py)."""
-    from .dtypes import dtype_name
-
     return dtype_name(value)
 
 
 def gpu(value: Any) -> Any:
     """A GPU from cu.GPUS (names as torch reports them too: 'NVIDIA H100 80GB HBM3', 'Tesla T4')
     or a memory size in GiB (a finite number above 0)."""
-    from .gpu import GPU, find_gpu
-
     if isinstance(value, GPU):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -92,7 +111,7 @@ def gpu(value: Any) -> Any:
             return number(value, "gpu memory in GiB", minimum=0.01, integer=False, maximum=10**5)
         except BadInputError:
             raise BadInputError(
-                f"gpu={_shown(value, 24)} is no GPU memory: give a card from cu.GPUS such as 'T4', "
+                f"gpu={shown(value, 24)} is no GPU memory: give a card from cu.GPUS such as 'T4', "
                 "or its memory in GiB, a finite number between 0.01 and 100,000 (e.g. gpu=16)."
             ) from None
     return find_gpu(value)
@@ -109,9 +128,9 @@ def number(
         number = math.nan
     if not (math.isfinite(number) and minimum <= number <= maximum):
         limits = f"between {minimum:g} and {maximum:g}"
-        raise BadInputError(f"{what} must be a finite number {limits}, not {_shown(value)}.")
+        raise BadInputError(f"{what} must be a finite number {limits}, not {shown(value)}.")
     if integer and not number.is_integer():
-        raise BadInputError(f"{what} must be a whole number, not {_shown(value)}.")
+        raise BadInputError(f"{what} must be a whole number, not {shown(value)}.")
     return int(number) if integer else number
 
 
@@ -126,12 +145,10 @@ def count(value: Any, what: str = "batch_size") -> int:
 
 
 def task(value: Any) -> str:
-    """A pipeline task load_pipeline and load_model know (the list is in preflight.TASKS)."""
-    from .preflight import TASKS
-
+    """A pipeline task load_pipeline and load_model know (one of TASKS)."""
     name = value.strip().lower().replace("_", "-") if isinstance(value, str) else None
     if name not in TASKS:
-        raise BadInputError(f"Unknown task {_shown(value)}. Use one of: {', '.join(TASKS)}.")
+        raise BadInputError(f"Unknown task {shown(value)}. Use one of: {', '.join(TASKS)}.")
     return name
 
 
@@ -146,7 +163,7 @@ def device_map(value: Any) -> Any:
         return value
     if not isinstance(value, str) or not re.fullmatch(r"(cuda|gpu)(:\d+)?|\d+", value.strip()):
         raise BadInputError(
-            f"device_map={_shown(value)} is not one this course uses: pass 'auto' (GPU first, "
+            f"device_map={shown(value)} is not one this course uses: pass 'auto' (GPU first, "
             "then CPU), 'cpu', 'cuda' or 'cuda:0'."
         )
     import torch
@@ -169,14 +186,14 @@ def _gpu_place(place: Any, given: dict) -> None:
     text = str(place) if isinstance(place, int) and not isinstance(place, bool) else place
     if not isinstance(text, str):
         raise BadInputError(
-            f"device_map={_shown(given)} places a module on {_shown(place)}: use 'cpu', 'disk', "
+            f"device_map={shown(given)} places a module on {shown(place)}: use 'cpu', 'disk', "
             "'cuda' or a GPU index such as 0."
         )
     try:
         device_map(text)
     except NoGPUError:
         raise NoGPUError(
-            f"device_map={_shown(given)} places modules on a GPU, and this runtime has none. "
+            f"device_map={shown(given)} places modules on a GPU, and this runtime has none. "
             f"{_COLAB_GPU} Or pass device_map='cpu'."
         ) from None
 
@@ -186,37 +203,10 @@ def file_name(name: Any, what: str = "file name") -> str:
     ok = isinstance(name, str) and name.strip() == name and name not in ("", ".", "..")
     if not ok or "/" in name or "\\" in name or "\x00" in name or len(name) > 200:
         raise BadInputError(
-            f"The {what} must be a plain file name, such as 'cat.jpg', not {_shown(name, 80)}: "
+            f"The {what} must be a plain file name, such as 'cat.jpg', not {shown(name, 80)}: "
             "no folders, no '..'."
         )
     return name
-
-
-def _odd_character(ch: str) -> str:
-    names = {" ": "a space", "\n": "a line break", "\r": "a line break", "\t": "a tab"}
-    if ch in names:
-        return names[ch]
-    return "a control character" if ord(ch) < 128 else f"a non-ASCII character (U+{ord(ch):04X})"
-
-
-def token(raw: Any, source: str) -> str | None:
-    """A Hub token as read from ``source`` (spaces around it dropped, as huggingface_hub does);
-    None when empty. NotLoggedInError, never showing the token, when it is malformed."""
-    if raw is None:
-        return None
-    value = raw.strip() if isinstance(raw, str) else "\x00"
-    where = next(((i, ch) for i, ch in enumerate(value) if not "!" <= ch <= "~"), None)
-    if where is None:
-        return value or None
-    from .hub import tokens_page
-
-    i, ch = where
-    raise NotLoggedInError(
-        f"The Hub token in {source} is malformed: it holds {_odd_character(ch)} at character "
-        f"{i + 1} of {len(value)} (a token is one unbroken word of ASCII letters and digits, "
-        f"such as hf_...). Copy it again from {tokens_page()}, put it in {source} in place of "
-        "the old one, and run cu.login() again."
-    )
 
 
 def _next_step(path: Path) -> str:
@@ -368,6 +358,6 @@ def config_sizes(data: Any, where: str = "The config") -> None:
             else:
                 fix = "fix it there, or use the model's own config.json"
             raise BadInputError(
-                f"{where[:1].upper()}{where[1:]} has {key}={_shown(value)}, and a model's "
+                f"{where[:1].upper()}{where[1:]} has {key}={shown(value)}, and a model's "
                 f"{key} is a whole number of 1 or more: {fix}."
             )

@@ -38,6 +38,7 @@ if not os.environ.get("COURSE_REAL_HUB"):  # the offline stand-in Hub serves Smo
     from tests.standins import ensure_hub, hub_env
 
     os.environ.update(hub_env(ensure_hub(log=lambda *_: None)))
+from tests.fakes import PRECISIONS, load_as  # noqa: E402  (the memory tests load the same way)
 
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMALL = dict(vocab_size=512, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
@@ -94,7 +95,6 @@ ARCHS = {
                               intermediate_size=256, image_size=32, patch_size=8,
                               num_labels=3)),
 }  # fmt: skip
-CASES = ["float32", "float16", "bfloat16", "int8", "nf4", "nf4+dq"]
 COMPUTE = "float16"  # what stays unquantized in a 4/8-bit load: the T4's dtype
 ACCELERATE = {"float32": "float32", "float16": "float16", "bfloat16": "float16",
               "int8": "int8", "nf4": "int4", "nf4+dq": "int4"}  # fmt: skip
@@ -131,22 +131,6 @@ def err(got: float, true: float) -> str:
     return f"{100 * (got - true) / true:+.2f}%" if true else "n/a"
 
 
-def load(cls, folder: Path, case: str):
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    if case in ("float32", "float16", "bfloat16"):
-        return cls.from_pretrained(folder, dtype=getattr(torch, case))
-    compute = getattr(torch, COMPUTE)
-    if case == "int8":
-        q = BitsAndBytesConfig(load_in_8bit=True)
-    else:
-        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                               bnb_4bit_compute_dtype=compute,
-                               bnb_4bit_use_double_quant=case.endswith("+dq"))  # fmt: skip
-    return cls.from_pretrained(folder, dtype=compute, quantization_config=q)
-
-
 def accelerate_bytes(folder: Path, config: dict) -> dict[str, float]:
     """accelerate's ``estimate-memory`` figures (its own code), the Hub lookup made local."""
     from accelerate.commands import estimate
@@ -179,8 +163,8 @@ def weights_rows(tmp: Path) -> list[list[str]]:
         model.save_pretrained(folder)
         params = sum(p.numel() for p in model.parameters())
         acc = accelerate_bytes(folder, model.config.to_dict())
-        for case in CASES:
-            held = bytes_in_memory(load(type(model), folder, case))
+        for case in PRECISIONS:
+            held = bytes_in_memory(load_as(type(model), folder, case, COMPUTE))
             dtype = case.removesuffix("+dq")
             est = cu.estimate_memory(folder, dtype, double_quant=case.endswith("+dq"),
                                      compute_dtype=COMPUTE)  # fmt: skip

@@ -214,15 +214,20 @@ def _line_of(path: Path, name: str) -> int:
     return 0
 
 
+def _account(name: str) -> pwd.struct_passwd | None:
+    """The system account ``name`` (its gecos field says whether the classroom made it), or None."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
 def check_accounts(names: list[str]) -> None:
     """A name that is already a system account we did not create (root, a staff member) is refused:
     the hub would start that person's server as that account."""
     for name in names:
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if MARK not in entry.pw_gecos:
+        entry = _account(name)
+        if entry is not None and MARK not in entry.pw_gecos:
             raise ClassroomError(
                 f"{name!r} is already an account on this machine that the classroom did not create "
                 f"(home {entry.pw_dir}). Give that learner another name (e.g. '{name}-1')."
@@ -348,11 +353,8 @@ def remove_accounts(names: list[str]) -> list[str]:
     """Delete the accounts (and homes) the classroom created; any other account is left alone."""
     removed = []
     for name in names:
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if MARK not in entry.pw_gecos:
+        entry = _account(name)
+        if entry is None or MARK not in entry.pw_gecos:
             continue
         subprocess.run(["pkill", "-KILL", "-u", name], check=False)
         _run(["userdel", "--remove", name])

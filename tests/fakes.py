@@ -64,3 +64,26 @@ def saved_models(tmp_path_factory, table: dict, build: str = "from_config") -> d
         model.save_pretrained(folder)  # fp32 on disk, like many small checkpoints
         out[name] = (cls, folder)
     return out
+
+
+# the precisions the memory tests and scripts/bench_memory.py load a saved folder in
+PRECISIONS = ("float32", "float16", "bfloat16", "int8", "nf4", "nf4+dq")
+
+
+def load_as(cls, folder: Path, case: str, compute: str = "float16"):
+    """``cls.from_pretrained(folder)`` in one of PRECISIONS: a plain dtype, or bitsandbytes'
+    int8 / nf4 / nf4 + double quant with what stays unquantized in ``compute`` (float16, the
+    T4's dtype, is where ``_keep_in_fp32_modules`` matters)."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if case in ("float32", "float16", "bfloat16"):
+        return cls.from_pretrained(folder, dtype=getattr(torch, case))
+    dtype = getattr(torch, compute)
+    if case == "int8":
+        q = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                               bnb_4bit_compute_dtype=dtype,
+                               bnb_4bit_use_double_quant=case.endswith("+dq"))  # fmt: skip
+    return cls.from_pretrained(folder, dtype=dtype, quantization_config=q)

@@ -11,7 +11,7 @@ import course_utils as cu
 from course_utils import levers, meta, resolve
 from course_utils.errors import BadInputError, CourseError, ModelNotFoundError, OfflineError
 from course_utils.footprint import bytes_in_memory
-from tests.fakes import FAMILIES, saved_models
+from tests.fakes import FAMILIES, load_as, saved_models
 
 CONFIGS = Path(__file__).parent / "configs"
 GIB = 2**30
@@ -65,30 +65,11 @@ def checkpoints(tmp_path_factory):
     return saved_models(tmp_path_factory, FAMILIES)
 
 
-def load(auto, folder, case):
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    if case == "float32":
-        return auto.from_pretrained(folder, dtype=torch.float32)
-    if case == "int8":
-        q = BitsAndBytesConfig(load_in_8bit=True)
-    else:
-        q = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_compute_dtype=torch.bfloat16,
-            bnb_4bit_use_double_quant=case.endswith("+dq"),
-        )
-    kw = {} if case == "bfloat16" else {"quantization_config": q}
-    return auto.from_pretrained(folder, dtype=torch.bfloat16, **kw)
-
-
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_estimate_matches_bytes_held(checkpoints, family, case):
     auto, folder = checkpoints[family]
-    model = load(auto, folder, case)
+    model = load_as(auto, folder, case, compute="bfloat16")
     held = bytes_in_memory(model)
     est = cu.estimate_memory(folder, case.removesuffix("+dq"), double_quant=case.endswith("+dq"))
     assert abs(est.weights_bytes - held) <= 0.01 * held, (family, case, est.weights_bytes, held)
@@ -308,7 +289,7 @@ def test_gated_hub_id_falls_back_to_the_public_parameter_count(monkeypatch):
     def gated(repo_id):
         raise cu.GatedModelError(f"{repo_id} is gated")
 
-    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "hub_config_json", gated)
     monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     est = cu.estimate_memory("meta-llama/Llama-3.1-8B-Instruct", "bf16")
     assert est.params == 8_030_261_248 and not est.exact
@@ -331,7 +312,7 @@ def test_kv_cache_of_a_gated_hub_id_says_to_accept_the_terms(monkeypatch):
     def gated(repo_id):
         raise cu.GatedModelError(f"{repo_id} is gated: accept its terms")
 
-    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "hub_config_json", gated)
     monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     with pytest.raises(cu.GatedModelError, match="accept its terms"):
         cu.kv_cache_bytes("meta-llama/Llama-3.1-8B-Instruct", 1024)

@@ -9,7 +9,7 @@ import pytest
 
 import course_utils as cu
 from course_utils.footprint import bytes_in_memory
-from tests.fakes import saved_models
+from tests.fakes import PRECISIONS, load_as, saved_models
 
 T5 = dict(vocab_size=512, d_model=128, d_kv=32, d_ff=256, num_layers=2, num_heads=4,
           decoder_start_token_id=0)  # fmt: skip
@@ -48,27 +48,11 @@ def folders(tmp_path_factory):
     return saved_models(tmp_path_factory, ARCHS, build="class")
 
 
-def load(cls, folder, case):
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    compute = torch.float16  # the T4's dtype: where _keep_in_fp32_modules matters
-    if case in ("float32", "float16", "bfloat16"):
-        return cls.from_pretrained(folder, dtype=getattr(torch, case))
-    if case == "int8":
-        q = BitsAndBytesConfig(load_in_8bit=True)
-    else:
-        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                               bnb_4bit_compute_dtype=compute,
-                               bnb_4bit_use_double_quant=case.endswith("+dq"))  # fmt: skip
-    return cls.from_pretrained(folder, dtype=compute, quantization_config=q)
-
-
-@pytest.mark.parametrize("case", ["float32", "float16", "bfloat16", "int8", "nf4", "nf4+dq"])
+@pytest.mark.parametrize("case", PRECISIONS)
 @pytest.mark.parametrize("arch", ARCHS)
 def test_weights_match_bytes_held(folders, arch, case):
     cls, folder = folders[arch]
-    held = bytes_in_memory(load(cls, folder, case))
+    held = bytes_in_memory(load_as(cls, folder, case))
     dtype = case.removesuffix("+dq")
     est = cu.estimate_memory(folder, dtype, double_quant=case.endswith("+dq"),
                              compute_dtype="float16")  # fmt: skip
@@ -133,7 +117,7 @@ def moe_folders(tmp_path_factory):
     return out
 
 
-def _only_a_count(monkeypatch, folder, headers: bool):
+def _only_a_count(monkeypatch, folder, headers: bool) -> list[str]:
     """A Hub id whose config transformers cannot read: the count comes from the Hub's headers
     (``headers``) or from its model info, with config.json read as a plain dict."""
     import huggingface_hub
@@ -144,7 +128,7 @@ def _only_a_count(monkeypatch, folder, headers: bool):
 
     meta = get_local_safetensors_metadata(folder)
 
-    def no_config(repo_id):
+    def unknown_type(data, where):  # config.json is read; transformers cannot build it
         raise BadInputError("transformers does not know this model type")
 
     def model_info(self, repo_id, **kw):  # huggingface_hub's SafeTensorsInfo: total, per dtype
@@ -157,11 +141,18 @@ def _only_a_count(monkeypatch, folder, headers: bool):
         return meta
 
     meta_total = sum(meta.parameter_count.values())
-    monkeypatch.setattr(resolve, "hub_config", no_config)
+    monkeypatch.setattr(resolve, "config_from_dict", unknown_type)
     monkeypatch.setattr(resolve, "offline", lambda: False)
     monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", safetensors_metadata)
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info", model_info)
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda r, f, **k: str(folder / f))
+    reads = []
+
+    def download(repo_id, filename, **kw):
+        reads.append(filename)
+        return str(folder / filename)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    return reads
 
 
 @pytest.mark.parametrize("case", ["int8", "nf4"])
@@ -176,8 +167,9 @@ def test_moe_count_sizes_experts_at_16_bits(moe_folders, monkeypatch, moe, case)
     held = bytes_in_memory(AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16,
                                                                 quantization_config=q))  # fmt: skip
     for headers in (True, False):  # experts from the header names, then from the config
-        _only_a_count(monkeypatch, folder, headers)
+        reads = _only_a_count(monkeypatch, folder, headers)
         est = cu.estimate_memory(f"someone/{moe}", case)
+        assert reads == ["config.json"]  # read once: the count path reuses the same dict
         assert not est.exact and any("mixture-of-experts parameters" in n for n in est.notes)
         # the rest is assumed quantized (embeddings too), so a little low; experts dominate here
         assert 0.85 * held <= est.weights_bytes <= held, (moe, case, headers, est, held)

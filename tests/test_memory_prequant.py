@@ -153,11 +153,11 @@ def test_a_cached_hub_id_is_read_offline(bnb_checkpoints, tmp_path, monkeypatch)
     import huggingface_hub
     from huggingface_hub import get_local_safetensors_metadata
 
-    from course_utils import hub
+    from course_utils import prequant
 
     asked = []
     headers = get_local_safetensors_metadata(folder)
-    monkeypatch.setattr(hub, "offline", lambda: False)
+    monkeypatch.setattr(prequant, "offline", lambda: False)
     monkeypatch.setattr(
         huggingface_hub, "get_safetensors_metadata", lambda r, **k: asked.append(r) or headers
     )
@@ -356,7 +356,7 @@ def test_a_gated_quantized_repo_is_sized_from_its_bytes_per_dtype(bnb_checkpoint
     def no_headers(repo_id, **kw):
         raise OSError("gated")
 
-    monkeypatch.setattr(resolve, "hub_config", gated)
+    monkeypatch.setattr(resolve, "hub_config_json", gated)
     monkeypatch.setattr(resolve, "offline", lambda: False)
     monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", no_headers)
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, r, **k: info)

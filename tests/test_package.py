@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
@@ -101,3 +102,52 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _imports_from(path: Path) -> list[tuple[str, str, int]]:
+    """(module, name, line) of each ``from X import name`` in a course_utils file, lazy ones too."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    package = parts if path.name == "__init__.py" else parts[:-1]
+    package = package[:-1] if package[-1] == "__init__" else package
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found += [(module, alias.name, node.lineno) for alias in node.names]
+    return found
+
+
+# A package's __init__ may gather its own submodules' private helpers (the exercises' checkers
+# share answers.py's). Nothing else reaches into another module's private names.
+OWN_SUBMODULES = {"course_utils.exercises": "course_utils.exercises.answers"}
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A name with a leading underscore is its module's own business: a second module that
+    needs it needs a public name (issue 29). Private modules (_display, _quiet) are fine."""
+    offences = []
+    for path in sorted((ROOT / "course_utils").rglob("*.py")):
+        here = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for module, name, line in _imports_from(path):
+            if not module.startswith("course_utils") or OWN_SUBMODULES.get(here) == module:
+                continue
+            is_module = (ROOT / Path(*module.split("."), f"{name}.py")).is_file()
+            if name.startswith("_") and not name.startswith("__") and not is_module:
+                offences.append(f"{here}:{line} imports {module}.{name}")
+    assert not offences, "\n".join(offences)
+
+
+def test_every_module_stands_on_a_floor_that_make_lint_checks():
+    """The layers contract names every module of course_utils (a new one must be placed), and
+    `make lint` runs it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in re.split(r"[|:]", layer)}
+    modules = {p.stem if p.name != "__init__.py" else p.parent.name
+               for p in (ROOT / "course_utils").glob("*/__init__.py")}  # fmt: skip
+    modules |= {p.stem for p in (ROOT / "course_utils").glob("*.py") if p.name != "__init__.py"}
+    assert sorted(modules - placed) == [], "modules on no floor of [tool.importlinter]"
+    assert sorted(placed - modules) == [], "floors naming modules that do not exist"
+    lint = (ROOT / "Makefile").read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "lint-imports" in lint

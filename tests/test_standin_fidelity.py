@@ -25,6 +25,15 @@ import pytest
 
 HF = "https://huggingface.co"
 REAL: dict[str, dict] = {}
+# the five special tokens of BERT's WordPiece vocabulary (DistilBERT's too), as their
+# tokenizer_config.json / special_tokens_map.json name them
+BERT_SPECIALS = {
+    "cls_token": "[CLS]",
+    "sep_token": "[SEP]",
+    "pad_token": "[PAD]",
+    "unk_token": "[UNK]",
+    "mask_token": "[MASK]",
+}
 
 # --- Part 1, 3, 5: the sentiment classifier -------------------------------------------------
 REAL["distilbert/distilbert-base-uncased-finetuned-sst-2-english"] = {
@@ -35,13 +44,7 @@ REAL["distilbert/distilbert-base-uncased-finetuned-sst-2-english"] = {
     "model_class": "DistilBertForSequenceClassification",
     "tokenizer_class": "DistilBertTokenizer",  # no tokenizer_class; model_type "distilbert"
     "lower_case": True,  # "do_lower_case": true
-    "special_tokens": {
-        "cls_token": "[CLS]",
-        "sep_token": "[SEP]",
-        "pad_token": "[PAD]",
-        "unk_token": "[UNK]",
-        "mask_token": "[MASK]",
-    },
+    "special_tokens": BERT_SPECIALS,
     "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
     "tokenize": {"Paris": ["paris"]},
 }
@@ -69,13 +72,7 @@ REAL["dslim/bert-base-NER"] = {
     "model_class": "BertForTokenClassification",
     "tokenizer_class": "BertTokenizer",
     "lower_case": False,  # "do_lower_case": false: a cased model, so names keep capitals
-    "special_tokens": {
-        "cls_token": "[CLS]",
-        "sep_token": "[SEP]",
-        "pad_token": "[PAD]",
-        "unk_token": "[UNK]",
-        "mask_token": "[MASK]",
-    },
+    "special_tokens": BERT_SPECIALS,
     "id2label": {
         0: "O",
         1: "B-MISC",
