@@ -106,3 +106,71 @@ def test_q3_too_big_at_long_context(monkeypatch):
 
     monkeypatch.setattr(part8, "_q3_facts", llama_permissive)
     wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="does not fit")
+
+
+def _smol(quant=None, **kw):
+    from transformers import AutoModelForCausalLM
+
+    if quant is not None:
+        kw["quantization_config"] = quant
+    return AutoModelForCausalLM.from_pretrained(part8.Q4_MODEL, **kw)
+
+
+def test_q4_loads_nf4_that_does_not_overflow():
+    """The learner's from_pretrained call is judged by the model it returns."""
+    from transformers import BitsAndBytesConfig
+
+    def nf4(**kw):
+        base = dict(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.float32,
+        )
+        return BitsAndBytesConfig(**(base | kw))
+
+    right(part8.q4, _smol(nf4(), dtype=torch.float32, device_map="auto"))
+    # the compute dtype spelled as a string, and no device_map: the same model
+    right(part8.q4, _smol(nf4(bnb_4bit_compute_dtype="float32"), dtype=torch.float32))
+
+    # the reviewer's case: float32 compute, but float16 between the layers overflows
+    wrong(part8.q4, _smol(nf4(), dtype=torch.float16), says="dtype=torch.float32")
+    # the guides' one-liner: fp4, no double quant, float32 compute
+    wrong(part8.q4, _smol(BitsAndBytesConfig(load_in_4bit=True), dtype=torch.float32), says="fp4")
+    wrong(
+        part8.q4,
+        _smol(nf4(bnb_4bit_use_double_quant=False), dtype=torch.float32),
+        says="double quant",
+    )
+    wrong(
+        part8.q4,
+        _smol(nf4(bnb_4bit_compute_dtype=torch.float16), dtype=torch.float32),
+        says="bnb_4bit_compute_dtype=torch.float32",
+    )
+    wrong(
+        part8.q4,
+        _smol(nf4(bnb_4bit_compute_dtype=torch.bfloat16), dtype=torch.float32),
+        says="emulates",
+    )
+    wrong(
+        part8.q4,
+        _smol(BitsAndBytesConfig(load_in_8bit=True), dtype=torch.float16),
+        says="8-bit",
+    )
+    wrong(part8.q4, _smol(dtype=torch.float32), says="not quantized")
+    # a layer left out of the quantization: the bytes give it away
+    skip = nf4(llm_int8_skip_modules=["lm_head", "model.layers.29.mlp"])
+    wrong(part8.q4, _smol(skip, dtype=torch.float32), says="cu.estimate_memory")
+    wrong(part8.q4, nf4(), says="the config")
+    wrong(part8.q4, "HuggingFaceTB/SmolLM2-135M-Instruct", says="from_pretrained returned")
+
+
+def test_q4_hot_check_catches_an_overflow():
+    """The hot forward pass itself tells float16 from float32 between the layers."""
+    from transformers import BitsAndBytesConfig
+
+    config = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
+    )
+    assert part8._q4_hot_logits_finite(_smol(config, dtype=torch.float32))
+    assert not part8._q4_hot_logits_finite(_smol(config, dtype=torch.float16))

@@ -1,4 +1,5 @@
-"""Part 8 exercises: memory maths, int8 quantization by hand, and choosing a model to ship.
+"""Part 8 exercises: memory maths, int8 quantization by hand, choosing a model to ship, and
+loading a model in 4-bit so that it does not overflow in float16.
 
 The checkers work the expected answer out themselves (with course_utils and torch, imported
 inside the checker so importing this module stays cheap), so they hold on Colab with the real
@@ -13,7 +14,7 @@ from typing import Any
 
 from . import Exercise
 
-__all__ = ["q1", "q2", "q3", "Q3_CANDIDATES", "Q3_CONTEXT"]
+__all__ = ["q1", "q2", "q3", "q4", "Q3_CANDIDATES", "Q3_CONTEXT", "Q4_MODEL"]
 
 GIB = 2**30
 
@@ -134,12 +135,17 @@ Q3_GPU = "T4"
 
 @lru_cache(maxsize=1)
 def _q3_facts() -> dict[str, tuple[Any, Any]]:
-    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU),
-    worked out once per session."""
+    """model id -> (LicenseInfo, Plan at Q3_CONTEXT tokens on Q3_GPU, or None where the license
+    already rules the model out), worked out once per session."""
     from ..levers import plan
     from ..licenses import license_info
 
-    return {m: (license_info(m), plan(m, gpu=Q3_GPU, seq_len=Q3_CONTEXT)) for m in Q3_CANDIDATES}
+    facts = {}
+    for m in Q3_CANDIDATES:
+        lic = license_info(m)
+        permissive = lic.category == "permissive"
+        facts[m] = (lic, plan(m, gpu=Q3_GPU, seq_len=Q3_CONTEXT) if permissive else None)
+    return facts
 
 
 def _q3_pair(answer: Any) -> tuple[tuple[str, str] | None, str | None]:
@@ -214,10 +220,11 @@ q3 = Exercise(
     "conversations: which model in part8.Q3_CANDIDATES do you ship, and in which precision? "
     "answer = (model_id, dtype)",
     checker=_check_q3,
-    hint_text="Two filters, then a choice: cu.license_info(m).category must be 'permissive'; "
-    f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}).choice must not be None (the KV cache "
-    "of the whole conversation counts). Of the models left, take the largest, and its "
-    "plan's .choice.dtype.",
+    hint_text="Three tests, in this order. May a paid product use the model without taking on "
+    "extra conditions (section 2's license groups)? Does it fit on the GPU with the KV cache of "
+    f"a whole {Q3_CONTEXT:,}-token conversation, not just its weights (section 3)? Of the models "
+    "that pass both, the one with the most parameters, in the precision that rounds least "
+    "among those that fit.",
     solution_text="for m in part8.Q3_CANDIDATES:\n"
     f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
     "    print(m, cu.license_info(m).category, p.choice and p.choice.dtype)\n"
@@ -225,4 +232,151 @@ q3 = Exercise(
     "# Llama-3.1-8B fits in 8-bit too, but its license is conditional;\n"
     "# Gemma's license is conditional; Qwen2.5-0.5B fits but is the smaller of\n"
     "# the two permissive models; Qwen2.5-7B needs 8-bit (float16 is too big)",
+)
+
+
+# q4: the library call itself. The checker inspects the model the learner loaded: what
+# bitsandbytes made of its linear layers, the dtype of everything else, its bytes against
+# cu.estimate_memory, and a forward pass with layer 11's output tripled (section 4's hot model).
+Q4_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+Q4_HOT_LAYER = 11
+
+
+def _quant_state_bytes(model: Any) -> int:
+    """The scales bitsandbytes keeps beside each 4-bit weight (get_memory_footprint omits them)."""
+    total = 0
+    for module in model.modules():
+        state = getattr(getattr(module, "weight", None), "quant_state", None)
+        if state is not None:
+            total += state.absmax.nbytes + state.code.nbytes
+            if state.nested:
+                total += state.state2.absmax.nbytes + state.state2.code.nbytes
+                total += state.offset.nbytes
+    return total
+
+
+def _q4_layers(answer: Any) -> tuple[Any, str | None]:
+    """(the first attention's q_proj, None) for a loaded SmolLM2, else (None, the problem)."""
+    import torch
+
+    if type(answer).__name__ == "BitsAndBytesConfig":
+        return None, (
+            "that is the config: pass it to AutoModelForCausalLM.from_pretrained(smol, "
+            "quantization_config=..., ...) and answer with the model it returns"
+        )
+    config = getattr(answer, "config", None)
+    if not isinstance(answer, torch.nn.Module) or config is None:
+        return None, "the answer should be the model AutoModelForCausalLM.from_pretrained returned"
+    shape = tuple(getattr(config, k, None) for k in ("hidden_size", "num_hidden_layers"))
+    if shape != (576, 30):
+        return None, f"load {Q4_MODEL} (smol in the notebook), the model of section 4"
+    try:
+        return answer.model.layers[0].self_attn.q_proj, None
+    except AttributeError:
+        return None, "load it with AutoModelForCausalLM, as the notebook does"
+
+
+def _q4_formats(layer: Any, model: Any) -> str | None:
+    """None when the layers are NF4 with double quant, computing and surrounded by float32."""
+    import torch
+
+    kind = type(layer).__name__
+    if kind == "Linear8bitLt":
+        return "that is 8-bit (load_in_8bit): the task asks for 4-bit, load_in_4bit=True"
+    if kind != "Linear4bit":
+        return (
+            f"its linear layers are not quantized ({kind}): pass quantization_config="
+            "BitsAndBytesConfig(load_in_4bit=True, ...) to from_pretrained"
+        )
+    state = layer.weight.quant_state
+    if state.quant_type != "nf4":
+        return (
+            f"the weights are in {state.quant_type}: BitsAndBytesConfig(load_in_4bit=True) on its "
+            "own picks fp4; ask for bnb_4bit_quant_type='nf4'"
+        )
+    if not state.nested:
+        return (
+            "no double quantization: bnb_4bit_use_double_quant=True stores the block scales in "
+            "8 bits as well"
+        )
+    if layer.compute_dtype != torch.float32:
+        return (
+            f"the 4-bit layers compute in {layer.compute_dtype}: "
+            + (
+                "bfloat16 has the range, but a T4 only emulates it; "
+                if layer.compute_dtype == torch.bfloat16
+                else "the hot layer overflows inside the matmul; "
+            )
+            + "set bnb_4bit_compute_dtype=torch.float32"
+        )
+    rest = model.model.embed_tokens.weight.dtype
+    if rest != torch.float32:
+        return (
+            f"the layers bitsandbytes leaves alone (embeddings, norms) are {rest}, and each 4-bit "
+            f"layer casts its result back to that dtype, so float32 compute alone does not stop "
+            "the overflow: pass dtype=torch.float32 to from_pretrained as well"
+        )
+    return None
+
+
+def _q4_hot_logits_finite(model: Any) -> bool:
+    """Section 4's edit as a forward hook (layer 11's output × 3), then one forward pass."""
+    import torch
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(Q4_MODEL)
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    ids = tokenizer.apply_chat_template(
+        question, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
+    hot = model.model.layers[Q4_HOT_LAYER].mlp.down_proj
+    handle = hot.register_forward_hook(lambda _m, _i, out: out * 3)
+    try:
+        with torch.inference_mode():
+            logits = model(**ids.to(model.device)).logits
+    finally:
+        handle.remove()
+    return bool(torch.isfinite(logits).all())
+
+
+def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
+    from ..memory import estimate_memory
+
+    layer, problem = _q4_layers(answer)
+    if problem:
+        return problem
+    problem = _q4_formats(layer, answer)
+    if problem:
+        return problem
+    held = answer.get_memory_footprint() + _quant_state_bytes(answer)
+    want = estimate_memory(
+        Q4_MODEL, "nf4", double_quant=True, compute_dtype="float32", seq_len=0
+    ).total_bytes
+    if abs(held - want) > 0.01 * want:
+        return (
+            f"it holds {held / 2**20:.1f} MiB (footprint plus scales), but NF4 with double quant "
+            f"and float32 elsewhere takes {want / 2**20:.1f} MiB (cu.estimate_memory): some "
+            "layers were left out of the quantization or loaded in another dtype"
+        )
+    if not _q4_hot_logits_finite(answer):
+        return "with layer 11 made hot (section 4) the logits are not finite: something overflows"
+    return None
+
+
+q4 = Exercise(
+    name="part8.q4",
+    prompt="Load SmolLM2-135M-Instruct with from_pretrained for a T4: linear layers in NF4 with "
+    "double quantization, and nothing computed or kept in float16, so that section 4's hot "
+    "model does not overflow. answer = the loaded model",
+    checker=_check_q4,
+    hint_text="A BitsAndBytesConfig with four settings (4-bit, the quant type, double quant, the "
+    "compute dtype) and, separately, the dtype= of from_pretrained for the layers bitsandbytes "
+    "does not quantize. Section 6's last cells show which of the two the overflow depends on.",
+    solution_text="config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',\n"
+    "                            bnb_4bit_use_double_quant=True,\n"
+    "                            bnb_4bit_compute_dtype=torch.float32)\n"
+    "hot_ready = AutoModelForCausalLM.from_pretrained(smol, quantization_config=config,\n"
+    "                                                 dtype=torch.float32, device_map='auto')\n"
+    "# dtype=torch.float32: each 4-bit layer casts its output back to its input's dtype,\n"
+    "# so float32 compute alone would still overflow in float16 between the layers",
 )
