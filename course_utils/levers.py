@@ -38,11 +38,16 @@ OFFLOAD_RAM_BYTES = 10 * GIB
 DEFAULT_CONTEXT = 4096
 
 
-def default_context(basis: Any) -> int:
-    """DEFAULT_CONTEXT, capped at the model's max_position_embeddings when a config says it."""
+def context_limit(basis: Any) -> int | None:
+    """The model's max_position_embeddings when its config says it (None for a bare count)."""
     text = basis.get_text_config(decoder=True) if hasattr(basis, "get_text_config") else basis
     limit = getattr(text, "max_position_embeddings", None)
-    return min(DEFAULT_CONTEXT, limit) if isinstance(limit, int) and limit > 0 else DEFAULT_CONTEXT
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
+def default_context(basis: Any) -> int:
+    """DEFAULT_CONTEXT, capped at the model's max_position_embeddings when a config says it."""
+    return min(DEFAULT_CONTEXT, context_limit(basis) or DEFAULT_CONTEXT)
 
 
 def gpu_bytes(gpu: Any) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from typing import Any
 from .dtypes import PRECISIONS
 from .errors import CourseError
 from .gpu import GIB, GPUS, find_gpu
-from .levers import DEFAULT_CONTEXT, default_context
+from .levers import DEFAULT_CONTEXT, context_limit
 
 
 def _figure(estimate, usable_bytes: int, gpu_label: str):
@@ -142,7 +142,8 @@ def _estimate(controls: dict[str, Any], resolved: dict[str, tuple[str, Any]]):
         label, model = resolve_model(controls["params"].value * 1e9)
     dtype, double_quant = controls["dtype"].value
     # the model's own limit caps the slider (a 2,048-token model holds no 4,096-token cache)
-    seq_len = min(controls["seq_len"].value, default_context(model) if text else 10**9)
+    seq_len = controls["seq_len"].value
+    seq_len = min(seq_len, (context_limit(model) if text else None) or seq_len)
     est = estimate_memory(model, dtype, double_quant=double_quant, seq_len=seq_len)
     est.model = label
     return est

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.text
@@ -32,6 +33,30 @@ def test_calculator_reacts_to_its_controls():
     # a Hub id (offline: the stand-in cache)
     ui.controls["model"].value = "meta-llama/Llama-3.1-70B-Instruct"
     assert "Llama-3.1-70B-Instruct" in ui.verdict.value
+
+
+def _needed_gib(verdict: str) -> float:
+    return float(re.search(r"needs about ([\d.]+) GiB", verdict).group(1))
+
+
+def test_calculator_context_slider_grows_the_need_up_to_the_models_limit(tmp_path):
+    """Each slider step past 4,096 counts (the default is no ceiling); the model's own
+    max_position_embeddings is (Gemma 2 attends to 8,192 tokens), and the verdict says so."""
+    ui = cu.memory_calculator(LLAMA)
+    at_default = _needed_gib(ui.verdict.value)
+    assert "at 4,096 tokens of context" in ui.verdict.value
+    ui.controls["seq_len"].value = 32768
+    assert "at 32,768 tokens of context" in ui.verdict.value
+    # Llama 3.1 8B keeps 128 KiB per token in bf16: 28,672 more tokens are 3.5 GiB more
+    assert _needed_gib(ui.verdict.value) > at_default + 3.4
+
+    gemma = tmp_path / "gemma-2-2b-it"
+    gemma.mkdir()
+    (gemma / "config.json").write_text(
+        (Path(__file__).parent / "configs" / "google--gemma-2-2b-it.json").read_text()
+    )
+    ui.controls["model"].value = str(gemma)
+    assert "at 8,192 tokens of context" in ui.verdict.value, ui.verdict.value
 
 
 def test_an_error_hides_the_picture_instead_of_a_broken_image():
