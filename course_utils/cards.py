@@ -160,7 +160,7 @@ def _locked(card: Any) -> str | None:
 def card_summary(model: str | os.PathLike) -> CardSummary:
     """Summarise a model card: task, inputs/outputs, intended use, how to load.
 
-    Parts 4 and 8 use it.
+    Part 4 uses it.
     """
     card = read_card(model)
     meta, text, info = card.meta, card.text, card.info
@@ -209,7 +209,7 @@ class TopModels(list):
 def top_models(task: str, n: int = 10) -> TopModels:
     """The most downloaded models for a pipeline task, like the Hub's task filter.
 
-    Parts 4 and 8 use it. Offline it prints that it cannot look and returns an empty list, so a
+    Part 4 uses it. Offline it prints that it cannot look and returns an empty list, so a
     notebook keeps going.
     """
     if not isinstance(task, str) or not task.strip():

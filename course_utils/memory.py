@@ -35,7 +35,7 @@ def _positive(value: Any, what: str, zero_ok: bool = False) -> int:
 def bytes_per_param(dtype: Any) -> float:
     """Bytes one weight takes in ``dtype``: 4, 2, 2, 1 or 0.5 (the width alone, no scales).
 
-    Parts 2, 3 and 8 use it: bytes = numel × element_size; Part 8 shows why the real figure of a
+    Part 2 uses it: bytes = numel × element_size; Part 8 shows why the real figure of a
     quantized model is higher (see ``estimate_memory``).
     """
     return WIDTH[dtype_name(dtype)]

@@ -99,7 +99,7 @@ def plot_memory(
 ):
     """Bars of each model's memory in each precision, with a dashed line per GPU's usable memory.
 
-    Part 8 uses it. ``models``: one model, a list, or ``{label: model}``; each is
+    ``models``: one model, a list, or ``{label: model}``; each is
     anything ``estimate_memory`` accepts. The bars include the KV cache when ``seq_len`` > 0.
     """
     import matplotlib.pyplot as plt
@@ -206,7 +206,7 @@ def plot_kv_cache(
 ):
     """How the KV cache grows with the number of tokens (one line per model).
 
-    Parts 6 and 8 use it. ``config_or_model``: one model, a
+    Part 6 uses it. ``config_or_model``: one model, a
     list, or ``{label: model}`` (configs, modules, folders or Hub ids). With ``weights_dtype``
     the line shows weights + KV cache, so it can be read against ``gpus`` lines.
     """
