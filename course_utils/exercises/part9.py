@@ -359,8 +359,15 @@ def _stand_in_gradio() -> types.ModuleType:
 
     module = types.ModuleType("gradio")
     module.Error = Error  # type: ignore[attr-defined]
-    module.__getattr__ = lambda name: _Part  # type: ignore[attr-defined]
+    module.__getattr__ = _page_class  # type: ignore[attr-defined]
     return module
+
+
+def _page_class(name: str) -> type[_Part]:
+    """gr.<Name> of the stand-in: _Part for every page class, nothing for dunder names."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    return _Part
 
 
 def _run_app(path: Path) -> tuple[dict, str]:
