@@ -195,7 +195,12 @@ def wired(render):
     calls.extend(("Sentiment", f"old {i}", "NEGATIVE", 3.0) for i in range(6))
     out = widgets.Output()
     button.on_click(lambda _: show(out, render(calls)))
-    return out, button, box, calls
+    return out, button, box, calls, tab_with(box, button, out)
+
+
+def tab_with(*children):
+    """The text tab: a VBox holding the widgets (and, for the check, history_output)."""
+    return widgets.VBox(list(children))
 
 
 def test_q3_right():
@@ -274,21 +279,22 @@ def test_q3_needs_the_history_shown_in_the_app():
 
     # an output area nobody fills
     box, button, calls = text_app()
-    ok, msg = part9.q3.verdict(good_history, widgets.Output(), button, box, calls)
+    out = widgets.Output()
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls, tab_with(box, out))
     assert ok is False and "run_button.on_click" in msg, msg
 
     # filled once, when the cell ran, and never refreshed by a click
     box, button, calls = text_app()
     out = widgets.Output()
     show(out, good_history(calls))
-    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls, tab_with(box, out))
     assert ok is False and "run_button.on_click" in msg, msg
 
     # appended to on every click instead of replaced: the old history stays on screen
     box, button, calls = text_app()
     out = widgets.Output()
     button.on_click(lambda _: out.append_stdout(good_history(calls) + "\n"))
-    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls, tab_with(box, out))
     assert ok is False and "not render_history(CALLS)" in msg, msg
 
     # the box is left as the learner had it
@@ -296,12 +302,27 @@ def test_q3_needs_the_history_shown_in_the_app():
     out = widgets.Output()
     button.on_click(lambda _: show(out, good_history(calls)))
     box.value = "my own text"
-    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls, tab_with(box, out))
     assert ok is True and box.value == "my own text", msg
 
     # a click that records nothing (the task failed)
-    ok, msg = part9.q3.verdict(good_history, out, widgets.Button(), box, calls)
+    ok, msg = part9.q3.verdict(good_history, out, widgets.Button(), box, calls, tab_with(box, out))
     assert ok is False and "did not add a call" in msg, msg
+
+
+def test_q3_needs_history_output_in_the_text_tab():
+    # the review's wrong answer: render_history and the handler are right, the area is never shown
+    out, button, box, calls, _ = wired(good_history)
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls, tab_with(box, button))
+    assert ok is False and "not in the text tab" in msg, msg
+    # the old call without text_tab is told the new usage
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls)
+    assert ok is False and "text_tab)" in msg, msg
+    # nested one box deeper (an HBox inside the tab) is still in the tab
+    out, button, box, calls, _ = wired(good_history)
+    nested = tab_with(box, widgets.HBox([button, out]))
+    ok, msg = part9.q3.verdict(good_history, out, button, box, calls, nested)
+    assert ok is True, msg
 
 
 def test_q2_ignores_the_apps_cut_notice():
@@ -312,3 +333,116 @@ def test_q2_ignores_the_apps_cut_notice():
 
     ok, msg = part9.q2.verdict(slider, ask_limited)
     assert ok is True, msg
+
+
+# ----- q4: the task in the Space -------------------------------------------------------------
+
+# A small app.py of the Space's shape: no model of its own (the check is given the reference
+# pipeline, `pipe=`); gradio is the real one where 6.31 is installed, else the checker's stand-in.
+APP_HEAD = """import gradio as gr
+
+
+def fake_fill_mask(text):
+    return [{"sequence": text.replace("[MASK]", "paris").lower()},
+            {"sequence": text.replace("[MASK]", "lyon").lower()}]
+
+
+def check_input(text):
+    text = (text or "").strip()
+    if not text:
+        raise gr.Error("Type some text in the box first, then press the button.")
+    return text
+
+
+"""
+GOOD_FUNCTION = """def fill_blank(text):
+    text = check_input(text)
+    if "[MASK]" not in text:
+        raise gr.Error("Put [MASK] where the missing word goes.")
+    return fake_fill_mask(text)[0]["sequence"]
+"""
+GOOD_PAGE = """
+
+with gr.Blocks() as demo:
+    with gr.Tab("Chat"):
+        gr.Markdown("a chat")
+    with gr.Tab("Fill the blank"):
+        gr.Interface(fill_blank, gr.Textbox(), gr.Textbox(), api_name="fill_blank")
+"""
+
+
+def q4(tmp_path, function=GOOD_FUNCTION, page=GOOD_PAGE, head=APP_HEAD):
+    path = tmp_path / "app.py"
+    path.write_text(head + function + page)
+    return part9.q4.verdict(path, pipe=fake_fill_mask)
+
+
+def test_q4_right(tmp_path):
+    ok, msg = q4(tmp_path)
+    assert ok is True, msg
+    # other honest forms: fn= by keyword, a button's click, a tab nested in a Row
+    for page in (
+        GOOD_PAGE.replace(
+            "gr.Interface(fill_blank, gr.Textbox(), gr.Textbox(),",
+            "gr.Interface(fn=fill_blank, inputs=gr.Textbox(), outputs=gr.Textbox(),",
+        ),
+        '\n\nwith gr.Blocks() as demo:\n    with gr.Row():\n        with gr.Tab("Fill"):\n'
+        "            box, out = gr.Textbox(), gr.Textbox()\n"
+        '            gr.Button("Fill").click(fill_blank, box, out, api_name="fill_blank")\n',
+    ):
+        ok, msg = q4(tmp_path, page=page)
+        assert ok is True, (page, msg)
+
+
+def test_q4_leaves_no_stand_in_gradio_behind(tmp_path):
+    import sys
+
+    before = sys.modules.get("gradio")
+    q4(tmp_path)
+    assert sys.modules.get("gradio") is before
+
+
+def test_q4_wrong(tmp_path):
+    ok, msg = part9.q4.verdict(GOOD_FUNCTION)
+    assert ok is False and 'SPACE / "app.py"' in msg, msg
+    ok, msg = part9.q4.verdict(tmp_path / "missing" / "app.py")
+    assert ok is False and "does not exist" in msg, msg
+    ok, msg = q4(tmp_path, function="def fill_blank(text)\n    return text\n")
+    assert ok is False and "does not parse" in msg, msg
+    # the untouched app: no function yet
+    ok, msg = q4(tmp_path, function="", page="\n\nwith gr.Blocks() as demo:\n    pass\n")
+    assert ok is False and "no function fill_blank" in msg, msg
+    # the notebook's helpers do not exist in a Space
+    ok, msg = q4(tmp_path, head="import course_utils as cu\n" + APP_HEAD)
+    assert ok is False and "course_utils" in msg, msg
+    # written, but not on the page
+    ok, msg = q4(tmp_path, page="\n\nwith gr.Blocks() as demo:\n    pass\n")
+    assert ok is False and 'api_name="fill_blank"' in msg, msg
+    ok, msg = q4(tmp_path, page=GOOD_PAGE.replace('api_name="fill_blank"', 'api_name="fill"'))
+    assert ok is False and 'api_name="fill_blank"' in msg, msg
+    ok, msg = q4(
+        tmp_path,
+        page="\n\nwith gr.Blocks() as demo:\n"
+        '    gr.Interface(fill_blank, gr.Textbox(), gr.Textbox(), api_name="fill_blank")\n',
+    )
+    assert ok is False and "not in a tab" in msg, msg
+    # the function itself: the second-best word, no check, the wrong error, a vague error
+    second = GOOD_FUNCTION.replace(
+        'fake_fill_mask(text)[0]["sequence"]', 'fake_fill_mask(text)[1]["sequence"]'
+    )
+    ok, msg = q4(tmp_path, function=second)
+    assert ok is False and "top-scoring" in msg, msg
+    unchecked = 'def fill_blank(text):\n    return fake_fill_mask(text)[0]["sequence"]\n'
+    ok, msg = q4(tmp_path, function=unchecked)
+    assert ok is False and "raise gr.Error" in msg and "returned" in msg, msg
+    for raised in ("ValueError", "KeyError"):
+        wrong = GOOD_FUNCTION.replace("raise gr.Error(", f"raise {raised}(")
+        ok, msg = q4(tmp_path, function=wrong)
+        assert ok is False and f"raised {raised}" in msg and "raise gr.Error" in msg, msg
+    # the notebook's error: cu is not defined in app.py, so it is a NameError there
+    wrong = GOOD_FUNCTION.replace("raise gr.Error(", "raise cu.BadInputError(")
+    ok, msg = q4(tmp_path, function=wrong)
+    assert ok is False and "raised NameError" in msg, msg
+    vague = GOOD_FUNCTION.replace("Put [MASK] where the missing word goes.", "That will not work.")
+    ok, msg = q4(tmp_path, function=vague)
+    assert ok is False and "should say to add [MASK]" in msg, msg

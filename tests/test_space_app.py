@@ -3,11 +3,15 @@ write it by running the notebook's cells tagged "space" in an IPython shell, the
 Spaces do: a fresh venv under the Python its README declares, `pip install gradio==<sdk_version>`
 and `-r requirements.txt`; start app.py on 127.0.0.1 against the stand-in Hub, and drive it with
 gradio_client (tests/space/drive.py): two chat turns, sentiment, an image, a bad input per tab,
-and a model failure in the middle of an answer. The notebook's pre-upload smoke test
+a cut answer (the status line says so, the chat does not), and a model failure in the middle of
+an answer (an error, the chat as it was before the question, and a next turn that sends no half
+answer). Exercise q4's solution, added to the written app.py, passes its checker with Gradio 6.31
+in that venv and with the checker's stand-in for Gradio here. The notebook's pre-upload smoke test
 (try_space_app) runs in the same venv, on the app and on a broken copy; the second folder, for
 ZeroGPU, is checked file by file (it needs ZeroGPU's machines to build); and the cell that runs
-app.py in the notebook is run with a stand-in %pip, to show it installs the tested Gradio over
-another version and asks for a restart when a loaded library changed.
+app.py in the notebook is run with a stand-in %pip, to show it runs app.py by itself where Gradio
+6.31.0 is installed, installs nothing unless asked, installs the tested Gradio over another version
+when asked, and asks for a restart when a loaded library changed.
 
 The venv is cached under .cache/space-venv-<hash of the files that decide it>, so only the first
 run pays for the install (about 2.5 min here). What cannot run offline here: the index line for
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -364,13 +369,17 @@ def driven(space, tmp_path_factory):
     return results
 
 
+def texts(messages) -> list[str]:
+    """The text of each chat message (Gradio sends a string or a list of parts)."""
+    return [
+        m["content"] if isinstance(m["content"], str) else " ".join(p["text"] for p in m["content"])
+        for m in messages
+    ]
+
+
 def chat_texts(result) -> list[str]:
-    _, messages = result["value"]
-    texts = []
-    for m in messages:
-        content = m["content"]
-        texts.append(content if isinstance(content, str) else " ".join(p["text"] for p in content))
-    return texts
+    _box, messages, _status = result["value"]
+    return texts(messages)
 
 
 def test_built_with_the_declared_python_and_gradio(space, driven):
@@ -385,6 +394,7 @@ def test_two_chat_turns_the_second_sees_the_first(driven):
     first, second = driven["chat 1"], driven["chat 2"]
     assert first["error"] is None and second["error"] is None, (first, second)
     assert first["value"][0] == ""  # Send clears the box
+    assert re.fullmatch(r"\d+ tokens(, cut at the 96-token limit)?", first["value"][2])
     one = chat_texts(first)
     assert one[0] == "Remember the word banana." and len(one) == 2 and one[1].strip()
     two = chat_texts(second)
@@ -426,20 +436,48 @@ def test_a_bad_input_in_each_tab_comes_back_as_a_sentence(driven, request_name, 
     assert "verbose error reporting" not in got["error"]
 
 
+def test_a_cut_answer_says_so_in_the_status_line_not_in_the_chat(driven):
+    cut = driven["chat cut"]
+    assert cut["error"] is None, cut
+    _box, messages, status = cut["value"]
+    assert status == "96 tokens, cut at the 96-token limit", status
+    assert "cut at" not in texts(messages)[-1]  # the chat is what the model reads next turn
+
+
 def test_a_model_failure_mid_answer_is_an_error_within_seconds_and_the_next_request_works(driven):
     failed = driven["chat fails mid-answer"]
     assert "Sorry, the model failed (RuntimeError: CUDA out of memory" in (failed["error"] or "")
     assert failed["seconds"] < 10, failed
     assert driven["flag left"] is False  # the fault really fired, inside generate
+    question = "What is the capital of France?"
+    before = chat_texts(driven["chat 1"])  # the chat the failed turn was sent after
+    # the page showed part of an answer while it streamed (so the test has something to undo)...
+    half = [texts(chat)[-1] for _box, chat, _status in failed["outputs"][:-1]]
+    assert half and all(h.strip() for h in half), failed["outputs"]
+    # ...and after the error it holds the chat as it was and the question back in the box
+    box, chat, status = failed["outputs"][-1]
+    assert (box, texts(chat), status) == (question, before, ""), failed["outputs"][-1]
+    # the next turn, sent as the page holds it, carries no trace of the half answer
     after = driven["chat after the failure"]
-    assert after["error"] is None and chat_texts(after)[1].strip()
+    assert after["error"] is None, after
+    shown = chat_texts(after)
+    assert shown[:3] == [*before, question] and len(shown) == 4, shown
+    assert not any(h in shown[:3] for h in half)
+    assert shown[3].strip()
+    assert re.fullmatch(r"\d+ tokens", after["value"][2]), after["value"][2]  # short: not cut
 
 
 # ----- the cell that runs app.py in the notebook: it checks Gradio's version, not its presence ---
 
 
-def run_cell_with(versions: dict[str, str | None], pip_installs: dict[str, str | None], imported):
-    """Run the notebook's RUN_SPACE_APP cell (switched on) in a fresh IPython shell, where
+def run_cell_with(
+    versions: dict[str, str | None],
+    pip_installs: dict[str, str | None],
+    imported,
+    install: bool = True,
+):
+    """Run the notebook's cell that runs app.py (INSTALL_GRADIO set to `install`) in a fresh
+    IPython shell, where
     importlib.metadata reports `versions`, `%pip` only records its line and then reports
     `pip_installs`, and runpy.run_path only records the path; `imported` names modules to show
     as already imported. Returns (the cell's printed text, the %pip lines, run_path's paths)."""
@@ -455,9 +493,9 @@ def run_cell_with(versions: dict[str, str | None], pip_installs: dict[str, str |
     (cell,) = [
         "".join(c["source"])
         for c in nb["cells"]
-        if "RUN_SPACE_APP = False" in "".join(c["source"]) and "%pip" in "".join(c["source"])
+        if "INSTALL_GRADIO = False" in "".join(c["source"]) and "%pip" in "".join(c["source"])
     ]
-    cell = cell.replace("RUN_SPACE_APP = False", "RUN_SPACE_APP = True", 1)
+    cell = cell.replace("INSTALL_GRADIO = False", f"INSTALL_GRADIO = {install}", 1)
     state, pips, runs = dict(versions), [], []
 
     def version(name):
@@ -499,11 +537,24 @@ def test_run_cell_installs_the_tested_gradio_over_another_version():
     assert "gradio 5.49.1: installing 6.31.0 over it" in printed
 
 
-def test_run_cell_keeps_the_right_gradio_and_runs_the_app():
-    printed, pips, runs = run_cell_with(
-        {"gradio": "6.31.0", "pillow": "11.3.0"}, {}, imported=["gradio"]
-    )
-    assert pips == [] and runs == ["space/app.py"], (printed, pips, runs)
+def test_run_cell_runs_the_app_by_itself_where_the_right_gradio_is_installed():
+    for install in (False, True):  # the flag is only for installing
+        printed, pips, runs = run_cell_with(
+            {"gradio": "6.31.0", "pillow": "11.3.0"}, {}, imported=["gradio"], install=install
+        )
+        assert pips == [] and runs == ["space/app.py"], (printed, pips, runs)
+        assert "app.py runs here with gradio 6.31.0" in printed
+
+
+def test_run_cell_installs_nothing_unless_asked_and_says_why_it_skipped():
+    for gradio, shown in (("5.49.1", "gradio 5.49.1"), (None, "gradio (not installed)")):
+        printed, pips, runs = run_cell_with(
+            {"gradio": gradio, "pillow": "11.3.0"}, {"gradio": "6.31.0"}, [], install=False
+        )
+        assert pips == [] and runs == [], (printed, pips, runs)
+        assert printed.startswith(f"Skipped: this runtime has {shown}") and (
+            "INSTALL_GRADIO = True" in printed
+        ), printed
 
 
 def test_run_cell_asks_for_a_restart_when_a_loaded_library_changed():
@@ -522,3 +573,79 @@ def test_run_cell_asks_for_a_restart_when_a_loaded_library_changed():
 def test_run_cell_says_so_when_the_install_fails():
     printed, pips, runs = run_cell_with({"gradio": None, "pillow": "11.3.0"}, {}, imported=[])
     assert pips and runs == [] and "did not install" in printed, printed
+
+
+# ----- exercise q4: fill_blank added to the written app.py, judged by the checker -----------------
+
+
+def with_fill_tab(source: str) -> str:
+    """app.py with exercise q4's solution in it: the function before the page, the tab last."""
+    from course_utils.exercises import part9
+
+    page = "\n\nwith gr.Blocks("
+    tail = '\nif __name__ == "__main__":'
+    assert source.count(page) == 1 and source.count(tail) == 1
+    source = source.replace(page, "\n\n" + part9.Q4_FUNCTION + page)
+    return source.replace(tail, part9.Q4_TAB + tail)
+
+
+def q4_in_the_space_venv(space: Path, source: str, tmp: Path) -> subprocess.CompletedProcess:
+    """part9.q4's verdict on `source` as app.py, run in the Space's venv (Gradio 6.31.0)."""
+    folder = tmp / "space"
+    shutil.copytree(space, folder)
+    (folder / "app.py").write_text(source)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from course_utils.exercises import part9\n"
+        "ok, message = part9.q4.verdict(Path(sys.argv[1]))\n"
+        "print(message)\n"
+        "sys.exit(0 if ok else 1)\n"
+    )
+    env = {**os.environ, **({} if REAL_HUB else hub_env()), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [str(space_venv(space) / "bin" / "python"), "-c", script, str(folder / "app.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def test_q4_solution_passes_in_the_written_app_with_the_real_gradio(space, tmp_path_factory):
+    right = q4_in_the_space_venv(
+        space, with_fill_tab((space / "app.py").read_text()), tmp_path_factory.mktemp("q4-right")
+    )
+    assert right.returncode == 0 and "part9.q4: correct" in right.stdout, (
+        right.stdout + right.stderr[-3000:]
+    )
+    # the notebook's error in the Space: not defined there, so a visitor gets a bare "Error"
+    wrong = with_fill_tab((space / "app.py").read_text()).replace(
+        'raise gr.Error("Put [MASK]', 'raise ValueError("Put [MASK]'
+    )
+    bad = q4_in_the_space_venv(space, wrong, tmp_path_factory.mktemp("q4-wrong"))
+    assert bad.returncode == 1 and "raised ValueError (run with gradio 6.31.0)" in bad.stdout, (
+        bad.stdout + bad.stderr[-3000:]
+    )
+
+
+def test_q4_solution_passes_in_the_written_app_without_gradio(space, tmp_path):
+    """Where Gradio 6.31 is not installed (the course's venv), the checker runs app.py with its
+    stand-in for Gradio's page classes; the function and its models are the real ones."""
+    from course_utils.exercises import part9
+
+    try:
+        installed = importlib.metadata.version("gradio")
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    if installed == part9.SPACE_GRADIO:
+        pytest.skip("Gradio 6.31 is installed here: the test above covers the real one")
+    app = tmp_path / "app.py"
+    shutil.copy(space / "clock.png", tmp_path / "clock.png")
+    app.write_text(with_fill_tab((space / "app.py").read_text()))
+    ok, message = part9.q4.verdict(app)
+    assert ok is True, message
+    vague = app.read_text().replace("Put [MASK] where", "Put a word where")
+    app.write_text(vague.replace("Paris is the [MASK] of France.", "Paris is the capital."))
+    ok, message = part9.q4.verdict(app)
+    assert ok is False and "should say to add [MASK]" in message, message

@@ -1,13 +1,21 @@
-"""Part 9 exercises: extend the capstone app (a second task, a length slider, a history).
+"""Part 9 exercises: extend the capstone app (a third task, a length slider, a history) and ship
+the third task in the Space.
 
-Each checker takes the piece you wrote (a function or a widget), calls it with a test input and
-looks at what comes back, the way the notebook drives the app itself.
+Each checker takes the piece you wrote (a function, a widget or the Space's app.py), calls it
+with a test input and looks at what comes back, the way the notebook drives the app itself.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import os
 import re
+import runpy
+import sys
+import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import Exercise
@@ -201,6 +209,14 @@ def _check_render(render: Callable[[list], str]) -> str | None:
     return None
 
 
+def _holds(box: Any, widget: Any) -> bool:
+    """True if `widget` is one of the box's children, or inside one of its boxes."""
+    return any(
+        child is widget or (hasattr(child, "children") and _holds(child, widget))
+        for child in getattr(box, "children", ())
+    )
+
+
 def _shown(out: Any) -> str:
     """What an ipywidgets Output area shows (its stored stream text)."""
     return "".join(item.get("text", "") for item in out.outputs)
@@ -212,6 +228,7 @@ def _check_history(
     run_button: Any = None,
     text_box: Any = None,
     calls: list | None = None,
+    text_tab: Any = None,
 ) -> str | None:
     import ipywidgets as widgets
 
@@ -220,14 +237,24 @@ def _check_history(
     problem = _check_render(answer)
     if problem:
         return problem
-    usage = "part9.q3.check(render_history, history_output, run_button, text_box, CALLS)"
+    usage = "part9.q3.check(render_history, history_output, run_button, text_box, CALLS, text_tab)"
     if not isinstance(history_output, widgets.Output):
         return (
             f"render_history works; now show it in the app: {usage}, where history_output is "
             "the widgets.Output you added to the text tab"
         )
-    if not isinstance(run_button, widgets.Button) or text_box is None or calls is None:
+    if (
+        not isinstance(run_button, widgets.Button)
+        or text_box is None
+        or calls is None
+        or not isinstance(text_tab, widgets.Box)
+    ):
         return f"call it as {usage}"
+    if not _holds(text_tab, history_output):
+        return (
+            "history_output is not in the text tab, so the user never sees it: "
+            "text_tab.children = [*text_tab.children, history_output]"
+        )
     before = text_box.value
     try:
         for i in range(2):
@@ -254,8 +281,8 @@ q3 = Exercise(
     prompt="Write render_history(history) -> str: one line per call, newest first, at most the "
     "last 5 calls, each line with the input text, the result and the time it took. history is "
     "a list of (task, text, result, milliseconds) tuples, oldest first (like the app's CALLS). "
-    "Then show it in the app: an Output area history_output in the text tab, refreshed after "
-    "every click of Run.",
+    "Then show it in the app: an Output area history_output in text_tab.children, refreshed "
+    "after every click of Run.",
     checker=_check_history,
     hint_text="history[-5:] keeps the last five; reversed(...) puts the newest first; "
     '"\\n".join(...) makes one string of lines. The times are milliseconds: f"{ms:.0f} ms". '
@@ -269,7 +296,214 @@ q3 = Exercise(
     "text_tab.children = [*text_tab.children, history_output]\n"
     "run_button.on_click(lambda button: show(history_output, render_history(CALLS)))\n\n"
     "answer = render_history\n"
-    "part9.q3.check(answer, history_output, run_button, text_box, CALLS)",
+    "part9.q3.check(answer, history_output, run_button, text_box, CALLS, text_tab)",
 )
 
-__all__ = ["q1", "q2", "q3"]
+
+# ----- q4: the third task, shipped in the Space ---------------------------------------------
+
+SPACE_GRADIO = "6.31.0"  # the Space README's sdk_version: app.py runs on that Gradio
+NO_BLANK = "There is no blank in this sentence."
+
+# the solution's two pieces (tests/test_space_app.py adds them to the notebook's own app.py)
+Q4_FUNCTION = f"""fill_pipe = pipeline("fill-mask", model="{FILL_MODEL}", device=device)
+
+
+@spaces.GPU
+def fill_blank(text):
+    \"\"\"The sentence with its [MASK] filled in by the likeliest word.\"\"\"
+    text = check_input(text)
+    if "[MASK]" not in text:
+        raise gr.Error("Put [MASK] where the missing word goes, "
+                       "e.g. 'Paris is the [MASK] of France.'")
+    try:
+        return fill_pipe(text)[0]["sequence"]
+    except Exception as exc:
+        raise model_failed(exc) from exc
+"""
+Q4_TAB = """    with gr.Tab("Fill the blank"):
+        gr.Interface(fill_blank, gr.Textbox(label="A sentence with [MASK]"),
+                     gr.Textbox(label="Filled in"), api_name="fill_blank")
+"""
+
+
+class _Part:
+    """Stands in for any of Gradio's page elements: callable, a `with` block, any attribute."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Part:
+        return _Part()
+
+    def __getattr__(self, name: str) -> _Part:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Part()
+
+    def __enter__(self) -> _Part:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+
+def _stand_in_gradio() -> types.ModuleType:
+    """A small `gradio` for a runtime without Gradio 6.31: page elements that do nothing, and an
+    Error with a .message, as gr.Error has, so app.py's functions can be called and judged."""
+
+    class Error(Exception):
+        def __init__(self, message: str = "Error", *args: Any, **kwargs: Any) -> None:
+            super().__init__(message)
+            self.message = message
+
+    module = types.ModuleType("gradio")
+    module.Error = Error  # type: ignore[attr-defined]
+    module.__getattr__ = _page_class  # type: ignore[attr-defined]
+    return module
+
+
+def _page_class(name: str) -> type[_Part]:
+    """gr.<Name> of the stand-in: _Part for every page class, nothing for dunder names."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    return _Part
+
+
+def _run_app(path: Path) -> tuple[dict, str]:
+    """Run app.py as a module, the way the notebook's run cell does: (its names, which Gradio)."""
+    try:
+        version = importlib.metadata.version("gradio")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    real = version == SPACE_GRADIO
+    saved = sys.modules.get("gradio")
+    try:
+        if not real:
+            sys.modules["gradio"] = _stand_in_gradio()
+        app = runpy.run_path(str(path), run_name="space_app")
+    finally:
+        if not real:
+            if saved is None:
+                sys.modules.pop("gradio", None)
+            else:
+                sys.modules["gradio"] = saved
+    return app, f"gradio {SPACE_GRADIO}" if real else "a stand-in for gradio"
+
+
+def _serves_in_a_tab(tree: ast.Module) -> str | None:
+    """None if a call with api_name="fill_blank" serves fill_blank inside a `with gr.Tab(...)`."""
+
+    def serves(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and any(
+                k.arg == "api_name"
+                and isinstance(k.value, ast.Constant)
+                and k.value.value == "fill_blank"
+                for k in node.keywords
+            )
+            and any(
+                isinstance(a, ast.Name) and a.id == "fill_blank"
+                for a in [*node.args, *(k.value for k in node.keywords if k.arg == "fn")]
+            )
+        )
+
+    if not any(serves(n) for n in ast.walk(tree)):
+        return (
+            'nothing in app.py serves fill_blank with api_name="fill_blank": add '
+            'gr.Interface(fill_blank, <an input>, <an output>, api_name="fill_blank")'
+        )
+    tabs = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.With)
+        and any(
+            isinstance(i.context_expr, ast.Call)
+            and ast.unparse(i.context_expr.func).split(".")[-1] == "Tab"
+            for i in n.items
+        )
+    ]
+    if not any(serves(n) for tab in tabs for n in ast.walk(tab)):
+        return "fill_blank is served, but not in a tab: put it inside a `with gr.Tab(...):` block"
+    return None
+
+
+def _check_space_tab(answer: Any, *, pipe: Any = None, **__: Any) -> str | None:
+    if not isinstance(answer, os.PathLike) and not (
+        isinstance(answer, str) and answer.endswith(".py") and "\n" not in answer
+    ):
+        return 'give the path of the Space\'s app.py: SPACE / "app.py"'
+    path = Path(answer)
+    if not path.is_file():
+        return f"{path} does not exist: run the cells that write the Space first"
+    try:
+        tree = ast.parse(path.read_text())
+    except SyntaxError as exc:
+        return f"app.py does not parse (line {exc.lineno}: {exc.msg})"
+    imported = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    imported |= {
+        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+    }
+    if "course_utils" in imported:
+        return (
+            "app.py imports course_utils, which a Space does not have: use transformers' "
+            "pipeline and gr.Error"
+        )
+    if not any(isinstance(n, ast.FunctionDef) and n.name == "fill_blank" for n in tree.body):
+        return "app.py has no function fill_blank yet: write it in the %%writefile cell"
+    problem = _serves_in_a_tab(tree)
+    if problem:
+        return problem
+    app, gradio = _run_app(path)
+    fill_blank, error = app["fill_blank"], app["gr"].Error
+    result = fill_blank(FILL_TEST)
+    if not isinstance(result, str):
+        return f"fill_blank should return a string, got {type(result).__name__}"
+    expected = (pipe or _fill_mask_pipeline())(FILL_TEST)[0]["sequence"]
+    if result.strip() != expected.strip():
+        return (
+            f"for {FILL_TEST!r} app.py's fill_blank returned {result!r}; the top-scoring "
+            f"sentence of {FILL_MODEL} is {expected!r}"
+        )
+    try:
+        returned = fill_blank(NO_BLANK)
+    except error as exc:
+        if "[MASK]" not in str(getattr(exc, "message", exc)):
+            return "the gr.Error for a text without [MASK] should say to add [MASK]"
+        return None
+    except Exception as exc:
+        return (
+            f"for a text without [MASK] it raised {type(exc).__name__} (run with {gradio}); "
+            "raise gr.Error, the one error a Space shows as its sentence (any other reaches "
+            "the visitor as a bare 'Error')"
+        )
+    return (
+        f"for a text without [MASK] it returned {returned!r}, which the Space would show as a "
+        "result; raise gr.Error that says to add [MASK] instead"
+    )
+
+
+q4 = Exercise(
+    name="part9.q4",
+    prompt=f"Ship q1's task in the Space: in app.py, write fill_blank(text) with a plain "
+    f"transformers fill-mask pipeline of {FILL_MODEL}; it returns the top-scoring sentence and "
+    "raises gr.Error mentioning [MASK] when the text has none. Serve it in a new gr.Tab with "
+    'api_name="fill_blank".',
+    checker=_check_space_tab,
+    hint_text="app.py cannot use cu.: build the pipeline with transformers.pipeline('fill-mask', "
+    "model=..., device=device) next to the other two, and raise gr.Error, as check_input does. "
+    "The tab is one more `with gr.Tab(...):` block inside `with gr.Blocks(...) as demo:`, like "
+    "the Sentiment tab. requirements.txt already has transformers, which is all fill-mask needs.",
+    solution_text="# in the %%writefile cell, after classify_image:\n"
+    + Q4_FUNCTION
+    + "\n\n# and inside `with gr.Blocks(...) as demo:`, after the Image tab:\n"
+    + Q4_TAB
+    + "\n# requirements.txt: nothing new. Run the cells from %%writefile down again, then:\n"
+    'answer = SPACE / "app.py"\n'
+    "part9.q4.check(answer)",
+)
+
+__all__ = ["q1", "q2", "q3", "q4"]

@@ -28,16 +28,38 @@ def call(name, *args, api_name):
     return value
 
 
-box, chat = call("chat 1", "Remember the word banana.", [], api_name="/respond") or ("", [])
+def submit(name, *args, api_name):
+    """Like call, and keeps every output the function yielded: what the page showed, in order
+    (after an error, the page keeps the last one)."""
+    start = time.perf_counter()
+    job = client.submit(*args, api_name=api_name)
+    try:
+        value, error = job.result(), None
+    except Exception as exc:
+        value, error = None, f"{type(exc).__name__}: {exc}"
+    outputs = [list(o) for o in job.outputs()]
+    results[name] = {
+        "value": value,
+        "error": error,
+        "outputs": outputs,
+        "seconds": time.perf_counter() - start,
+    }
+    return outputs
+
+
+box, chat, _ = call("chat 1", "Remember the word banana.", [], api_name="/respond") or ("", [], "")
 call("chat 2", "What word did I ask you to remember?", chat, api_name="/respond")
+call("chat cut", "Tell me a long story about a dragon.", [], api_name="/respond")
 call("chat empty", "   ", [], api_name="/respond")
 call("sentiment", "I loved every minute.", api_name="/sentiment")
 call("sentiment empty", "   ", api_name="/sentiment")
 call("sentiment too long", "x" * 501, api_name="/sentiment")
 call("image", handle_file(image), api_name="/classify_image")
 call("image missing", None, api_name="/classify_image")
-flag.touch()
-call("chat fails mid-answer", "What is the capital of France?", [], api_name="/respond")
+flag.touch()  # the next answer fails in the middle; it comes after turn one of the first chat
+shown = submit("chat fails mid-answer", "What is the capital of France?", chat, api_name="/respond")
 results["flag left"] = flag.exists()
-call("chat after the failure", "What is the capital of France?", [], api_name="/respond")
+# the next turn, as the browser sends it: the box and the chat the page holds after the error
+page_box, page_chat = shown[-1][:2] if shown else ("", chat)
+call("chat after the failure", page_box, page_chat, api_name="/respond")
 print(json.dumps(results))

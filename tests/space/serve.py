@@ -2,8 +2,9 @@
 
 Runs app.py as a module (it loads its models), adds one fault for the test to switch on, then
 launches its `demo` on 127.0.0.1, as `python app.py` would on a Space. The fault: while the file
-FAIL_FLAG exists, the chat model's third forward pass raises, as a GPU running out of memory in
-the middle of an answer would; the flag is removed when it fires, so the next request works.
+FAIL_FLAG exists, the chat model's sixth forward pass raises (a few words of the answer are on
+the page by then), as a GPU running out of memory in the middle of an answer would; the flag
+is removed when it fires, so the next request works.
 
 usage: python serve.py SPACE_DIR PORT FAIL_FLAG
 """
@@ -25,7 +26,7 @@ def fail_mid_answer(module, args, kwargs):
         calls.clear()
         return
     calls.append(1)
-    if len(calls) == 3:
+    if len(calls) == 6:
         calls.clear()
         flag.unlink()
         raise RuntimeError("CUDA out of memory (injected by the test)")
