@@ -134,8 +134,9 @@ def login(*, interactive: bool = False) -> LoginStatus:
     """Find a Hub token for gated models without ever showing it.
 
     Part 8 teaches the library's own calls (``get_token``, ``auth_check``); this is the
-    shortcut. Order: the Colab secret HF_TOKEN, the HF_TOKEN environment variable, a saved token; with ``interactive=True`` (and a person there to answer) then the Hub's own
-    login prompt. Online the token is checked with the Hub; offline that check is skipped and
+    shortcut. Order: the Colab secret HF_TOKEN, the HF_TOKEN environment variable, a saved
+    token; with ``interactive=True`` (and a person there to answer) then the Hub's own login
+    prompt. Online the token is checked with the Hub; offline that check is skipped and
     the status says so. A malformed token (a space, a line break, a non-ASCII character) is a
     NotLoggedInError naming where it came from.
     """
