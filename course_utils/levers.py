@@ -202,9 +202,14 @@ def _offload(half: Lever, have: int) -> Lever:
     budget = {0: f"{room / GIB:.2f}GiB", "cpu": f"{OFFLOAD_RAM_BYTES // GIB}GiB"}
     kwargs = dict(half.load_kwargs, device_map="auto", max_memory=budget, offload_folder="offload")
     fits = room > 0 and spilled <= OFFLOAD_RAM_BYTES
-    where = "CPU RAM" if fits else f"CPU RAM and {fmt_gib(spilled - OFFLOAD_RAM_BYTES)} on disk"
+    where = (
+        "in CPU RAM"
+        if fits
+        else f"off the GPU ({fmt_gib(OFFLOAD_RAM_BYTES)} in CPU RAM, "
+        f"{fmt_gib(spilled - OFFLOAD_RAM_BYTES)} on disk)"
+    )
     advice = (
-        f"{fmt_gib(spilled)} of weights in {where}: each token streams them to the GPU, so "
+        f"{fmt_gib(spilled)} of weights {where}: each token streams them to the GPU, so "
         "generation is many times slower"
         if spilled
         else "not needed: the weights fit on the GPU"

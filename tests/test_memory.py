@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -263,6 +264,9 @@ def test_fits_and_plan_follow_the_fix_order():
     # 70B in fp16 on a T4: offloading would spill 117 GiB, more than the CPU RAM counted on
     offload = big.levers[3]
     assert not offload.fits and "on disk" in offload.advice
+    # the RAM and disk shares add up to what is spilled (not the whole spill in RAM plus more)
+    spilled, ram, disk = (float(x) for x in re.findall(r"([\d.]+) GiB", offload.advice)[:3])
+    assert ram + disk == pytest.approx(spilled, abs=0.02), offload.advice
     assert offload.load_kwargs["device_map"] == "auto" and offload.load_kwargs["max_memory"]
     # the peak (weights + KV + activations) + the CUDA context is what separates "fits"
     est = cu.estimate_memory(llama8, "nf4", seq_len=4096)
