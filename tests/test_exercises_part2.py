@@ -30,11 +30,39 @@ def test_q1_refuses_wrap_truncation_and_the_wrong_dtype():
     wrong(part2.q1, torch.arange(12, dtype=torch.bfloat16).reshape(3, 4), says="function itself")
 
 
-def test_q2_bytes():
-    right(part2.q2, 4096 * 4096 * 2)
-    wrong(part2.q2, 4096 * 4096, says="number of elements")
-    wrong(part2.q2, 4096 * 4096 * 4, says="float32")
-    wrong(part2.q2, 12345, says="too few")
+def weights_gb(n_params, dtype):
+    return n_params * dtype.itemsize / 1e9
+
+
+def test_q2_weights_gb_from_the_dtype():
+    right(part2.q2, weights_gb)
+    right(
+        part2.q2,
+        lambda n, dt: (
+            n
+            * (
+                torch.finfo(dt).bits
+                if dt.is_floating_point and not dt.is_complex
+                else torch.empty(0, dtype=dt).element_size() * 8
+            )
+            / 8
+            / 1e9
+        ),
+    )
+    right(part2.q2, lambda n, dt: torch.empty(n, dtype=dt, device="meta").nbytes / 1e9)
+    right(part2.q2, lambda n, dt: torch.tensor(n * dt.itemsize / 1e9))  # a 0-dim tensor
+
+
+def test_q2_refuses_recall_a_typed_table_and_wrong_units():
+    # review 2: q2 was recall (bytes of one bfloat16 tensor); a typed-in table is the wrong way
+    table = {torch.float32: 4, torch.float16: 2, torch.bfloat16: 2, torch.int8: 1}
+    wrong(part2.q2, lambda n, dt: n * table[dt] / 1e9, says="KeyError")
+    wrong(part2.q2, lambda n, dt: n * table.get(dt, 2) / 1e9, says="dtype.itemsize")
+    wrong(part2.q2, lambda n, dt: n * dt.itemsize, says="that is bytes")
+    wrong(part2.q2, lambda n, dt: n * dt.itemsize / 2**30, says="GiB")
+    wrong(part2.q2, lambda n, dt: n * dt.itemsize * 8 / 1e9, says="bits")
+    wrong(part2.q2, 4096 * 4096 * 2, says="function itself")  # the old question's answer
+    wrong(part2.q2, lambda n, dt: "14 GB", says="not quite")
 
 
 def test_q3_smallest_whole_number_that_overflows_float16():
@@ -53,33 +81,30 @@ def test_q3_smallest_whole_number_that_overflows_float16():
     wrong(part2.q3, "big", says="not quite")
 
 
-def test_q2_accepts_the_whole_float_the_course_helper_gives():
-    import course_utils as cu
-
-    right(part2.q2, 4096 * 4096 * cu.bytes_per_param("bfloat16"))  # 33554432.0 (review)
-    right(part2.q2, torch.tensor(4096 * 4096 * 2))  # a 0-dim tensor
-    wrong(part2.q2, 33_554_432.5, says="whole number")
-    wrong(part2.q2, "33554432", says="whole number")
-
-
 COUNTS = torch.tensor([[1.0, 3.0, 0.0, 4.0], [2.0, 2.0, 2.0, 2.0], [5.0, 0.0, 1.0, 4.0]])
 
 
 def test_q4_row_normalisation_in_any_honest_form():
-    want = COUNTS / COUNTS.sum(dim=1, keepdim=True)
-    right(part2.q4, want, COUNTS)
-    right(part2.q4, want.tolist(), COUNTS)  # nested lists
-    right(part2.q4, want.numpy(), COUNTS)  # a NumPy array
-    right(part2.q4, want.half(), COUNTS)  # a lower-precision tensor
-    right(part2.q4, COUNTS / COUNTS.sum(dim=1)[:, None], COUNTS)  # indexing instead of keepdim
+    right(part2.q4, lambda c: c / c.sum(dim=1, keepdim=True))
+    right(part2.q4, lambda c: c / c.sum(dim=1)[:, None])  # indexing instead of keepdim
+    right(part2.q4, lambda c: (c / c.sum(dim=1, keepdim=True)).half())  # lower precision
+    right(part2.q4, lambda c: torch.nn.functional.normalize(c, p=1, dim=1))
+    right(part2.q4, lambda c: (c.T / c.sum(1)).T)
 
 
 def test_q4_refuses_the_known_wrong_ways():
-    wrong(part2.q4, COUNTS / COUNTS.sum(dim=0, keepdim=True), COUNTS, says="COLUMN")
-    wrong(part2.q4, COUNTS / COUNTS.sum(dim=0), COUNTS, says="COLUMN")  # broadcasts, wrongly
-    wrong(part2.q4, COUNTS / COUNTS.sum(), COUNTS, says="without dim=")
-    wrong(part2.q4, COUNTS.softmax(dim=1), COUNTS, says="softmax")
-    wrong(part2.q4, COUNTS.sum(dim=1), COUNTS, says="keepdim")  # the totals, not the division
-    wrong(part2.q4, torch.ones(3, 4) / 4, COUNTS, says="proportions")
-    wrong(part2.q4, "rows", COUNTS, says="tensor")
-    wrong(part2.q4, COUNTS, says="pass the counts tensor")
+    wrong(part2.q4, lambda c: c / c.sum(dim=0, keepdim=True), says="COLUMN")
+    wrong(part2.q4, lambda c: c / c.sum(dim=1), says="keepdim=True")  # (3,4) / (3,): an error
+    wrong(part2.q4, lambda c: c / c.sum(), says="without dim=")
+    wrong(part2.q4, lambda c: c.softmax(dim=1), says="softmax")
+    wrong(part2.q4, lambda c: c.sum(dim=1, keepdim=True), says="shape")  # totals, not division
+    wrong(part2.q4, lambda c: torch.ones_like(c) / c.shape[1], says="proportions")
+    wrong(part2.q4, "rows", says="function itself")
+
+
+def test_q4_refuses_a_pasted_result():
+    """Review 2: a pasted literal or a nested list of the exercise's answer passed."""
+    want = COUNTS / COUNTS.sum(dim=1, keepdim=True)
+    wrong(part2.q4, want, says="function itself")
+    wrong(part2.q4, lambda c: want.clone(), says="shape")  # right only for the exercise's counts
+    wrong(part2.q4, lambda c: (c / c.sum(dim=1, keepdim=True)).tolist(), says="return the tensor")

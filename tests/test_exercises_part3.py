@@ -76,6 +76,20 @@ def test_q1_refuses_the_ways_a_run_goes_wrong():
 
     wrong(part3.q1, back_to_float32, says="not typed in")
     wrong(part3.q1, lambda m, x: predict(m, x).tolist(), says="output tensor")
+
+    def detached(m, x):  # review 2: records the forward pass, then hides it with .detach()
+        p = next(m.parameters())
+        m.eval()
+        return m(x.to(p.device, p.dtype)).detach()
+
+    wrong(part3.q1, detached, says="detaching the output afterwards")
+
+    def detached_data(m, x):  # the same record, hidden with .data
+        p = next(m.parameters())
+        m.eval()
+        return m(x.to(p.device, p.dtype)).data
+
+    wrong(part3.q1, detached_data, says="was recording")
     wrong(part3.q1, lambda m, x: predict(m, x) * 2, says="not the model's output")
     wrong(part3.q1, 131_328, says="function itself")
 

@@ -84,6 +84,51 @@ def test_q1_refuses_one_task_for_all_and_the_raw_tag():
     wrong(part4.q1, "fill-mask", says="function itself")
 
 
+def test_q1_refuses_a_table_copied_from_the_notebook():
+    """Review 2: a lookup table of the part's models passed; the checker now asks about a model
+    the part never uses (and bart-large-mnli, which the notebook's table left out)."""
+    from transformers import pipeline
+
+    table = {
+        "distilbert/distilbert-base-uncased-finetuned-sst-2-english": "text-classification",
+        "distilbert/distilbert-base-uncased": "fill-mask",
+        "dslim/bert-base-NER": "token-classification",
+        "sentence-transformers/all-MiniLM-L6-v2": "feature-extraction",
+        "facebook/bart-large-mnli": "zero-shot-classification",
+    }
+    wrong(part4.q1, lambda m: pipeline(table[m], model=m, device="cpu"), says="KeyError")
+    # a table with a guessed default for the rest is still a table
+    wrong(
+        part4.q1,
+        lambda m: pipeline(table.get(m, "text-classification"), model=m, device="cpu"),
+        says="read the tag",
+    )
+
+
+def test_q1_wants_the_gpu_when_there_is_one(monkeypatch):
+    """Review 2: leaving out device=device passed on CPU; with a GPU the checker sees it."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    wrong(part4.q1, pipeline_for, says="device=device")  # pipeline_for builds on the CPU
+
+
+def test_q1_without_the_hub_says_it_cannot_check(monkeypatch):
+    """Review 2: offline, the worked solution (HfApi().model_info) was marked wrong."""
+    from huggingface_hub import HfApi, constants
+    from transformers import pipeline
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+
+    def asks_the_hub(model_id):
+        tag = HfApi().model_info(model_id).pipeline_tag
+        return pipeline(part4.HUB_TAG_TO_TASK.get(tag, tag), model=model_id, device="cpu")
+
+    ok, msg = part4.q1.verdict(asks_the_hub)
+    assert ok is False and msg.startswith("⏳"), msg
+    assert "cannot check without the Hub" in msg and "❌" not in msg, msg
+    # a function that fails for its own reasons is still wrong, not "no Hub"
+    wrong(part4.q1, lambda m: 1 / 0, says="ZeroDivisionError")
+
+
 # ----- q2: whole-word entities, cut from the text -----------------------------------------
 
 TEXT = "Ada Lovelace met Jean-Luc Picard in London."
@@ -113,6 +158,25 @@ def test_q2_right_forms(ner):
     right(part4.q2, as_lists, TEXT)
 
 
+def test_q2_constructed_case_splits_a_word_whatever_the_weights(ner):
+    """Review 2: "simple" was refused only because the stand-in's random tags split a word; the
+    checker now makes two pieces of one word disagree itself, and only inside the check."""
+    from course_utils.exercises.part4 import _entity_pairs, _pieces_disagree
+
+    text = part4.Q2_TEXT
+    with _pieces_disagree(text):
+        simple = _entity_pairs(ner, text, "simple")
+        whole = {s: _entity_pairs(ner, text, s) for s in ("first", "average", "max")}
+    assert ("PER", "Sat") in simple  # 'Satya' is cut into Sat + ##ya, now tagged apart
+    for pairs in whole.values():
+        assert simple != pairs
+        assert any(label == "PER" and "Satya" in span for label, span in pairs), pairs
+    after = [e["entity"] for e in ner(text)][:2]
+    with _pieces_disagree(text):
+        during = [e["entity"] for e in ner(text)][:2]
+    assert during == ["B-PER", "I-MISC"] and after == [e["entity"] for e in ner(text)][:2]
+
+
 def test_q2_refuses_split_words_rebuilt_words_and_cell_31(ner):
     # review: q2 only wrapped cell 31 (text[start:end] with "simple") in a def
     def simple(text):
@@ -121,16 +185,16 @@ def test_q2_refuses_split_words_rebuilt_words_and_cell_31(ner):
             for e in ner(text, aggregation_strategy="simple")
         ]
 
-    assert simple(part4.Q2_TEXT) != [
-        (e["entity_group"], part4.Q2_TEXT[e["start"] : e["end"]])
-        for e in ner(part4.Q2_TEXT, aggregation_strategy="first")
-    ]  # on this sentence "simple" really splits a word
-    wrong(part4.q2, simple, TEXT, says="splits words")
+    wrong(part4.q2, simple, TEXT, says="splits the word")
 
-    def rebuilt(text):
-        return [(e["entity_group"], e["word"]) for e in ner(text, aggregation_strategy="first")]
+    for strategy in ("first", "average", "max"):  # review 2: average/max got the wrong hint
 
-    wrong(part4.q2, rebuilt, TEXT, says="rebuilt text")
+        def rebuilt(text, strategy=strategy):
+            return [
+                (e["entity_group"], e["word"]) for e in ner(text, aggregation_strategy=strategy)
+            ]
+
+        wrong(part4.q2, rebuilt, TEXT, says="rebuilt text")
 
     def texts_only(text):
         return [text[e["start"] : e["end"]] for e in ner(text, aggregation_strategy="first")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_whole, needs, short_repr
+from . import Exercise, as_number, as_whole, short_repr
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
@@ -73,36 +73,68 @@ q1 = Exercise(
 )
 
 
+# q2 asks about dtypes the part shows and ones it never does, so a typed-in table cannot cover
+# them all; the number of weights changes too
+Q2_CASES = (
+    (7_000_000_000, "bfloat16"),
+    (7_000_000_000, "float32"),
+    (135_000_000, "float64"),
+    (4096 * 4096, "int16"),
+    (1_000_000_000, "float8_e4m3fn"),
+    (3_000_000, "uint8"),
+    (500_000, "complex64"),
+)
+
+
 def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def weights_gb(n_params, dtype): ...), not "
+            f"{short_repr(answer, 60)}: the checker calls it on dtypes of its own"
+        )
     import torch
 
-    # A meta tensor has the real numel and element size but holds no data.
-    t = torch.empty(4096, 4096, dtype=torch.bfloat16, device="meta")
-    expected = t.numel() * t.element_size()
-    answer, problem = as_whole(answer, "the number of bytes")
-    if problem:
-        return problem
-    if answer == expected:
-        return None
-    if answer == t.numel():
-        return "that is the number of elements; multiply by the bytes each element takes"
-    if answer == t.numel() * 4:
-        return "that is the size in float32 (4 bytes each); bfloat16 takes fewer"
-    return f"{answer:,} bytes is {'too many' if answer > expected else 'too few'}"
+    for n, name in Q2_CASES:
+        dtype = getattr(torch, name)
+        # the bytes of one number, from a meta tensor: real sizes, no memory
+        size = torch.empty(1, dtype=dtype, device="meta").element_size()
+        expected = n * size / 1e9
+        got, problem = as_number(answer(n, dtype), f"weights_gb({n:_}, torch.{name})")
+        if problem:
+            return problem
+        close = lambda v, e=expected: abs(v - e) <= 1e-6 * e  # noqa: E731
+        call = f"weights_gb({n:_}, torch.{name})"
+        if close(got):
+            continue
+        if close(got / 1e9):
+            return f"{call} gave {got:,}: that is bytes; divide by 10**9 for GB"
+        if close(got * 2**30 / 1e9):
+            return f"{call} gave {got:g}: that is GiB (2**30 bytes); the question asks for GB"
+        if close(got / 8):
+            return f"{call} gave {got:g}: that counts bits; a byte is 8 bits"
+        other = [k for k in (1, 2, 4, 8, 16) if k != size]
+        if any(abs(got - n * k / 1e9) <= 1e-6 * n * k / 1e9 for k in other):
+            return (
+                f"{call} gave {got:g}, the answer for another dtype: read the bytes per number "
+                "from the dtype you are given (dtype.itemsize), not from a table you typed"
+            )
+        return f"{call} gave {got:g}, but {n:_} numbers in torch.{name} take {expected:g} GB"
+    return None
 
 
 q2 = Exercise(
     name="part2.q2",
-    prompt="How many bytes does a bfloat16 tensor of shape (4096, 4096) take? Answer with an int.",
+    prompt="Write weights_gb(n_params, dtype): the GB (10**9 bytes) that n_params numbers take "
+    "in a torch dtype, with the bytes per number read from the dtype itself.",
     checker=_check_q2,
-    hint_text="bytes = numel x element_size. numel is 4096 * 4096; how many bytes is one "
-    "bfloat16 number? (torch.tensor(0.0, dtype=torch.bfloat16).element_size())",
-    solution_text="answer = 4096 * 4096 * 2   # 16 bits = 2 bytes per element -> 33,554,432\n"
-    "# or with the course's table (a whole float such as 33554432.0 is accepted too):\n"
-    "# answer = 4096 * 4096 * cu.bytes_per_param('bfloat16')\n"
-    "# or, from a tensor of that shape:\n"
-    "# t = torch.empty(4096, 4096, dtype=torch.bfloat16)\n"
-    "# answer = t.numel() * t.element_size()",
+    usage="part2.q2.check(weights_gb)",
+    hint_text="A torch dtype knows its size: torch.bfloat16.itemsize is 2 (bytes per number). "
+    "Multiply by n_params and divide by 10**9. The checker tries dtypes this part never "
+    "showed, such as float64 and float8_e4m3fn, so a table of four will not do.",
+    solution_text="def weights_gb(n_params, dtype):\n"
+    "    return n_params * dtype.itemsize / 1e9\n\n"
+    "part2.q2.check(weights_gb)\n"
+    'print(f"7B in bfloat16: {weights_gb(7e9, torch.bfloat16):.0f} GB")',
 )
 
 
@@ -156,58 +188,79 @@ q3 = Exercise(
 # ----- q4: broadcasting with dim= and keepdim= -----------------------------------------------
 
 
-def _as_tensor(answer: Any) -> tuple[Any, str | None]:
-    """A tensor, a NumPy array or nested lists of numbers, as a float64 CPU tensor."""
+# q4 runs the learner's function on batches of counts of its own: other shapes, a row of zeros
+# but one, so a pasted result or a list typed in cannot pass
+def _q4_inputs() -> list[Any]:
     import torch
 
-    if isinstance(answer, torch.Tensor):
-        return answer.detach().cpu().double(), None
-    try:
-        return torch.as_tensor(answer, dtype=torch.float64), None
-    except Exception:  # noqa: BLE001 - a learner's answer may be anything
+    gen = torch.Generator().manual_seed(2)
+    return [
+        torch.tensor([[1.0, 3.0, 0.0, 4.0], [2.0, 2.0, 2.0, 2.0], [5.0, 0.0, 1.0, 4.0]]),
+        torch.randint(1, 20, (5, 3), generator=gen).float(),
+        torch.tensor([[0.0, 7.0], [3.0, 1.0]]),
+        torch.randint(1, 9, (2, 6), generator=gen).float(),
+    ]
+
+
+def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
         return (
-            None,
-            f"the answer should be a tensor (or nested lists), got {type(answer).__name__}",
+            "pass your function itself (def proportions(counts): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on counts of its own"
         )
-
-
-@needs("the counts tensor", "part2.q4.check(answer, counts)")
-def _check_q4(answer: Any, counts: Any = None, *_: Any, **__: Any) -> str | None:
     import torch
 
-    counts, problem = _as_tensor(counts)
-    if problem or counts.ndim != 2:
+    for counts in _q4_inputs():
+        shape = tuple(counts.shape)
+        try:
+            out = answer(counts.clone())
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return (
+                f"for counts of shape {shape} proportions raised RuntimeError "
+                f"({short_repr(first, 100)}): without keepdim=True the row totals have shape "
+                "(rows,), which lines up with the columns, not the rows"
+            )
+        if not isinstance(out, torch.Tensor):
+            return (
+                f"proportions returned {type(out).__name__}: return the tensor the division "
+                "gives (the checker gives it counts of other shapes)"
+            )
+        got = out.detach().cpu().double()
+        if tuple(got.shape) != shape:
+            return (
+                f"for counts of shape {shape} it returned shape {tuple(got.shape)}: each row "
+                "should keep its place; without keepdim=True the row totals have shape (rows,), "
+                "which does not line up with the rows"
+            )
+        c = counts.double()
+        close = lambda t, g=got: torch.allclose(g, t, rtol=1e-3, atol=1e-4)  # noqa: E731
+        if close(c / c.sum(dim=1, keepdim=True)):
+            continue
+        if close(c / c.sum(dim=0, keepdim=True)):
+            return "each COLUMN sums to 1: dim=0 adds down the columns; the rows are along dim=1"
+        if close(c / c.sum()):
+            return "the whole matrix sums to 1: a sum without dim= adds every element"
+        if close(c.softmax(dim=1)):
+            return "that is a softmax, which exponentiates first; divide by the row totals instead"
         return (
-            "pass the (rows, columns) counts tensor from the exercise cell as the second argument"
+            f"for counts of shape {shape} the rows do not each sum to 1 in the proportions of "
+            "counts (the checker uses counts of its own, so a result worked out for the "
+            "exercise's counts does not carry over)"
         )
-    got, problem = _as_tensor(answer)
-    if problem:
-        return problem
-    if tuple(got.shape) != tuple(counts.shape):
-        return (
-            f"its shape is {tuple(got.shape)}, but each row of counts {tuple(counts.shape)} should "
-            "keep its place: without keepdim=True the row totals have shape (rows,), which does "
-            "not line up with the rows"
-        )
-    close = lambda t: torch.allclose(got, t, rtol=1e-3, atol=1e-4)  # noqa: E731
-    if close(counts / counts.sum(dim=1, keepdim=True)):
-        return None
-    if close(counts / counts.sum(dim=0, keepdim=True)):
-        return "each COLUMN sums to 1: dim=0 adds down the columns; the rows are along dim=1"
-    if close(counts / counts.sum()):
-        return "the whole matrix sums to 1: a sum without dim= adds every element"
-    if close(counts.softmax(dim=1)):
-        return "that is a softmax, which exponentiates first; divide by the row totals instead"
-    return "the rows do not each sum to 1 in the proportions of counts"
+    return None
 
 
 q4 = Exercise(
     name="part2.q4",
-    prompt="Divide each row of `counts` by that row's total, so that every row sums to 1, with "
-    "one sum(dim=..., keepdim=...) and broadcasting.",
+    prompt="Write proportions(counts): divide each row of a 2-D `counts` tensor by that row's "
+    "total, so that every row sums to 1, with one sum(dim=..., keepdim=...) and broadcasting.",
     checker=_check_q4,
+    usage="part2.q4.check(proportions)",
     hint_text="counts.sum(dim=1) gives one total per row, shape (rows,). keepdim=True keeps it "
     "as a column, shape (rows, 1), which broadcasts across each row when you divide.",
-    solution_text="answer = counts / counts.sum(dim=1, keepdim=True)\n"
-    "print(answer.sum(dim=1))   # every row: 1.0",
+    solution_text="def proportions(counts):\n"
+    "    return counts / counts.sum(dim=1, keepdim=True)\n\n"
+    "print(proportions(counts).sum(dim=1))   # every row: 1.0\n"
+    "part2.q4.check(proportions)",
 )

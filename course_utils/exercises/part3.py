@@ -39,6 +39,11 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     inputs = torch.randn(5, 4)  # float32 on the CPU, as a batch you make is
     for dtype in (torch.bfloat16, torch.float64):  # two dtypes: a typed-in one cannot fit both
         net = _Check.net(dtype, device)
+        # whether autograd was recording when the model ran: a detached output hides that
+        recording: list[bool] = []
+        net.register_forward_pre_hook(
+            lambda *_, seen=recording: seen.append(torch.is_grad_enabled())
+        )
         try:
             out = answer(net, inputs.clone())
         except RuntimeError as exc:
@@ -59,6 +64,12 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
             return (
                 "the output carries a grad_fn: autograd recorded the forward pass; run it "
                 "inside torch.inference_mode() (or torch.no_grad())"
+            )
+        if any(recording):
+            return (
+                "autograd was recording while the model ran: detaching the output afterwards "
+                "does not undo the record, which was built (with its saved activations) during "
+                "the forward pass; run the model inside torch.inference_mode()"
             )
         again = answer(net, inputs.clone())
         if not torch.equal(out, again):
