@@ -59,6 +59,8 @@ def test_q2_kv_bytes(smollm2_config):
     wrong(part6.q2, 23_592_960 * 3, smollm2_config, says="key/value heads")
     wrong(part6.q2, 23_592_960, says="model.config")  # no config passed
     wrong(part6.q2, "22.5 MiB", smollm2_config, says="bytes")
+    right(part6.q2, 22.5 * 2**20, smollm2_config)  # 23592960.0: a formula with a float in it
+    wrong(part6.q2, 23_592_960.5, smollm2_config, says="whole number")
 
 
 def test_q2_computes_from_the_config():
@@ -93,7 +95,9 @@ def test_q3_top_p():
     right(part6.q3, 3)
     wrong(part6.q3, 2, says="too few")
     wrong(part6.q3, 5, says="too many")
-    wrong(part6.q3, 3.0, says="whole number")  # a count of tokens is a whole number
+    right(part6.q3, 3.0)  # a whole float, e.g. from a sum of floats, is an honest count
+    wrong(part6.q3, 3.5, says="whole number")
+    wrong(part6.q3, "3", says="whole number")
 
 
 def test_q3_matches_a_hand_count():

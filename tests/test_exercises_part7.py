@@ -230,3 +230,33 @@ def test_q3_test_signal_and_meter():
     assert abs(part7._tone(mono, 48_000, part7.Q3_MID) - 0.1) < 0.01
     assert abs(part7._tone(mono, 48_000, part7.Q3_HIGH) - 0.4) < 0.01
     assert part7._tone(mono, 48_000, 4_000) < 0.01
+
+
+def test_q2_hint_leaves_the_code_to_the_learner():
+    """The hint points at the Gotcha; it does not give the convert call or the argmax."""
+    hint = part7.q2.hint_text
+    assert "convert(" not in hint and "argmax" not in hint and "id2label" not in hint
+    assert "Gotcha" in hint
+
+
+def test_q2_names_the_alpha_when_only_rgba_differs(vit):
+    """The reviewer's white background (alpha_composite) for RGBA: the pipeline drops alpha."""
+    from PIL import Image
+
+    model, processor = vit
+    plain = _top1(model, processor)
+
+    def white_bg(image):
+        if image.mode == "RGBA":
+            white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(white, image)
+        return plain(image)
+
+    rgba = part7._test_image("RGBA")
+    assert white_bg(rgba) != plain(rgba)  # else the test below tells nothing
+    wrong(part7.q2, white_bg, model, processor, says="drops the alpha channel")
+
+
+def test_q3_names_channels_added_not_averaged():
+    """The reviewer's sum of the two channels: the mix is to blame, not the resampling."""
+    wrong(part7.q3, lambda a, r: 2 * _prepare(a, r), says="do not add them")

@@ -189,7 +189,8 @@ q1 = Exercise(
     name="part5.q1",
     prompt=f"How many tokens, special tokens included, does `tokenizer` make from {Q1_TEXT!r}?",
     checker=_token_count,
-    hint_text="len(tokenizer(text)['input_ids']) counts them; convert_ids_to_tokens shows them.",
+    hint_text="Which key of the tokenizer's output holds one entry per token, and does it include "
+    "the special tokens the model adds at the start and the end?",
     solution_text=f"answer = len(tokenizer({Q1_TEXT!r})['input_ids'])",
 )
 

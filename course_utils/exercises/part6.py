@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_int, as_number, needs, reads, short_repr
+from . import Exercise, as_number, as_whole, needs, reads, short_repr
 from .no_pipeline import run_by_hand
 
 # q1: temperature ------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def _kv_bytes(config: Any, tokens: int, bytes_per_value: int = 2) -> int:
 
 
 @needs("the model's config", "part6.q2.check(answer, model.config)")
-@reads(as_int, "the number of bytes")
+@reads(as_whole, "the number of bytes")  # 22.5 * 2**20 is an honest 23592960.0
 def _check_q2(answer: int, config: Any = None, *_: Any, **__: Any) -> str | None:
     config = _as_config(config)
     try:
@@ -169,7 +169,7 @@ def _top_p_survivors(probs: list[float], top_p: float) -> int:
 
 
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    answer, problem = as_int(answer, "the number of tokens")
+    answer, problem = as_whole(answer, "the number of tokens")  # 3.0 is 3; 3.5 is refused
     if problem:
         return problem
     expected = _top_p_survivors(Q3_PROBS, Q3_TOP_P)

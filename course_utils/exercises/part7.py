@@ -140,6 +140,7 @@ def _check_q2(
     results, problem = run_by_hand(run, list(Q2_MODES), _NO_PIPELINE)
     if problem:
         return problem
+    differ = {}
     for mode, (got, problem) in zip(Q2_MODES, results, strict=True):
         if problem:
             return problem
@@ -150,11 +151,21 @@ def _check_q2(
         if not isinstance(got, str):
             return f"top1 should return the label as a str, got {short_repr(got, 80)}"
         if got != wanted[mode]:
-            return (
-                f"on a {mode} picture top1 says {got!r}, the pipeline {wanted[mode]!r}: "
-                "preprocess with the processor (not your own resize), run the model, and take "
-                "the argmax of the logits"
-            )
+            differ[mode] = got
+    if list(differ) == ["RGBA"]:  # RGB and greyscale agree: only the alpha handling differs
+        return (
+            f"on the RGBA picture top1 says {differ['RGBA']!r}, the pipeline {wanted['RGBA']!r}: "
+            "the pipeline converts with image.convert('RGB'), which drops the alpha channel "
+            "(a transparent pixel keeps its colour; it does not turn white or black). Do the "
+            "same to match it"
+        )
+    if differ:
+        mode, got = next(iter(differ.items()))
+        return (
+            f"on a {mode} picture top1 says {got!r}, the pipeline {wanted[mode]!r}: "
+            "preprocess with the processor (not your own resize), run the model, and take "
+            "the argmax of the logits"
+        )
     return None
 
 
@@ -166,9 +177,10 @@ q2 = Exercise(
         "Check with part7.q2.check(answer, vit, processor)."
     ),
     checker=_check_q2,
-    hint_text="processor(image.convert('RGB'), return_tensors='pt') gives pixel_values; "
-    "vit(pixel_values=...).logits has one row of 1,000 scores; argmax() of it, then "
-    "vit.config.id2label. convert('RGB') is what makes RGBA and greyscale pictures work.",
+    hint_text="Follow the by-hand image path of this part: processor, model, logits, a label. "
+    "For the RGBA and greyscale pictures, reread the Gotcha about PNGs with transparency: how "
+    "many channels do the processor's image_mean and image_std have, and how many does the "
+    "picture have?",
     solution_text=(
         "def top1(image):\n"
         "    inputs = processor(image.convert('RGB'), return_tensors='pt').to(vit.device)\n"
@@ -276,6 +288,12 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
                 "the two int16 channels were added as integers, and their sum overflowed "
                 "(16-bit integers wrap around past 32767). Convert to float first: "
                 "audio.astype(np.float32)"
+            )
+        if 0.72 <= kept <= 0.88:  # twice 0.4: the channels were added, not averaged
+            return (
+                f"the {Q3_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}, "
+                "twice as loud: average the two channels (mean over axis 1), do not add them, and "
+                "divide the 16-bit integers by 32768"
             )
         if not 0.36 <= kept <= 0.44:
             return (
