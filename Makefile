@@ -175,4 +175,4 @@ classroom: classroom-install  ## JupyterHub for a room on this machine (as root)
 # Six real learner accounts (clr-*) on 127.0.0.1, Parts 1 and 4 in their kernels at once; removes
 # the accounts and stops everything it started. As root; a few minutes on 2 cores.
 test-classroom: classroom-install
-	$(PYTEST) tests/test_classroom_hub.py -p no:xdist -s
+	COURSE_CLASSROOM=1 $(PYTEST) tests/test_classroom_hub.py -p no:xdist -s
