@@ -72,6 +72,8 @@ PARAMS = {
     "Qwen/Qwen2.5-0.5B-Instruct": 494_032_768,
     "google/vit-base-patch16-224": 86_567_656,
     "openai/whisper-tiny": 37_760_640,
+    # BartForSequenceClassification at bart-large's shape with 3 labels, built on the meta device
+    "facebook/bart-large-mnli": 407_344_131,
 }
 
 
