@@ -54,6 +54,18 @@ def test_q2_int8_by_hand():
     wrong(part8.q2, no_clamp, says="half a step")
     wrong(part8.q2, _right(torch.randn(4)), says="function")
 
+    def per_row(w):  # bitsandbytes-style: a scale per row, not what the exercise asks
+        lo, hi = w.min(dim=-1, keepdim=True).values, w.max(dim=-1, keepdim=True).values
+        scale = (hi - lo) / 255
+        zero_point = torch.round(-128 - lo / scale)
+        return (
+            torch.clamp(torch.round(w / scale) + zero_point, -128, 127).to(torch.int8),
+            scale,
+            zero_point,
+        )
+
+    wrong(part8.q2, per_row, says="whole tensor")
+
 
 def test_q1_rejects_nan_and_inf():
     for bad in (float("nan"), float("inf"), -float("inf")):

@@ -87,6 +87,12 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
             return f"q should be a torch.int8 tensor, got {getattr(q, 'dtype', type(q).__name__)}"
         if q.shape != w.shape:
             return f"q has shape {tuple(q.shape)} but w has {tuple(w.shape)}"
+        for name, value in (("scale", scale), ("zero_point", zero_point)):
+            if isinstance(value, torch.Tensor) and value.numel() != 1:
+                return (
+                    f"{name} has {value.numel()} values (one per row?): this exercise asks for one "
+                    "scale and one zero point for the whole tensor, from its overall min and max"
+                )
         scale, zero_point = float(scale), float(zero_point)
         want = (w.max() - w.min()).item() / 255
         if abs(scale - want) > 1e-6 * max(want, 1e-12) + 1e-9:
