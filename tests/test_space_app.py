@@ -166,7 +166,25 @@ def test_app_is_zerogpu_ready_and_runs_without_spaces(space):
         if isinstance(n, ast.FunctionDef)
         and any(ast.unparse(d) == "spaces.GPU" for d in n.decorator_list)
     }
-    assert decorated == {"respond", "sentiment", "classify_image"}
+    assert decorated == {"respond_on_gpu", "sentiment_on_gpu", "labels_on_gpu"}
+    # the functions the page calls check the input first, without asking for a GPU
+    functions = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
+    for page_function, worker in [
+        ("respond", "respond_on_gpu"),
+        ("sentiment", "sentiment_on_gpu"),
+        ("classify_image", "labels_on_gpu"),
+    ]:
+        page = functions[page_function]
+        assert not page.decorator_list, page_function
+        calls = [ast.unparse(c.func) for c in ast.walk(page) if isinstance(c, ast.Call)]
+        assert worker in calls, (page_function, calls)
+        checks_first = next(
+            i
+            for i, s in enumerate(page.body)
+            if "check_input(" in ast.unparse(s) or isinstance(s, ast.If)
+        )
+        uses_gpu = next(i for i, s in enumerate(page.body) if worker in ast.unparse(s))
+        assert checks_first < uses_gpu, page_function
     # the models go to the GPU at module level when there is one (ZeroGPU's rule)
     assert 'device = "cuda" if torch.cuda.is_available() else "cpu"' in ast.unparse(tree).replace(
         "'", '"'
@@ -235,8 +253,8 @@ def test_the_notebooks_try_cell_passes_on_the_space_and_catches_a_broken_tab(
     assert good.stdout.count("-> gr.Error:") == 3, good.stdout
     # a tab that forgot its input check: an empty text reaches the model, no gr.Error comes back
     broken = source.replace(
-        "    text = check_input(text)\n    try:\n        result = sentiment_pipe(text)[0]",
-        "    try:\n        result = sentiment_pipe(text)[0]",
+        "    text = check_input(text)\n    return sentiment_on_gpu(text)",
+        "    return sentiment_on_gpu(text)",
     )
     assert broken != source
     bad = run_try_cell(space, broken, tmp_path_factory.mktemp("try-bad"))
