@@ -488,14 +488,17 @@ def test_a_model_failure_mid_answer_is_an_error_within_seconds_and_the_next_requ
 # ----- the cell that runs app.py in the notebook: it checks Gradio's version, not its presence ---
 
 
+COLAB_DEFAULT = 'INSTALL_GRADIO = "google.colab" in sys.modules'
+
+
 def run_cell_with(
     versions: dict[str, str | None],
     pip_installs: dict[str, str | None],
     imported,
-    install: bool = True,
+    install: bool | None = True,
 ):
-    """Run the notebook's cell that runs app.py (INSTALL_GRADIO set to `install`) in a fresh
-    IPython shell, where
+    """Run the notebook's cell that runs app.py (INSTALL_GRADIO set to `install`, or left as the
+    notebook has it when None) in a fresh IPython shell, where
     importlib.metadata reports `versions`, `%pip` only records its line and then reports
     `pip_installs`, and runpy.run_path only records the path; `imported` names modules to show
     as already imported. Returns (the cell's printed text, the %pip lines, run_path's paths)."""
@@ -511,9 +514,10 @@ def run_cell_with(
     (cell,) = [
         "".join(c["source"])
         for c in nb["cells"]
-        if "INSTALL_GRADIO = False" in "".join(c["source"]) and "%pip" in "".join(c["source"])
+        if COLAB_DEFAULT in "".join(c["source"]) and "%pip" in "".join(c["source"])
     ]
-    cell = cell.replace("INSTALL_GRADIO = False", f"INSTALL_GRADIO = {install}", 1)
+    if install is not None:
+        cell = cell.replace(COLAB_DEFAULT, f"INSTALL_GRADIO = {install}", 1)
     state, pips, runs = dict(versions), [], []
 
     def version(name):
@@ -553,6 +557,17 @@ def test_run_cell_installs_the_tested_gradio_over_another_version():
     )
     assert pips == ["install -q gradio==6.31.0"] and runs == ["space/app.py"], (printed, pips, runs)
     assert "gradio 5.49.1: installing 6.31.0 over it" in printed
+
+
+def test_run_cell_installs_by_default_on_colab_only():
+    versions, installs = {"gradio": "5.49.1", "pillow": "11.3.0"}, {"gradio": "6.31.0"}
+    # Colab (its package is imported in every Colab kernel): install, then run app.py
+    printed, pips, runs = run_cell_with(versions, installs, ["google.colab"], install=None)
+    assert pips == ["install -q gradio==6.31.0"] and runs == ["space/app.py"], (printed, pips, runs)
+    assert "app.py runs here with gradio 6.31.0" in printed, printed
+    # a laptop: nothing installed (pip could replace the environment's pillow), and it says why
+    printed, pips, runs = run_cell_with(versions, installs, [], install=None)
+    assert pips == [] and runs == [] and printed.startswith("Skipped: "), printed
 
 
 def test_run_cell_runs_the_app_by_itself_where_the_right_gradio_is_installed():
