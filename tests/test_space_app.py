@@ -261,6 +261,41 @@ def test_the_notebooks_try_cell_passes_on_the_space_and_catches_a_broken_tab(
     assert bad.returncode != 0 and "gave no gr.Error" in bad.stderr, bad.stderr[-3000:]
 
 
+EOS_AT_THE_LIMIT = """
+import json, os, runpy, sys
+os.chdir(sys.argv[1])
+app = runpy.run_path("app.py", run_name="space_app")
+chat = [{"role": "user", "content": "What is the capital of France?"}]
+results = []
+for limit in (96, None, None):
+    if limit is None:  # the answer's own length, then one token less
+        limit = results[0]["tokens"] - (len(results) - 1)
+    done = {}
+    list(app["stream_reply"](chat, done, max_new_tokens=limit))
+    results.append({"limit": limit, **done})
+print(json.dumps(results))
+"""
+
+
+def test_an_answer_that_ends_by_itself_at_the_limit_is_not_cut(space, tmp_path):
+    folder = tmp_path / "space"
+    shutil.copytree(space, folder)
+    env = {**os.environ, **({} if REAL_HUB else hub_env()), "PYTHONPATH": ""}
+    python = str(space_venv(space) / "bin" / "python")
+    done = subprocess.run(
+        [python, "-c", EOS_AT_THE_LIMIT, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    free, exact, shorter = json.loads(done.stdout.splitlines()[-1])
+    assert free["tokens"] < 96 and not free["cut"], free  # greedy: it ends on its own
+    assert exact == {"limit": free["tokens"], "tokens": free["tokens"], "cut": False}, exact
+    assert shorter["tokens"] == shorter["limit"] and shorter["cut"], shorter
+
+
 # ----- built and driven as a Space -------------------------------------------------------------
 
 
