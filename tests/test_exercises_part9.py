@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import ipywidgets as widgets
 import pytest
 
@@ -109,11 +111,21 @@ def make_slider():
     return widgets.IntSlider(value=32, min=1, max=128, description="Max tokens")
 
 
+LAST_STREAM = None  # as in the notebook: the app's chat_stream keeps its latest stream here
+
+
+def ask(question, max_new_tokens=96):
+    """The notebook's ask in small: one word per token, and LAST_STREAM counts the tokens."""
+    global LAST_STREAM
+    LAST_STREAM = SimpleNamespace(new_tokens=max_new_tokens, cut=True)
+    return " ".join(["word"] * max_new_tokens)
+
+
 def test_q2_right():
     slider = make_slider()
 
-    def ask_limited(question):  # one word per token, like a model cut at max_new_tokens
-        return " ".join(["word"] * slider.value)
+    def ask_limited(question):
+        return ask(question, max_new_tokens=slider.value)
 
     ok, msg = part9.q2.verdict(slider, ask_limited)
     assert ok is True, msg
@@ -126,14 +138,14 @@ def test_q2_wrong():
     value_at_start = slider.value
 
     def ignores_slider(question):
-        return " ".join(["word"] * value_at_start)
+        return ask(question, max_new_tokens=value_at_start)
 
     ok, msg = part9.q2.verdict(slider, ignores_slider)
     assert ok is False, msg
     assert "max_new_tokens" in msg
 
     def always_short(question):
-        return "Paris"
+        return ask(question, max_new_tokens=1)
 
     ok, msg = part9.q2.verdict(slider, always_short)
     assert ok is False, msg
@@ -328,11 +340,32 @@ def test_q3_needs_history_output_in_the_text_tab():
 def test_q2_ignores_the_apps_cut_notice():
     slider = make_slider()
 
-    def ask_limited(question):  # the app's ask: a cut answer ends with a notice
-        return " ".join(["word"] * slider.value) + f" …(cut at {slider.value} tokens)"
+    def ask_limited(question):  # a cut answer may end with a notice
+        return ask(question, max_new_tokens=slider.value) + f" …(cut at {slider.value} tokens)"
 
     ok, msg = part9.q2.verdict(slider, ask_limited)
     assert ok is True, msg
+
+
+def test_q2_rejects_cutting_the_text_of_a_full_answer():
+    slider = make_slider()
+
+    def ask_limited(question):  # 96 tokens generated, then cut to N characters
+        return ask(question)[: slider.value]
+
+    # the text alone looks right: few words at a small value, longer at a large one
+    slider.value = 3
+    assert len(ask_limited("q").split()) <= 3
+    ok, msg = part9.q2.verdict(slider, ask_limited)
+    assert ok is False, msg
+    assert "generated 96 tokens" in msg and "max_new_tokens" in msg
+
+    def without_the_app(question):  # LAST_STREAM stays as it was: the tokens are not counted
+        return " ".join(["word"] * slider.value)
+
+    ask("an earlier question")
+    ok, msg = part9.q2.verdict(slider, without_the_app)
+    assert ok is False and "LAST_STREAM" in msg, msg
 
 
 # ----- q4: the task in the Space -------------------------------------------------------------

@@ -166,7 +166,25 @@ def test_app_is_zerogpu_ready_and_runs_without_spaces(space):
         if isinstance(n, ast.FunctionDef)
         and any(ast.unparse(d) == "spaces.GPU" for d in n.decorator_list)
     }
-    assert decorated == {"respond", "sentiment", "classify_image"}
+    assert decorated == {"respond_on_gpu", "sentiment_on_gpu", "labels_on_gpu"}
+    # the functions the page calls check the input first, without asking for a GPU
+    functions = {n.name: n for n in body if isinstance(n, ast.FunctionDef)}
+    for page_function, worker in [
+        ("respond", "respond_on_gpu"),
+        ("sentiment", "sentiment_on_gpu"),
+        ("classify_image", "labels_on_gpu"),
+    ]:
+        page = functions[page_function]
+        assert not page.decorator_list, page_function
+        calls = [ast.unparse(c.func) for c in ast.walk(page) if isinstance(c, ast.Call)]
+        assert worker in calls, (page_function, calls)
+        checks_first = next(
+            i
+            for i, s in enumerate(page.body)
+            if "check_input(" in ast.unparse(s) or isinstance(s, ast.If)
+        )
+        uses_gpu = next(i for i, s in enumerate(page.body) if worker in ast.unparse(s))
+        assert checks_first < uses_gpu, page_function
     # the models go to the GPU at module level when there is one (ZeroGPU's rule)
     assert 'device = "cuda" if torch.cuda.is_available() else "cpu"' in ast.unparse(tree).replace(
         "'", '"'
@@ -235,12 +253,50 @@ def test_the_notebooks_try_cell_passes_on_the_space_and_catches_a_broken_tab(
     assert good.stdout.count("-> gr.Error:") == 3, good.stdout
     # a tab that forgot its input check: an empty text reaches the model, no gr.Error comes back
     broken = source.replace(
-        "    text = check_input(text)\n    try:\n        result = sentiment_pipe(text)[0]",
-        "    try:\n        result = sentiment_pipe(text)[0]",
+        "    text = check_input(text)\n    return sentiment_on_gpu(text)",
+        "    return sentiment_on_gpu(text)",
     )
     assert broken != source
     bad = run_try_cell(space, broken, tmp_path_factory.mktemp("try-bad"))
     assert bad.returncode != 0 and "gave no gr.Error" in bad.stderr, bad.stderr[-3000:]
+
+
+EOS_AT_THE_LIMIT = """
+import json, os, runpy, sys, threading
+os.chdir(sys.argv[1])
+app = runpy.run_path("app.py", run_name="space_app")
+chat = [{"role": "user", "content": "What is the capital of France?"}]
+results = []
+for limit in (96, None, None):
+    if limit is None:  # the answer's own length, then one token less
+        limit = results[0]["tokens"] - (len(results) - 1)
+    done = {}
+    list(app["stream_reply"](chat, done, max_new_tokens=limit))
+    results.append({"limit": limit, **done})
+print(json.dumps(results), flush=True)
+for thread in threading.enumerate():  # stream_reply's generate threads end right after the text
+    if thread.name.endswith("(work)"):
+        thread.join(60)
+"""
+
+
+def test_an_answer_that_ends_by_itself_at_the_limit_is_not_cut(space, tmp_path):
+    folder = tmp_path / "space"
+    shutil.copytree(space, folder)
+    env = {**os.environ, **({} if REAL_HUB else hub_env()), "PYTHONPATH": ""}
+    python = str(space_venv(space) / "bin" / "python")
+    done = subprocess.run(
+        [python, "-c", EOS_AT_THE_LIMIT, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-3000:]
+    free, exact, shorter = json.loads(done.stdout.splitlines()[-1])
+    assert free["tokens"] < 96 and not free["cut"], free  # greedy: it ends on its own
+    assert exact == {"limit": free["tokens"], "tokens": free["tokens"], "cut": False}, exact
+    assert shorter["tokens"] == shorter["limit"] and shorter["cut"], shorter
 
 
 # ----- built and driven as a Space -------------------------------------------------------------
@@ -470,14 +526,17 @@ def test_a_model_failure_mid_answer_is_an_error_within_seconds_and_the_next_requ
 # ----- the cell that runs app.py in the notebook: it checks Gradio's version, not its presence ---
 
 
+COLAB_DEFAULT = 'INSTALL_GRADIO = "google.colab" in sys.modules'
+
+
 def run_cell_with(
     versions: dict[str, str | None],
     pip_installs: dict[str, str | None],
     imported,
-    install: bool = True,
+    install: bool | None = True,
 ):
-    """Run the notebook's cell that runs app.py (INSTALL_GRADIO set to `install`) in a fresh
-    IPython shell, where
+    """Run the notebook's cell that runs app.py (INSTALL_GRADIO set to `install`, or left as the
+    notebook has it when None) in a fresh IPython shell, where
     importlib.metadata reports `versions`, `%pip` only records its line and then reports
     `pip_installs`, and runpy.run_path only records the path; `imported` names modules to show
     as already imported. Returns (the cell's printed text, the %pip lines, run_path's paths)."""
@@ -493,9 +552,10 @@ def run_cell_with(
     (cell,) = [
         "".join(c["source"])
         for c in nb["cells"]
-        if "INSTALL_GRADIO = False" in "".join(c["source"]) and "%pip" in "".join(c["source"])
+        if COLAB_DEFAULT in "".join(c["source"]) and "%pip" in "".join(c["source"])
     ]
-    cell = cell.replace("INSTALL_GRADIO = False", f"INSTALL_GRADIO = {install}", 1)
+    if install is not None:
+        cell = cell.replace(COLAB_DEFAULT, f"INSTALL_GRADIO = {install}", 1)
     state, pips, runs = dict(versions), [], []
 
     def version(name):
@@ -535,6 +595,17 @@ def test_run_cell_installs_the_tested_gradio_over_another_version():
     )
     assert pips == ["install -q gradio==6.31.0"] and runs == ["space/app.py"], (printed, pips, runs)
     assert "gradio 5.49.1: installing 6.31.0 over it" in printed
+
+
+def test_run_cell_installs_by_default_on_colab_only():
+    versions, installs = {"gradio": "5.49.1", "pillow": "11.3.0"}, {"gradio": "6.31.0"}
+    # Colab (its package is imported in every Colab kernel): install, then run app.py
+    printed, pips, runs = run_cell_with(versions, installs, ["google.colab"], install=None)
+    assert pips == ["install -q gradio==6.31.0"] and runs == ["space/app.py"], (printed, pips, runs)
+    assert "app.py runs here with gradio 6.31.0" in printed, printed
+    # a laptop: nothing installed (pip could replace the environment's pillow), and it says why
+    printed, pips, runs = run_cell_with(versions, installs, [], install=None)
+    assert pips == [] and runs == [] and printed.startswith("Skipped: "), printed
 
 
 def test_run_cell_runs_the_app_by_itself_where_the_right_gradio_is_installed():

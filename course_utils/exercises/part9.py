@@ -115,16 +115,29 @@ def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None, **__:
     large = min(answer.max, 64)
     if large <= small:
         return "the slider's range is too narrow to tell short answers from long ones"
+    # the app's chat_stream keeps the latest stream in LAST_STREAM, which counts the tokens that
+    # generate wrote: cutting a full answer's text afterwards would still pay for every token
+    app = getattr(ask_fn, "__globals__", {})
+    stale = app.get("LAST_STREAM")  # the stream of an earlier answer, not of this check's
     before = answer.value
     try:
         answer.value = small
         short = ask_fn(QUESTION)
+        stream = app.get("LAST_STREAM")
         answer.value = large
         long = ask_fn(QUESTION)
     finally:
         answer.value = before
     if not isinstance(short, str) or not isinstance(long, str):
         return "ask_limited should return the answer as a string"
+    if stream is stale or not hasattr(stream, "new_tokens"):
+        return "ask_limited should call the app's ask (its stream, LAST_STREAM, counts the tokens)"
+    if stream.new_tokens > small:
+        return (
+            f"with the slider at {small} the model still generated {stream.new_tokens} tokens: "
+            "cutting the text afterwards pays for the whole answer; pass slider.value to ask as "
+            "max_new_tokens, so generate stops there"
+        )
     short = _CUT_NOTICE.sub("", short)  # the app's " …(cut at N tokens)" is not the model's text
     # each word needs at least one token, so a reply of `small` tokens has at most `small` words
     if len(short.split()) > small:
@@ -143,7 +156,8 @@ def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None, **__:
 q2 = Exercise(
     name="part9.q2",
     prompt="Add a max-length slider: an IntSlider `length_slider` and a function "
-    "ask_limited(question) -> str that passes length_slider.value as max_new_tokens.",
+    "ask_limited(question) -> str that passes length_slider.value as max_new_tokens, so the model "
+    "generates no more tokens than the slider says.",
     checker=_check_slider,
     hint_text="Read the slider inside the function (length_slider.value), not once outside it, "
     "so each click uses the current position. Put the slider in the app's VBox to show it.",
@@ -309,13 +323,17 @@ NO_BLANK = "There is no blank in this sentence."
 Q4_FUNCTION = f"""fill_pipe = pipeline("fill-mask", model="{FILL_MODEL}", device=device)
 
 
-@spaces.GPU
 def fill_blank(text):
     \"\"\"The sentence with its [MASK] filled in by the likeliest word.\"\"\"
     text = check_input(text)
     if "[MASK]" not in text:
         raise gr.Error("Put [MASK] where the missing word goes, "
                        "e.g. 'Paris is the [MASK] of France.'")
+    return fill_on_gpu(text)
+
+
+@spaces.GPU
+def fill_on_gpu(text):
     try:
         return fill_pipe(text)[0]["sequence"]
     except Exception as exc:
