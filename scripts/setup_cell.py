@@ -23,8 +23,9 @@ from course_utils.version import __version__, install_line  # noqa: E402
 # those are preinstalled packages the course never imports. Printed only on Colab, under them.
 RESOLVER_NOTE = (
     "print(\"pip's 'dependency conflicts' lines above, if any, are about Colab's preinstalled \"\n"
-    '          "packages: harmless unless a line starts with torch, transformers, "\n'
-    '          "huggingface_hub, accelerate or bitsandbytes (then run cu.doctor()).")'
+    '          "packages. If one names torch, transformers, huggingface_hub, accelerate or "\n'
+    '          "bitsandbytes anywhere in the line, run cu.doctor(): it checks each library\'s "\n'
+    '          "version against the range the course was tested with.")'
 )
 
 
