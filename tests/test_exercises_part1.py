@@ -211,6 +211,35 @@ def test_q4_refuses_unfair_timings():
     wrong(part1.q4, lambda fn: runs(fn)[-1], says="last timed run")
     # one timed call after the warm-up
     wrong(part1.q4, lambda fn: runs(fn, 2)[1] + 0 * sum(runs(fn, 2)), says="not the fastest")
+    # review 3: no warm-up, the fastest of four (or five) timed calls gave the right number;
+    # the checker now sees the clock read around the first, cold call
+    wrong(part1.q4, lambda fn: min(runs(fn, 4)), says="cold call was timed")
+    wrong(part1.q4, lambda fn: min(runs(fn, 5)), says="cold call was timed")
+
+
+def test_q4_sees_the_clock_however_it_was_imported():
+    from time import monotonic, perf_counter
+
+    def min_of_four(fn):  # no warm-up, through a name bound before the check
+        out = []
+        for _ in range(4):
+            start = perf_counter()
+            fn()
+            out.append(perf_counter() - start)
+        return min(out)
+
+    def warm_then_three(fn):
+        fn()
+        out = []
+        for _ in range(3):
+            start = monotonic()
+            fn()
+            out.append(monotonic() - start)
+        return min(out)
+
+    wrong(part1.q4, min_of_four, says="cold call was timed")
+    right(part1.q4, warm_then_three)
+    assert perf_counter is __import__("time").perf_counter  # the checker put the clocks back
 
 
 def _fake_cache(root: Path, repo_id: str, nbytes: int) -> Path:

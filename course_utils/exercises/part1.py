@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import Exercise, as_number, short_repr
+from . import Exercise, as_number, clock, short_repr
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -287,24 +287,9 @@ q3 = Exercise(
 # ----- q4: timing fairly ---------------------------------------------------------------------
 
 
-class _Scripted:
-    """A stand-in for a pipeline call whose durations are known: a slow first call (the
-    warm-up), then runs of different lengths, so each way of timing gives its own number."""
-
-    def __init__(self, durations: tuple[float, ...]) -> None:
-        self.durations = durations  # seconds; any later call takes the last one
-        self.calls = 0
-
-    def __call__(self, *_: Any, **__: Any) -> list[dict]:
-        import time
-
-        time.sleep(self.durations[min(self.calls, len(self.durations) - 1)])
-        self.calls += 1
-        return [{"label": "POSITIVE", "score": 0.99}]
-
-
-# Two scripts, so that only "one warm-up, then the fastest of the timed runs" is right for
-# both. In the first the fastest call is the 4th: without a warm-up, the fastest of the first
+# Two scripts, so that only "one warm-up, then the fastest of the timed runs" gives the right
+# number for both; the clock log then tells a warm-up from a timed cold call. In the first
+# the fastest call is the 4th: without a warm-up, the fastest of the first
 # three calls is 0.08 s. In the second the 4th call is slower than the 3rd: the last timed run
 # is 0.08 s. The median of the timed runs is 0.08 s in both; their mean is 0.12 s.
 Q4_SCRIPTS = ((0.40, 0.25, 0.08, 0.03, 0.09), (0.40, 0.25, 0.03, 0.08, 0.08))
@@ -324,9 +309,12 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
             f"{short_repr(answer, 60)}: the checker times a call it knows"
         )
     values = []
+    cold_timed = False
     for durations in Q4_SCRIPTS:
-        fn = _Scripted(durations)
-        value, problem = as_number(answer(fn), "what fair_time(fn) returned")
+        fn = clock.Scripted(durations)
+        with clock.watching(fn.log, answer):
+            returned = answer(fn)
+        value, problem = as_number(returned, "what fair_time(fn) returned")
         if problem:
             return problem
         if fn.calls < 4:
@@ -335,8 +323,16 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
                 "three more calls (4 calls in all)"
             )
         values.append(value)
+        cold_timed = cold_timed or fn.log.cold_call_timed()
     first, second = values
     if _near(first, Q4_BEST) and _near(second, Q4_BEST):
+        if cold_timed:
+            return (
+                "the number is right, but your function read the clock before and after the "
+                "first call, so the cold call was timed too (here it was slow and min() dropped "
+                "it; it is not always so). Call fn() once BEFORE the clock starts, then time "
+                "the runs"
+            )
         return None
     warmup, *later = Q4_SCRIPTS[0]
     runs = later[:3]  # in both scripts the three timed runs add up to the same total
