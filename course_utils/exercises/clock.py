@@ -62,6 +62,7 @@ def watching(log: Log, fn: Any = None) -> Iterator[Log]:
         return read
 
     wrapped = {name: wrap(clock) for name, clock in originals.items()}
+
     def clock_name(value: Any) -> str | None:
         return next((n for n, clock in originals.items() if value is clock), None)
 
