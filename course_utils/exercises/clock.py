@@ -44,6 +44,18 @@ class Log:
                 after = True
         return before and after
 
+    def warmup_not_waited_for(self) -> bool:
+        """True when, after the first call, the clock was read before any ``"sync"``: the
+        timed runs started while the warm-up's work was still queued."""
+        if ("end", 0) not in self.events:
+            return False
+        for event in self.events[self.events.index(("end", 0)) :]:
+            if event == "sync":
+                return False
+            if event == "clock":
+                return True
+        return False
+
 
 @contextmanager
 def watching(log: Log, fn: Any = None) -> Iterator[Log]:
@@ -134,6 +146,7 @@ class FakeGPU:
 
     def sync(self) -> None:
         self.syncs += 1
+        self.log.events.append("sync")
         wait = self.busy_until - _perf_counter()
         if wait > 0:
             time.sleep(wait)
