@@ -59,6 +59,7 @@ def test_q2_the_t4_question_is_checked_too():
     # review 3: "does a 7B model fit a T4 in bfloat16?" was asked and never checked
     right(part2.q2, weights_gb, weights_gb(7e9, torch.float32) <= 15, torch.tensor(True))
     wrong(part2.q2, weights_gb, says="pass your two answers too")
+    wrong(part2.q2, weights_gb, ..., ..., says="replace the ...")
     wrong(part2.q2, weights_gb, True, True, says="fits_fp32 is True")
     wrong(part2.q2, weights_gb, False, False, says="fits_fp16 is False")
     wrong(part2.q2, weights_gb, "no", "yes", says="True or False")

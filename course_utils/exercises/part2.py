@@ -137,6 +137,11 @@ def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
             "weights_gb is right; now use it and pass your two answers too: "
             "part2.q2.check(weights_gb, fits_fp32, fits_fp16)"
         )
+    if fits_fp32 is ... or fits_fp16 is ...:
+        return (
+            "weights_gb is right; now replace the ... of fits_fp32 and fits_fp16 with True or "
+            "False, computed with it"
+        )
     for name, got, dtype in (
         ("fits_fp32", fits_fp32, torch.float32),
         ("fits_fp16", fits_fp16, torch.float16),
