@@ -196,3 +196,10 @@ def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync) * 1000, says="milliseconds")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="4 calls")
     wrong(part2.q5, 0.03, says="function itself")
+
+
+def test_the_worked_solutions_of_q2_and_q5_pass_their_checkers(capsys):
+    for q in (part2.q2, part2.q5):
+        env = {"torch": torch, "part2": part2}
+        exec(q.solution_text, env)  # the solution ends with its own check() call
+        assert "✅" in capsys.readouterr().out
