@@ -21,7 +21,8 @@ _CLOCKS = ("perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time
 
 class Log:
     """What happened, in order: ``"clock"`` for each clock read of the learner's thread,
-    ``("start", i)`` / ``("end", i)`` around the stand-in's i-th call."""
+    ``("start", i)`` / ``("end", i)`` around the stand-in's i-th call, ``"sync"`` for each wait
+    on the stand-in GPU."""
 
     def __init__(self) -> None:
         self.events: list[Any] = []
