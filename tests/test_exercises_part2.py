@@ -30,6 +30,11 @@ def test_q1_refuses_wrap_truncation_and_the_wrong_dtype():
     wrong(part2.q1, torch.arange(12, dtype=torch.bfloat16).reshape(3, 4), says="function itself")
 
 
+def test_q1_refuses_changing_the_callers_tensor():
+    # review: round_()/clamp_() gave the right int8s but overwrote the learner's tensor
+    wrong(part2.q1, lambda x: x.round_().clamp_(-128, 127).to(torch.int8), says="in place")
+
+
 def weights_gb(n_params, dtype):
     return n_params * dtype.itemsize / 1e9
 
@@ -112,6 +117,12 @@ def test_q4_refuses_the_known_wrong_ways():
     wrong(part2.q4, lambda c: c.sum(dim=1, keepdim=True), says="shape")  # totals, not division
     wrong(part2.q4, lambda c: torch.ones_like(c) / c.shape[1], says="proportions")
     wrong(part2.q4, "rows", says="function itself")
+
+
+def test_q4_refuses_a_loop_over_the_rows():
+    # review: the prompt says "no loop", and a list comprehension over the rows passed
+    wrong(part2.q4, lambda c: torch.stack([r / r.sum() for r in c]), says="loop")
+    wrong(part2.q4, lambda c: torch.stack([c[i] / c[i].sum() for i in range(len(c))]), says="loop")
 
 
 def test_q4_refuses_a_pasted_result():

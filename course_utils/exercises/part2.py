@@ -27,7 +27,14 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
     x = torch.tensor(Q1_VALUES)
-    got = answer(x.clone())
+    given = x.clone()
+    got = answer(given)
+    if not torch.equal(given, x):
+        return (
+            "to_int8 changed the tensor it was given (round_() and clamp_() work in place): "
+            "the caller's values are gone. Use round() and clamp(), which return new tensors, "
+            "as the Gotchas show for .half()"
+        )
     if not isinstance(got, torch.Tensor):
         return f"to_int8 should return a tensor, not {type(got).__name__}"
     if tuple(got.shape) != tuple(x.shape):
@@ -247,6 +254,23 @@ def _q4_inputs() -> list[Any]:
     ]
 
 
+def _torch_calls(fn: Any, counts: Any) -> int:
+    """How many torch operations fn(counts) runs: a loop over the rows runs more for more
+    rows, one broadcast division the same number for any size."""
+    from torch.overrides import TorchFunctionMode
+
+    class Counting(TorchFunctionMode):
+        calls = 0
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            Counting.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    with Counting():
+        fn(counts)
+    return Counting.calls
+
+
 def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
@@ -292,6 +316,12 @@ def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
             f"for counts of shape {shape} the rows do not each sum to 1 in the proportions of "
             "counts (the checker uses counts of its own, so a result worked out for the "
             "exercise's counts does not carry over)"
+        )
+    few, many = (torch.ones(rows, 4) for rows in (3, 30))
+    if _torch_calls(answer, many) > _torch_calls(answer, few):
+        return (
+            "right numbers, but your function does more work for more rows: a loop over the "
+            "rows. Divide the whole table at once by its row totals, broadcast"
         )
     return None
 
