@@ -253,27 +253,49 @@ def _fake_cache(root: Path, repo_id: str, nbytes: int) -> Path:
     return root
 
 
-def test_q3_cache_size(tmp_path):
-    cache = _fake_cache(tmp_path, part1.SENTIMENT_MODEL, 8_948_000)
-    right(part1.q3, 8.948, cache_dir=cache)
-    right(part1.q3, 8.95, cache_dir=cache)  # rounded to two decimals
-    right(part1.q3, "8.948", cache_dir=cache)
-    wrong(part1.q3, 9, cache_dir=cache, says="too high")  # review: 9 passed for 8.948 MB
-    wrong(part1.q3, 8_948_000 / 2**20, cache_dir=cache, says="MiB")
-    wrong(part1.q3, 8_948_000, cache_dir=cache, says="bytes")
-    wrong(part1.q3, 25, cache_dir=cache, says="too high")
-    wrong(part1.q3, "big", cache_dir=cache, says="number")
+def _cached_mb(repo_id, cache_dir=None, unit=1e6, total=lambda repo: repo.size_on_disk):
+    from huggingface_hub import scan_cache_dir
+
+    for repo in scan_cache_dir(cache_dir).repos:
+        if repo.repo_id == repo_id:
+            return total(repo) / unit
+    return None
 
 
-def test_q3_a_real_sized_model(tmp_path):
-    cache = _fake_cache(tmp_path, part1.SENTIMENT_MODEL, 267_967_963)  # sst-2's safetensors size
-    right(part1.q3, 267.97, cache_dir=cache)
-    right(part1.q3, 268, cache_dir=cache)
-    wrong(part1.q3, 255.55, cache_dir=cache, says="MiB")
+def test_q3_a_function_on_the_checkers_caches():
+    # review: q3 was a look-up (one attribute, or the printed column added up)
+    right(part1.q3, _cached_mb)
+    right(part1.q3, lambda rid, cd=None: round(_cached_mb(rid, cd), 4))
+
+
+def test_q3_refuses_typed_numbers_and_unit_mix_ups():
+    wrong(part1.q3, 8.95, says="function itself")
+    wrong(part1.q3, lambda rid, cd=None: 8.95, says="read the cache your function is given")
+    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid), says="returned None")  # own cache only
+    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid, cd, unit=2**20), says="MiB")
+    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid, cd, unit=1), says="bytes")
+    revisions = lambda repo: sum(r.size_on_disk for r in repo.revisions)  # noqa: E731
+    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid, cd, total=revisions), says="share")
+
+    def as_text(rid, cd=None):
+        from huggingface_hub import scan_cache_dir
+
+        return next(r.size_on_disk_str for r in scan_cache_dir(cd).repos if r.repo_id == rid)
+
+    wrong(part1.q3, as_text, says="for people")
+
+
+def test_q3_checker_caches_hold_what_they_say(tmp_path):
+    from huggingface_hub import scan_cache_dir
+
+    sizes = {r.repo_id: r.size_on_disk for r in scan_cache_dir(part1._write_cache(tmp_path)).repos}
+    assert sizes["org/tiny-bert"] == 4_200_700
+    # two revisions, shared config and vocab stored once
+    assert sizes["org/two-revisions"] == 650 + 3_000_000 + 3_100_000 + 231_508
 
 
 def test_q3_model_not_cached(tmp_path):
     cache = _fake_cache(tmp_path, "org/other", 10)
-    ok, msg = part1.q3.verdict(1.0, cache_dir=cache)
+    ok, msg = part1.q3.verdict(_cached_mb, cache_dir=cache)
     assert ok is False, msg
-    assert "not in this cache" in msg
+    assert "not in your cache" in msg

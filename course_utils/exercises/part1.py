@@ -240,48 +240,136 @@ q2 = Exercise(
 )
 
 
-# ----- q3: how big is the model in the cache? ------------------------------------------------
+# ----- q3: how big is a repo in the cache? ---------------------------------------------------
+
+# The checker's own caches: (repo id, {commit: {file name: bytes}}). "org/tiny-bert" has two
+# revisions that share their config file and differ in their weights, as after a re-upload: the
+# cache stores the shared file once, so adding up the revisions counts it twice.
+Q3_REPOS = (
+    ("org/tiny-bert", {"1" * 40: {"config.json": 700, "model.safetensors": 4_200_000}}),
+    (
+        "org/two-revisions",
+        {
+            "2" * 40: {"config.json": 650, "model.safetensors": 3_000_000, "vocab.txt": 231_508},
+            "3" * 40: {"config.json": 650, "model.safetensors": 3_100_000, "vocab.txt": 231_508},
+        },
+    ),
+    ("org/big-one", {"4" * 40: {"config.json": 900, "model.safetensors": 267_967_963}}),
+)
 
 
-def _cached_size_bytes(repo_id: str, cache_dir: Any = None) -> int | None:
+def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
+    """A Hugging Face cache in the layout scan_cache_dir() reads: blobs named by content,
+    snapshots that link to them, a `main` ref."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    root = Path(root)
+    for repo_id, revisions in repos:
+        repo = root / f"models--{repo_id.replace('/', '--')}"
+        (repo / "blobs").mkdir(parents=True)
+        (repo / "refs").mkdir()
+        for commit, files in revisions.items():
+            snap = repo / "snapshots" / commit
+            snap.mkdir(parents=True)
+            for name, size in files.items():
+                data = f"{repo_id}/{name}/{size}".encode().ljust(size, b"\0")
+                blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+                if not blob.exists():
+                    blob.write_bytes(data)
+                os.symlink(os.path.relpath(blob, snap), snap / name)
+            (repo / "refs" / "main").write_text(commit)
+    return root
+
+
+def _sizes(repo_id: str, cache_dir: Any) -> dict[str, float] | None:
+    """The right size in bytes and the usual wrong ones, for one repo of one cache."""
     from huggingface_hub import scan_cache_dir
 
     for repo in scan_cache_dir(cache_dir).repos:
         if repo.repo_id.lower() == repo_id.lower() and repo.repo_type == "model":
-            return repo.size_on_disk
+            revisions = list(repo.revisions)
+            return {
+                "right": repo.size_on_disk,
+                "revisions": sum(r.size_on_disk for r in revisions),
+                "largest": max(f.size_on_disk for r in revisions for f in r.files),
+            }
     return None
 
 
 def _check_cache_size(
     answer: Any, *_: Any, cache_dir: Any = None, repo_id: str = SENTIMENT_MODEL, **__: Any
 ) -> str | None:
-    value, problem = as_number(answer, "the number of megabytes")
-    if problem:
-        return problem
-    size = _cached_size_bytes(repo_id, cache_dir)
-    if size is None:
-        return f"{repo_id} is not in this cache yet: run the pipeline cells above first"
-    mb = size / 1e6
-    # MB (10**6 bytes) is asked for: right to the second decimal (a 268 MB model to within 0.5%)
-    if abs(value - mb) <= max(0.005 * mb, 0.006):
-        return None
-    if abs(value - size / 2**20) <= 0.005 * size / 2**20:
-        return "that is in MiB (2**20 bytes); the question asks for MB: divide the bytes by 1e6"
-    if abs(value - size) <= 0.005 * size:
-        return "that is the size in bytes; divide by 1e6 to get megabytes"
-    return f"{value!r} MB is {'too high' if value > mb else 'too low'}"
+    if not callable(answer):
+        return (
+            "pass your function itself (def cached_mb(repo_id, cache_dir=None): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on caches of its own"
+        )
+    import tempfile
+
+    if _sizes(repo_id, cache_dir) is None:
+        return f"{repo_id} is not in your cache yet: run the pipeline cells above first"
+    with tempfile.TemporaryDirectory() as tmp:
+        own = _write_cache(tmp)
+        cases = [(rid, own) for rid, _ in Q3_REPOS] + [(repo_id, cache_dir)]
+        for rid, where in cases:
+            sizes = _sizes(rid, where)
+            assert sizes is not None  # written above, or checked above
+            call = f"cached_mb({rid!r})" if where is cache_dir else f"cached_mb({rid!r}, <a cache>)"
+            got = answer(rid, where)
+            if got is None:
+                return (
+                    f"{call} returned None: find the repo in scan_cache_dir(cache_dir), the "
+                    "cache your function is given, and return its size"
+                )
+            if isinstance(got, str):
+                return (
+                    f"{call} returned the text {got!r}: size_on_disk_str is for people; return "
+                    "the number size_on_disk / 1e6"
+                )
+            value, problem = as_number(got, f"what {call} returned")
+            if problem:
+                return problem
+            size = sizes["right"]
+            close = lambda v, b: abs(v - b / 1e6) <= 1e-4 * b / 1e6  # noqa: E731
+            if close(value, size):
+                continue
+            if abs(value - size / 2**20) <= 1e-4 * size / 2**20:
+                return f"{call} gave {value:g}: that is MiB (2**20 bytes); MB is 1e6 bytes"
+            if abs(value - size) <= 1e-4 * size:
+                return f"{call} gave {value:g}: that is bytes; divide by 1e6 for MB"
+            if close(value, sizes["revisions"]):
+                return (
+                    f"{call} gave {value:g}: that adds up the revisions, but files they share "
+                    "are stored once; the repo's own size_on_disk counts each file once"
+                )
+            if close(value, sizes["largest"]):
+                return f"{call} gave {value:g}: that is its largest file; count every file"
+            if where is not cache_dir:
+                return (
+                    f"{call} gave {value:g} MB, but that repo takes {size / 1e6:g} MB there: "
+                    "read the cache your function is given (scan_cache_dir(cache_dir))"
+                )
+            return f"{call} gave {value:g} MB; your cache holds {size / 1e6:g} MB of it"
+    return None
 
 
 q3 = Exercise(
     name="part1.q3",
-    prompt="How many megabytes (MB, 1 MB = 1,000,000 bytes) does the sentiment model take in "
-    "your Hugging Face cache?",
+    prompt="Write cached_mb(repo_id, cache_dir=None): how many MB (1 MB = 1,000,000 bytes) the "
+    "repo takes in the Hugging Face cache at cache_dir (None: your own cache).",
     checker=_check_cache_size,
-    hint_text="huggingface_hub.scan_cache_dir() lists every cached repo; each has a repo_id and "
-    "a size_on_disk in bytes.",
-    solution_text="from huggingface_hub import scan_cache_dir\n"
-    "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
-    "answer = repo.size_on_disk / 1e6",
+    usage="part1.q3.check(cached_mb)",
+    hint_text="huggingface_hub.scan_cache_dir(cache_dir) lists every cached repo; each has a "
+    "repo_id and a size_on_disk in bytes, counting each stored file once.",
+    solution_text="from huggingface_hub import scan_cache_dir\n\n"
+    "def cached_mb(repo_id, cache_dir=None):\n"
+    "    for repo in scan_cache_dir(cache_dir).repos:\n"
+    "        if repo.repo_id == repo_id:\n"
+    "            return repo.size_on_disk / 1e6\n\n"
+    "print(f\"{cached_mb(MODEL_ID):.1f} MB\")\n"
+    "part1.q3.check(cached_mb)",
 )
 
 # ----- q4: timing fairly ---------------------------------------------------------------------
