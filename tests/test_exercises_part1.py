@@ -10,19 +10,24 @@ from tests.verdicts import right, wrong
 
 
 def _pinned(**changes):
-    """A right q1 answer on this (CPU) machine, with ``changes`` applied."""
+    """A right q1 answer (a function), with ``changes`` applied to the dict it returns."""
+    import torch
     from huggingface_hub import scan_cache_dir
 
     repo = next(r for r in scan_cache_dir().repos if r.repo_id == part1.SENTIMENT_MODEL)
     commit = next(rev.commit_hash for rev in repo.revisions if "714eb0f" in rev.refs)
-    answer = {
-        "task": "sentiment-analysis",
-        "model": part1.SENTIMENT_MODEL,
-        "revision": commit,
-        "device": "cpu",
-    }
-    answer.update(changes)
-    return {k: v for k, v in answer.items() if v is not None}
+
+    def pinned_kwargs():
+        answer = {
+            "task": "sentiment-analysis",
+            "model": part1.SENTIMENT_MODEL,
+            "revision": commit,
+            "device": "cuda" if torch.cuda.is_available() else "cpu",
+        }
+        answer.update(changes)
+        return {k: v for k, v in answer.items() if v is not None}
+
+    return pinned_kwargs
 
 
 def test_q1_a_pinned_pipeline_on_the_right_device():
@@ -30,13 +35,21 @@ def test_q1_a_pinned_pipeline_on_the_right_device():
 
     right(part1.q1, _pinned())
     right(part1.q1, _pinned(task="text-classification"))
-    right(part1.q1, _pinned(device=torch.device("cpu")))
-    right(part1.q1, _pinned(device=-1))
+    cuda = torch.cuda
+
+    def with_device(device):
+        return lambda: {**_pinned()(), "device": device()}
+
+    right(part1.q1, with_device(lambda: torch.device("cuda" if cuda.is_available() else "cpu")))
+    right(part1.q1, with_device(lambda: 0 if cuda.is_available() else -1))
+    right(part1.q1, with_device(lambda: "cuda" if cuda.device_count() else "cpu"))
 
 
 def test_q1_refuses_what_is_not_pinned_or_not_chosen():
     # review: q1 was recall (the repo id copied from the warning); now the id alone is not enough
-    wrong(part1.q1, part1.SENTIMENT_MODEL, says="dict")
+    wrong(part1.q1, part1.SENTIMENT_MODEL, says="function")
+    wrong(part1.q1, _pinned()(), says="wrap the dict in a function")
+    wrong(part1.q1, lambda: part1.SENTIMENT_MODEL, says="should return a dict")
     wrong(part1.q1, _pinned(revision=None), says="pin the revision")
     wrong(part1.q1, _pinned(revision="main"), says="branch")
     wrong(part1.q1, _pinned(revision="714eb0f"), says="full 40-character")
@@ -55,12 +68,10 @@ def test_q1_without_the_default_revision_in_the_cache(tmp_path):
     wrong(part1.q1, _pinned(), cache_dir=cache, says="run the first pipeline cell")
 
 
-def test_q1_a_typed_device_is_refused_on_the_other_runtime(monkeypatch):
-    import torch
-
-    wrong(part1.q1, _pinned(device="cuda"), says="has no GPU")  # this machine has no GPU
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    wrong(part1.q1, _pinned(device="cpu"), says="has GPU")
+def test_q1_a_typed_device_is_refused_on_either_runtime():
+    # review: a dict could not tell a typed "cpu" from one chosen in code on a CPU machine
+    wrong(part1.q1, _pinned(device="cpu"), says="with a GPU")
+    wrong(part1.q1, _pinned(device="cuda"), says="without a GPU")
 
 
 def test_q1_expected_comes_from_transformers():

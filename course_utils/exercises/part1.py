@@ -62,12 +62,49 @@ def _device_kind(device: Any) -> str | None:
     return None
 
 
+def _on_runtime(fn: Callable[[], Any], gpu: bool) -> Any:
+    """fn() as if this runtime had a GPU (gpu=True) or none: torch.cuda's answers patched."""
+    from unittest import mock
+
+    import torch
+
+    with (
+        mock.patch.object(torch.cuda, "is_available", lambda: gpu),
+        mock.patch.object(torch.cuda, "device_count", lambda: int(gpu)),
+    ):
+        return fn()
+
+
 def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str | None:
-    if not isinstance(answer, dict):
+    if isinstance(answer, dict):
         return (
-            "give a dict of pipeline()'s keyword arguments, e.g. dict(task=..., model=..., "
-            f"revision=..., device=...), not a {type(answer).__name__}"
+            "wrap the dict in a function, def pinned_kwargs(): return dict(...), so that the "
+            "checker can call it as if on a GPU runtime and on a CPU one"
         )
+    if not callable(answer):
+        return f"pass your function pinned_kwargs itself, not {short_repr(answer, 60)}"
+    for gpu in (True, False):
+        kwargs = _on_runtime(answer, gpu)
+        if not isinstance(kwargs, dict):
+            return (
+                "pinned_kwargs() should return a dict of pipeline()'s keyword arguments, "
+                f"dict(task=..., model=..., revision=..., device=...), not {short_repr(kwargs, 60)}"
+            )
+        problem = _check_kwargs(kwargs, cache_dir, gpu)
+        if problem:
+            return problem
+    import torch
+    from transformers import pipeline
+
+    best = "cuda" if torch.cuda.is_available() else "cpu"
+    pipe = pipeline(**answer())
+    if pipe.device.type != best:
+        return f"the pipeline ended up on {pipe.device}, not on {best}"
+    return None
+
+
+def _check_kwargs(answer: dict, cache_dir: Any, gpu: bool) -> str | None:
+    """What is wrong with one dict of pipeline() arguments, on a runtime with or without GPU."""
     extra = set(answer) - {"task", "model", "revision", "device"}
     if extra:
         return f"keep to task, model, revision and device (remove {sorted(map(str, extra))})"
@@ -106,41 +143,40 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
     kind = _device_kind(answer["device"])
     if kind is None:
         return f"device={short_repr(answer['device'])} is not a device; use 'cuda' or 'cpu'"
-    import torch
-
-    best = "cuda" if torch.cuda.is_available() else "cpu"
+    best = "cuda" if gpu else "cpu"
     if kind != best:
         return (
-            f"this runtime {'has' if best == 'cuda' else 'has no'} GPU, so device should be "
-            f"{best!r}: choose it with torch.cuda.is_available() rather than typing it"
+            f"on a runtime {'with' if gpu else 'without'} a GPU your function gave device="
+            f"{short_repr(answer['device'])}: choose it with torch.cuda.is_available() inside "
+            "the function rather than typing it"
         )
-    from transformers import pipeline
-
-    pipe = pipeline(**answer)
-    if pipe.device.type != best:
-        return f"the pipeline ended up on {pipe.device}, not on {best}"
     return None
 
 
 q1 = Exercise(
     name="part1.q1",
-    prompt="Give the keyword arguments for pipeline() that pin the sentiment model: task, model, "
-    "revision (the full commit hash) and a device chosen in code.",
+    prompt="Write pinned_kwargs(): return the keyword arguments for pipeline() that pin the "
+    "sentiment model: task, model, revision (the full commit hash) and a device chosen in code.",
+    usage="part1.q1.check(pinned_kwargs)",
     checker=_check_pinned,
     hint_text="The default warning printed the repo id and a short revision. "
     "scan_cache_dir() lists each cached repo's revisions: the one whose refs include that short "
-    "revision has the full commit_hash. For the device, test torch.cuda.is_available().",
+    "revision has the full commit_hash. For the device, test torch.cuda.is_available() inside "
+    "the function: the checker calls it as if on a GPU runtime and on a CPU one.",
     solution_text="import torch\n"
     "from huggingface_hub import scan_cache_dir\n"
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
     'commit = next(rev.commit_hash for rev in repo.revisions if "714eb0f" in rev.refs)\n'
-    "answer = dict(\n"
-    '    task="sentiment-analysis",\n'
-    "    model=MODEL_ID,\n"
-    "    revision=commit,\n"
-    '    device="cuda" if torch.cuda.is_available() else "cpu",\n'
-    ")\n"
-    "pinned = pipeline(**answer)  # same model, same files, on any runtime, until you change it",
+    "\n"
+    "def pinned_kwargs():\n"
+    "    return dict(\n"
+    '        task="sentiment-analysis",\n'
+    "        model=MODEL_ID,\n"
+    "        revision=commit,\n"
+    '        device="cuda" if torch.cuda.is_available() else "cpu",\n'
+    "    )\n\n"
+    "pinned = pipeline(**pinned_kwargs())  # same model, same files, on any runtime\n"
+    "part1.q1.check(pinned_kwargs)",
 )
 
 
@@ -368,7 +404,7 @@ q3 = Exercise(
     "    for repo in scan_cache_dir(cache_dir).repos:\n"
     "        if repo.repo_id == repo_id:\n"
     "            return repo.size_on_disk / 1e6\n\n"
-    "print(f\"{cached_mb(MODEL_ID):.1f} MB\")\n"
+    'print(f"{cached_mb(MODEL_ID):.1f} MB")\n'
     "part1.q3.check(cached_mb)",
 )
 
