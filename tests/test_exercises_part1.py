@@ -310,3 +310,14 @@ def test_q3_model_not_cached(tmp_path):
     ok, msg = part1.q3.verdict(_cached_mb, cache_dir=cache)
     assert ok is False, msg
     assert "not in your cache" in msg
+
+
+def test_the_worked_solutions_of_q1_and_q3_pass(capsys):
+    import torch
+    from transformers import pipeline
+
+    for q in (part1.q1, part1.q3):
+        ns = {"MODEL_ID": part1.SENTIMENT_MODEL, "pipeline": pipeline, "part1": part1}
+        ns["torch"] = torch
+        exec(q.solution_text, ns)  # the solution ends with part1.qN.check(...)
+        assert f"✅ {q.name}" in capsys.readouterr().out
