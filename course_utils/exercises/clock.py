@@ -1,5 +1,6 @@
 """Stand-ins for the timing exercises (Part 1 q4, Part 2 q5): calls whose durations are known,
-a queue that behaves like a GPU's, and a log of when the learner's code reads the clock.
+a queue that behaves like a GPU's (also Part 2's simulation of the asynchronous-launch trap on a
+CPU runtime), and a log of when the learner's code reads the clock.
 
 The log is how a checker tells "warm-up, then time" from "time every call and keep the
 fastest": both can return the same number, but only the second reads the clock around the
