@@ -231,8 +231,10 @@ CORPUS = [
 
 # --- builders: each returns nothing and writes a snapshot folder ---------------------------
 
-def _sha(repo_id: str) -> str:
-    return hashlib.sha1(repo_id.encode()).hexdigest()
+def _sha(repo_id: str, refs: tuple[str, ...] = ()) -> str:
+    """A fake 40-hex commit; a pinned short revision abbreviates it, as on the real Hub."""
+    sha = hashlib.sha1(repo_id.encode()).hexdigest()
+    return refs[0] + sha[len(refs[0]) :] if refs else sha
 
 
 def _package_dir(name: str) -> Path:
@@ -532,7 +534,7 @@ def hub_env(home: Path | None = None) -> dict[str, str]:
 
 def _install(snapshot: Path, hub: Path, repo_id: str, refs: tuple[str, ...]) -> None:
     repo = hub / ("models--" + repo_id.replace("/", "--"))
-    sha = _sha(repo_id)
+    sha = _sha(repo_id, refs)
     shutil.copytree(snapshot, repo / "snapshots" / sha)
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     for ref in ("main", *refs):

@@ -30,12 +30,17 @@ def test_q1_refuses_wrap_truncation_and_the_wrong_dtype():
     wrong(part2.q1, torch.arange(12, dtype=torch.bfloat16).reshape(3, 4), says="function itself")
 
 
+def test_q1_refuses_changing_the_callers_tensor():
+    # review: round_()/clamp_() gave the right int8s but overwrote the learner's tensor
+    wrong(part2.q1, lambda x: x.round_().clamp_(-128, 127).to(torch.int8), says="in place")
+
+
 def weights_gb(n_params, dtype):
     return n_params * dtype.itemsize / 1e9
 
 
 def test_q2_weights_gb_from_the_dtype():
-    right(part2.q2, weights_gb)
+    right(part2.q2, weights_gb, False, True)
     right(
         part2.q2,
         lambda n, dt: (
@@ -48,15 +53,27 @@ def test_q2_weights_gb_from_the_dtype():
             / 8
             / 1e9
         ),
+        False,
+        True,
     )
-    right(part2.q2, lambda n, dt: torch.empty(n, dtype=dt, device="meta").nbytes / 1e9)
-    right(part2.q2, lambda n, dt: torch.tensor(n * dt.itemsize / 1e9))  # a 0-dim tensor
+    right(part2.q2, lambda n, dt: torch.empty(n, dtype=dt, device="meta").nbytes / 1e9, False, True)
+    right(part2.q2, lambda n, dt: torch.tensor(n * dt.itemsize / 1e9), False, True)  # 0-dim
+
+
+def test_q2_the_t4_question_is_checked_too():
+    # review 3: "does a 7B model fit a T4 in bfloat16?" was asked and never checked
+    right(part2.q2, weights_gb, weights_gb(7e9, torch.float32) <= 15, torch.tensor(True))
+    wrong(part2.q2, weights_gb, says="pass your two answers too")
+    wrong(part2.q2, weights_gb, ..., ..., says="replace the ...")
+    wrong(part2.q2, weights_gb, True, True, says="fits_fp32 is True")
+    wrong(part2.q2, weights_gb, False, False, says="fits_fp16 is False")
+    wrong(part2.q2, weights_gb, "no", "yes", says="True or False")
 
 
 def test_q2_refuses_recall_a_typed_table_and_wrong_units():
     # review 2: q2 was recall (bytes of one bfloat16 tensor); a typed-in table is the wrong way
     table = {torch.float32: 4, torch.float16: 2, torch.bfloat16: 2, torch.int8: 1}
-    wrong(part2.q2, lambda n, dt: n * table[dt] / 1e9, says="KeyError")
+    wrong(part2.q2, lambda n, dt: n * table[dt] / 1e9, False, True, says="KeyError")
     wrong(part2.q2, lambda n, dt: n * table.get(dt, 2) / 1e9, says="dtype.itemsize")
     wrong(part2.q2, lambda n, dt: n * dt.itemsize, says="that is bytes")
     wrong(part2.q2, lambda n, dt: n * dt.itemsize / 2**30, says="GiB")
@@ -102,9 +119,98 @@ def test_q4_refuses_the_known_wrong_ways():
     wrong(part2.q4, "rows", says="function itself")
 
 
+def test_q4_refuses_a_loop_over_the_rows():
+    # review: the prompt says "no loop", and a list comprehension over the rows passed
+    wrong(part2.q4, lambda c: torch.stack([r / r.sum() for r in c]), says="loop")
+    wrong(part2.q4, lambda c: torch.stack([c[i] / c[i].sum() for i in range(len(c))]), says="loop")
+
+
 def test_q4_refuses_a_pasted_result():
     """Review 2: a pasted literal or a nested list of the exercise's answer passed."""
     want = COUNTS / COUNTS.sum(dim=1, keepdim=True)
     wrong(part2.q4, want, says="function itself")
     wrong(part2.q4, lambda c: want.clone(), says="shape")  # right only for the exercise's counts
     wrong(part2.q4, lambda c: (c / c.sum(dim=1, keepdim=True)).tolist(), says="return the tensor")
+
+
+def _timed(fn, sync, runs=3, warm=1, sync_warm=True):
+    import time
+
+    for _ in range(warm):
+        fn()
+    if sync_warm:
+        sync()
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        sync()
+        out.append(time.perf_counter() - start)
+    return min(out)
+
+
+def test_q5_timed_with_sync_right_forms():
+    import course_utils as cu
+
+    right(part2.q5, _timed)
+    right(part2.q5, lambda fn, sync: _timed(fn, sync, runs=5))
+    right(part2.q5, lambda fn, sync: cu.time_call(lambda: (fn(), sync())).best)
+
+
+def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
+    import time
+
+    def no_sync(fn, sync):
+        fn()
+        out = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+        return min(out)
+
+    def sync_after_the_clock(fn, sync):
+        fn()
+        sync()
+        out = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+            sync()
+        return min(out)
+
+    def four_timed(fn, sync):
+        out = []
+        for _ in range(4):
+            start = time.perf_counter()
+            fn()
+            sync()
+            out.append(time.perf_counter() - start)
+        return min(out)
+
+    def last_run(fn, sync):
+        fn()
+        sync()
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            sync()
+            last = time.perf_counter() - start
+        return last
+
+    wrong(part2.q5, no_sync, says="never called sync()")
+    wrong(part2.q5, sync_after_the_clock, says="still queued")
+    wrong(part2.q5, four_timed, says="warm-up was timed")
+    wrong(part2.q5, lambda fn, sync: _timed(fn, sync, sync_warm=False), says="after the warm-up")
+    wrong(part2.q5, last_run, says="fastest of the timed runs")
+    wrong(part2.q5, lambda fn, sync: _timed(fn, sync) * 1000, says="milliseconds")
+    wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="4 calls")
+    wrong(part2.q5, 0.03, says="function itself")
+
+
+def test_the_worked_solutions_of_q2_and_q5_pass_their_checkers(capsys):
+    for q in (part2.q2, part2.q5):
+        env = {"torch": torch, "part2": part2}
+        exec(q.solution_text, env)  # the solution ends with its own check() call
+        assert "✅" in capsys.readouterr().out

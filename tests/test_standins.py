@@ -31,6 +31,7 @@ def test_refs_and_card(s):
         assert len(sha) == 40 and not sha.endswith("\n")  # a newline breaks hf_hub_download
         for ref in s.refs:
             assert (refs / ref).read_text() == sha
+            assert sha.startswith(ref)  # a short revision abbreviates its commit, as on the Hub
         card = (repo_dir(rid) / "snapshots" / sha / "README.md").read_text()
         meta = yaml.safe_load(card.split("---")[1])
         assert meta["license"] == s.card["license"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import Exercise, as_number, short_repr
+from . import Exercise, as_number, clock, short_repr
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -62,12 +62,49 @@ def _device_kind(device: Any) -> str | None:
     return None
 
 
+def _on_runtime(fn: Callable[[], Any], gpu: bool) -> Any:
+    """fn() as if this runtime had a GPU (gpu=True) or none: torch.cuda's answers patched."""
+    from unittest import mock
+
+    import torch
+
+    with (
+        mock.patch.object(torch.cuda, "is_available", lambda: gpu),
+        mock.patch.object(torch.cuda, "device_count", lambda: int(gpu)),
+    ):
+        return fn()
+
+
 def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str | None:
-    if not isinstance(answer, dict):
+    if isinstance(answer, dict):
         return (
-            "give a dict of pipeline()'s keyword arguments, e.g. dict(task=..., model=..., "
-            f"revision=..., device=...), not a {type(answer).__name__}"
+            "wrap the dict in a function, def pinned_kwargs(): return dict(...), so that the "
+            "checker can call it as if on a GPU runtime and on a CPU one"
         )
+    if not callable(answer):
+        return f"pass your function pinned_kwargs itself, not {short_repr(answer, 60)}"
+    for gpu in (True, False):
+        kwargs = _on_runtime(answer, gpu)
+        if not isinstance(kwargs, dict):
+            return (
+                "pinned_kwargs() should return a dict of pipeline()'s keyword arguments, "
+                f"dict(task=..., model=..., revision=..., device=...), not {short_repr(kwargs, 60)}"
+            )
+        problem = _check_kwargs(kwargs, cache_dir, gpu)
+        if problem:
+            return problem
+    import torch
+    from transformers import pipeline
+
+    best = "cuda" if torch.cuda.is_available() else "cpu"
+    pipe = pipeline(**answer())
+    if pipe.device.type != best:
+        return f"the pipeline ended up on {pipe.device}, not on {best}"
+    return None
+
+
+def _check_kwargs(answer: dict, cache_dir: Any, gpu: bool) -> str | None:
+    """What is wrong with one dict of pipeline() arguments, on a runtime with or without GPU."""
     extra = set(answer) - {"task", "model", "revision", "device"}
     if extra:
         return f"keep to task, model, revision and device (remove {sorted(map(str, extra))})"
@@ -106,41 +143,40 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
     kind = _device_kind(answer["device"])
     if kind is None:
         return f"device={short_repr(answer['device'])} is not a device; use 'cuda' or 'cpu'"
-    import torch
-
-    best = "cuda" if torch.cuda.is_available() else "cpu"
+    best = "cuda" if gpu else "cpu"
     if kind != best:
         return (
-            f"this runtime {'has' if best == 'cuda' else 'has no'} GPU, so device should be "
-            f"{best!r}: choose it with torch.cuda.is_available() rather than typing it"
+            f"on a runtime {'with' if gpu else 'without'} a GPU your function gave device="
+            f"{short_repr(answer['device'])}: choose it with torch.cuda.is_available() inside "
+            "the function rather than typing it"
         )
-    from transformers import pipeline
-
-    pipe = pipeline(**answer)
-    if pipe.device.type != best:
-        return f"the pipeline ended up on {pipe.device}, not on {best}"
     return None
 
 
 q1 = Exercise(
     name="part1.q1",
-    prompt="Give the keyword arguments for pipeline() that pin the sentiment model: task, model, "
-    "revision (the full commit hash) and a device chosen in code.",
+    prompt="Write pinned_kwargs(): return the keyword arguments for pipeline() that pin the "
+    "sentiment model: task, model, revision (the full commit hash) and a device chosen in code.",
+    usage="part1.q1.check(pinned_kwargs)",
     checker=_check_pinned,
     hint_text="The default warning printed the repo id and a short revision. "
     "scan_cache_dir() lists each cached repo's revisions: the one whose refs include that short "
-    "revision has the full commit_hash. For the device, test torch.cuda.is_available().",
+    "revision has the full commit_hash. For the device, test torch.cuda.is_available() inside "
+    "the function: the checker calls it as if on a GPU runtime and on a CPU one.",
     solution_text="import torch\n"
     "from huggingface_hub import scan_cache_dir\n"
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
     'commit = next(rev.commit_hash for rev in repo.revisions if "714eb0f" in rev.refs)\n'
-    "answer = dict(\n"
-    '    task="sentiment-analysis",\n'
-    "    model=MODEL_ID,\n"
-    "    revision=commit,\n"
-    '    device="cuda" if torch.cuda.is_available() else "cpu",\n'
-    ")\n"
-    "pinned = pipeline(**answer)  # same model, same files, on any runtime, until you change it",
+    "\n"
+    "def pinned_kwargs():\n"
+    "    return dict(\n"
+    '        task="sentiment-analysis",\n'
+    "        model=MODEL_ID,\n"
+    "        revision=commit,\n"
+    '        device="cuda" if torch.cuda.is_available() else "cpu",\n'
+    "    )\n\n"
+    "pinned = pipeline(**pinned_kwargs())  # same model, same files, on any runtime\n"
+    "part1.q1.check(pinned_kwargs)",
 )
 
 
@@ -240,71 +276,144 @@ q2 = Exercise(
 )
 
 
-# ----- q3: how big is the model in the cache? ------------------------------------------------
+# ----- q3: how big is a repo in the cache? ---------------------------------------------------
+
+# The checker's own caches: (repo id, {commit: {file name: bytes}}). "org/tiny-bert" has two
+# revisions that share their config file and differ in their weights, as after a re-upload: the
+# cache stores the shared file once, so adding up the revisions counts it twice.
+Q3_REPOS = (
+    ("org/tiny-bert", {"1" * 40: {"config.json": 700, "model.safetensors": 4_200_000}}),
+    (
+        "org/two-revisions",
+        {
+            "2" * 40: {"config.json": 650, "model.safetensors": 3_000_000, "vocab.txt": 231_508},
+            "3" * 40: {"config.json": 650, "model.safetensors": 3_100_000, "vocab.txt": 231_508},
+        },
+    ),
+    ("org/big-one", {"4" * 40: {"config.json": 900, "model.safetensors": 267_967_963}}),
+)
 
 
-def _cached_size_bytes(repo_id: str, cache_dir: Any = None) -> int | None:
+def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
+    """A Hugging Face cache in the layout scan_cache_dir() reads: blobs named by content,
+    snapshots that link to them, a `main` ref."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    root = Path(root)
+    for repo_id, revisions in repos:
+        repo = root / f"models--{repo_id.replace('/', '--')}"
+        (repo / "blobs").mkdir(parents=True)
+        (repo / "refs").mkdir()
+        for commit, files in revisions.items():
+            snap = repo / "snapshots" / commit
+            snap.mkdir(parents=True)
+            for name, size in files.items():
+                data = f"{repo_id}/{name}/{size}".encode().ljust(size, b"\0")
+                blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+                if not blob.exists():
+                    blob.write_bytes(data)
+                os.symlink(os.path.relpath(blob, snap), snap / name)
+            (repo / "refs" / "main").write_text(commit)
+    return root
+
+
+def _sizes(repo_id: str, cache_dir: Any) -> dict[str, float] | None:
+    """The right size in bytes and the usual wrong ones, for one repo of one cache."""
     from huggingface_hub import scan_cache_dir
 
     for repo in scan_cache_dir(cache_dir).repos:
         if repo.repo_id.lower() == repo_id.lower() and repo.repo_type == "model":
-            return repo.size_on_disk
+            revisions = list(repo.revisions)
+            return {
+                "right": repo.size_on_disk,
+                "revisions": sum(r.size_on_disk for r in revisions),
+                "largest": max(f.size_on_disk for r in revisions for f in r.files),
+            }
     return None
 
 
 def _check_cache_size(
     answer: Any, *_: Any, cache_dir: Any = None, repo_id: str = SENTIMENT_MODEL, **__: Any
 ) -> str | None:
-    value, problem = as_number(answer, "the number of megabytes")
-    if problem:
-        return problem
-    size = _cached_size_bytes(repo_id, cache_dir)
-    if size is None:
-        return f"{repo_id} is not in this cache yet: run the pipeline cells above first"
-    mb = size / 1e6
-    # MB (10**6 bytes) is asked for: right to the second decimal (a 268 MB model to within 0.5%)
-    if abs(value - mb) <= max(0.005 * mb, 0.006):
-        return None
-    if abs(value - size / 2**20) <= 0.005 * size / 2**20:
-        return "that is in MiB (2**20 bytes); the question asks for MB: divide the bytes by 1e6"
-    if abs(value - size) <= 0.005 * size:
-        return "that is the size in bytes; divide by 1e6 to get megabytes"
-    return f"{value!r} MB is {'too high' if value > mb else 'too low'}"
+    if not callable(answer):
+        return (
+            "pass your function itself (def cached_mb(repo_id, cache_dir=None): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on caches of its own"
+        )
+    import tempfile
+
+    if _sizes(repo_id, cache_dir) is None:
+        return f"{repo_id} is not in your cache yet: run the pipeline cells above first"
+    with tempfile.TemporaryDirectory() as tmp:
+        own = _write_cache(tmp)
+        cases = [(rid, own) for rid, _ in Q3_REPOS] + [(repo_id, cache_dir)]
+        for rid, where in cases:
+            sizes = _sizes(rid, where)
+            assert sizes is not None  # written above, or checked above
+            call = f"cached_mb({rid!r})" if where is cache_dir else f"cached_mb({rid!r}, <a cache>)"
+            got = answer(rid, where)
+            if got is None:
+                return (
+                    f"{call} returned None: find the repo in scan_cache_dir(cache_dir), the "
+                    "cache your function is given, and return its size"
+                )
+            if isinstance(got, str):
+                return (
+                    f"{call} returned the text {got!r}: size_on_disk_str is for people; return "
+                    "the number size_on_disk / 1e6"
+                )
+            value, problem = as_number(got, f"what {call} returned")
+            if problem:
+                return problem
+            size = sizes["right"]
+            close = lambda v, b: abs(v - b / 1e6) <= 1e-4 * b / 1e6  # noqa: E731
+            if close(value, size):
+                continue
+            if abs(value - size / 2**20) <= 1e-4 * size / 2**20:
+                return f"{call} gave {value:g}: that is MiB (2**20 bytes); MB is 1e6 bytes"
+            if abs(value - size) <= 1e-4 * size:
+                return f"{call} gave {value:g}: that is bytes; divide by 1e6 for MB"
+            if close(value, sizes["revisions"]):
+                return (
+                    f"{call} gave {value:g}: that adds up the revisions, but files they share "
+                    "are stored once; the repo's own size_on_disk counts each file once"
+                )
+            if close(value, sizes["largest"]):
+                return f"{call} gave {value:g}: that is its largest file; count every file"
+            if where is not cache_dir:
+                return (
+                    f"{call} gave {value:g} MB, but that repo takes {size / 1e6:g} MB there: "
+                    "read the cache your function is given (scan_cache_dir(cache_dir))"
+                )
+            return f"{call} gave {value:g} MB; your cache holds {size / 1e6:g} MB of it"
+    return None
 
 
 q3 = Exercise(
     name="part1.q3",
-    prompt="How many megabytes (MB, 1 MB = 1,000,000 bytes) does the sentiment model take in "
-    "your Hugging Face cache?",
+    prompt="Write cached_mb(repo_id, cache_dir=None): how many MB (1 MB = 1,000,000 bytes) the "
+    "repo takes in the Hugging Face cache at cache_dir (None: your own cache).",
     checker=_check_cache_size,
-    hint_text="huggingface_hub.scan_cache_dir() lists every cached repo; each has a repo_id and "
-    "a size_on_disk in bytes.",
-    solution_text="from huggingface_hub import scan_cache_dir\n"
-    "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
-    "answer = repo.size_on_disk / 1e6",
+    usage="part1.q3.check(cached_mb)",
+    hint_text="huggingface_hub.scan_cache_dir(cache_dir) lists every cached repo; each has a "
+    "repo_id and a size_on_disk in bytes, counting each stored file once.",
+    solution_text="from huggingface_hub import scan_cache_dir\n\n"
+    "def cached_mb(repo_id, cache_dir=None):\n"
+    "    for repo in scan_cache_dir(cache_dir).repos:\n"
+    "        if repo.repo_id == repo_id:\n"
+    "            return repo.size_on_disk / 1e6\n\n"
+    'print(f"{cached_mb(MODEL_ID):.1f} MB")\n'
+    "part1.q3.check(cached_mb)",
 )
 
 # ----- q4: timing fairly ---------------------------------------------------------------------
 
 
-class _Scripted:
-    """A stand-in for a pipeline call whose durations are known: a slow first call (the
-    warm-up), then runs of different lengths, so each way of timing gives its own number."""
-
-    def __init__(self, durations: tuple[float, ...]) -> None:
-        self.durations = durations  # seconds; any later call takes the last one
-        self.calls = 0
-
-    def __call__(self, *_: Any, **__: Any) -> list[dict]:
-        import time
-
-        time.sleep(self.durations[min(self.calls, len(self.durations) - 1)])
-        self.calls += 1
-        return [{"label": "POSITIVE", "score": 0.99}]
-
-
-# Two scripts, so that only "one warm-up, then the fastest of the timed runs" is right for
-# both. In the first the fastest call is the 4th: without a warm-up, the fastest of the first
+# Two scripts, so that only "one warm-up, then the fastest of the timed runs" gives the right
+# number for both; the clock log then tells a warm-up from a timed cold call. In the first
+# the fastest call is the 4th: without a warm-up, the fastest of the first
 # three calls is 0.08 s. In the second the 4th call is slower than the 3rd: the last timed run
 # is 0.08 s. The median of the timed runs is 0.08 s in both; their mean is 0.12 s.
 Q4_SCRIPTS = ((0.40, 0.25, 0.08, 0.03, 0.09), (0.40, 0.25, 0.03, 0.08, 0.08))
@@ -324,9 +433,12 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
             f"{short_repr(answer, 60)}: the checker times a call it knows"
         )
     values = []
+    cold_timed = False
     for durations in Q4_SCRIPTS:
-        fn = _Scripted(durations)
-        value, problem = as_number(answer(fn), "what fair_time(fn) returned")
+        fn = clock.Scripted(durations)
+        with clock.watching(fn.log, answer):
+            returned = answer(fn)
+        value, problem = as_number(returned, "what fair_time(fn) returned")
         if problem:
             return problem
         if fn.calls < 4:
@@ -335,8 +447,16 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
                 "three more calls (4 calls in all)"
             )
         values.append(value)
+        cold_timed = cold_timed or fn.log.cold_call_timed()
     first, second = values
     if _near(first, Q4_BEST) and _near(second, Q4_BEST):
+        if cold_timed:
+            return (
+                "the number is right, but your function read the clock before and after the "
+                "first call, so the cold call was timed too (here it was slow and min() dropped "
+                "it; it is not always so). Call fn() once BEFORE the clock starts, then time "
+                "the runs"
+            )
         return None
     warmup, *later = Q4_SCRIPTS[0]
     runs = later[:3]  # in both scripts the three timed runs add up to the same total

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, as_whole, short_repr
+from . import Exercise, as_number, as_whole, clock, short_repr
 
-__all__ = ["q1", "q2", "q3", "q4"]
+__all__ = ["q1", "q2", "q3", "q4", "q5"]
 
 
 # q1 converts these: out of range both ways, fractions that truncation and rounding tell
@@ -27,7 +27,14 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
     x = torch.tensor(Q1_VALUES)
-    got = answer(x.clone())
+    given = x.clone()
+    got = answer(given)
+    if not torch.equal(given, x):
+        return (
+            "to_int8 changed the tensor it was given (round_() and clamp_() work in place): "
+            "the caller's values are gone. Use round() and clamp(), which return new tensors, "
+            "as the Gotchas show for .half()"
+        )
     if not isinstance(got, torch.Tensor):
         return f"to_int8 should return a tensor, not {type(got).__name__}"
     if tuple(got.shape) != tuple(x.shape):
@@ -86,7 +93,13 @@ Q2_CASES = (
 )
 
 
-def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
+T4_GB = 15  # what the question calls a T4's usable memory
+Q2_PARAMS = 7_000_000_000
+
+
+def _check_q2(
+    answer: Any, fits_fp32: Any = None, fits_fp16: Any = None, *_: Any, **__: Any
+) -> str | None:
     if not callable(answer):
         return (
             "pass your function itself (def weights_gb(n_params, dtype): ...), not "
@@ -119,6 +132,41 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
                 "from the dtype you are given (dtype.itemsize), not from a table you typed"
             )
         return f"{call} gave {got:g}, but {n:_} numbers in torch.{name} take {expected:g} GB"
+    return _check_fits(fits_fp32, fits_fp16)
+
+
+def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
+    """The use of weights_gb: does a 7B model fit a T4's 15 GB in float32, in float16?"""
+    import torch
+
+    if fits_fp32 is None or fits_fp16 is None:
+        return (
+            "weights_gb is right; now use it and pass your two answers too: "
+            "part2.q2.check(weights_gb, fits_fp32, fits_fp16)"
+        )
+    if fits_fp32 is ... or fits_fp16 is ...:
+        return (
+            "weights_gb is right; now replace the ... of fits_fp32 and fits_fp16 with True or "
+            "False, computed with it"
+        )
+    for name, got, dtype in (
+        ("fits_fp32", fits_fp32, torch.float32),
+        ("fits_fp16", fits_fp16, torch.float16),
+    ):
+        gb = Q2_PARAMS * dtype.itemsize / 1e9
+        want = gb <= T4_GB
+        if isinstance(got, torch.Tensor) and got.numel() == 1 and got.dtype == torch.bool:
+            got = bool(got)
+        if not isinstance(got, bool):
+            return (
+                f"{name} should be True or False, from a comparison such as "
+                f"weights_gb(7e9, torch.{str(dtype)[6:]}) <= 15; got {short_repr(got)}"
+            )
+        if got != want:
+            return (
+                f"{name} is {got}, but 7 billion parameters in {str(dtype)[6:]} take {gb:g} GB, "
+                f"{'more' if gb > T4_GB else 'less'} than a T4's {T4_GB} GB"
+            )
     return None
 
 
@@ -127,14 +175,18 @@ q2 = Exercise(
     prompt="Write weights_gb(n_params, dtype): the GB (10**9 bytes) that n_params numbers take "
     "in a torch dtype, with the bytes per number read from the dtype itself.",
     checker=_check_q2,
-    usage="part2.q2.check(weights_gb)",
+    usage="part2.q2.check(weights_gb, fits_fp32, fits_fp16)",
     hint_text="A torch dtype knows its size: torch.bfloat16.itemsize is 2 (bytes per number). "
     "Multiply by n_params and divide by 10**9. The checker tries dtypes this part never "
-    "showed, such as float64 and float8_e4m3fn, so a table of four will not do.",
+    "showed, such as float64 and float8_e4m3fn, so a table of four will not do. Then compare "
+    "weights_gb(7e9, ...) with 15 for each dtype.",
     solution_text="def weights_gb(n_params, dtype):\n"
     "    return n_params * dtype.itemsize / 1e9\n\n"
-    "part2.q2.check(weights_gb)\n"
-    'print(f"7B in bfloat16: {weights_gb(7e9, torch.bfloat16):.0f} GB")',
+    "fits_fp32 = weights_gb(7e9, torch.float32) <= 15   # 28 GB: False\n"
+    "fits_fp16 = weights_gb(7e9, torch.float16) <= 15   # 14 GB: True\n"
+    "part2.q2.check(weights_gb, fits_fp32, fits_fp16)\n"
+    "# 14 GB of weights in 15 GB fits, with about 1 GB to spare for everything else: the CUDA\n"
+    "# context, the activations and, for text generation, the KV cache (Part 8).",
 )
 
 
@@ -202,6 +254,23 @@ def _q4_inputs() -> list[Any]:
     ]
 
 
+def _torch_calls(fn: Any, counts: Any) -> int:
+    """How many torch operations fn(counts) runs: a loop over the rows runs more for more
+    rows, one broadcast division the same number for any size."""
+    from torch.overrides import TorchFunctionMode
+
+    class Counting(TorchFunctionMode):
+        calls = 0
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            Counting.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    with Counting():
+        fn(counts)
+    return Counting.calls
+
+
 def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
@@ -248,6 +317,12 @@ def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
             "counts (the checker uses counts of its own, so a result worked out for the "
             "exercise's counts does not carry over)"
         )
+    few, many = (torch.ones(rows, 4) for rows in (3, 30))
+    if _torch_calls(answer, many) > _torch_calls(answer, few):
+        return (
+            "right numbers, but your function does more work for more rows: a loop over the "
+            "rows. Divide the whole table at once by its row totals, broadcast"
+        )
     return None
 
 
@@ -263,4 +338,97 @@ q4 = Exercise(
     "    return counts / counts.sum(dim=1, keepdim=True)\n\n"
     "print(proportions(counts).sum(dim=1))   # every row: 1.0\n"
     "part2.q4.check(proportions)",
+)
+
+
+# ----- q5: timing work on a GPU --------------------------------------------------------------
+
+# Each script: the warm-up, then the work of each later call, in seconds. In the first the
+# fastest timed run is the first one (so a warm-up that was never waited for lands in it); in
+# the second it is the last. A timing that never waits for the queue reads microseconds.
+Q5_SCRIPTS = ((0.30, 0.03, 0.08, 0.09), (0.30, 0.08, 0.09, 0.03))
+Q5_BEST = 0.03
+Q5_SLACK = 0.025  # time.sleep overshoots a little on a busy machine
+
+
+def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
+    if not callable(answer):
+        return (
+            "pass your function itself (def timed(fn, sync): ...), not "
+            f"{short_repr(answer, 60)}: the checker hands it a stand-in GPU"
+        )
+    values, cold_timed, unsynced = [], False, False
+    for durations in Q5_SCRIPTS:
+        gpu = clock.FakeGPU(durations)
+        with clock.watching(gpu.log, answer):
+            returned = answer(gpu.launch, gpu.sync)
+        gpu.sync()  # let the queue drain before the next script
+        value, problem = as_number(returned, "what timed(fn, sync) returned")
+        if problem:
+            return problem
+        if gpu.calls < 4:
+            return (
+                f"timed called fn {gpu.calls} time(s): once to warm up, then three timed "
+                "runs (4 calls in all)"
+            )
+        if gpu.syncs == 1:  # only the checker's own
+            return (
+                "timed never called sync(): on a GPU, fn() only queues the work, so the "
+                f"clock read {value:.6f} s, the launch. Call sync() before reading the clock"
+            )
+        values.append(value)
+        cold_timed = cold_timed or gpu.log.cold_call_timed()
+        unsynced = unsynced or gpu.log.warmup_not_waited_for()
+    first, second = values
+    near = lambda v, t: t <= v <= t + Q5_SLACK  # noqa: E731
+    if first > 10:
+        return f"{first:g} looks like milliseconds: give seconds"
+    if min(first, second) < 0.01:
+        return (
+            f"{min(first, second):.6f} s is far less than the work takes: the clock was read "
+            "while the work was still queued. Call sync() after fn() and BEFORE reading the clock"
+        )
+    if cold_timed:
+        return (
+            "the clock was read before and after the first call: the warm-up was timed. "
+            "Call fn() and sync() once before the clock starts, then time three runs"
+        )
+    if unsynced:
+        return (
+            "the clock started while the warm-up's work was still queued, so the first timed "
+            "run also held the end of the warm-up: call sync() after the warm-up call too"
+        )
+    if near(first, Q5_BEST) and near(second, Q5_BEST):
+        return None
+    if near(first, Q5_BEST) or near(second, Q5_BEST):
+        return "keep the fastest of the timed runs (min), not the first or the last"
+    return f"{first:g} s is not the fastest timed run (the checker knows it: {Q5_BEST:g} s)"
+
+
+q5 = Exercise(
+    name="part2.q5",
+    prompt="Write timed(fn, sync): one untimed warm-up call of fn(), then three timed runs, each "
+    "waited for with sync() before the clock is read; return the fastest in seconds.",
+    checker=_check_q5,
+    usage="part2.q5.check(timed)",
+    hint_text="Like best_of above, with the wait made explicit: fn(); sync(); then for each run "
+    "start = time.perf_counter(); fn(); sync(); runs.append(time.perf_counter() - start). On a "
+    "GPU, sync is torch.cuda.synchronize; on a CPU, lambda: None does (nothing is queued).",
+    solution_text="import time\n\n"
+    "def timed(fn, sync):\n"
+    "    fn()\n"
+    "    sync()                       # the warm-up has finished before the clock starts\n"
+    "    runs = []\n"
+    "    for _ in range(3):\n"
+    "        start = time.perf_counter()\n"
+    "        fn()\n"
+    "        sync()                   # wait for the work, not just its launch\n"
+    "        runs.append(time.perf_counter() - start)\n"
+    "    return min(runs)\n\n"
+    "part2.q5.check(timed)\n"
+    'dev = "cuda" if torch.cuda.is_available() else "cpu"\n'
+    'sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)\n'
+    "a, b = torch.randn(512, 512, device=dev), torch.randn(512, 512, device=dev)\n"
+    "seconds = timed(lambda: a @ b, sync)\n"
+    'print(f"{2 * 512**3 / seconds / 1e9:.1f} GFLOP/s on {dev}")',
 )
