@@ -360,3 +360,16 @@ def test_q2_names_pixels_that_were_never_normalized(vit):
         model, _by_hand_pixels(processor, im, mean=[0.0] * 3, std=[1.0] * 3)
     )
     wrong(part7.q2, unnormalized, model, processor, says="never normalized")
+
+
+def test_q3_names_a_peak_normalized_output():
+    """Review 3: a prepare that scales its output to a peak of 1 was told "twice as loud: do not
+    add the channels"; the mix is right, the rescaling is the mistake."""
+
+    def peak_normalized(audio, rate):
+        samples = _prepare(audio, rate)
+        return samples / abs(samples).max()
+
+    msg = wrong(part7.q3, peak_normalized, says="you rescaled the loudness")
+    assert "do not add" not in msg
+    right(part7.q3, _prepare)

@@ -357,6 +357,12 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
                 "(16-bit integers wrap around past 32767). Convert to float first: "
                 "audio.astype(np.float32)"
             )
+        if abs(peak - 1) < 0.01 and not 0.36 <= kept <= 0.44:  # scaled to full scale
+            return (
+                f"the {Q3_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}, "
+                "and the samples peak at exactly 1: you rescaled the loudness. Keep it as "
+                "recorded: divide the 16-bit integers by 32768, and do not scale to the peak"
+            )
         if 0.72 <= kept <= 0.88:  # twice 0.4: the channels were added, not averaged
             return (
                 f"the {Q3_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}, "
