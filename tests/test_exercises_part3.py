@@ -227,3 +227,16 @@ def test_q3_a_pickle_file_is_not_safetensors(tmp_path):
     torch.save(model.state_dict(), tmp_path / "w.pt")
     wrong(part3.q3, reload, model, tmp_path / "w.pt", says="not a safetensors file")
     wrong(part3.q3, reload, model, 42, says="path")
+
+
+def test_q1_refuses_model_forward():
+    """Review 3: model.forward(x) passed, although the part says to call model(x)."""
+
+    def by_forward(model, inputs):
+        p = next(model.parameters())
+        model.eval()
+        with torch.inference_mode():
+            return model.forward(inputs.to(p.device, p.dtype))
+
+    wrong(part3.q1, by_forward, says="not model.forward(inputs)")
+    right(part3.q1, predict)

@@ -91,6 +91,11 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
                 "the output carries a grad_fn: autograd recorded the forward pass; run it "
                 "inside torch.inference_mode() (or torch.no_grad())"
             )
+        if not recording:  # the pre-hook runs on model(...), not on model.forward(...)
+            return (
+                "the model's hooks never ran: call the model itself, model(inputs), not "
+                "model.forward(inputs), which skips what PyTorch does around forward"
+            )
         if any(recording):
             return (
                 "autograd was recording while the model ran: detaching the output afterwards "
