@@ -27,6 +27,7 @@ TESTED_RANGES: dict[str, str] = {
     "tokenizers": ">=0.23.3,<0.24",
     "numpy": ">=1.26,<3",
     "pillow": ">=10,<14",
+    "scipy": ">=1.13,<2",
     "matplotlib": ">=3.9,<4",
     "ipywidgets": ">=8.1,<9",
 }

@@ -35,9 +35,10 @@ def test_q1_predict_right_forms():
     right(part3.q1, predict)
 
     def with_no_grad(model, inputs):
+        p = next(model.parameters())
         model.eval()
         with torch.no_grad():
-            return model(inputs.to(next(model.parameters()).dtype))
+            return model(inputs.to(device=p.device, dtype=p.dtype))
 
     right(part3.q1, with_no_grad)
 
@@ -60,14 +61,16 @@ def test_q1_refuses_the_ways_a_run_goes_wrong():
     wrong(part3.q1, typed_dtype, says="RuntimeError")  # right for bf16, wrong for float64
 
     def no_eval(model, inputs):  # review: no_grad without eval() must not pass
+        p = next(model.parameters())
         with torch.no_grad():
-            return model(inputs.to(next(model.parameters()).dtype))
+            return model(inputs.to(p.device, p.dtype))
 
     wrong(part3.q1, no_eval, says="dropout is still active")
 
     def records(model, inputs):
+        p = next(model.parameters())
         model.eval()
-        return model(inputs.to(next(model.parameters()).dtype))
+        return model(inputs.to(p.device, p.dtype))
 
     wrong(part3.q1, records, says="grad_fn")
 
@@ -92,6 +95,26 @@ def test_q1_refuses_the_ways_a_run_goes_wrong():
     wrong(part3.q1, detached_data, says="was recording")
     wrong(part3.q1, lambda m, x: predict(m, x) * 2, says="not the model's output")
     wrong(part3.q1, 131_328, says="function itself")
+
+
+def test_q1_refuses_inputs_moved_to_the_dtype_only():
+    """Review 3: on a CPU runtime inputs.to(dtype), without the device, passed. Now the check
+    puts a model on the meta device when there is no GPU, so the missing device shows."""
+
+    def dtype_only(model, inputs):
+        model.eval()
+        with torch.inference_mode():
+            return model(inputs.to(next(model.parameters()).dtype))
+
+    def typed_cpu(model, inputs):
+        p = next(model.parameters())
+        model.eval()
+        with torch.inference_mode():
+            return model(inputs.to("cpu", p.dtype))
+
+    for answer in (dtype_only, typed_cpu):
+        msg = wrong(part3.q1, answer, says="move the inputs to the model's device")
+        assert ("meta" in msg) == (not torch.cuda.is_available()), msg
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +227,16 @@ def test_q3_a_pickle_file_is_not_safetensors(tmp_path):
     torch.save(model.state_dict(), tmp_path / "w.pt")
     wrong(part3.q3, reload, model, tmp_path / "w.pt", says="not a safetensors file")
     wrong(part3.q3, reload, model, 42, says="path")
+
+
+def test_q1_refuses_model_forward():
+    """Review 3: model.forward(x) passed, although the part says to call model(x)."""
+
+    def by_forward(model, inputs):
+        p = next(model.parameters())
+        model.eval()
+        with torch.inference_mode():
+            return model.forward(inputs.to(p.device, p.dtype))
+
+    wrong(part3.q1, by_forward, says="not model.forward(inputs)")
+    right(part3.q1, predict)

@@ -229,3 +229,18 @@ def test_q4_accepts_the_real_smollm2():
     assert len(tok(long)["input_ids"]) > 2 * part6.Q4_TOKENS  # the list runs on
     wrong(part6.q4, _reply(model, tok, max_new=10), model, tok, says="stops early")
     wrong(part6.q4, _reply(model, tok, max_new=30), model, tok, says="runs past")
+
+
+def test_q2_refuses_a_count_one_byte_off(smollm2_config):
+    """Review 3: 23592959 passed (a relative tolerance of 1e-6 is 23 bytes here)."""
+    for off in (-1, 1, 23):
+        wrong(part6.q2, 23_592_960 + off, smollm2_config, says="the count is exact")
+    right(part6.q2, 23_592_960.0, smollm2_config)
+
+
+def test_q4_hint_names_the_steps_not_their_arguments():
+    """Review 3: the hint was the whole recipe, arguments included."""
+    hint = part6.q4.hint_text
+    for giveaway in ("add_generation_prompt=True", "do_sample=False", "skip_special_tokens=True"):
+        assert giveaway not in hint
+    assert "template" in hint and "decod" in hint

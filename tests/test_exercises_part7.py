@@ -260,3 +260,116 @@ def test_q2_names_the_alpha_when_only_rgba_differs(vit):
 def test_q3_names_channels_added_not_averaged():
     """The reviewer's sum of the two channels: the mix is to blame, not the resampling."""
     wrong(part7.q3, lambda a, r: 2 * _prepare(a, r), says="do not add them")
+
+
+# --- q2 judges what the model receives, not only its argmax (review 3: the random-weight
+# stand-in's argmax barely reacts to preprocessing, so these all passed a label-only check) ---
+
+
+def _classify(model, pixels, **kwargs):
+    import torch
+
+    with torch.inference_mode():
+        logits = model(pixel_values=pixels, **kwargs).logits[0]
+    return model.config.id2label[int(logits.argmax())]
+
+
+def _by_hand_pixels(processor, image, *, size=None, resample=None, mean=None, std=None):
+    """The processor's three steps in NumPy, with the settings a wrong answer changes."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    image = image.convert("RGB")
+    if size != "none":
+        h, w = size or (processor.size.height, processor.size.width)
+        image = image.resize((w, h), resample if resample is not None else Image.BILINEAR)
+    array = np.asarray(image, dtype=np.float32) * processor.rescale_factor
+    mean = np.array(mean or processor.image_mean, dtype=np.float32)
+    std = np.array(std or processor.image_std, dtype=np.float32)
+    return torch.from_numpy(((array - mean) / std).transpose(2, 0, 1).copy())[None]
+
+
+def test_q2_accepts_the_steps_in_numpy_and_forward_called_directly(vit):
+    """Any honest right form: cell 12's NumPy steps, vit.forward(...), inputs moved with .to()."""
+    import torch
+
+    model, processor = vit
+    right(part7.q2, lambda im: _classify(model, _by_hand_pixels(processor, im)), model, processor)
+
+    def by_forward(image):
+        inputs = processor(image.convert("RGB"), return_tensors="pt").to(model.device)
+        with torch.no_grad():
+            logits = model.forward(**inputs).logits
+        return model.config.id2label[logits.argmax(-1).item()]
+
+    right(part7.q2, by_forward, model, processor)
+
+
+def test_q2_rejects_preprocessing_with_other_settings(vit):
+    """Review 3's answers: no resize (interpolate_pos_encoding), a centre crop first, NEAREST,
+    ImageNet's mean and std. Each is told what differs."""
+    from PIL import Image
+
+    model, processor = vit
+
+    def no_resize(image):
+        pixels = _by_hand_pixels(processor, image, size="none")
+        return _classify(model, pixels, interpolate_pos_encoding=True)
+
+    wrong(part7.q2, no_resize, model, processor, says="shape (1, 3, 240, 320)")
+
+    def crop_first(image):
+        side = min(image.size)
+        left = (image.size[0] - side) // 2
+        image = image.convert("RGB").crop((left, 0, left + side, side))
+        return _classify(model, processor(image, return_tensors="pt")["pixel_values"])
+
+    nearest = lambda im: _classify(  # noqa: E731
+        model, _by_hand_pixels(processor, im, resample=Image.NEAREST)
+    )
+    imagenet = lambda im: _classify(  # noqa: E731
+        model,
+        _by_hand_pixels(processor, im, mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+    )
+    for answer in (crop_first, nearest, imagenet):
+        wrong(part7.q2, answer, model, processor, says="another resize, crop, mean or std")
+
+    raw = lambda im: _classify(  # noqa: E731
+        model, _by_hand_pixels(processor, im, mean=[0.0] * 3, std=[1 / 255] * 3)
+    )
+    wrong(part7.q2, raw, model, processor, says="neither rescaled nor normalized")
+
+
+def test_q2_says_when_the_model_passed_in_never_ran(vit):
+    """A top1 that guesses a label without running the model (here: the pipeline's answer
+    computed beforehand, so no pipeline runs inside) is refused."""
+    model, processor = vit
+    labels = {
+        m: part7._pipeline_top1(model, processor, part7._test_image(m)) for m in "RGB L".split()
+    }
+    labels["RGBA"] = part7._pipeline_top1(model, processor, part7._test_image("RGBA"))
+    wrong(
+        part7.q2, lambda image: labels[image.mode], model, processor, says="did not run the model"
+    )
+
+
+def test_q2_names_pixels_that_were_never_normalized(vit):
+    model, processor = vit
+    unnormalized = lambda im: _classify(  # noqa: E731
+        model, _by_hand_pixels(processor, im, mean=[0.0] * 3, std=[1.0] * 3)
+    )
+    wrong(part7.q2, unnormalized, model, processor, says="never normalized")
+
+
+def test_q3_names_a_peak_normalized_output():
+    """Review 3: a prepare that scales its output to a peak of 1 was told "twice as loud: do not
+    add the channels"; the mix is right, the rescaling is the mistake."""
+
+    def peak_normalized(audio, rate):
+        samples = _prepare(audio, rate)
+        return samples / abs(samples).max()
+
+    msg = wrong(part7.q3, peak_normalized, says="you rescaled the loudness")
+    assert "do not add" not in msg
+    right(part7.q3, _prepare)

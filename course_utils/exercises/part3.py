@@ -27,6 +27,28 @@ class _Check:
         return net.to(device=device, dtype=dtype).train()  # as a model in training would be
 
 
+def _meta_device_problem(answer: Any, inputs: Any) -> str | None:
+    """On a runtime without a GPU, whether ``answer`` moves the inputs to a model that lives on
+    another device than the CPU (PyTorch's "meta" device, which holds shapes but no data)."""
+    net = _Check.net(inputs.dtype, "meta")
+    told = (
+        "this runtime has no GPU, so the check put a model on PyTorch's 'meta' device "
+        "instead: move the inputs to the model's device as well as its dtype, both read from "
+        "next(model.parameters())"
+    )
+    try:
+        out = answer(net, inputs.clone())
+    except Exception as exc:  # noqa: BLE001 - judged below, or by the checks that follow
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, RuntimeError) and "device" in first:
+            return f"predict raised RuntimeError ({short_repr(first, 120)}): {told}"
+        return None  # not about the device (a meta tensor has no values to read, for one)
+    device = getattr(out, "device", None)
+    if device is not None and device.type != "meta":
+        return f"the output is not on the model's device: {told}"
+    return None
+
+
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
@@ -37,6 +59,10 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     inputs = torch.randn(5, 4)  # float32 on the CPU, as a batch you make is
+    if device == "cpu":  # no GPU to move to: a model on the "meta" device (no data) stands in
+        problem = _meta_device_problem(answer, inputs)
+        if problem:
+            return problem
     for dtype in (torch.bfloat16, torch.float64):  # two dtypes: a typed-in one cannot fit both
         net = _Check.net(dtype, device)
         # whether autograd was recording when the model ran: a detached output hides that
@@ -64,6 +90,11 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
             return (
                 "the output carries a grad_fn: autograd recorded the forward pass; run it "
                 "inside torch.inference_mode() (or torch.no_grad())"
+            )
+        if not recording:  # the pre-hook runs on model(...), not on model.forward(...)
+            return (
+                "the model's hooks never ran: call the model itself, model(inputs), not "
+                "model.forward(inputs), which skips what PyTorch does around forward"
             )
         if any(recording):
             return (

@@ -114,8 +114,14 @@ def _check_q2(answer: int, config: Any = None, *_: Any, **__: Any) -> str | None
             f"{exc}: pass the model's config (model.config, or the dict of its config.json) "
             "with num_hidden_layers, num_attention_heads and hidden_size"
         )
-    if math.isclose(answer, expected, rel_tol=1e-6):
+    if answer == expected:  # a count of bytes is exact: no tolerance
         return None
+    if abs(answer - expected) <= 64:
+        return (
+            f"{answer:,} bytes is {abs(answer - expected):,} byte(s) "
+            f"{'too many' if answer > expected else 'too few'}: the count is exact, so compute "
+            "it from the config's whole numbers rather than typing or rounding it"
+        )
     for wrong, why in (
         (expected // 2, "K and V are two tensors: count both"),
         (expected * 2, "bfloat16 takes 2 bytes per value, not 4"),
@@ -294,10 +300,9 @@ q4 = Exercise(
         "Check with part6.q4.check(answer, model, tokenizer)."
     ),
     checker=_check_q4,
-    hint_text="Three steps from this part: apply_chat_template(messages, "
-    "add_generation_prompt=True, return_dict=True, return_tensors='pt'), then "
-    f"model.generate(**inputs, max_new_tokens={Q4_TOKENS}, do_sample=False), then decode only "
-    "the tokens after the prompt with skip_special_tokens=True.",
+    hint_text="Three steps from this part: the chat template (with the cue that the "
+    "assistant speaks next), greedy generation of the new tokens the prompt asks for, and "
+    "decoding only what comes after the prompt, without the special tokens.",
     solution_text=(
         "def reply(messages):\n"
         "    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,\n"

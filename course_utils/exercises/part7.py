@@ -8,6 +8,8 @@ the real configuration (the same on Colab and in the offline test run).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from . import Exercise, as_int, as_list, needs, short_repr
@@ -110,6 +112,68 @@ def _pipeline_top1(model: Any, processor: Any, image: Any) -> str:
     return classify(image, top_k=1)[0]["label"]
 
 
+Q2_ATOL = 0.05  # a pixel one step of 255 off is 2/255 = 0.008 after normalization (rounding)
+
+
+@contextlib.contextmanager
+def _recording_inputs(model: Any) -> Iterator[list[Any]]:
+    """Within the block, each call of ``model`` (``model(...)`` or ``model.forward(...)``)
+    appends the ``pixel_values`` it received to the yielded list."""
+    seen: list[Any] = []
+    had_own = "forward" in vars(model)  # accelerate's hooks set an instance forward
+    saved = model.forward
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        pixels = kwargs.get("pixel_values", args[0] if args else None)
+        if pixels is not None and hasattr(pixels, "detach"):
+            seen.append(pixels.detach().float().cpu())
+        return saved(*args, **kwargs)
+
+    model.forward = forward
+    try:
+        yield seen
+    finally:
+        if had_own:
+            model.forward = saved
+        else:
+            del model.forward
+
+
+def _pixels_problem(got: Any, want: Any, processor: Any, kind: str) -> str | None:
+    """What differs between the pixel_values the model received and the processor's."""
+    import torch
+
+    if got is None:
+        return (
+            f"top1 did not run the model you passed to the check on {kind}: call vit(...) "
+            "inside top1, with the processor's pixel_values"
+        )
+    if tuple(got.shape) != tuple(want.shape):
+        return (
+            f"on {kind} the model received pixel_values of shape {tuple(got.shape)}; the "
+            f"processor makes {tuple(want.shape)} (batch, channels, height, width). Let the "
+            "processor resize the picture to the size the model was trained on"
+        )
+    gap = float((got - want).abs().max())
+    if gap <= Q2_ATOL:
+        return None
+    mean = torch.tensor(list(processor.image_mean)).view(1, -1, 1, 1)
+    std = torch.tensor(list(processor.image_std)).view(1, -1, 1, 1)
+    if float(got.max()) > 10:  # normalized pixels stay within a few units of 0
+        what = "values up to {:.0f}: the 0-255 pixels were neither rescaled nor normalized"
+        return f"on {kind} the model received " + what.format(float(got.max()))
+    if float((got - (want * std + mean)).abs().max()) <= Q2_ATOL:
+        return (
+            f"on {kind} the model received pixels between 0 and 1 that were never normalized: "
+            "the processor also subtracts image_mean and divides by image_std"
+        )
+    return (
+        f"on {kind} the pixel_values the model received differ from the processor's by up to "
+        f"{gap:.2f} (rounding alone stays under {Q2_ATOL}): another resize, crop, mean or std "
+        "than the model's. Preprocess with the processor itself"
+    )
+
+
 def _check_q2(
     answer: Any, model: Any = None, processor: Any = None, *_: Any, **__: Any
 ) -> str | None:
@@ -122,20 +186,26 @@ def _check_q2(
         )
     images = {mode: _test_image(mode) for mode in Q2_MODES}
     wanted = {mode: _pipeline_top1(model, processor, image) for mode, image in images.items()}
+    kinds = {
+        "RGB": "an RGB picture",
+        "RGBA": "a PNG with transparency (RGBA, 4 channels)",
+        "L": "a greyscale picture (L, 1 channel)",
+    }
+    received: dict[str, Any] = {}
 
     def run(mode: str) -> tuple[Any, str | None]:
         try:
-            return answer(images[mode].copy()), None
+            with _recording_inputs(model) as seen:
+                got = answer(images[mode].copy())
+            received[mode] = seen[-1] if seen else None
+            return got, None
         except Exception as exc:  # noqa: BLE001 - the learner's error, told as a verdict
             if isinstance(exc, PipelineUsed):
                 raise
-            kind = {
-                "RGB": "an RGB picture",
-                "RGBA": "a PNG with transparency (RGBA, 4 channels)",
-                "L": "a greyscale picture (L, 1 channel)",
-            }[mode]
             fix = "" if mode == "RGB" else ": convert it first, image.convert('RGB')"
-            return None, f"top1 failed on {kind} with {type(exc).__name__}: {exc}"[:300] + fix
+            return None, f"top1 failed on {kinds[mode]} with {type(exc).__name__}: {exc}"[
+                :300
+            ] + fix
 
     results, problem = run_by_hand(run, list(Q2_MODES), _NO_PIPELINE)
     if problem:
@@ -150,23 +220,21 @@ def _check_q2(
             return f"top1 returned the class number {got}: name it with model.config.id2label"
         if not isinstance(got, str):
             return f"top1 should return the label as a str, got {short_repr(got, 80)}"
-        if got != wanted[mode]:
-            differ[mode] = got
+        want = processor(images[mode].convert("RGB"), return_tensors="pt")["pixel_values"]
+        problem = _pixels_problem(received.get(mode), want.float(), processor, kinds[mode])
+        if problem or got != wanted[mode]:
+            differ[mode] = problem or (
+                f"on {kinds[mode]} top1 says {got!r}, the pipeline {wanted[mode]!r}: take the "
+                "argmax of the logits and name it with model.config.id2label"
+            )
     if list(differ) == ["RGBA"]:  # RGB and greyscale agree: only the alpha handling differs
         return (
-            f"on the RGBA picture top1 says {differ['RGBA']!r}, the pipeline {wanted['RGBA']!r}: "
+            f"{differ['RGBA']}. The RGB and greyscale pictures are right, so it is the alpha: "
             "the pipeline converts with image.convert('RGB'), which drops the alpha channel "
             "(a transparent pixel keeps its colour; it does not turn white or black). Do the "
             "same to match it"
         )
-    if differ:
-        mode, got = next(iter(differ.items()))
-        return (
-            f"on a {mode} picture top1 says {got!r}, the pipeline {wanted[mode]!r}: "
-            "preprocess with the processor (not your own resize), run the model, and take "
-            "the argmax of the logits"
-        )
-    return None
+    return next(iter(differ.values()), None)
 
 
 q2 = Exercise(
@@ -288,6 +356,12 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
                 "the two int16 channels were added as integers, and their sum overflowed "
                 "(16-bit integers wrap around past 32767). Convert to float first: "
                 "audio.astype(np.float32)"
+            )
+        if abs(peak - 1) < 0.01 and not 0.36 <= kept <= 0.44:  # scaled to full scale
+            return (
+                f"the {Q3_LOW:g} Hz tone should keep its amplitude of 0.4, it has {kept:.2f}, "
+                "and the samples peak at exactly 1: you rescaled the loudness. Keep it as "
+                "recorded: divide the 16-bit integers by 32768, and do not scale to the peak"
             )
         if 0.72 <= kept <= 0.88:  # twice 0.4: the channels were added, not averaged
             return (
