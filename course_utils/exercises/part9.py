@@ -168,6 +168,7 @@ def _limits(slider: Any, ask_fn: Callable[[str], str]) -> tuple[int, int] | str:
         return "the slider's range is too narrow to tell short answers from long ones"
     for value in (small, large):
         slider.value = value
+        value = slider.value  # as the widget holds it
         with _watch_generate() as calls:
             result = ask_fn(QUESTION)
         if not isinstance(result, str):
@@ -193,7 +194,7 @@ def _limits(slider: Any, ask_fn: Callable[[str], str]) -> tuple[int, int] | str:
                 "length_slider.value itself as max_new_tokens, read inside the function each "
                 "time it runs"
             )
-    return small, large
+    return small, slider.value
 
 
 def _check_slider(
