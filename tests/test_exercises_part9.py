@@ -260,7 +260,9 @@ def test_q2_wrong():
 
     app, slider, fn = solved(ignores_slider)
     ok, msg = app.verdict(slider, fn)
-    assert ok is False and "max_new_tokens" in msg, msg
+    # its own message: not the one for cutting the text of a full answer
+    assert ok is False and "read it once" in msg and "length_slider.value inside" in msg, msg
+    assert "asked for 32 tokens" in msg and "cutting the text" not in msg, msg
 
     app, slider, fn = solved(lambda app, s: lambda q: app.ask(q, max_new_tokens=1))
     ok, msg = app.verdict(slider, fn)

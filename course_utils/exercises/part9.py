@@ -166,6 +166,7 @@ def _limits(slider: Any, ask_fn: Callable[[str], str]) -> tuple[int, int] | str:
     small, large = max(slider.min, 3), min(slider.max, 64)
     if large <= small:
         return "the slider's range is too narrow to tell short answers from long ones"
+    initial = slider.value  # a slider read once, when the learner's cell ran, stays at this
     for value in (small, large):
         slider.value = value
         value = slider.value  # as the widget holds it
@@ -179,6 +180,13 @@ def _limits(slider: Any, ask_fn: Callable[[str], str]) -> tuple[int, int] | str:
                 "ask(question, max_new_tokens=...)"
             )
         asked = [call.limit for call in calls]
+        if value != initial and set(asked) == {initial}:
+            return (
+                f"with the slider at {value}, generate was asked for {initial} tokens, the "
+                "slider's value when your cell ran: ask_limited read it once. Read "
+                "length_slider.value inside ask_limited, so each question gets the slider's "
+                "value at that moment"
+            )
         over = [call for call in calls if call.limit is None or call.limit > value]
         if over:
             limit = over[0].limit or "its default number of"
