@@ -106,60 +106,268 @@ def test_q1_with_the_real_pipeline():
 
 # ----- q2: the length slider -----------------------------------------------------------------
 
+import torch  # noqa: E402
+from transformers import LlamaConfig, LlamaForCausalLM, StoppingCriteria  # noqa: E402
+
+LENGTHS = {part9.QUESTION: 8, part9.LONG_QUESTION: 500}  # tokens of each whole answer
+
+
+def tiny_model():
+    """A real (tiny, random) causal LM: the checker watches transformers' own generate."""
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=1024,
+        eos_token_id=None,
+        pad_token_id=0,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+MODEL = tiny_model()
+
+
+class EndsAfter(StoppingCriteria):
+    """The answer's own end after `n` new tokens (a real model's end-of-sequence)."""
+
+    def __init__(self, prompt_length, n):
+        self.prompt_length, self.n = prompt_length, n
+
+    def __call__(self, input_ids, scores, **kwargs):
+        done = input_ids.shape[1] - self.prompt_length >= self.n
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+
+
+class App:
+    """The notebook's app in small: ask() generates with a real model and sets LAST_STREAM; a
+    text tab with a menu, a box, a Run button whose on_run writes the status line."""
+
+    def __init__(self):
+        self.last_stream = None
+        self.tasks = {"Ask a question": self.ask, "Sentiment": lambda text: "POSITIVE"}
+        self.menu = widgets.Dropdown(options=list(self.tasks))
+        self.box, self.run, self.status = widgets.Textarea(), widgets.Button(), widgets.Label()
+        self.tab = widgets.VBox([self.menu, self.box, self.run, self.status])
+        self.run.on_click(self.on_run)
+
+    def ask(self, question, max_new_tokens=96):
+        prompt = torch.tensor([[1, 2, 3]])
+        natural = LENGTHS.get(question, 20)
+        out = MODEL.generate(
+            prompt,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            stopping_criteria=[EndsAfter(3, natural)],
+        )
+        new = out.shape[1] - 3
+        self.last_stream = SimpleNamespace(new_tokens=new, cut=new >= max_new_tokens)
+        return " ".join(["word"] * new)
+
+    def on_run(self, _):
+        self.last_stream = None
+        result = self.tasks[self.menu.value](self.box.value)
+        self.status.value = f"{self.menu.value}: 3 ms on cpu, {len(result)} characters"
+
+    def wire(self, ask_limited, slider, report=True):
+        """The solution's wiring: the task in TASKS and the menu, the slider in the tab, and a
+        second handler that reports a cut."""
+        self.tasks["Ask a question"] = ask_limited
+        self.menu.options = list(self.tasks)
+        self.tab.children = [*self.tab.children, slider]
+        if report:
+            self.run.on_click(self.report_cut)
+
+    def report_cut(self, _):
+        if self.last_stream is not None and self.last_stream.cut:
+            self.status.value += f", cut at {self.last_stream.new_tokens} tokens"
+
+    def verdict(self, slider, ask_limited):
+        return part9.q2.verdict(slider, ask_limited, self.tasks, self.tab)
+
 
 def make_slider():
     return widgets.IntSlider(value=32, min=1, max=128, description="Max tokens")
 
 
-LAST_STREAM = None  # as in the notebook: the app's chat_stream keeps its latest stream here
-
-
-def ask(question, max_new_tokens=96):
-    """The notebook's ask in small: one word per token, and LAST_STREAM counts the tokens."""
-    global LAST_STREAM
-    LAST_STREAM = SimpleNamespace(new_tokens=max_new_tokens, cut=True)
-    return " ".join(["word"] * max_new_tokens)
+def solved(make_ask=None, report=True):
+    app, slider = App(), make_slider()
+    make_ask = make_ask or (lambda app, s: lambda q: app.ask(q, max_new_tokens=s.value))
+    fn = make_ask(app, slider)
+    app.wire(fn, slider, report=report)
+    return app, slider, fn
 
 
 def test_q2_right():
-    slider = make_slider()
-
-    def ask_limited(question):
-        return ask(question, max_new_tokens=slider.value)
-
-    ok, msg = part9.q2.verdict(slider, ask_limited)
-    assert ok is True, msg
-    assert "correct" in msg
+    app, slider, ask_limited = solved()
+    ok, msg = app.verdict(slider, ask_limited)
+    assert ok is True and "correct" in msg, msg
     assert slider.value == 32  # the checker puts the slider back
+    assert app.menu.value == "Ask a question" and app.box.value == ""
+
+
+def test_q2_accepts_honest_right_forms():
+    forms = {
+        "keyword by name": lambda app, s: lambda q: app.ask(q, max_new_tokens=s.value),
+        "positional": lambda app, s: lambda q: app.ask(q, s.value),
+        "int() of the value": lambda app, s: lambda q: app.ask(q, int(s.value)).strip(),
+    }
+    for name, make in forms.items():
+        app, slider, fn = solved(make)
+        ok, msg = app.verdict(slider, fn)
+        assert ok is True, (name, msg)
+    # the cut said another way: "(cut: 3 of 3 tokens)"
+    app, slider, fn = solved(report=False)
+
+    def say_it_my_way(_):
+        if app.last_stream is not None and app.last_stream.cut:
+            app.status.value = f"(cut: {app.last_stream.new_tokens} of {slider.value} tokens)"
+
+    app.run.on_click(say_it_my_way)
+    ok, msg = app.verdict(slider, fn)
+    assert ok is True, msg
+
+
+def test_q2_rejects_cutting_the_text_of_a_full_answer():
+    # the review's wrong answers: all 96 tokens generated, then the text cut to the slider
+    wrong = {
+        "characters": lambda app, s: lambda q: app.ask(q)[: s.value],
+        "words": lambda app, s: lambda q: " ".join(app.ask(q).split()[: s.value]),
+    }
+    for name, make in wrong.items():
+        app, slider, fn = solved(make)
+        slider.value = 3
+        assert len(fn(part9.QUESTION).split()) <= 3  # the text alone looks right
+        ok, msg = app.verdict(slider, fn)
+        assert ok is False, (name, msg)
+        assert "asked for up to 96 tokens" in msg and "stop generation" in msg, (name, msg)
+        assert "max_new_tokens" in msg, msg
+    # whatever the slider's range: a minimum above the short answer's length changes nothing
+    app, slider, fn = solved(wrong["characters"])
+    slider.min = 10
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "asked for up to 96" in msg, msg
 
 
 def test_q2_wrong():
-    slider = make_slider()
-    value_at_start = slider.value
+    def ignores_slider(app, slider):
+        value = slider.value  # read once, when the cell ran
+        return lambda q: app.ask(q, max_new_tokens=value)
 
-    def ignores_slider(question):
-        return ask(question, max_new_tokens=value_at_start)
+    app, slider, fn = solved(ignores_slider)
+    ok, msg = app.verdict(slider, fn)
+    # its own message: not the one for cutting the text of a full answer
+    assert ok is False and "read it once" in msg and "length_slider.value inside" in msg, msg
+    assert "asked for 32 tokens" in msg and "cutting the text" not in msg, msg
 
-    ok, msg = part9.q2.verdict(slider, ignores_slider)
-    assert ok is False, msg
-    assert "max_new_tokens" in msg
+    app, slider, fn = solved(lambda app, s: lambda q: app.ask(q, max_new_tokens=1))
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "read inside the function" in msg, msg
 
-    def always_short(question):
-        return ask(question, max_new_tokens=1)
+    # no model at all: the text is made up
+    app, slider, fn = solved(lambda app, s: lambda q: " ".join(["word"] * s.value))
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "without the model generating" in msg, msg
 
-    ok, msg = part9.q2.verdict(slider, always_short)
-    assert ok is False, msg
-    assert "no longer" in msg
-    ok, msg = part9.q2.verdict(slider)
-    assert ok is False, msg
-    assert "part9.q2.check(length_slider, ask_limited)" in msg
-    ok, msg = part9.q2.verdict(widgets.IntText(), always_short)
-    assert ok is False, msg
-    assert "IntSlider" in msg
+    app, slider, fn = solved()
+    ok, msg = part9.q2.verdict(slider, fn)
+    assert ok is False and "part9.q2.check(length_slider, ask_limited, TASKS, text_tab)" in msg
+    ok, msg = part9.q2.verdict(widgets.IntText(), fn, app.tasks, app.tab)
+    assert ok is False and "IntSlider" in msg, msg
     narrow = widgets.IntSlider(value=2, min=1, max=2)
-    ok, msg = part9.q2.verdict(narrow, always_short)
-    assert ok is False, msg
-    assert "too narrow" in msg
+    ok, msg = part9.q2.verdict(narrow, fn, app.tasks, app.tab)
+    assert ok is False and "too narrow" in msg, msg
+
+
+def test_q2_needs_the_slider_in_the_app():
+    app, slider = App(), make_slider()
+
+    def fn(q):
+        return app.ask(q, max_new_tokens=slider.value)
+
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "not in TASKS" in msg, msg
+    app.tasks["Ask a question"] = fn
+    app.tasks["Ask (limited)"] = fn
+    app.menu.options = ["Ask a question", "Sentiment"]
+    del app.tasks["Ask a question"]
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "task_choice.options = list(TASKS)" in msg, msg
+    app.menu.options = list(app.tasks)
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "not in the text tab" in msg, msg
+
+
+def test_q2_needs_the_cut_in_the_status_line():
+    # no handler: the status line never says the answer was cut
+    app, slider, fn = solved(report=False)
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "LAST_STREAM.cut is True" in msg and "on_click" in msg, msg
+
+    # always says "cut", also for an answer that ended by itself
+    def always_cut(_):
+        app.status.value += f", cut at {slider.value} tokens"
+
+    app, slider, fn = solved(report=False)
+    app.run.on_click(always_cut)
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "ended by itself" in msg, msg
+
+    # says cut, but not the count
+    app, slider, fn = solved(report=False)
+
+    def no_count(_):
+        if app.last_stream is not None and app.last_stream.cut:
+            app.status.value += " (cut)"
+
+    app.run.on_click(no_count)
+    ok, msg = app.verdict(slider, fn)
+    assert ok is False and "at how many tokens" in msg, msg
+
+
+def test_q2_with_the_real_chat_model():
+    """The notebook's own chat_stream and ask on SmolLM2 (stand-in Hub: its real weights)."""
+    import course_utils as cu
+
+    try:
+        model, tokenizer = cu.load_model("HuggingFaceTB/SmolLM2-135M-Instruct", verbose=False)
+    except OSError:
+        pytest.skip("SmolLM2-135M-Instruct is not in this Hugging Face cache")
+    app = App()
+    notebook = {"cu": cu, "model": model, "tokenizer": tokenizer, "LAST_STREAM": None}
+    exec(
+        "def ask(question, max_new_tokens=96):\n"
+        "    global LAST_STREAM\n"
+        "    LAST_STREAM = cu.stream_generate(model, tokenizer,\n"
+        "        [{'role': 'user', 'content': question}], do_sample=False,\n"
+        "        max_new_tokens=max_new_tokens)\n"
+        "    return ''.join(LAST_STREAM).strip()\n",
+        notebook,
+    )
+    ask = notebook["ask"]
+
+    def report_cut(_):
+        stream = notebook["LAST_STREAM"]
+        if stream is not None and stream.cut:
+            app.status.value += f", cut at {stream.new_tokens} tokens"
+
+    slider = widgets.IntSlider(value=48, min=10, max=256, step=2)
+    for name, fn in {
+        "characters": lambda q: ask(q)[: slider.value],
+        "words": lambda q: " ".join(ask(q).split()[: slider.value]),
+        "right": lambda q: ask(q, max_new_tokens=slider.value),
+    }.items():
+        app.tasks["Ask a question"] = fn
+        app.menu.options = list(app.tasks)
+        if slider not in app.tab.children:
+            app.tab.children = [*app.tab.children, slider]
+            app.run.on_click(report_cut)
+        ok, msg = app.verdict(slider, fn)
+        assert ok is (name == "right"), (name, msg)
 
 
 # ----- q3: the history -----------------------------------------------------------------------
@@ -223,15 +431,14 @@ def test_q3_right():
 
 def test_q3_accepts_any_honest_time_format():
     formats = {
-        "0.10 s for 95 ms": lambda ms: f"{ms / 1000:.2f} s",
-        "0.1 s": lambda ms: f"{ms / 1000:.1f} s",
+        "0.10 s for 95 ms, 0.01 s for 7 ms": lambda ms: f"{ms / 1000:.2f} s",
         "0.095 s": lambda ms: f"{ms / 1000:.3f} s",
         "95 milliseconds": lambda ms: f"{ms:.0f} milliseconds",
         "95 ms": lambda ms: f"{ms:.0f} ms",
         "95.0ms": lambda ms: f"{ms:.1f}ms",
         "1,234 ms": lambda ms: f"{ms:,.0f} ms",
-        "1.2 seconds": lambda ms: f"{ms / 1000:.1f} seconds",
-        "0.0 s for 42 ms (rounded as printed)": lambda ms: f"{ms / 1000:.1f} sec",
+        "1.234 seconds": lambda ms: f"{ms / 1000:.3f} seconds",
+        "3 significant digits": lambda ms: f"{ms / 1000:.3g} sec",
     }
     for name, fmt in formats.items():
         render = history_in(fmt)
@@ -248,6 +455,9 @@ def test_q3_rejects_wrong_times():
         "95.0 s for 95 ms": (lambda ms: f"{ms:.1f} s", "CALLS holds milliseconds"),
         "seconds labelled ms": (lambda ms: f"{ms / 1000:.3f} ms", "how long the call took"),
         "a wrong figure": (lambda ms: f"{ms * 2:.0f} ms", "how long the call took"),
+        # the review's answer: one decimal of a second shows the 42 ms and 7 ms calls as 0.0 s
+        "0.0 s for 42 ms": (lambda ms: f"({ms / 1000:.1f} s)", "rounded to zero"),
+        "0 s for 95 ms": (lambda ms: f"{ms / 1000:.0f} seconds", "rounded to zero"),
     }
     for name, (fmt, why) in wrong.items():
         render = history_in(fmt)
@@ -335,37 +545,6 @@ def test_q3_needs_history_output_in_the_text_tab():
     nested = tab_with(box, widgets.HBox([button, out]))
     ok, msg = part9.q3.verdict(good_history, out, button, box, calls, nested)
     assert ok is True, msg
-
-
-def test_q2_ignores_the_apps_cut_notice():
-    slider = make_slider()
-
-    def ask_limited(question):  # a cut answer may end with a notice
-        return ask(question, max_new_tokens=slider.value) + f" …(cut at {slider.value} tokens)"
-
-    ok, msg = part9.q2.verdict(slider, ask_limited)
-    assert ok is True, msg
-
-
-def test_q2_rejects_cutting_the_text_of_a_full_answer():
-    slider = make_slider()
-
-    def ask_limited(question):  # 96 tokens generated, then cut to N characters
-        return ask(question)[: slider.value]
-
-    # the text alone looks right: few words at a small value, longer at a large one
-    slider.value = 3
-    assert len(ask_limited("q").split()) <= 3
-    ok, msg = part9.q2.verdict(slider, ask_limited)
-    assert ok is False, msg
-    assert "generated 96 tokens" in msg and "max_new_tokens" in msg
-
-    def without_the_app(question):  # LAST_STREAM stays as it was: the tokens are not counted
-        return " ".join(["word"] * slider.value)
-
-    ask("an earlier question")
-    ok, msg = part9.q2.verdict(slider, without_the_app)
-    assert ok is False and "LAST_STREAM" in msg, msg
 
 
 # ----- q4: the task in the Space -------------------------------------------------------------

@@ -251,6 +251,9 @@ def test_the_notebooks_try_cell_passes_on_the_space_and_catches_a_broken_tab(
     assert good.returncode == 0, good.stderr[-3000:]
     assert "respond:" in good.stdout and "classify_image:" in good.stdout
     assert good.stdout.count("-> gr.Error:") == 3, good.stdout
+    # Stop: respond's generator closed after its first piece ends generate well before the cap
+    stop = re.search(r"Stop: (\d+) forward passes \(the limit allows 96\)", good.stdout)
+    assert stop and int(stop.group(1)) < 96, good.stdout
     # a tab that forgot its input check: an empty text reaches the model, no gr.Error comes back
     broken = source.replace(
         "    text = check_input(text)\n    return sentiment_on_gpu(text)",

@@ -8,13 +8,15 @@ with a test input and looks at what comes back, the way the notebook drives the 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import os
 import re
 import runpy
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,6 @@ FILL_TEST = "The capital of France is [MASK]."
 QUESTION = "What is the capital of France?"
 
 _pipes: dict[str, Any] = {}
-_CUT_NOTICE = re.compile(r"\s*…\(cut at \d+ tokens\)\s*$")
 
 
 def _fill_mask_pipeline() -> Callable[..., Any]:
@@ -101,74 +102,220 @@ q1 = Exercise(
 
 # ----- q2: a max-length slider --------------------------------------------------------------
 
+LONG_QUESTION = "Tell me a long story about a dragon."  # an answer longer than any small limit
+_CUT_WORDS = re.compile(r"\bcut\b", re.IGNORECASE)
 
-def _check_slider(answer: Any, ask_fn: Callable[[str], str] | None = None, **__: Any) -> str | None:
-    import ipywidgets as widgets
 
-    if not isinstance(answer, widgets.IntSlider):
-        return f"give the IntSlider widget itself, not a {type(answer).__name__}"
-    if ask_fn is None or not callable(ask_fn):
-        return "call it as part9.q2.check(length_slider, ask_limited)"
-    if not 1 <= answer.min < answer.max <= 1024:
-        return f"the slider runs from {answer.min} to {answer.max}; use a range inside 1..1024"
-    small = max(answer.min, 3)
-    large = min(answer.max, 64)
+class _Generation:
+    """What one call of ``generate`` was asked for and what it wrote."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.new_tokens, self.cut = limit, None, False
+
+    def finish(self, model: Any, prompt_length: int | None, output: Any) -> None:
+        sequences = getattr(output, "sequences", output)
+        if prompt_length is None or not hasattr(sequences, "shape"):
+            return
+        self.new_tokens = sequences.shape[-1] - prompt_length
+        eos = model.generation_config.eos_token_id
+        eos = set(eos if isinstance(eos, list) else [eos])
+        ended_by_itself = int(sequences[0, -1]) in eos
+        self.cut = bool(self.limit) and self.new_tokens >= self.limit and not ended_by_itself
+
+
+@contextmanager
+def _watch_generate() -> Iterator[list[_Generation]]:
+    """Record every ``generate`` call made meanwhile, from any thread: the max_new_tokens it was
+    given and the tokens it wrote. Cutting a full answer's text afterwards shows up here."""
+    from transformers.generation.utils import GenerationMixin
+
+    calls: list[_Generation] = []
+    original = GenerationMixin.generate
+
+    @functools.wraps(original)
+    def generate(self: Any, *args: Any, **kwargs: Any) -> Any:
+        config = kwargs.get("generation_config") or self.generation_config
+        call = _Generation(kwargs.get("max_new_tokens", config.max_new_tokens))
+        calls.append(call)
+        prompt = kwargs.get("input_ids", args[0] if args else None)
+        output = original(self, *args, **kwargs)
+        call.finish(self, prompt.shape[-1] if hasattr(prompt, "shape") else None, output)
+        return output
+
+    GenerationMixin.generate = generate
+    try:
+        yield calls
+    finally:
+        GenerationMixin.generate = original
+
+
+def _find(box: Any, kind: type) -> Any:
+    """The first widget of `kind` in a box, looking inside the boxes it holds."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, kind):
+            return child
+        found = _find(child, kind)
+        if found is not None:
+            return found
+    return None
+
+
+def _limits(slider: Any, ask_fn: Callable[[str], str]) -> tuple[int, int] | str:
+    """Call ask_fn with the slider at a small and a large value: (small, large) when generate was
+    asked for exactly the slider's value each time, else what is wrong."""
+    small, large = max(slider.min, 3), min(slider.max, 64)
     if large <= small:
         return "the slider's range is too narrow to tell short answers from long ones"
-    # the app's chat_stream keeps the latest stream in LAST_STREAM, which counts the tokens that
-    # generate wrote: cutting a full answer's text afterwards would still pay for every token
-    app = getattr(ask_fn, "__globals__", {})
-    stale = app.get("LAST_STREAM")  # the stream of an earlier answer, not of this check's
+    initial = slider.value  # a slider read once, when the learner's cell ran, stays at this
+    for value in (small, large):
+        slider.value = value
+        value = slider.value  # as the widget holds it
+        with _watch_generate() as calls:
+            result = ask_fn(QUESTION)
+        if not isinstance(result, str):
+            return f"ask_limited should return the answer as a string, got {type(result).__name__}"
+        if not calls:
+            return (
+                "ask_limited returned without the model generating anything: call the app's "
+                "ask(question, max_new_tokens=...)"
+            )
+        asked = [call.limit for call in calls]
+        if value != initial and set(asked) == {initial}:
+            return (
+                f"with the slider at {value}, generate was asked for {initial} tokens, the "
+                "slider's value when your cell ran: ask_limited read it once. Read "
+                "length_slider.value inside ask_limited, so each question gets the slider's "
+                "value at that moment"
+            )
+        over = [call for call in calls if call.limit is None or call.limit > value]
+        if over:
+            limit = over[0].limit or "its default number of"
+            return (
+                f"with the slider at {value}, generate was asked for up to {limit} tokens and "
+                f"wrote {over[0].new_tokens}: cutting the text afterwards still pays for every "
+                "token (the latency section 6 measured). The slider must stop generation: pass "
+                "length_slider.value to ask as max_new_tokens"
+            )
+        if asked[-1] != value:
+            return (
+                f"with the slider at {value}, generate was asked for {asked[-1]} tokens: pass "
+                "length_slider.value itself as max_new_tokens, read inside the function each "
+                "time it runs"
+            )
+    return small, slider.value
+
+
+def _check_slider(
+    answer: Any,
+    ask_fn: Callable[[str], str] | None = None,
+    tasks: dict | None = None,
+    text_tab: Any = None,
+    **__: Any,
+) -> str | None:
+    import ipywidgets as widgets
+
+    usage = "part9.q2.check(length_slider, ask_limited, TASKS, text_tab)"
+    if not isinstance(answer, widgets.IntSlider):
+        return f"give the IntSlider widget itself, not a {type(answer).__name__}"
+    if ask_fn is None or not callable(ask_fn) or tasks is None or text_tab is None:
+        return f"call it as {usage}"
+    if not 1 <= answer.min < answer.max <= 1024:
+        return f"the slider runs from {answer.min} to {answer.max}; use a range inside 1..1024"
     before = answer.value
     try:
-        answer.value = small
-        short = ask_fn(QUESTION)
-        stream = app.get("LAST_STREAM")
-        answer.value = large
-        long = ask_fn(QUESTION)
+        limits = _limits(answer, ask_fn)
     finally:
         answer.value = before
-    if not isinstance(short, str) or not isinstance(long, str):
-        return "ask_limited should return the answer as a string"
-    if stream is stale or not hasattr(stream, "new_tokens"):
-        return "ask_limited should call the app's ask (its stream, LAST_STREAM, counts the tokens)"
-    if stream.new_tokens > small:
+    if isinstance(limits, str):
+        return limits
+    # now in the app: the slider in the text tab, the task in the menu, the cut in the status line
+    names = [name for name, fn in tasks.items() if fn is ask_fn]
+    if not names:
+        return "ask_limited is not in TASKS yet: TASKS['Ask a question'] = ask_limited"
+    menu, box = _find(text_tab, widgets.Dropdown), _find(text_tab, widgets.Textarea)
+    run, status = _find(text_tab, widgets.Button), _find(text_tab, widgets.Label)
+    if None in (menu, box, run, status):
+        return "text_tab should be the app's text tab (its menu, box, Run button and status line)"
+    if names[0] not in menu.options:
+        return "the menu does not show the task yet: task_choice.options = list(TASKS)"
+    if not any(child is answer for child in _walk(text_tab)):
         return (
-            f"with the slider at {small} the model still generated {stream.new_tokens} tokens: "
-            "cutting the text afterwards pays for the whole answer; pass slider.value to ask as "
-            "max_new_tokens, so generate stops there"
+            "the slider is not in the text tab, so the user cannot move it: "
+            "text_tab.children = [*text_tab.children, length_slider]"
         )
-    short = _CUT_NOTICE.sub("", short)  # the app's " …(cut at N tokens)" is not the model's text
-    # each word needs at least one token, so a reply of `small` tokens has at most `small` words
-    if len(short.split()) > small:
+    saved = answer.value, menu.value, box.value
+    try:
+        menu.value = names[0]
+        for value, question in zip(limits, (LONG_QUESTION, QUESTION), strict=True):
+            answer.value, box.value = value, question
+            with _watch_generate() as calls:
+                run.click()  # what a user's click does: on_run, then your handlers
+            if not calls:
+                return f"a click on Run with {names[0]!r} chosen did not make the model generate"
+            problem = _reports_cut(status.value, calls[-1], value)
+            if problem:
+                return problem
+    finally:
+        answer.value, menu.value, box.value = saved
+    return None
+
+
+def _walk(box: Any) -> Iterator[Any]:
+    for child in getattr(box, "children", ()):
+        yield child
+        yield from _walk(child)
+
+
+def _reports_cut(shown: str, call: _Generation, value: int) -> str | None:
+    """None if the status line says 'cut', and how many tokens ("3 tokens", "3/3 tokens",
+    "tokens: 3"), exactly when the answer was cut."""
+    says_cut = bool(_CUT_WORDS.search(shown))
+    if call.cut and not says_cut:
         return (
-            f"with the slider at {small} the answer has {len(short.split())} words: is "
-            "slider.value passed as max_new_tokens?"
+            f"with the slider at {value} the answer stopped at the limit (LAST_STREAM.cut is "
+            f"True), but the status line says {shown!r}: add a run_button.on_click handler "
+            "that says in status.value that it was cut, and at how many tokens"
         )
-    if len(long) <= len(short):
+    count = rf"\b{call.new_tokens}(?:\s*(?:/|of)\s*\d+)?\s*(?:new\s+)?tokens?\b"
+    if call.cut and not re.search(rf"{count}|\btokens?\W{{0,3}}{call.new_tokens}\b", shown):
         return (
-            f"the answer is no longer with the slider at {large} than at {small}: does your "
-            "function read slider.value each time it runs?"
+            f"the status line says the answer was cut but not at how many tokens "
+            f"({call.new_tokens}, LAST_STREAM.new_tokens): {shown!r}"
+        )
+    if not call.cut and says_cut:
+        return (
+            f"with the slider at {value} the answer ended by itself after {call.new_tokens} "
+            f"tokens, but the status line says {shown!r}: say 'cut' only when LAST_STREAM.cut "
+            "is True"
         )
     return None
 
 
 q2 = Exercise(
     name="part9.q2",
-    prompt="Add a max-length slider: an IntSlider `length_slider` and a function "
-    "ask_limited(question) -> str that passes length_slider.value as max_new_tokens, so the model "
-    "generates no more tokens than the slider says.",
+    prompt="Add a max-length slider to the text tab: an IntSlider `length_slider` in "
+    "text_tab, and a task ask_limited(question) -> str that passes length_slider.value to ask as "
+    "max_new_tokens, so the model generates no more tokens than the slider says; make it the "
+    "menu's 'Ask a question'. After a Run whose answer hit the limit, the status line says it "
+    "was cut and at how many tokens (LAST_STREAM holds both), and says nothing of a cut otherwise.",
     checker=_check_slider,
     hint_text="Read the slider inside the function (length_slider.value), not once outside it, "
-    "so each click uses the current position. Put the slider in the app's VBox to show it.",
+    "so each click uses the current position. A second run_button.on_click handler runs after "
+    "on_run: by then LAST_STREAM is the stream of the answer just shown (None for a task that "
+    "does not stream), with .cut and .new_tokens; add to status.value.",
     solution_text="length_slider = widgets.IntSlider(value=48, min=4, max=256, step=4, "
     'description="Max tokens")\n\n'
     "def ask_limited(question: str) -> str:\n"
     "    return ask(question, max_new_tokens=length_slider.value)\n\n"
+    "def report_cut(button) -> None:\n"
+    "    if LAST_STREAM is not None and LAST_STREAM.cut:\n"
+    '        status.value += f", cut at {LAST_STREAM.new_tokens} tokens"\n\n'
     'TASKS["Ask a question"] = ask_limited\n'
+    "task_choice.options = list(TASKS)\n"
     "text_tab.children = [*text_tab.children, length_slider]\n"
+    "run_button.on_click(report_cut)\n\n"
     "answer = length_slider\n"
-    "part9.q2.check(answer, ask_limited)",
+    "part9.q2.check(answer, ask_limited, TASKS, text_tab)",
 )
 
 
@@ -182,13 +329,19 @@ _DURATION = re.compile(
 
 def _shows_time(line: str, ms: float) -> str | None:
     """None if the line shows `ms` milliseconds, in milliseconds or seconds, as honestly rounded
-    as the digits it prints (0.10 s and 0.1 s both show 95 ms), else why not."""
+    as the digits it prints (0.10 s and 0.1 s both show 95 ms; 0.0 s hides 42 ms), else why not."""
     for number, unit in _DURATION.findall(line):
         value = float(number.replace(",", ""))
         decimals = len(number.split(".")[1]) if "." in number else 0
         slack = 0.5 * 10**-decimals + 1e-9  # half of the last printed digit
         in_ms = unit.lower().startswith("m")
         truth = ms if in_ms else ms / 1000
+        if value == 0 and ms > 0:
+            return (
+                f"{line!r} shows {number} {unit} for a call of {ms:g} ms: rounded to zero, the "
+                "time tells the user nothing; print milliseconds, or enough decimals of a "
+                "second that no call shows as 0"
+            )
         if abs(value - truth) <= slack + 0.01 * truth:
             return None
         if not in_ms and abs(value - ms) <= slack + 0.01 * ms:
@@ -293,7 +446,8 @@ def _check_history(
 q3 = Exercise(
     name="part9.q3",
     prompt="Write render_history(history) -> str: one line per call, newest first, at most the "
-    "last 5 calls, each line with the input text, the result and the time it took. history is "
+    "last 5 calls, each line with the input text, the result and the time it took (in ms, or in "
+    "seconds with enough decimals that no call shows as 0). history is "
     "a list of (task, text, result, milliseconds) tuples, oldest first (like the app's CALLS). "
     "Then show it in the app: an Output area history_output in text_tab.children, refreshed "
     "after every click of Run.",
