@@ -284,3 +284,15 @@ def test_the_worked_solutions_of_q2_and_q5_pass_their_checkers(capsys):
         env = {"torch": torch, "part2": part2}
         exec(q.solution_text, env)  # the solution ends with its own check() call
         assert "✅" in capsys.readouterr().out
+
+
+def test_q5_the_notebook_hands_out_the_buggy_timer_the_tests_run():
+    import json
+    from pathlib import Path
+
+    nb = json.loads(Path(__file__).parents[1].joinpath("notebooks/02_tensors.ipynb").read_text())
+    starters = [
+        "".join(c["source"]) for c in nb["cells"] if "part2.q5.check(timed)" in "".join(c["source"])
+    ]
+    assert len(starters) == 1
+    assert part2.Q5_BUGGY in starters[0]

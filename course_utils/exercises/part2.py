@@ -124,7 +124,8 @@ Q2_CASES = (
 )
 
 
-T4_GB = 15  # what the question calls a T4's usable memory
+T4_GIB = 15  # a T4's memory as Colab and nvidia-smi show it: 15 GiB (15360 MiB)
+T4_GB = T4_GIB * 2**30 / 1e9  # the same in GB (10**9 bytes): about 16.1
 Q2_PARAMS = 7_000_000_000
 
 
@@ -167,7 +168,7 @@ def _check_q2(
 
 
 def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
-    """The use of weights_gb: does a 7B model fit a T4's 15 GB in float32, in float16?"""
+    """The use of weights_gb: does a 7B model fit a T4's 15 GiB in float32, in float16?"""
     import torch
 
     if fits_fp32 is None or fits_fp16 is None:
@@ -191,12 +192,13 @@ def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
         if not isinstance(got, bool):
             return (
                 f"{name} should be True or False, from a comparison such as "
-                f"weights_gb(7e9, torch.{str(dtype)[6:]}) <= 15; got {short_repr(got)}"
+                f"weights_gb(7e9, torch.{str(dtype)[6:]}) <= 15 * 2**30 / 1e9; "
+                f"got {short_repr(got)}"
             )
         if got != want:
             return (
                 f"{name} is {got}, but 7 billion parameters in {str(dtype)[6:]} take {gb:g} GB, "
-                f"{'more' if gb > T4_GB else 'less'} than a T4's {T4_GB} GB"
+                f"{'more' if gb > T4_GB else 'less'} than a T4's {T4_GIB} GiB ({T4_GB:.1f} GB)"
             )
     return None
 
@@ -210,13 +212,14 @@ q2 = Exercise(
     hint_text="A torch dtype knows its size: torch.bfloat16.itemsize is 2 (bytes per number). "
     "Multiply by n_params and divide by 10**9. The checker tries dtypes this part never "
     "showed, such as float64 and float8_e4m3fn, so a table of four will not do. Then compare "
-    "weights_gb(7e9, ...) with 15 for each dtype.",
+    "weights_gb(7e9, ...) with a T4's 15 GiB in GB, 15 * 2**30 / 1e9 (about 16.1), for each dtype.",
     solution_text="def weights_gb(n_params, dtype):\n"
     "    return n_params * dtype.itemsize / 1e9\n\n"
-    "fits_fp32 = weights_gb(7e9, torch.float32) <= 15   # 28 GB: False\n"
-    "fits_fp16 = weights_gb(7e9, torch.float16) <= 15   # 14 GB: True\n"
+    "t4_gb = 15 * 2**30 / 1e9                            # 15 GiB is about 16.1 GB\n"
+    "fits_fp32 = weights_gb(7e9, torch.float32) <= t4_gb   # 28 GB: False\n"
+    "fits_fp16 = weights_gb(7e9, torch.float16) <= t4_gb   # 14 GB: True\n"
     "part2.q2.check(weights_gb, fits_fp32, fits_fp16)\n"
-    "# 14 GB of weights in 15 GB fits, with about 1 GB to spare for everything else: the CUDA\n"
+    "# 14 GB of weights in 16.1 GB fits, with about 2 GB to spare for everything else: the CUDA\n"
     "# context, the activations and, for text generation, the KV cache (Part 8).",
 )
 
