@@ -124,7 +124,7 @@ Q2_CASES = (
 )
 
 
-T4_GIB = 15  # a T4's memory as Colab and nvidia-smi show it: 15 GiB (15360 MiB)
+T4_GIB = 15  # a T4's memory as nvidia-smi shows it: 15360 MiB, which is 15 GiB
 T4_GB = T4_GIB * 2**30 / 1e9  # the same in GB (10**9 bytes): about 16.1
 Q2_PARAMS = 7_000_000_000
 
