@@ -106,7 +106,8 @@ q1 = Exercise(
     solution_text="def to_int(x, dtype):\n"
     "    info = torch.iinfo(dtype)\n"
     "    return x.round().clamp(info.min, info.max).to(dtype)\n\n"
-    "print(to_int(torch.tensor([300.2, -2.6, 2.6]), torch.uint8))   # tensor([255, 0, 3])\n"
+    "# 300.2 is above uint8's 255, -2.6 below its 0, 2.6 rounds to 3:\n"
+    "print(to_int(torch.tensor([300.2, -2.6, 2.6]), torch.uint8))   # [255, 0, 3]\n"
     "part2.q1.check(to_int)",
 )
 
