@@ -43,6 +43,20 @@ def test_q1_a_pinned_pipeline_on_the_right_device():
     right(part1.q1, with_device(lambda: torch.device("cuda" if cuda.is_available() else "cpu")))
     right(part1.q1, with_device(lambda: 0 if cuda.is_available() else -1))
     right(part1.q1, with_device(lambda: "cuda" if cuda.device_count() else "cpu"))
+    # review: the notebook's own helper crashed under the simulated GPU ("not compiled with CUDA")
+    import course_utils as cu
+
+    right(part1.q1, with_device(lambda: "cuda" if cu.gpu_report().available else "cpu"))
+
+
+def test_q1_an_answer_that_breaks_on_the_simulated_gpu_is_told_how_it_is_simulated():
+    def crashes():
+        import torch
+
+        torch.zeros(1, device="cuda")  # a real CUDA call: the simulation cannot answer it
+        return _pinned()()
+
+    wrong(part1.q1, crashes, says="simulates the runtime through torch.cuda.is_available()")
 
 
 def test_q1_refuses_what_is_not_pinned_or_not_chosen():
@@ -145,6 +159,21 @@ def test_q2_refuses_what_does_not_read_the_results():
         part1.q2, scored_classifier(list(part1.Q2_TEXTS)), scored_classifier, says="function itself"
     )
     wrong(part1.q2, _least, says="part1.q2.check(least_confident, classifier)")
+
+
+def test_q2_most_negative_is_told_what_score_means():
+    # review: returning the lowest P(POSITIVE) was told "the text the model is MOST sure about"
+    def mixed(texts):  # labels of both kinds; score = confidence in the label chosen
+        table = [("NEGATIVE", 0.90), ("POSITIVE", 0.55), ("POSITIVE", 0.99)]
+        return [{"label": lab, "score": sc} for lab, sc in (table * 2)[: len(texts)]]
+
+    def most_negative(classify, texts):
+        results = classify(texts)
+        p_pos = [r["score"] if r["label"] == "POSITIVE" else 1 - r["score"] for r in results]
+        return texts[p_pos.index(min(p_pos))]
+
+    wrong(part1.q2, most_negative, mixed, says="confidence in the label it chose")
+    right(part1.q2, _least, mixed)
 
 
 def test_q2_a_hard_coded_position_fails_on_the_reversed_texts():
@@ -264,50 +293,113 @@ def _fake_cache(root: Path, repo_id: str, nbytes: int) -> Path:
     return root
 
 
-def _cached_mb(repo_id, cache_dir=None, unit=1e6, total=lambda repo: repo.size_on_disk):
+def _freed_mb(repo_id, commit, cache_dir=None, unit=1e6):
     from huggingface_hub import scan_cache_dir
 
-    for repo in scan_cache_dir(cache_dir).repos:
-        if repo.repo_id == repo_id:
-            return total(repo) / unit
-    return None
+    return scan_cache_dir(cache_dir).delete_revisions(commit).expected_freed_size / unit
 
 
-def test_q3_a_function_on_the_checkers_caches():
-    # review: q3 was a look-up (one attribute, or the printed column added up)
-    right(part1.q3, _cached_mb)
-    right(part1.q3, lambda rid, cd=None: round(_cached_mb(rid, cd), 4))
+def _freed_by_hand(repo_id, commit, cache_dir=None):
+    """The same without delete_revisions: this revision's blobs that no other revision uses."""
+    from huggingface_hub import scan_cache_dir
+
+    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
+    revs = repo.revisions
+    mine = {f.blob_path: f.size_on_disk for r in revs if r.commit_hash == commit for f in r.files}
+    others = {f.blob_path for r in revs if r.commit_hash != commit for f in r.files}
+    return sum(size for blob, size in mine.items() if blob not in others) / 1e6
 
 
-def test_q3_refuses_typed_numbers_and_unit_mix_ups():
-    wrong(part1.q3, 8.95, says="function itself")
-    wrong(part1.q3, lambda rid, cd=None: 8.95, says="read the cache your function is given")
-    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid), says="returned None")  # own cache only
-    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid, cd, unit=2**20), says="MiB")
-    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid, cd, unit=1), says="bytes")
-    revisions = lambda repo: sum(r.size_on_disk for r in repo.revisions)  # noqa: E731
-    wrong(part1.q3, lambda rid, cd=None: _cached_mb(rid, cd, total=revisions), says="share")
+def _walk(repo_id, commit, cache_dir=None):
+    """A learner's os.walk over the repo folder, following links: each file counted twice."""
+    import os
 
-    def as_text(rid, cd=None):
+    from huggingface_hub import constants
+
+    name = "models--" + repo_id.replace("/", "--")
+    root = os.path.join(cache_dir or constants.HF_HUB_CACHE, name)
+    total = 0
+    for folder, _, files in os.walk(root, followlinks=True):
+        for file in files:
+            total += os.path.getsize(os.path.join(folder, file))
+    return total / 1e6
+
+
+def _size_of(what):
+    """An answer that returns the revision's or the repo's whole size_on_disk."""
+
+    def answer(repo_id, commit, cache_dir=None):
         from huggingface_hub import scan_cache_dir
 
-        return next(r.size_on_disk_str for r in scan_cache_dir(cd).repos if r.repo_id == rid)
+        for repo in scan_cache_dir(cache_dir).repos:
+            for rev in repo.revisions:
+                if repo.repo_id == repo_id and rev.commit_hash == commit:
+                    return (rev if what == "revision" else repo).size_on_disk / 1e6
+        return None
+
+    return answer
+
+
+def test_q3_right_forms():
+    right(part1.q3, _freed_mb)
+    right(part1.q3, _freed_by_hand)
+    # review: round(..., 2) was refused as "its largest file"
+    right(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 2))
+    right(part1.q3, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd, unit=1)) // 1000 / 1000)
+
+
+def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
+    wrong(part1.q3, 8.95, says="function itself")
+    wrong(part1.q3, lambda rid, c, cd=None: 8.95, says="read the cache your function is given")
+    wrong(part1.q3, lambda rid, c, cd=None: None, says="returned None")
+    wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
+    wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=1), says="bytes")
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="gave")
+    wrong(part1.q3, _size_of("revision"), says="shares with another revision")
+    wrong(part1.q3, _size_of("repo"), says="whole repo")
+    # review: os.walk with followlinks counts the snapshot links and the blobs
+    wrong(part1.q3, _walk, says="counted twice")
+
+    def largest(rid, c, cd=None):
+        from huggingface_hub import scan_cache_dir
+
+        for repo in scan_cache_dir(cd).repos:
+            for rev in repo.revisions:
+                if rev.commit_hash == c:
+                    return max(f.size_on_disk for f in rev.files) / 1e6
+        return None
+
+    wrong(part1.q3, largest, says="largest file")
+
+    def as_text(rid, c, cd=None):
+        from huggingface_hub import scan_cache_dir
+
+        return scan_cache_dir(cd).delete_revisions(c).expected_freed_size_str
 
     wrong(part1.q3, as_text, says="for people")
 
 
-def test_q3_checker_caches_hold_what_they_say(tmp_path):
+def test_q3_checker_cache_holds_what_it_says(tmp_path):
     from huggingface_hub import scan_cache_dir
 
-    sizes = {r.repo_id: r.size_on_disk for r in scan_cache_dir(part1._write_cache(tmp_path)).repos}
-    assert sizes["org/tiny-bert"] == 4_200_700
+    cache = scan_cache_dir(part1._write_cache(tmp_path))
+    sizes = {r.repo_id: r.size_on_disk for r in cache.repos}
+    assert sizes["org/tiny-bert"] == 700 + 231_508 + 466_062 + 4_200_000
     # two revisions, shared config and vocab stored once
-    assert sizes["org/two-revisions"] == 650 + 3_000_000 + 3_100_000 + 231_508
+    shared = 650 + 231_508
+    assert sizes["org/two-revisions"] == shared + 466_062 + 3_000_000 + 711_000 + 3_100_000
+    assert cache.delete_revisions("2" * 40).expected_freed_size == 466_062 + 3_000_000
+    # every wrong total is far from the right one, so an answer rounded to 2 decimals is judged
+    for rid, revisions in part1.Q3_REPOS:
+        for commit in revisions:
+            s = part1._sizes(rid, commit, tmp_path)
+            for key in ("revision", "repo", "largest"):
+                assert s[key] == s["right"] or abs(s[key] - s["right"]) > 0.2e6, (rid, key)
 
 
 def test_q3_model_not_cached(tmp_path):
     cache = _fake_cache(tmp_path, "org/other", 10)
-    ok, msg = part1.q3.verdict(_cached_mb, cache_dir=cache)
+    ok, msg = part1.q3.verdict(_freed_mb, cache_dir=cache)
     assert ok is False, msg
     assert "not in your cache" in msg
 

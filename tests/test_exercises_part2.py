@@ -7,32 +7,60 @@ from course_utils.exercises import part2
 from tests.verdicts import right, wrong
 
 
-def to_int8(x):
-    return x.round().clamp(-128, 127).to(torch.int8)
+def to_int(x, dtype):
+    info = torch.iinfo(dtype)
+    return x.round().clamp(info.min, info.max).to(dtype)
 
 
-def test_q1_to_int8_right_forms():
-    right(part2.q1, to_int8)
-    right(part2.q1, lambda x: torch.clamp(torch.round(x), min=-128, max=127).to(torch.int8))
-    right(part2.q1, lambda x: x.clamp(-128, 127).round().to(torch.int8))  # clamp first: same
+def test_q1_to_int_right_forms():
+    right(part2.q1, to_int)
+
+    def spelled_out(x, dtype):
+        lo, hi = torch.iinfo(dtype).min, torch.iinfo(dtype).max
+        return torch.clamp(torch.round(x), min=lo, max=hi).to(dtype)
+
+    right(part2.q1, spelled_out)
+    right(part2.q1, lambda x, d: x.clamp(torch.iinfo(d).min, torch.iinfo(d).max).round().to(d))
+    right(
+        part2.q1,
+        lambda x, d: torch.floor(x + 0.5).clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d),
+    )
 
 
-def test_q1_refuses_wrap_truncation_and_the_wrong_dtype():
-    # review: q1 was cell 3 with another dtype; the skill is converting to int8 safely
-    wrong(part2.q1, lambda x: x.to(torch.int8), says="plain .to(torch.int8)")
-    wrong(part2.q1, lambda x: x.clamp(-128, 127).to(torch.int8), says="round first")
-    wrong(part2.q1, lambda x: x.round().to(torch.int8), says="not clamped")
-    wrong(part2.q1, lambda x: x.round().clamp(-128, 127), says="torch.int8 at the end")
-    wrong(part2.q1, lambda x: x.round().clamp(-127, 127).to(torch.int8), says="nearest int8")
-    wrong(part2.q1, lambda x: x.to(torch.int8).clamp(-128, 127), says="plain")
-    wrong(part2.q1, lambda x: to_int8(x)[:3], says="one per value")
-    wrong(part2.q1, lambda x: to_int8(x).tolist(), says="tensor")
+def test_q1_refuses_wrap_truncation_a_copied_range_and_the_wrong_dtype():
+    # review: q1 was cell 48's int8 line inside a def; now the range must be read from iinfo
+    int8 = lambda x, d: x.round().clamp(-128, 127).to(d)  # noqa: E731
+    wrong(part2.q1, int8, says="torch.iinfo(dtype).min")
+    wrong(part2.q1, lambda x, d: x.to(d), says="plain .to()")
+    wrong(
+        part2.q1,
+        lambda x, d: x.clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d),
+        says="round first",
+    )
+    wrong(part2.q1, lambda x, d: x.round().to(d), says="not clamped")
+    wrong(
+        part2.q1,
+        lambda x, d: x.round().clamp(torch.iinfo(d).min, torch.iinfo(d).max),
+        says="returned dtype",
+    )
+    wrong(part2.q1, lambda x, d: to_int(x, torch.int8), says="returned dtype")
+
+    def signed(x, d):  # the signed range for the dtype's size: wrong for uint8
+        top = 2 ** (d.itemsize * 8 - 1)
+        return x.round().clamp(-top, top - 1).to(d)
+
+    wrong(part2.q1, signed, says="iinfo")
+    wrong(part2.q1, lambda x, d: to_int(x, d)[:3], says="one per value")
+    wrong(part2.q1, lambda x, d: to_int(x, d).tolist(), says="tensor")
     wrong(part2.q1, torch.arange(12, dtype=torch.bfloat16).reshape(3, 4), says="function itself")
 
 
 def test_q1_refuses_changing_the_callers_tensor():
-    # review: round_()/clamp_() gave the right int8s but overwrote the learner's tensor
-    wrong(part2.q1, lambda x: x.round_().clamp_(-128, 127).to(torch.int8), says="in place")
+    # review: round_()/clamp_() gave the right integers but overwrote the learner's tensor
+    def in_place(x, d):
+        return x.round_().clamp_(torch.iinfo(d).min, torch.iinfo(d).max).to(d)
+
+    wrong(part2.q1, in_place, says="in place")
 
 
 def weights_gb(n_params, dtype):
@@ -117,6 +145,8 @@ def test_q4_refuses_the_known_wrong_ways():
     wrong(part2.q4, lambda c: c.sum(dim=1, keepdim=True), says="shape")  # totals, not division
     wrong(part2.q4, lambda c: torch.ones_like(c) / c.shape[1], says="proportions")
     wrong(part2.q4, "rows", says="function itself")
+    # review: in-place division passed q4 while q1 refused round_()
+    wrong(part2.q4, lambda c: c.div_(c.sum(1, keepdim=True)), says="in place")
 
 
 def test_q4_refuses_a_loop_over_the_rows():
@@ -201,12 +231,52 @@ def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
 
     wrong(part2.q5, no_sync, says="never called sync()")
     wrong(part2.q5, sync_after_the_clock, says="still queued")
-    wrong(part2.q5, four_timed, says="warm-up was timed")
+    wrong(part2.q5, four_timed, says="warm-up call's own time")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, sync_warm=False), says="after the warm-up")
     wrong(part2.q5, last_run, says="fastest of the timed runs")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync) * 1000, says="milliseconds")
-    wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="4 calls")
+    wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="at least three")
+    wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2), says="at least three")
     wrong(part2.q5, 0.03, says="function itself")
+
+
+def test_q5_the_notebooks_buggy_timer_is_refused_and_each_repair_is_told_the_next():
+    import time
+
+    env = {"time": time}
+    exec(part2.Q5_BUGGY, env)  # the timer the notebook hands out, exactly
+    wrong(part2.q5, env["timed"], says="still queued")
+
+    def synced_but_warmup_timed_and_mean(fn, sync):
+        runs = []
+        for _ in range(4):
+            start = time.perf_counter()
+            fn()
+            sync()
+            runs.append(time.perf_counter() - start)
+        return sum(runs) / len(runs)
+
+    def warmup_dropped_but_mean(fn, sync):
+        runs = []
+        for _ in range(4):
+            start = time.perf_counter()
+            fn()
+            sync()
+            runs.append(time.perf_counter() - start)
+        return sum(runs[1:]) / 3
+
+    def warmup_dropped_min(fn, sync):  # an honest repair: the warm-up is timed, then left out
+        runs = []
+        for _ in range(4):
+            start = time.perf_counter()
+            fn()
+            sync()
+            runs.append(time.perf_counter() - start)
+        return min(runs[1:])
+
+    wrong(part2.q5, synced_but_warmup_timed_and_mean, says="includes the warm-up")
+    wrong(part2.q5, warmup_dropped_but_mean, says="mean of the timed runs")
+    right(part2.q5, warmup_dropped_min)
 
 
 def test_the_worked_solutions_of_q2_and_q5_pass_their_checkers(capsys):
@@ -214,3 +284,15 @@ def test_the_worked_solutions_of_q2_and_q5_pass_their_checkers(capsys):
         env = {"torch": torch, "part2": part2}
         exec(q.solution_text, env)  # the solution ends with its own check() call
         assert "✅" in capsys.readouterr().out
+
+
+def test_q5_the_notebook_hands_out_the_buggy_timer_the_tests_run():
+    import json
+    from pathlib import Path
+
+    nb = json.loads(Path(__file__).parents[1].joinpath("notebooks/02_tensors.ipynb").read_text())
+    starters = [
+        "".join(c["source"]) for c in nb["cells"] if "part2.q5.check(timed)" in "".join(c["source"])
+    ]
+    assert len(starters) == 1
+    assert part2.Q5_BUGGY in starters[0]

@@ -62,16 +62,31 @@ def _device_kind(device: Any) -> str | None:
     return None
 
 
+# What the simulated GPU runtime's torch.cuda answers: a Colab T4 (so cu.gpu_report() works too)
+_T4 = {"name": "Tesla T4", "major": 7, "minor": 5, "total_memory": 15_828_320_256}
+
+
 def _on_runtime(fn: Callable[[], Any], gpu: bool) -> Any:
-    """fn() as if this runtime had a GPU (gpu=True) or none: torch.cuda's answers patched."""
+    """fn() as if this runtime had a GPU (gpu=True) or none: torch.cuda's answers patched,
+    consistently, so that torch.cuda.is_available(), device_count() and cu.gpu_report() agree."""
+    from contextlib import ExitStack
+    from types import SimpleNamespace
     from unittest import mock
 
     import torch
 
-    with (
-        mock.patch.object(torch.cuda, "is_available", lambda: gpu),
-        mock.patch.object(torch.cuda, "device_count", lambda: int(gpu)),
-    ):
+    answers: dict[str, Any] = {"is_available": lambda: gpu, "device_count": lambda: int(gpu)}
+    if gpu:
+        answers |= {
+            "current_device": lambda: 0,
+            "get_device_name": lambda *_: _T4["name"],
+            "get_device_capability": lambda *_: (_T4["major"], _T4["minor"]),
+            "get_device_properties": lambda *_: SimpleNamespace(**_T4),
+            "mem_get_info": lambda *_: (_T4["total_memory"] - 2**28, _T4["total_memory"]),
+        }
+    with ExitStack() as stack:
+        for name, value in answers.items():
+            stack.enter_context(mock.patch.object(torch.cuda, name, value))
         return fn()
 
 
@@ -84,7 +99,15 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
     if not callable(answer):
         return f"pass your function pinned_kwargs itself, not {short_repr(answer, 60)}"
     for gpu in (True, False):
-        kwargs = _on_runtime(answer, gpu)
+        try:
+            kwargs = _on_runtime(answer, gpu)
+        except Exception as e:  # noqa: BLE001 - the learner's code, run on a simulated runtime
+            return (
+                f"on a simulated {'GPU' if gpu else 'CPU-only'} runtime your function raised "
+                f"{type(e).__name__}: {short_repr(str(e), 80)}. The checker simulates the runtime "
+                "through torch.cuda.is_available() (and device_count(), cu.gpu_report()): decide "
+                "the device with one of those"
+            )
         if not isinstance(kwargs, dict):
             return (
                 "pinned_kwargs() should return a dict of pipeline()'s keyword arguments, "
@@ -208,6 +231,15 @@ class _Counting:
         return getattr(self.pipe, name)
 
 
+def _most_negative(results: list, texts: list) -> str:
+    """The text with the lowest P(POSITIVE): the answer of a learner who reads score as that."""
+    p_positive = [
+        float(r["score"]) if str(r["label"]).upper().startswith("POS") else 1 - float(r["score"])
+        for r in results
+    ]
+    return texts[p_positive.index(min(p_positive))]
+
+
 def _check_least_confident(
     answer: Any, classifier: Callable[..., Any] | None = None, **__: Any
 ) -> str | None:
@@ -253,6 +285,13 @@ def _check_least_confident(
                 "that is the text the model is MOST sure about: the least sure one has the "
                 "lowest score"
             )
+        if got == _most_negative(results, texts):
+            return (
+                "that is the most negative text: you read score as the chance of POSITIVE, "
+                "but score is the model's confidence in the label it chose (a NEGATIVE result "
+                "with score 0.99 is a sure one); the least sure text has the lowest score, "
+                "whatever its label"
+            )
         return (
             f"the model is less sure about {short_repr(want, 50)} (score {min(scores):.6f}) "
             f"than about {short_repr(got, 50)}: find the lowest score in the results"
@@ -276,22 +315,44 @@ q2 = Exercise(
 )
 
 
-# ----- q3: how big is a repo in the cache? ---------------------------------------------------
+# ----- q3: what would deleting one revision free? --------------------------------------------
 
-# The checker's own caches: (repo id, {commit: {file name: bytes}}). "org/tiny-bert" has two
-# revisions that share their config file and differ in their weights, as after a re-upload: the
-# cache stores the shared file once, so adding up the revisions counts it twice.
+# The checker's own cache: (repo id, {commit: {file name: bytes}}). "org/two-revisions" has two
+# revisions, as after a re-upload: they share config.json and vocab.txt (stored once, in blobs/)
+# and differ in their weights and tokenizer. Deleting one revision frees only the files no other
+# revision uses. Every file is small beside the repo, so no honest rounding of the right answer
+# lands on a wrong one (each wrong total is at least 0.2 MB away).
 Q3_REPOS = (
-    ("org/tiny-bert", {"1" * 40: {"config.json": 700, "model.safetensors": 4_200_000}}),
+    (
+        "org/tiny-bert",
+        {
+            "1" * 40: {
+                "config.json": 700,
+                "vocab.txt": 231_508,
+                "tokenizer.json": 466_062,
+                "model.safetensors": 4_200_000,
+            }
+        },
+    ),
     (
         "org/two-revisions",
         {
-            "2" * 40: {"config.json": 650, "model.safetensors": 3_000_000, "vocab.txt": 231_508},
-            "3" * 40: {"config.json": 650, "model.safetensors": 3_100_000, "vocab.txt": 231_508},
+            "2" * 40: {
+                "config.json": 650,
+                "vocab.txt": 231_508,
+                "tokenizer.json": 466_062,
+                "model.safetensors": 3_000_000,
+            },
+            "3" * 40: {
+                "config.json": 650,
+                "vocab.txt": 231_508,
+                "tokenizer.json": 711_000,
+                "model.safetensors": 3_100_000,
+            },
         },
     ),
-    ("org/big-one", {"4" * 40: {"config.json": 900, "model.safetensors": 267_967_963}}),
 )
+Q3_TOLERANCE_MB = 0.0051  # an answer rounded to 2 decimals is right
 
 
 def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
@@ -319,93 +380,136 @@ def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
     return root
 
 
-def _sizes(repo_id: str, cache_dir: Any) -> dict[str, float] | None:
-    """The right size in bytes and the usual wrong ones, for one repo of one cache."""
+def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None:
+    """The right number of bytes and the usual wrong ones, for one revision of one cache."""
     from huggingface_hub import scan_cache_dir
 
-    for repo in scan_cache_dir(cache_dir).repos:
-        if repo.repo_id.lower() == repo_id.lower() and repo.repo_type == "model":
-            revisions = list(repo.revisions)
-            return {
-                "right": repo.size_on_disk,
-                "revisions": sum(r.size_on_disk for r in revisions),
-                "largest": max(f.size_on_disk for r in revisions for f in r.files),
-            }
+    cache = scan_cache_dir(cache_dir)
+    for repo in cache.repos:
+        if repo.repo_id.lower() != repo_id.lower() or repo.repo_type != "model":
+            continue
+        for revision in repo.revisions:
+            if revision.commit_hash == commit:
+                return {
+                    "right": cache.delete_revisions(commit).expected_freed_size,
+                    "revision": revision.size_on_disk,
+                    "repo": repo.size_on_disk,
+                    "largest": max(f.size_on_disk for f in revision.files),
+                }
     return None
 
 
-def _check_cache_size(
+def _cases(cache_dir: Any, repo_id: str) -> list[tuple[str, str]]:
+    """(repo id, commit) of each revision of repo_id in cache_dir."""
+    from huggingface_hub import scan_cache_dir
+
+    return [
+        (repo.repo_id, rev.commit_hash)
+        for repo in scan_cache_dir(cache_dir).repos
+        if repo.repo_id.lower() == repo_id.lower() and repo.repo_type == "model"
+        for rev in repo.revisions
+    ]
+
+
+def _check_freed(
     answer: Any, *_: Any, cache_dir: Any = None, repo_id: str = SENTIMENT_MODEL, **__: Any
 ) -> str | None:
     if not callable(answer):
         return (
-            "pass your function itself (def cached_mb(repo_id, cache_dir=None): ...), not "
-            f"{short_repr(answer, 60)}: the checker runs it on caches of its own"
+            "pass your function itself (def freed_mb(repo_id, commit, cache_dir=None): ...), "
+            f"not {short_repr(answer, 60)}: the checker runs it on caches of its own"
         )
     import tempfile
 
-    if _sizes(repo_id, cache_dir) is None:
+    yours = _cases(cache_dir, repo_id)
+    if not yours:
         return f"{repo_id} is not in your cache yet: run the pipeline cells above first"
     with tempfile.TemporaryDirectory() as tmp:
         own = _write_cache(tmp)
-        cases = [(rid, own) for rid, _ in Q3_REPOS] + [(repo_id, cache_dir)]
-        for rid, where in cases:
-            sizes = _sizes(rid, where)
-            assert sizes is not None  # written above, or checked above
-            call = f"cached_mb({rid!r})" if where is cache_dir else f"cached_mb({rid!r}, <a cache>)"
-            got = answer(rid, where)
-            if got is None:
-                return (
-                    f"{call} returned None: find the repo in scan_cache_dir(cache_dir), the "
-                    "cache your function is given, and return its size"
-                )
-            if isinstance(got, str):
-                return (
-                    f"{call} returned the text {got!r}: size_on_disk_str is for people; return "
-                    "the number size_on_disk / 1e6"
-                )
-            value, problem = as_number(got, f"what {call} returned")
+        cases = [(rid, c, own) for rid, revs in Q3_REPOS for c in revs]
+        cases += [(rid, c, cache_dir) for rid, c in yours]
+        for rid, commit, where in cases:
+            sizes = _sizes(rid, commit, where)
+            assert sizes is not None  # written above, or listed above
+            cache_text = "" if where is cache_dir else ", <a cache>"
+            call = f"freed_mb({rid!r}, {commit[:7]!r}…{cache_text})"
+            problem = _judge_freed(answer(rid, commit, where), call, sizes, where is cache_dir)
             if problem:
                 return problem
-            size = sizes["right"]
-            close = lambda v, b: abs(v - b / 1e6) <= 1e-4 * b / 1e6  # noqa: E731
-            if close(value, size):
-                continue
-            if abs(value - size / 2**20) <= 1e-4 * size / 2**20:
-                return f"{call} gave {value:g}: that is MiB (2**20 bytes); MB is 1e6 bytes"
-            if abs(value - size) <= 1e-4 * size:
-                return f"{call} gave {value:g}: that is bytes; divide by 1e6 for MB"
-            if close(value, sizes["revisions"]):
-                return (
-                    f"{call} gave {value:g}: that adds up the revisions, but files they share "
-                    "are stored once; the repo's own size_on_disk counts each file once"
-                )
-            if close(value, sizes["largest"]):
-                return f"{call} gave {value:g}: that is its largest file; count every file"
-            if where is not cache_dir:
-                return (
-                    f"{call} gave {value:g} MB, but that repo takes {size / 1e6:g} MB there: "
-                    "read the cache your function is given (scan_cache_dir(cache_dir))"
-                )
-            return f"{call} gave {value:g} MB; your cache holds {size / 1e6:g} MB of it"
     return None
+
+
+def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | None:
+    """What is wrong with one answer of freed_mb, given the right and the usual wrong sizes."""
+    if got is None:
+        return (
+            f"{call} returned None: find the revision in scan_cache_dir(cache_dir), the cache "
+            "your function is given, and return a number"
+        )
+    if isinstance(got, str):
+        return (
+            f"{call} returned the text {got!r}: the _str sizes are for people; return the "
+            "number of bytes / 1e6"
+        )
+    value, problem = as_number(got, f"what {call} returned")
+    if problem:
+        return problem
+
+    def near(nbytes: float, unit: float = 1e6) -> bool:
+        return abs(value - nbytes / unit) <= Q3_TOLERANCE_MB * 1e6 / unit
+
+    right = sizes["right"]
+    if near(right):
+        return None
+    if near(right, 2**20):
+        return f"{call} gave {value:g}: that is MiB (2**20 bytes); MB is 1e6 bytes"
+    if abs(value - right) <= 1e-3 * right:
+        return f"{call} gave {value:g}: that is bytes; divide by 1e6 for MB"
+    if any(near(2 * sizes[k]) for k in ("right", "revision", "repo")):
+        return (
+            f"{call} gave {value:g}, twice a real size: each file is counted twice. snapshots/ "
+            "holds links to the files in blobs/; count the blobs once (or use the sizes "
+            "scan_cache_dir() reports)"
+        )
+    if near(sizes["revision"]):
+        return (
+            f"{call} gave {value:g}: that is the whole revision, but the files it shares with "
+            "another revision stay on disk; count only the files no other revision uses"
+        )
+    if near(sizes["repo"]):
+        return (
+            f"{call} gave {value:g}: that is the whole repo; deleting one revision frees only "
+            "the files no other revision uses"
+        )
+    if near(sizes["largest"]):
+        return f"{call} gave {value:g}: that is its largest file; count every file it frees"
+    if not own_cache:
+        return (
+            f"{call} gave {value:g} MB, but deleting it there frees {right / 1e6:g} MB: read "
+            "the cache your function is given (scan_cache_dir(cache_dir))"
+        )
+    return f"{call} gave {value:g} MB; deleting it from your cache frees {right / 1e6:g} MB"
 
 
 q3 = Exercise(
     name="part1.q3",
-    prompt="Write cached_mb(repo_id, cache_dir=None): how many MB (1 MB = 1,000,000 bytes) the "
-    "repo takes in the Hugging Face cache at cache_dir (None: your own cache).",
-    checker=_check_cache_size,
-    usage="part1.q3.check(cached_mb)",
-    hint_text="huggingface_hub.scan_cache_dir(cache_dir) lists every cached repo; each has a "
-    "repo_id and a size_on_disk in bytes, counting each stored file once.",
+    prompt="Write freed_mb(repo_id, commit, cache_dir=None): how many MB (1 MB = 1,000,000 "
+    "bytes) deleting that one revision would free in the Hugging Face cache at cache_dir "
+    "(None: your own cache). Files another revision still uses are not freed.",
+    checker=_check_freed,
+    usage="part1.q3.check(freed_mb)",
+    hint_text="scan_cache_dir(cache_dir) returns a report whose delete_revisions(commit) "
+    "plans a deletion without doing it: its expected_freed_size is in bytes. Or by hand: each "
+    "revision's files have a blob_path; the blobs of this revision that no other revision of "
+    "the repo links to are what goes.",
     solution_text="from huggingface_hub import scan_cache_dir\n\n"
-    "def cached_mb(repo_id, cache_dir=None):\n"
-    "    for repo in scan_cache_dir(cache_dir).repos:\n"
-    "        if repo.repo_id == repo_id:\n"
-    "            return repo.size_on_disk / 1e6\n\n"
-    'print(f"{cached_mb(MODEL_ID):.1f} MB")\n'
-    "part1.q3.check(cached_mb)",
+    "def freed_mb(repo_id, commit, cache_dir=None):\n"
+    "    plan = scan_cache_dir(cache_dir).delete_revisions(commit)  # a plan: nothing deleted\n"
+    "    return plan.expected_freed_size / 1e6\n\n"
+    "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
+    "for revision in repo.revisions:\n"
+    '    print(revision.commit_hash[:7], f"{freed_mb(MODEL_ID, revision.commit_hash):.1f} MB")\n'
+    "part1.q3.check(freed_mb)",
 )
 
 # ----- q4: timing fairly ---------------------------------------------------------------------

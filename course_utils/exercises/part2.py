@@ -13,70 +13,102 @@ from . import Exercise, as_number, as_whole, clock, short_repr
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
 
 
-# q1 converts these: out of range both ways, fractions that truncation and rounding tell
-# apart, and values far beyond int32 (which a plain conversion on x86 turns into 0)
-Q1_VALUES = (200.0, -3e9, 2.6, -2.6, 127.4, -128.6, 1e10, -0.7, 56.2, float("inf"), -1000.0)
+# q1 converts these to three integer dtypes: out of every range both ways, fractions that
+# truncation and rounding tell apart (none ends in .5, where rounding rules differ), and values far
+# beyond int32 (which a plain conversion on x86 turns into 0). Whole numbers and
+# fractions, so the answer must round, and each dtype's range differs: int8's -128..127 copied
+# from above fails uint8 and int16.
+Q1_VALUES = (
+    200.0, -3e9, 2.6, -2.6, 127.4, -128.6, 1e10, -0.7, 56.2, float("inf"), -1000.0,
+    255.6, 300.2, 40000.0, -40000.0, 32767.4, -32768.6, 65535.9,
+)  # fmt: skip
+Q1_DTYPES = ("int8", "uint8", "int16")
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
-            "pass your function itself (def to_int8(x): ...), not "
-            f"{short_repr(answer, 60)}: the checker runs it on values of its own"
+            "pass your function itself (def to_int(x, dtype): ...), not "
+            f"{short_repr(answer, 60)}: the checker runs it on values and dtypes of its own"
         )
     import torch
 
     x = torch.tensor(Q1_VALUES)
-    given = x.clone()
-    got = answer(given)
-    if not torch.equal(given, x):
-        return (
-            "to_int8 changed the tensor it was given (round_() and clamp_() work in place): "
-            "the caller's values are gone. Use round() and clamp(), which return new tensors, "
-            "as the Gotchas show for .half()"
-        )
-    if not isinstance(got, torch.Tensor):
-        return f"to_int8 should return a tensor, not {type(got).__name__}"
-    if tuple(got.shape) != tuple(x.shape):
-        return f"for {len(x)} values to_int8 returned shape {tuple(got.shape)}: one per value"
-    if got.dtype != torch.int8:
-        return f"the result's dtype is {got.dtype}: convert it to torch.int8 at the end"
-    want = x.round().clamp(-128, 127).to(torch.int8)
-    if torch.equal(got.cpu(), want):
+    for name in Q1_DTYPES:
+        dtype = getattr(torch, name)
+        call = f"to_int(x, torch.{name})"
+        given = x.clone()
+        got = answer(given, dtype)
+        if not torch.equal(given, x):
+            return (
+                f"{call} changed the tensor it was given (round_() and clamp_() work in place): "
+                "the caller's values are gone. Use round() and clamp(), which return new "
+                "tensors, as the Gotchas show for .half()"
+            )
+        if not isinstance(got, torch.Tensor):
+            return f"{call} should return a tensor, not {type(got).__name__}"
+        if tuple(got.shape) != tuple(x.shape):
+            return f"for {len(x)} values {call} returned shape {tuple(got.shape)}: one per value"
+        if got.dtype != dtype:
+            return f"{call} returned dtype {got.dtype}: convert to the dtype it is given, last"
+        problem = _q1_values(got.cpu(), x, dtype, call)
+        if problem:
+            return problem
+    return None
+
+
+def _q1_values(got: Any, x: Any, dtype: Any, call: str) -> str | None:
+    """What is wrong with the values one dtype's conversion gave (None: they are right)."""
+    import torch
+
+    info = torch.iinfo(dtype)
+    want = x.round().clamp(info.min, info.max).to(dtype)
+    if torch.equal(got, want):
         return None
     with torch.no_grad():
-        plain = x.to(torch.int8)
-        truncated = x.clamp(-128, 127).to(torch.int8)
-        unclamped = x.round().to(torch.int8)
-    shown = ", ".join(f"{v:g} -> {int(g)}" for v, g in zip(Q1_VALUES, got.tolist(), strict=True))
-    if torch.equal(got.cpu(), plain):
-        return (
-            f"that is a plain .to(torch.int8): {shown}. Out-of-range values wrap or become 0: "
-            "round, clamp into -128..127, then convert"
-        )
-    if torch.equal(got.cpu(), truncated):
-        return (
-            "the range is right, but 2.6 became 2: the conversion truncates toward zero; "
-            "round first"
-        )
-    if torch.equal(got.cpu(), unclamped):
-        return "rounded, but not clamped: 200.0 wrapped around; clamp into -128..127 first"
+        wrongs = {
+            "plain": x.to(dtype),
+            "truncated": x.clamp(info.min, info.max).to(dtype),
+            "unclamped": x.round().to(dtype),
+            "int8 range": x.round().clamp(-128, 127).to(dtype),
+        }
     mine, right = got.tolist(), want.tolist()
     bad = next(i for i, (g, w) in enumerate(zip(mine, right, strict=True)) if g != w)
-    return f"{Q1_VALUES[bad]:g} became {mine[bad]}, but the nearest int8 is {right[bad]}"
+    example = f"{Q1_VALUES[bad]:g} became {mine[bad]}, not {right[bad]}"
+    if torch.equal(got, wrongs["plain"]):
+        return (
+            f"{call} is a plain .to(): {example}. Out-of-range values wrap or become 0: round, "
+            "clamp into the dtype's range, then convert"
+        )
+    if torch.equal(got, wrongs["truncated"]):
+        return f"{call}: {example}. The range is right, but conversion truncates: round first"
+    if torch.equal(got, wrongs["unclamped"]):
+        return f"{call}: {example}. Rounded, but not clamped into the dtype's range"
+    if torch.equal(got, wrongs["int8 range"]) and dtype != torch.int8:
+        return (
+            f"{call}: {example}. That is int8's range, -128..127, for every dtype: read the "
+            "range of the dtype you are given from torch.iinfo(dtype).min and .max"
+        )
+    if info.min == 0 and any(v < 0 for v in mine):
+        return f"{call}: {example}. uint8 has no negative numbers: its range is 0..255"
+    return f"{call}: {example}, the nearest {str(dtype)[6:]} (torch.iinfo gives its range)"
 
 
 q1 = Exercise(
     name="part2.q1",
-    prompt="Write to_int8(x): convert a float tensor to int8 so that every value becomes the "
-    "nearest int8 (out-of-range values become -128 or 127), never a wrapped or zeroed one.",
+    prompt="Write to_int(x, dtype): convert a float tensor to the integer dtype given (int8, "
+    "uint8, int16, ...) so that every value becomes the nearest number that dtype holds (out of "
+    "range: its smallest or largest), never a wrapped or zeroed one.",
     checker=_check_q1,
-    hint_text="x.to(torch.int8) truncates toward zero and, out of range, wraps or gives 0. "
-    "x.round() rounds to the nearest whole number; .clamp(-128, 127) pulls everything into "
-    "int8's range; convert last.",
-    solution_text="def to_int8(x):\n"
-    "    return x.round().clamp(-128, 127).to(torch.int8)\n\n"
-    "part2.q1.check(to_int8)",
+    usage="part2.q1.check(to_int)",
+    hint_text="torch.iinfo(dtype) knows an integer dtype's range: .min and .max (for int8, -128 "
+    "and 127). Round to the nearest whole number, clamp into that range, convert last.",
+    solution_text="def to_int(x, dtype):\n"
+    "    info = torch.iinfo(dtype)\n"
+    "    return x.round().clamp(info.min, info.max).to(dtype)\n\n"
+    "# 300.2 is above uint8's 255, -2.6 below its 0, 2.6 rounds to 3:\n"
+    "print(to_int(torch.tensor([300.2, -2.6, 2.6]), torch.uint8))   # [255, 0, 3]\n"
+    "part2.q1.check(to_int)",
 )
 
 
@@ -93,7 +125,8 @@ Q2_CASES = (
 )
 
 
-T4_GB = 15  # what the question calls a T4's usable memory
+T4_GIB = 15  # a T4's memory as nvidia-smi shows it: 15360 MiB, which is 15 GiB
+T4_GB = T4_GIB * 2**30 / 1e9  # the same in GB (10**9 bytes): about 16.1
 Q2_PARAMS = 7_000_000_000
 
 
@@ -136,7 +169,7 @@ def _check_q2(
 
 
 def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
-    """The use of weights_gb: does a 7B model fit a T4's 15 GB in float32, in float16?"""
+    """The use of weights_gb: does a 7B model fit a T4's 15 GiB in float32, in float16?"""
     import torch
 
     if fits_fp32 is None or fits_fp16 is None:
@@ -160,12 +193,13 @@ def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
         if not isinstance(got, bool):
             return (
                 f"{name} should be True or False, from a comparison such as "
-                f"weights_gb(7e9, torch.{str(dtype)[6:]}) <= 15; got {short_repr(got)}"
+                f"weights_gb(7e9, torch.{str(dtype)[6:]}) <= 15 * 2**30 / 1e9; "
+                f"got {short_repr(got)}"
             )
         if got != want:
             return (
                 f"{name} is {got}, but 7 billion parameters in {str(dtype)[6:]} take {gb:g} GB, "
-                f"{'more' if gb > T4_GB else 'less'} than a T4's {T4_GB} GB"
+                f"{'more' if gb > T4_GB else 'less'} than a T4's {T4_GIB} GiB ({T4_GB:.1f} GB)"
             )
     return None
 
@@ -179,13 +213,14 @@ q2 = Exercise(
     hint_text="A torch dtype knows its size: torch.bfloat16.itemsize is 2 (bytes per number). "
     "Multiply by n_params and divide by 10**9. The checker tries dtypes this part never "
     "showed, such as float64 and float8_e4m3fn, so a table of four will not do. Then compare "
-    "weights_gb(7e9, ...) with 15 for each dtype.",
+    "weights_gb(7e9, ...) with a T4's 15 GiB in GB, 15 * 2**30 / 1e9 (about 16.1), for each dtype.",
     solution_text="def weights_gb(n_params, dtype):\n"
     "    return n_params * dtype.itemsize / 1e9\n\n"
-    "fits_fp32 = weights_gb(7e9, torch.float32) <= 15   # 28 GB: False\n"
-    "fits_fp16 = weights_gb(7e9, torch.float16) <= 15   # 14 GB: True\n"
+    "t4_gb = 15 * 2**30 / 1e9                            # 15 GiB is about 16.1 GB\n"
+    "fits_fp32 = weights_gb(7e9, torch.float32) <= t4_gb   # 28 GB: False\n"
+    "fits_fp16 = weights_gb(7e9, torch.float16) <= t4_gb   # 14 GB: True\n"
     "part2.q2.check(weights_gb, fits_fp32, fits_fp16)\n"
-    "# 14 GB of weights in 15 GB fits, with about 1 GB to spare for everything else: the CUDA\n"
+    "# 14 GB of weights in 16.1 GB fits, with about 2 GB to spare for everything else: the CUDA\n"
     "# context, the activations and, for text generation, the KV cache (Part 8).",
 )
 
@@ -281,14 +316,21 @@ def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
 
     for counts in _q4_inputs():
         shape = tuple(counts.shape)
+        given = counts.clone()
         try:
-            out = answer(counts.clone())
+            out = answer(given)
         except RuntimeError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return (
                 f"for counts of shape {shape} proportions raised RuntimeError "
                 f"({short_repr(first, 100)}): without keepdim=True the row totals have shape "
                 "(rows,), which lines up with the columns, not the rows"
+            )
+        if not torch.equal(given, counts):
+            return (
+                "proportions changed the counts it was given (div_() and the other methods "
+                "ending in _ work in place): the caller's counts are gone. Use / or div(), "
+                "which return a new tensor, as the Gotchas show for .half()"
             )
         if not isinstance(out, torch.Tensor):
             return (
@@ -341,14 +383,34 @@ q4 = Exercise(
 )
 
 
-# ----- q5: timing work on a GPU --------------------------------------------------------------
+# ----- q5: repair a GPU timer ----------------------------------------------------------------
 
-# Each script: the warm-up, then the work of each later call, in seconds. In the first the
-# fastest timed run is the first one (so a warm-up that was never waited for lands in it); in
-# the second it is the last. A timing that never waits for the queue reads microseconds.
-Q5_SCRIPTS = ((0.30, 0.03, 0.08, 0.09), (0.30, 0.08, 0.09, 0.03))
+# Each script: the warm-up, then the work of each later call, in seconds (a call past the end
+# repeats the last). In the first the fastest timed run is the first one (so a warm-up that was
+# never waited for lands in it); in the second it is the last; in the third the warm-up is
+# the quickest call of all (a warm-up is not always slow), so a result that keeps it is wrong.
+# The three timed runs take 0.20 s in all in each script. A timing that never waits for the
+# queue reads microseconds.
+Q5_SCRIPTS = (
+    (0.30, 0.03, 0.08, 0.09),
+    (0.30, 0.08, 0.09, 0.03),
+    (0.012, 0.08, 0.03, 0.09),
+)
 Q5_BEST = 0.03
 Q5_SLACK = 0.025  # time.sleep overshoots a little on a busy machine
+
+# What the notebook hands the learner to repair: it times the warm-up, reads the clock before the
+# queued work has run, and averages. (The checker's tests run it, so the text stays true.)
+Q5_BUGGY = '''def timed(fn, sync):
+    """Seconds for one run of fn() on a GPU. BUGGY: three mistakes to repair."""
+    runs = []
+    for _ in range(4):                 # four runs; the first is the warm-up
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    sync()                             # wait for the GPU to finish
+    return sum(runs) / len(runs)
+'''
 
 
 def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -368,8 +430,8 @@ def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
             return problem
         if gpu.calls < 4:
             return (
-                f"timed called fn {gpu.calls} time(s): once to warm up, then three timed "
-                "runs (4 calls in all)"
+                f"timed called fn {gpu.calls} time(s): once to warm up, then at least three "
+                "timed runs (4 calls or more in all)"
             )
         if gpu.syncs == 1:  # only the checker's own
             return (
@@ -379,41 +441,60 @@ def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
         values.append(value)
         cold_timed = cold_timed or gpu.log.cold_call_timed()
         unsynced = unsynced or gpu.log.warmup_not_waited_for()
-    first, second = values
+    return _judge_q5(values, cold_timed, unsynced)
+
+
+def _judge_q5(values: list[float], cold_timed: bool, unsynced: bool) -> str | None:
+    """The verdict on the seconds timed returned for each script."""
     near = lambda v, t: t <= v <= t + Q5_SLACK  # noqa: E731
-    if first > 10:
-        return f"{first:g} looks like milliseconds: give seconds"
-    if min(first, second) < 0.01:
+    if max(values) > 10:
+        return f"{max(values):g} looks like milliseconds: give seconds"
+    if min(values) < 0.008:
         return (
-            f"{min(first, second):.6f} s is far less than the work takes: the clock was read "
-            "while the work was still queued. Call sync() after fn() and BEFORE reading the clock"
+            f"{min(values):.6f} s is far less than the work takes: the clock was read while the "
+            "work was still queued. Call sync() after each fn() and BEFORE reading the clock"
         )
-    if cold_timed:
-        return (
-            "the clock was read before and after the first call: the warm-up was timed. "
-            "Call fn() and sync() once before the clock starts, then time three runs"
-        )
+    if all(near(v, Q5_BEST) for v in values):
+        return None  # the warm-up may have been on the clock, as long as it was left out
     if unsynced:
         return (
             "the clock started while the warm-up's work was still queued, so the first timed "
             "run also held the end of the warm-up: call sync() after the warm-up call too"
         )
-    if near(first, Q5_BEST) and near(second, Q5_BEST):
-        return None
-    if near(first, Q5_BEST) or near(second, Q5_BEST):
+    warmups = [script[0] for script in Q5_SCRIPTS]
+    if cold_timed and any(abs(v - w) <= Q5_SLACK / 2 for v, w in zip(values, warmups, strict=True)):
+        return (
+            "one result was the warm-up call's own time (here the warm-up was the quickest "
+            "call): leave the warm-up out of the runs you keep"
+        )
+    if all(near(v, 0.20 / 3) for v in values):
+        return (
+            "that is the mean of the timed runs; keep the fastest (min): the slower ones were "
+            "disturbed by other work"
+        )
+    if any(near(v, (w + 0.20) / 4) for v, w in zip(values, warmups, strict=True)):
+        return "that is a mean that includes the warm-up: leave it out, and keep the fastest run"
+    if cold_timed:
+        return (
+            "the clock was read before and after the first call, and the result is not the "
+            "fastest timed run: call fn() and sync() once before the clock starts, then time "
+            "the runs and keep the fastest"
+        )
+    if any(near(v, Q5_BEST) for v in values):
         return "keep the fastest of the timed runs (min), not the first or the last"
-    return f"{first:g} s is not the fastest timed run (the checker knows it: {Q5_BEST:g} s)"
+    return f"{values[0]:g} s is not the fastest timed run (the checker knows it: {Q5_BEST:g} s)"
 
 
 q5 = Exercise(
     name="part2.q5",
-    prompt="Write timed(fn, sync): one untimed warm-up call of fn(), then three timed runs, each "
-    "waited for with sync() before the clock is read; return the fastest in seconds.",
+    prompt="Repair timed(fn, sync): one untimed warm-up call of fn(), then at least three timed "
+    "runs, each waited for with sync() before the clock is read; return the fastest in seconds.",
     checker=_check_q5,
     usage="part2.q5.check(timed)",
-    hint_text="Like best_of above, with the wait made explicit: fn(); sync(); then for each run "
-    "start = time.perf_counter(); fn(); sync(); runs.append(time.perf_counter() - start). On a "
-    "GPU, sync is torch.cuda.synchronize; on a CPU, lambda: None does (nothing is queued).",
+    hint_text="Three rules from the timing section: the warm-up's time is not kept (and its "
+    "work is waited for with sync() before the clock starts); sync() goes after each fn() and "
+    "before the clock is read, not once at the end; and the result is min(runs), not the "
+    "mean. On a GPU, sync is torch.cuda.synchronize; on a CPU, lambda: None does.",
     solution_text="import time\n\n"
     "def timed(fn, sync):\n"
     "    fn()\n"
@@ -424,7 +505,7 @@ q5 = Exercise(
     "        fn()\n"
     "        sync()                   # wait for the work, not just its launch\n"
     "        runs.append(time.perf_counter() - start)\n"
-    "    return min(runs)\n\n"
+    "    return min(runs)             # the least disturbed run\n\n"
     "part2.q5.check(timed)\n"
     'dev = "cuda" if torch.cuda.is_available() else "cpu"\n'
     'sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)\n'
