@@ -8,14 +8,31 @@ from course_utils.exercises import part8
 from tests.verdicts import right, wrong
 
 
-def test_q1_memory_maths():
-    gib = 13e9 * 2 / 2**30
-    right(part8.q1, (gib, False))
-    right(part8.q1, (round(gib, 1), False))  # a rounded answer is fine
-    wrong(part8.q1, (26.0, False), says="GiB")  # GB, not GiB
-    wrong(part8.q1, (13e9 * 4 / 2**30, False), says="float32")
-    wrong(part8.q1, (gib, True), says="usable")
-    wrong(part8.q1, gib, says="pair")
+def test_q1_kv_room():
+    room = (cu.GPUS["T4"].usable_gib - 12.44) * 2**30
+    tokens = room / (2 * 40 * 40 * 128 * 2)
+    right(part8.q1, tokens)
+    right(part8.q1, int(tokens))  # a whole number of tokens is fine
+    right(part8.q1, round(tokens, -1))
+    wrong(part8.q1, tokens * 2, says="keys AND values")
+    wrong(part8.q1, tokens / 2, says="float32")
+    wrong(part8.q1, (cu.GPUS["T4"].usable_gib * 1e9 - 12.44 * 2**30) / 819_200, says="GiB")
+    wrong(part8.q1, tokens * 40, says="all 40 layers")
+    wrong(part8.q1, -5.0, says="positive")
+    wrong(part8.q1, tokens * 1.2, says="too many")
+    wrong(part8.q1, (tokens, False), says="number of tokens")
+
+
+def test_q1_weights_figure_is_the_estimate():
+    """The 12.44 GiB the task states is what cu.estimate_memory gives for that shape in 8-bit."""
+    from transformers import LlamaConfig
+
+    shape = LlamaConfig(vocab_size=32_000, hidden_size=5_120, intermediate_size=13_824,
+                        num_hidden_layers=40, num_attention_heads=40, num_key_value_heads=40,
+                        max_position_embeddings=4_096, architectures=["LlamaForCausalLM"])
+    estimate = cu.estimate_memory(shape, "int8", seq_len=0)
+    assert round(estimate.total_bytes / 2**30, 2) == part8.Q1_WEIGHTS_GIB
+    assert cu.kv_cache_bytes(shape, 1) == 2 * 40 * 40 * 128 * 2
 
 
 def _right(w):
@@ -66,11 +83,18 @@ def test_q2_int8_by_hand():
 
     wrong(part8.q2, per_row, says="whole tensor")
 
+    def unsigned(w):  # a valid scheme, but not the signed int8 the task names
+        scale = (w.max() - w.min()) / 255
+        zero_point = torch.round(-w.min() / scale)
+        return torch.clamp(torch.round(w / scale) + zero_point, 0, 255).to(torch.uint8), scale, zero_point
+
+    wrong(part8.q2, unsigned, says="signed int8")
+
 
 def test_q1_rejects_nan_and_inf():
     for bad in (float("nan"), float("inf"), -float("inf")):
-        msg = wrong(part8.q1, (bad, False))
-        assert "NaN or inf" in msg or "not a size" in msg  # refused at the door or by q1
+        msg = wrong(part8.q1, bad)
+        assert "NaN or inf" in msg or "not a number of tokens" in msg  # refused at the door or by q1
 
 
 def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():

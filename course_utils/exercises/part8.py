@@ -19,48 +19,64 @@ __all__ = ["q1", "q2", "q3", "q4", "Q3_CANDIDATES", "Q3_CONTEXT", "Q4_MODEL"]
 GIB = 2**30
 
 
+# q1: the KV cache's share of what is left. A Llama-2-13B shape (40 layers, 40 KV heads of 128, no
+# grouped-query attention, a 4,096-token context) whose 8-bit weights, embeddings and head in 16
+# bits included, take Q1_WEIGHTS_GIB (cu.estimate_memory's figure, rounded).
+Q1_WEIGHTS_GIB = 12.44
+Q1_LAYERS, Q1_KV_HEADS, Q1_HEAD_DIM = 40, 40, 128
+
+
+def _q1_tokens(*, kv_bytes: int = 2, keys_and_values: int = 2, layers: int = Q1_LAYERS,
+               usable: float | None = None) -> float:
+    from ..gpu import GPUS
+
+    room = (GPUS["T4"].usable_bytes if usable is None else usable) - Q1_WEIGHTS_GIB * GIB
+    return room / (keys_and_values * layers * Q1_KV_HEADS * Q1_HEAD_DIM * kv_bytes)
+
+
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     from ..gpu import GPUS
-    from ..memory import bytes_per_param
 
-    if not isinstance(answer, tuple) or len(answer) != 2:
-        return "the answer should be a pair: (GiB of weights, fits on a T4 True/False)"
-    gib, fits = answer
-    if isinstance(gib, bool) or not isinstance(gib, (int, float)):
-        return f"the first item should be a number of GiB, got {type(gib).__name__}"
-    if not math.isfinite(gib):
-        return f"{gib!r} is not a size: compute parameters × bytes per parameter / 2**30"
-    need = 13e9 * bytes_per_param("float16")
-    expected = need / GIB
-    if abs(gib - need / 1e9) < 0.05 * need / 1e9 and abs(gib - expected) > 0.02 * expected:
-        return "that is in GB (1e9 bytes); the question asks for GiB (2**30 bytes): divide by 2**30"
-    if abs(gib - 13e9 * 4 / GIB) < 0.02 * expected:
-        return "that is float32 (4 bytes a weight); float16 takes 2"
-    if abs(gib - expected) > 0.02 * expected:
-        return (
-            f"{gib:g} GiB is {'too much' if gib > expected else 'too little'}: "
-            "parameters × bytes, then / 2**30"
-        )
-    if not isinstance(fits, bool):
-        return f"the second item should be True or False, got {fits!r}"
-    if fits != (need <= GPUS["T4"].usable_bytes):
-        return (
-            f"the size is right, but compare it with the T4's usable memory, "
-            f"cu.GPUS['T4'].usable_gib = {GPUS['T4'].usable_gib} GiB"
-        )
-    return None
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return f"the answer should be a number of tokens, got {type(answer).__name__}"
+    if not math.isfinite(answer):
+        return f"{answer!r} is not a number of tokens: room left / bytes per token"
+    expected = _q1_tokens()
+
+    def near(value: float) -> bool:
+        return abs(answer - value) <= 0.02 * abs(value)
+
+    if near(expected):
+        return None
+    if near(_q1_tokens(keys_and_values=1)):
+        return "every layer keeps keys AND values: two tensors per token, not one"
+    if near(_q1_tokens(kv_bytes=4)):
+        return "that is a float32 cache (4 bytes a number); the cache is float16, 2 bytes"
+    if near(_q1_tokens(usable=GPUS["T4"].usable_gib * 1e9)):
+        return "the T4's usable memory is 14.75 GiB (× 2**30 bytes), not 14.75 GB (× 1e9)"
+    if near(_q1_tokens(layers=1)):
+        return "that is one layer's cache: all 40 layers keep their own keys and values"
+    if answer <= 0:
+        return "the 8-bit weights leave room on a T4: usable GiB minus 12.44 GiB is positive"
+    return (
+        f"{answer:g} tokens is {'too many' if answer > expected else 'too few'}: bytes per token = "
+        "2 (keys, values) × layers × KV heads × head size × 2 bytes; tokens = room left / that"
+    )
 
 
 q1 = Exercise(
     name="part8.q1",
-    prompt="A 13-billion-parameter model in float16: how many GiB do its weights take (params × "
-    "bytes), and do they fit in a T4's usable memory? answer = (gib, fits)",
+    prompt="Llama-2-13B's shape (40 layers, 40 KV heads of size 128) has 8-bit weights of 12.44 "
+    "GiB. How many tokens of float16 KV cache fit in what is left of a T4's usable memory "
+    "(activations and CUDA context left out)? answer = tokens",
     checker=_check_q1,
-    hint_text="cu.bytes_per_param('float16') is 2. GiB = bytes / 2**30. The T4's usable memory "
-    "is cu.GPUS['T4'].usable_gib.",
-    solution_text="gib = 13e9 * cu.bytes_per_param('float16') / 2**30   # 24.2 GiB\n"
-    "answer = (gib, gib <= cu.GPUS['T4'].usable_gib)       # (24.2..., False)\n"
-    "# half precision is not enough: 8-bit or 4-bit would be the next lever",
+    hint_text="Room left: cu.GPUS['T4'].usable_gib - 12.44, times 2**30 for bytes. One token costs "
+    "2 (keys and values) × 40 layers × 40 KV heads × 128 × 2 bytes (float16).",
+    solution_text="room = (cu.GPUS['T4'].usable_gib - 12.44) * 2**30   # bytes after the weights\n"
+    "per_token = 2 * 40 * 40 * 128 * 2                    # 819,200 bytes: 800 KiB a token\n"
+    "answer = room / per_token                            # about 3,030 tokens\n"
+    "# under the model's 4,096-token context: on a T4 the cache, not the model, sets the limit,\n"
+    "# and the prompt's activations (section 7) lower it further",
 )
 
 
@@ -84,7 +100,13 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
             return "quantize_int8(w) should return three things: (q, scale, zero_point)"
         q, scale, zero_point = out
         if not isinstance(q, torch.Tensor) or q.dtype != torch.int8:
-            return f"q should be a torch.int8 tensor, got {getattr(q, 'dtype', type(q).__name__)}"
+            got = getattr(q, "dtype", type(q).__name__)
+            if got == torch.uint8:
+                return (
+                    "uint8 codes (0…255) are a valid scheme, but this one is signed int8: "
+                    "codes -128…127, so zero_point = round(-128 - min / scale) and .to(torch.int8)"
+                )
+            return f"q should be a torch.int8 tensor (signed, -128…127), got {got}"
         if q.shape != w.shape:
             return f"q has shape {tuple(q.shape)} but w has {tuple(w.shape)}"
         for name, value in (("scale", scale), ("zero_point", zero_point)):
@@ -113,8 +135,8 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
 
 q2 = Exercise(
     name="part8.q2",
-    prompt="Write quantize_int8(w) -> (q, scale, zero_point): asymmetric int8 quantization of a "
-    "float tensor, so that scale * (q - zero_point) gives w back within half a step.",
+    prompt="Write quantize_int8(w) -> (q, scale, zero_point): asymmetric quantization of a "
+    "float tensor to signed int8 (-128…127, a torch.int8 tensor), so that scale * (q - zero_point) gives w back within half a step.",
     checker=_check_q2,
     hint_text="scale = (w.max() - w.min()) / 255; choose zero_point so that w.min() maps to -128: "
     "zero_point = round(-128 - w.min() / scale); then q = round(w / scale) + zero_point, "
