@@ -27,9 +27,16 @@ def test_q1_weights_figure_is_the_estimate():
     """The 12.44 GiB the task states is what cu.estimate_memory gives for that shape in 8-bit."""
     from transformers import LlamaConfig
 
-    shape = LlamaConfig(vocab_size=32_000, hidden_size=5_120, intermediate_size=13_824,
-                        num_hidden_layers=40, num_attention_heads=40, num_key_value_heads=40,
-                        max_position_embeddings=4_096, architectures=["LlamaForCausalLM"])
+    shape = LlamaConfig(
+        vocab_size=32_000,
+        hidden_size=5_120,
+        intermediate_size=13_824,
+        num_hidden_layers=40,
+        num_attention_heads=40,
+        num_key_value_heads=40,
+        max_position_embeddings=4_096,
+        architectures=["LlamaForCausalLM"],
+    )
     estimate = cu.estimate_memory(shape, "int8", seq_len=0)
     assert round(estimate.total_bytes / 2**30, 2) == part8.Q1_WEIGHTS_GIB
     assert cu.kv_cache_bytes(shape, 1) == 2 * 40 * 40 * 128 * 2
@@ -86,7 +93,8 @@ def test_q2_int8_by_hand():
     def unsigned(w):  # a valid scheme, but not the signed int8 the task names
         scale = (w.max() - w.min()) / 255
         zero_point = torch.round(-w.min() / scale)
-        return torch.clamp(torch.round(w / scale) + zero_point, 0, 255).to(torch.uint8), scale, zero_point
+        q = torch.clamp(torch.round(w / scale) + zero_point, 0, 255).to(torch.uint8)
+        return q, scale, zero_point
 
     wrong(part8.q2, unsigned, says="signed int8")
 
@@ -94,7 +102,8 @@ def test_q2_int8_by_hand():
 def test_q1_rejects_nan_and_inf():
     for bad in (float("nan"), float("inf"), -float("inf")):
         msg = wrong(part8.q1, bad)
-        assert "NaN or inf" in msg or "not a number of tokens" in msg  # refused at the door or by q1
+        # refused at the door or by q1
+        assert "NaN or inf" in msg or "not a number of tokens" in msg
 
 
 def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():

@@ -26,8 +26,13 @@ Q1_WEIGHTS_GIB = 12.44
 Q1_LAYERS, Q1_KV_HEADS, Q1_HEAD_DIM = 40, 40, 128
 
 
-def _q1_tokens(*, kv_bytes: int = 2, keys_and_values: int = 2, layers: int = Q1_LAYERS,
-               usable: float | None = None) -> float:
+def _q1_tokens(
+    *,
+    kv_bytes: int = 2,
+    keys_and_values: int = 2,
+    layers: int = Q1_LAYERS,
+    usable: float | None = None,
+) -> float:
     from ..gpu import GPUS
 
     room = (GPUS["T4"].usable_bytes if usable is None else usable) - Q1_WEIGHTS_GIB * GIB
@@ -136,7 +141,8 @@ def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
 q2 = Exercise(
     name="part8.q2",
     prompt="Write quantize_int8(w) -> (q, scale, zero_point): asymmetric quantization of a "
-    "float tensor to signed int8 (-128…127, a torch.int8 tensor), so that scale * (q - zero_point) gives w back within half a step.",
+    "float tensor to signed int8 (-128…127, a torch.int8 tensor), so that "
+    "scale * (q - zero_point) gives w back within half a step.",
     checker=_check_q2,
     hint_text="scale = (w.max() - w.min()) / 255; choose zero_point so that w.min() maps to -128: "
     "zero_point = round(-128 - w.min() / scale); then q = round(w / scale) + zero_point, "
