@@ -71,7 +71,7 @@ COURSE_DOWNLOADS: dict[int, tuple[Download, ...]] = {
         *_whole(_SMOL),
         *_configs(_QWEN_7B, _LLAMA_8B),
         Download("facebook/nllb-200-distilled-600M", CARD_FILES),
-        Download("google/gemma-2-2b-it", CARD_FILES),
+        Download("dslim/bert-base-NER", CARD_FILES),
     ),
     9: (
         *_whole(_SMOL),

@@ -200,9 +200,9 @@ def check_license(model: str | os.PathLike | LicenseInfo, commercial: bool = Tru
     name = info.license_name or info.license
     if info.category == "non-commercial" and commercial:
         raise LicenseError(
-            f"{info.model} is licensed {name} ({info.meaning}). Pick a model with a permissive "
-            "license for a product (filter the Hub by Apache-2.0 or MIT), or pass "
-            "commercial=False for a personal or research project."
+            f"{info.model} is licensed {name} ({info.meaning}). A product needs a model whose "
+            "license is permissive: list_models(filter='license:apache-2.0') finds them. For a "
+            "personal or research project, pass commercial=False."
         )
     if info.category == "conditional" and info.commercial_use is not True:
         warnings.warn(

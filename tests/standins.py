@@ -45,6 +45,7 @@ class Standin:
     refs: tuple[str, ...] = ()  # short revisions that pipeline() defaults pin
     aliases: tuple[str, ...] = ()  # older ids that resolve to the same files
     extra: dict = field(default_factory=dict)
+    limitations: str = ""  # the real card's Limitations section, where Part 8 prints it
 
 
 _LLAMA_GATE = {
@@ -152,6 +153,14 @@ STANDINS: list[Standin] = [
          "base_model": "HuggingFaceTB/SmolLM2-135M"},
         "SmolLM2 135M Instruct: a compact chat model that runs on a laptop. Input: chat "
         "messages. Output: generated English text. Knowledge and reasoning are limited.",
+        limitations=(  # the real card's section, word for word (Part 8 prints it)
+            "SmolLM2 models primarily understand and generate content in English. They can "
+            "produce text on a variety of topics, but the generated content may not always be "
+            "factually accurate, logically consistent, or free from biases present in the "
+            "training data. These models should be used as assistive tools rather than "
+            "definitive sources of information. Users should always verify important "
+            "information and critically evaluate any generated content."
+        ),
     ),
     Standin(
         "google/vit-base-patch16-224", "vit",
@@ -502,6 +511,8 @@ def write_card(out: Path, s: Standin) -> None:
             f"> Offline stand-in for the Practical PyTorch tests: the metadata above is the real "
             f"card's; the weights here are {'real' if s.kind in ('smollm2', 'minilm') else 'tiny and random' if s.kind in BUILDERS else 'absent (config only)'}.\n\n"
             f"## Model description\n\n{s.summary}\n\n## How to use\n\n{how}\n")
+    if s.limitations:
+        body += f"\n## Limitations\n\n{s.limitations}\n"
     ModelCard(body).save(out / "README.md")
 
 

@@ -8,31 +8,99 @@ from course_utils.exercises import part8
 from tests.verdicts import right, wrong
 
 
-def test_q1_memory_maths():
-    gib = 13e9 * 2 / 2**30
-    right(part8.q1, (gib, False))
-    right(part8.q1, (round(gib, 1), False))  # a rounded answer is fine
-    wrong(part8.q1, (26.0, False), says="GiB")  # GB, not GiB
-    wrong(part8.q1, (13e9 * 4 / 2**30, False), says="float32")
-    wrong(part8.q1, (gib, True), says="usable")
-    wrong(part8.q1, gib, says="pair")
+def test_q1_kv_room():
+    room = (cu.GPUS["T4"].usable_gib - 12.44) * 2**30
+    tokens = room / (2 * 40 * 40 * 128 * 2)
+    right(part8.q1, tokens)
+    right(part8.q1, int(tokens))  # a whole number of tokens is fine
+    right(part8.q1, round(tokens, -1))
+    wrong(part8.q1, tokens * 2, says="keys AND values")
+    wrong(part8.q1, tokens / 2, says="float32")
+    wrong(part8.q1, (cu.GPUS["T4"].usable_gib * 1e9 - 12.44 * 2**30) / 819_200, says="GiB")
+    wrong(part8.q1, tokens * 40, says="all 40 layers")
+    wrong(part8.q1, -5.0, says="positive")
+    wrong(part8.q1, tokens * 1.2, says="too many")
+    wrong(part8.q1, (tokens, False), says="number of tokens")
+
+
+def test_q1_weights_figure_is_the_estimate():
+    """The 12.44 GiB the task states is what cu.estimate_memory gives for that shape in 8-bit."""
+    from transformers import LlamaConfig
+
+    shape = LlamaConfig(
+        vocab_size=32_000,
+        hidden_size=5_120,
+        intermediate_size=13_824,
+        num_hidden_layers=40,
+        num_attention_heads=40,
+        num_key_value_heads=40,
+        max_position_embeddings=4_096,
+        architectures=["LlamaForCausalLM"],
+    )
+    estimate = cu.estimate_memory(shape, "int8", seq_len=0)
+    assert round(estimate.total_bytes / 2**30, 2) == part8.Q1_WEIGHTS_GIB
+    assert cu.kv_cache_bytes(shape, 1) == 2 * 40 * 40 * 128 * 2
 
 
 def _right(w):
+    lo, hi = torch.clamp(w.min(), max=0), torch.clamp(w.max(), min=0)
+    scale = (hi - lo) / 255
+    zero_point = torch.round(-128 - lo / scale)
+    q = torch.clamp(torch.round(w / scale) + zero_point, -128, 127).to(torch.int8)
+    return q, scale, zero_point
+
+
+def _min_max(w):  # section 6's cell, copied: right only when min < 0 < max
     scale = (w.max() - w.min()) / 255
     zero_point = torch.round(-128 - w.min() / scale)
     q = torch.clamp(torch.round(w / scale) + zero_point, -128, 127).to(torch.int8)
     return q, scale, zero_point
 
 
+def test_q2_right_answer_matches_torch():
+    """The expected codes are torch.quantize_per_tensor's for the same scale and zero point."""
+    w = torch.rand(100) * 3 + 1  # all positive
+    q, scale, zp = _right(w)
+    assert -128 <= zp <= 127
+    ref = torch.quantize_per_tensor(w, float(scale), int(zp), torch.qint8).int_repr()
+    assert (ref.int() - q.int()).abs().max() <= 1
+    # the min/max zero point of the same tensor is no int8, and torch refuses it
+    _q, s2, zp2 = _min_max(w)
+    assert zp2 < -128
+    try:
+        torch.quantize_per_tensor(w, float(s2), int(zp2), torch.qint8)
+    except RuntimeError:
+        pass
+    else:  # pragma: no cover - depends on torch keeping its range check
+        raise AssertionError("torch accepted a zero point outside int8")
+
+
 def test_q2_int8_by_hand():
     right(part8.q2, _right)
+
+    def python_floats(w):  # the same scheme in plain Python numbers
+        lo, hi = min(w.min().item(), 0.0), max(w.max().item(), 0.0)
+        scale = (hi - lo) / 255
+        zero_point = round(-128 - lo / scale)
+        q = torch.clamp(torch.round(w / scale) + zero_point, -128, 127).to(torch.int8)
+        return q, scale, zero_point
+
+    right(part8.q2, python_floats)
+    # copying section 6: the all-positive tensor gets a zero point of about -216
+    wrong(part8.q2, _min_max, says="include 0")
+
+    def clamped_zero_point(w):  # min/max scale, zero point forced into range: w.min() drifts
+        q, scale, zp = _min_max(w)
+        zp = torch.clamp(zp, -128, 127)
+        return torch.clamp(torch.round(w / scale) + zp, -128, 127).to(torch.int8), scale, zp
+
+    wrong(part8.q2, clamped_zero_point, says="holds 0 already")
 
     def symmetric(w):  # a different scheme: scale from the largest magnitude
         scale = w.abs().max() / 127
         return torch.round(w / scale).to(torch.int8), scale, 0
 
-    wrong(part8.q2, symmetric, says="scale")
+    wrong(part8.q2, symmetric, says="expected")
 
     def no_zero_point(w):
         q, scale, _zp = _right(w)
@@ -47,15 +115,15 @@ def test_q2_int8_by_hand():
     wrong(part8.q2, floats, says="torch.int8")
 
     def no_clamp(w):  # a value that rounds to 128 wraps round to -128 in int8
-        scale = (w.max() - w.min()) / 255
-        zero_point = torch.round(-128 - w.min() / scale)
+        q, scale, zero_point = _right(w)
         return (torch.round(w / scale) + zero_point).to(torch.int8), scale, zero_point
 
     wrong(part8.q2, no_clamp, says="half a step")
     wrong(part8.q2, _right(torch.randn(4)), says="function")
 
     def per_row(w):  # bitsandbytes-style: a scale per row, not what the exercise asks
-        lo, hi = w.min(dim=-1, keepdim=True).values, w.max(dim=-1, keepdim=True).values
+        lo = torch.clamp(w.min(dim=-1, keepdim=True).values, max=0)
+        hi = torch.clamp(w.max(dim=-1, keepdim=True).values, min=0)
         scale = (hi - lo) / 255
         zero_point = torch.round(-128 - lo / scale)
         return (
@@ -66,11 +134,18 @@ def test_q2_int8_by_hand():
 
     wrong(part8.q2, per_row, says="whole tensor")
 
+    def unsigned(w):  # a valid scheme, but not the signed int8 the task names
+        q, scale, zp = _right(w)
+        return (q.int() + 128).to(torch.uint8), scale, zp + 128
+
+    wrong(part8.q2, unsigned, says="signed int8")
+
 
 def test_q1_rejects_nan_and_inf():
     for bad in (float("nan"), float("inf"), -float("inf")):
-        msg = wrong(part8.q1, (bad, False))
-        assert "NaN or inf" in msg or "not a size" in msg  # refused at the door or by q1
+        msg = wrong(part8.q1, bad)
+        # refused at the door or by q1
+        assert "NaN or inf" in msg or "not a number of tokens" in msg
 
 
 def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():
@@ -128,8 +203,9 @@ def _smol(quant=None, **kw):
     return AutoModelForCausalLM.from_pretrained(part8.Q4_MODEL, **kw)
 
 
-def test_q4_loads_nf4_that_does_not_overflow():
-    """The learner's from_pretrained call is judged by the model it returns."""
+def test_q4_chooses_under_a_budget():
+    """The learner's from_pretrained call is judged by the model it returns: measured bytes
+    against the budget, the hot forward pass, then the format."""
     from transformers import BitsAndBytesConfig
 
     def nf4(**kw):
@@ -145,25 +221,24 @@ def test_q4_loads_nf4_that_does_not_overflow():
     # the compute dtype spelled as a string, and no device_map: the same model
     right(part8.q4, _smol(nf4(bnb_4bit_compute_dtype="float32"), dtype=torch.float32))
 
-    # the reviewer's case: float32 compute, but float16 between the layers overflows
+    # fits easily (float16 elsewhere) but overflows between the layers
     wrong(part8.q4, _smol(nf4(), dtype=torch.float16), says="dtype=torch.float32")
-    # the guides' one-liner: fp4, no double quant, float32 compute
-    wrong(part8.q4, _smol(BitsAndBytesConfig(load_in_4bit=True), dtype=torch.float32), says="fp4")
+    # float32 block scales: 165.1 MiB, over the budget
     wrong(
         part8.q4,
         _smol(nf4(bnb_4bit_use_double_quant=False), dtype=torch.float32),
-        says="double quant",
+        says="double_quant",
     )
-    wrong(
-        part8.q4,
-        _smol(nf4(bnb_4bit_compute_dtype=torch.float16), dtype=torch.float32),
-        says="bnb_4bit_compute_dtype=torch.float32",
-    )
+    # the guides' one-liner: fp4, no double quant: over the budget too
+    wrong(part8.q4, _smol(BitsAndBytesConfig(load_in_4bit=True), dtype=torch.float32), says="MiB")
+    # fp4 with double quant fits and is finite, but rounds more than nf4
+    wrong(part8.q4, _smol(nf4(bnb_4bit_quant_type="fp4"), dtype=torch.float32), says="nf4")
     wrong(
         part8.q4,
         _smol(nf4(bnb_4bit_compute_dtype=torch.bfloat16), dtype=torch.float32),
         says="emulates",
     )
+    # 8-bit in float16 fits (156 MiB), and its int8 matmul overflows in float16
     wrong(
         part8.q4,
         _smol(BitsAndBytesConfig(load_in_8bit=True), dtype=torch.float16),
@@ -172,9 +247,27 @@ def test_q4_loads_nf4_that_does_not_overflow():
     wrong(part8.q4, _smol(dtype=torch.float32), says="not quantized")
     # a layer left out of the quantization: the bytes give it away
     skip = nf4(llm_int8_skip_modules=["lm_head", "model.layers.29.mlp"])
-    wrong(part8.q4, _smol(skip, dtype=torch.float32), says="cu.estimate_memory")
+    wrong(part8.q4, _smol(skip, dtype=torch.float32), says="budget")
     wrong(part8.q4, nf4(), says="the config")
     wrong(part8.q4, "HuggingFaceTB/SmolLM2-135M-Instruct", says="from_pretrained returned")
+
+
+def test_q4_budget_separates_double_quant_by_measurement():
+    """The budget sits between the two measured loads, not between two formula values."""
+    from transformers import BitsAndBytesConfig
+
+    def held(dq):
+        config = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=dq,
+            bnb_4bit_compute_dtype=torch.float32,
+        )
+        m = _smol(config, dtype=torch.float32)
+        return m.get_memory_footprint() + part8._quant_state_bytes(m)
+
+    budget = part8.Q4_BUDGET_MIB * 2**20
+    assert held(True) <= budget < held(False)
 
 
 def test_q4_hot_check_catches_an_overflow():
