@@ -1,6 +1,7 @@
 """What each part of the course reads from the Hub: the one list prefetch downloads.
 
-``COURSE_DOWNLOADS`` maps a part number to the repos (and revisions) its notebook reads, with the
+``COURSE_DOWNLOADS`` maps a part number to the repos (and revisions) its notebook and its exercise
+checkers read, with the
 file patterns it needs; tests/test_prefetch.py keeps it equal to the ids the notebooks name.
 classroom.py sizes and downloads it; ``parse_parts`` reads a choice such as "6-9" or "3,8".
 """
@@ -63,6 +64,7 @@ COURSE_DOWNLOADS: dict[int, tuple[Download, ...]] = {
         *_whole("dslim/bert-base-NER"),
         *_whole(_MINILM),
         *_whole("facebook/bart-large-mnli"),
+        *_whole(_SMOL),  # q1's checker: a task the part never uses
     ),
     5: (*_whole(_SST2), *_whole("dslim/bert-base-NER"), *_whole(_SMOL)),
     6: (*_whole(_SMOL), *_whole(_QWEN), *_configs(_QWEN_7B)),
@@ -72,6 +74,7 @@ COURSE_DOWNLOADS: dict[int, tuple[Download, ...]] = {
         *_configs(_QWEN_7B, _LLAMA_8B),
         Download("facebook/nllb-200-distilled-600M", CARD_FILES),
         Download("dslim/bert-base-NER", CARD_FILES),
+        *_configs("google/gemma-2-2b-it", _QWEN),  # q3's candidates
     ),
     9: (
         *_whole(_SMOL),
@@ -79,6 +82,7 @@ COURSE_DOWNLOADS: dict[int, tuple[Download, ...]] = {
         *_whole(_VIT),
         *_configs(_QWEN_7B, _LLAMA_8B, _LLAMA_70B),
         Download("facebook/nllb-200-distilled-600M", CARD_FILES),
+        *_whole("distilbert/distilbert-base-uncased"),  # q1's fill-mask model
     ),
 }
 

@@ -21,12 +21,15 @@ REPO_ID = re.compile(r"""["']([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)["']""")
 
 
 def notebook_ids(part: int) -> set[str]:
-    """The Hub ids a part's code cells name (the ids the stand-in Hub serves)."""
+    """The Hub ids a part's code cells and its exercise checkers name (the ids the stand-in Hub
+    serves): an offline classroom must be able to check the exercises too."""
     (path,) = (ROOT / "notebooks").glob(f"{part:02d}_*.ipynb")
     cells = json.loads(path.read_text())["cells"]
     found = {
         m for c in cells if c["cell_type"] == "code" for m in REPO_ID.findall("".join(c["source"]))
     }
+    checker = ROOT / "course_utils" / "exercises" / f"part{part}.py"
+    found |= set(REPO_ID.findall(checker.read_text()))
     return found & set(BY_ID)
 
 
@@ -34,7 +37,8 @@ def notebook_ids(part: int) -> set[str]:
 def test_download_list_names_exactly_the_ids_each_notebook_uses(part):
     listed = {d.repo_id for d in COURSE_DOWNLOADS[part]}
     assert listed == notebook_ids(part), (
-        f"COURSE_DOWNLOADS[{part}] in course_utils/classroom.py is out of step with the notebook: "
+        f"COURSE_DOWNLOADS[{part}] in course_utils/downloads.py is out of step with the notebook "
+        f"and its exercises: "
         f"add {sorted(notebook_ids(part) - listed)}, drop {sorted(listed - notebook_ids(part))}"
     )
 
