@@ -237,7 +237,8 @@ q2 = Exercise(
     hint_text="The config table does not give you these shapes; the meta model does. "
     "print(llama.model.layers[0].self_attn) shows one layer's four projections. Which of "
     "named_parameters() belong to an attention layer, and how many bytes is each number?",
-    solution_text="n = sum(p.numel() for name, p in llama.named_parameters() if '.self_attn.' in name)\n"
+    solution_text="n = sum(p.numel() for name, p in llama.named_parameters()\n"
+    "        if '.self_attn.' in name)\n"
     "answer = n * 2 / 1e9   # about 2.68 GB\n"
     "# Per layer: q_proj and o_proj are 4096 x 4096, but k_proj and v_proj are 1024 x 4096:\n"
     "# Llama 3.1 shares 8 key/value heads among 32 query heads (grouped-query attention).",
