@@ -258,7 +258,7 @@ def test_q3_needs_the_module_prefix_stripped(tmp_path):
         fresh.load_state_dict(load_file(p), strict=False)
         return fresh
 
-    wrong(part3.q3, not_strict, model, path, says="strict=False only skips them")
+    wrong(part3.q3, not_strict, model, path, says="strict=False) skips every name")
 
     def by_replace(p):  # another honest form
         fresh = TinyNet()

@@ -347,9 +347,11 @@ def _check_q3(
         except (RuntimeError, KeyError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return f"{strip}; it raised {type(exc).__name__} ({short_repr(first, 100)})"
-        problem = _matches(fresh, other, "a file saved from a wrapped model")
-        if problem:
-            return f"{problem}. {strip[0].upper()}{strip[1:]} (strict=False only skips them)"
+        if _matches(fresh, other, "a file saved from a wrapped model"):
+            return (
+                f"{strip}: the model reload returned for it does not hold the file's weights "
+                "(load_state_dict(..., strict=False) skips every name it does not know)"
+            )
         return None
 
 
