@@ -127,31 +127,47 @@ def llama_config():
     )
 
 
-def test_q2_llama_embedding_and_head_gb(llama_config):
-    n = 2 * 128_256 * 4_096  # embed_tokens and lm_head: two (vocab, hidden) matrices, untied
-    right(part3.q2, n * 2 / 1e9, llama_config)  # 2.101 GB
-    right(part3.q2, 2.1, llama_config)  # rounded as a learner would
-    wrong(part3.q2, n / 1e9, llama_config, says="one of the two matrices")  # forgot lm_head
+def test_q2_llama_attention_gb(llama_config):
+    # per layer: q_proj, o_proj 4096 x 4096; k_proj, v_proj 1024 x 4096 (8 KV heads of 128)
+    n = 32 * (2 * 4096 * 4096 + 2 * 1024 * 4096)
+    right(part3.q2, n * 2 / 1e9, llama_config)  # 2.684 GB
+    right(part3.q2, 2.68, llama_config)  # rounded as a learner would
+    right(part3.q2, torch.tensor(n * 2 / 1e9), llama_config)  # a 0-dim tensor is a number
+    # review: the config table alone gave the answer; now the shapes come from the meta model,
+    # and the table's reader who assumes K and V as large as Q is told why not
+    wrong(part3.q2, 32 * 4 * 4096 * 4096 * 2 / 1e9, llama_config, says="grouped-query")
+    wrong(part3.q2, n / 32 * 2 / 1e9, llama_config, says="one decoder layer")
     wrong(part3.q2, n * 2 / 2**30, llama_config, says="GiB")
     wrong(part3.q2, n * 4 / 1e9, llama_config, says="float32")
     wrong(part3.q2, n * 2, llama_config, says="bytes")
-    wrong(part3.q2, 16.06, llama_config, says="whole model")  # the old question's answer
-    wrong(part3.q2, 2.0, llama_config, says="too low")
-    wrong(part3.q2, 2.1, says="pass the model's config")
+    wrong(part3.q2, 32 * 3 * 4096 * 14336 * 2 / 1e9, llama_config, says="MLPs")
+    wrong(part3.q2, 16.06, llama_config, says="whole model")
+    wrong(part3.q2, 2.101, llama_config, says="too low")  # the old question's answer
+    wrong(part3.q2, "2.68", llama_config, says="not the text")  # review: '2.1' was accepted
+    wrong(part3.q2, 2.68, says="pass the model's config")
 
 
-def test_q2_counts_a_tied_head_once():
+def test_q2_reads_the_shapes_of_another_config():
+    """A config without grouped-query attention: the expected value follows the model."""
     from transformers import LlamaConfig
 
     cfg = LlamaConfig(
-        hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=2,
-        num_key_value_heads=1, vocab_size=1000, tie_word_embeddings=True,
+        hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=4, vocab_size=1000,
     )  # fmt: skip
-    right(part3.q2, 1000 * 64 * 2 / 1e9, cfg)
-    wrong(part3.q2, 2 * 1000 * 64 * 2 / 1e9, cfg, says="one tensor with two names")
+    right(part3.q2, 3 * 4 * 64 * 64 * 2 / 1e9, cfg)
+    wrong(part3.q2, 4 * 64 * 64 * 2 / 1e9, cfg, says="one decoder layer")
 
 
 def reload(path):
+    from safetensors.torch import load_file
+
+    fresh = TinyNet()
+    fresh.load_state_dict({k.removeprefix("module."): t for k, t in load_file(path).items()})
+    return fresh
+
+
+def reload_plain(path):  # cells 24 and 40 re-typed: no step for a wrapped model's names
     from safetensors.torch import load_file
 
     fresh = TinyNet()
@@ -227,6 +243,54 @@ def test_q3_a_pickle_file_is_not_safetensors(tmp_path):
     torch.save(model.state_dict(), tmp_path / "w.pt")
     wrong(part3.q3, reload, model, tmp_path / "w.pt", says="not a safetensors file")
     wrong(part3.q3, reload, model, 42, says="path")
+
+
+def test_q3_needs_the_module_prefix_stripped(tmp_path):
+    """Review 4: q3 re-typed cells 24 and 40; now reload must also read a file saved from a
+    wrapped model (names start with "module.", as in the Gotchas)."""
+    from safetensors.torch import load_file
+
+    model, path = _saved(tmp_path)
+    wrong(part3.q3, reload_plain, model, path, says="strip that prefix")
+
+    def not_strict(p):
+        fresh = TinyNet()
+        fresh.load_state_dict(load_file(p), strict=False)
+        return fresh
+
+    wrong(part3.q3, not_strict, model, path, says="strict=False) skips every name")
+
+    def by_replace(p):  # another honest form
+        fresh = TinyNet()
+        fresh.load_state_dict({k.replace("module.", "", 1): t for k, t in load_file(p).items()})
+        return fresh
+
+    right(part3.q3, by_replace, model, path)
+
+
+def test_q1_refuses_autograd_left_off():
+    """Review: set_grad_enabled(False) without switching it back passed, leaving the whole
+    session without autograd."""
+
+    def global_off(model, inputs):
+        p = next(model.parameters())
+        model.eval()
+        torch.set_grad_enabled(False)
+        return model(inputs.to(p.device, p.dtype))
+
+    try:
+        wrong(part3.q1, global_off, says="use a `with torch.inference_mode():` block")
+        assert torch.is_grad_enabled()  # the checker switched it back on
+    finally:
+        torch.set_grad_enabled(True)
+
+    def set_and_restore(model, inputs):  # an honest right form
+        p = next(model.parameters())
+        model.eval()
+        with torch.set_grad_enabled(False):
+            return model(inputs.to(p.device, p.dtype))
+
+    right(part3.q1, set_and_restore)
 
 
 def test_q1_refuses_model_forward():

@@ -129,7 +129,34 @@ def test_q1_without_the_hub_says_it_cannot_check(monkeypatch):
     wrong(part4.q1, lambda m: 1 / 0, says="ZeroDivisionError")
 
 
-# ----- q2: whole-word entities, cut from the text -----------------------------------------
+def test_q1_pipeline_inferring_the_task_offline_cannot_be_checked():
+    """Review: an answer built on pipeline(model=m), which reads the Hub tag itself, got
+    "not quite ... RuntimeError: You cannot infer task automatically ... offline mode"; cell 79
+    promises "cannot check". A fallback that catches the error is not judged either."""
+    from transformers import pipeline
+
+    def inferred(model_id):
+        return pipeline(model=model_id, device="cpu")
+
+    def inferred_with_fallback(model_id):
+        try:
+            return pipeline(model=model_id, device="cpu")
+        except RuntimeError:  # MiniLM online: meant for sentence-transformers
+            return pipeline("feature-extraction", model=model_id, device="cpu")
+
+    for answer in (inferred, inferred_with_fallback):
+        ok, msg = part4.q1.verdict(answer)
+        assert ok is False and msg.startswith("⏳"), msg
+        assert "cannot check without the Hub" in msg and "❌" not in msg, msg
+    # a wrong answer that never asks the Hub is still judged offline
+    wrong(
+        part4.q1,
+        lambda m: pipeline("feature-extraction", model=m, device="cpu"),
+        says="read the tag",
+    )
+
+
+# ----- q2: people for an API: whole words, filtered, exact spans, JSON-safe ----------------
 
 TEXT = "Ada Lovelace met Jean-Luc Picard in London."
 
@@ -141,67 +168,99 @@ def ner():
     return pipeline("token-classification", model=part4.NER_MODEL, device="cpu")
 
 
+def people_with(ner, strategy="first", *, name="span", types=("PER",), scores=True, cast=float):
+    """find_people built one way or another: the right way by default, the known wrong ways by
+    keyword (the rebuilt word, every type, no score filter, numpy scores)."""
+
+    def find_people(text, min_score):
+        found = []
+        for e in ner(text, aggregation_strategy=strategy):
+            if types and e["entity_group"] not in types:
+                continue
+            if scores and e["score"] < min_score:
+                continue
+            written = text[e["start"] : e["end"]] if name == "span" else e["word"]
+            found.append(
+                {"name": written, "start": e["start"], "end": e["end"], "score": cast(e["score"])}
+            )
+        return found
+
+    return find_people
+
+
 def test_q2_right_forms(ner):
-    def find_entities(text):
-        return [
-            (e["entity_group"], text[e["start"] : e["end"]])
-            for e in ner(text, aggregation_strategy="first")
-        ]
+    right(part4.q2, people_with(ner), TEXT)
+    right(part4.q2, people_with(ner))
+    right(part4.q2, people_with(ner, "max"), TEXT)
+    right(part4.q2, people_with(ner, "average"), TEXT)
+    right(part4.q2, people_with(ner, cast=lambda s: round(float(s), 3)), TEXT)  # rounded
 
-    right(part4.q2, find_entities, TEXT)
-    right(part4.q2, find_entities)
+    def extra_keys_and_a_tuple(text, min_score):  # more fields and a tuple are honest too
+        return tuple({**p, "type": "PER"} for p in people_with(ner)(text, min_score))
 
-    def as_lists(text):  # lists for pairs, a generator for the list, "max": all honest
-        out = ner(text, aggregation_strategy="max")
-        return ([e["entity_group"], text[e["start"] : e["end"]]] for e in out)
-
-    right(part4.q2, as_lists, TEXT)
+    right(part4.q2, extra_keys_and_a_tuple, TEXT)
 
 
 def test_q2_constructed_case_splits_a_word_whatever_the_weights(ner):
     """Review 2: "simple" was refused only because the stand-in's random tags split a word; the
-    checker now makes two pieces of one word disagree itself, and only inside the check."""
+    checker now makes two pieces of one word disagree itself, and only inside the check. It
+    also makes "Jean-Luc Picard" one person, whose rebuilt word has spaces."""
     from course_utils.exercises.part4 import _entity_pairs, _pieces_disagree
 
     text = part4.Q2_TEXT
     with _pieces_disagree(text):
         simple = _entity_pairs(ner, text, "simple")
         whole = {s: _entity_pairs(ner, text, s) for s in ("first", "average", "max")}
+        words = [e["word"] for e in ner(text, aggregation_strategy="first")]
     assert ("PER", "Sat") in simple  # 'Satya' is cut into Sat + ##ya, now tagged apart
     for pairs in whole.values():
         assert simple != pairs
         assert any(label == "PER" and "Satya" in span for label, span in pairs), pairs
+        assert ("PER", "Jean-Luc Picard") in pairs, pairs
+    assert "Jean - Luc Picard" in words
     after = [e["entity"] for e in ner(text)][:2]
     with _pieces_disagree(text):
         during = [e["entity"] for e in ner(text)][:2]
     assert during == ["B-PER", "I-MISC"] and after == [e["entity"] for e in ner(text)][:2]
 
 
-def test_q2_refuses_split_words_rebuilt_words_and_cell_31(ner):
-    # review: q2 only wrapped cell 31 (text[start:end] with "simple") in a def
-    def simple(text):
-        return [
-            (e["entity_group"], text[e["start"] : e["end"]])
-            for e in ner(text, aggregation_strategy="simple")
-        ]
+def test_q2_thresholds_keep_all_some_and_none(ner):
+    """The checker's cuts: 0, one between two people's scores, one above every score."""
+    from course_utils.exercises.part4 import _people, _pieces_disagree, _thresholds
 
-    wrong(part4.q2, simple, TEXT, says="splits the word")
+    text = part4.Q2_TEXT
+    with _pieces_disagree(text):
+        cuts = _thresholds(ner, text)
+        kept = [len(_people(ner, text, "first", cut)) for cut in cuts]
+    assert cuts[0] == 0.0 and len(cuts) == 3, cuts
+    assert kept[0] > kept[1] > kept[2] == 0, (cuts, kept)
 
-    for strategy in ("first", "average", "max"):  # review 2: average/max got the wrong hint
 
-        def rebuilt(text, strategy=strategy):
-            return [
-                (e["entity_group"], e["word"]) for e in ner(text, aggregation_strategy=strategy)
-            ]
+def test_q2_refuses_the_known_wrong_ways(ner):
+    # review: q2 was recall (cells 31 and 35 glued) and its hint was the answer; now it also
+    # needs the type and score filter, the offsets and JSON-safe values
+    wrong(part4.q2, people_with(ner, "simple"), TEXT, says="splits the word")
+    for strategy in ("first", "average", "max"):
+        wrong(part4.q2, people_with(ner, strategy, name="word"), TEXT, says="rebuilt text")
+    wrong(part4.q2, people_with(ner, types=()), TEXT, says="people only")
+    wrong(part4.q2, people_with(ner, scores=False), TEXT, says="below min_score")
+    wrong(part4.q2, people_with(ner, cast=lambda s: s), TEXT, says="Gotcha 4")  # numpy.float32
 
-        wrong(part4.q2, rebuilt, TEXT, says="rebuilt text")
+    def pairs(text, min_score):  # the old question's answer
+        return [(p["name"], p["score"]) for p in people_with(ner)(text, min_score)]
 
-    def texts_only(text):
-        return [text[e["start"] : e["end"]] for e in ner(text, aggregation_strategy="first")]
+    wrong(part4.q2, pairs, TEXT, says="a dict with the keys")
 
-    wrong(part4.q2, texts_only, TEXT, says="pair")
-    wrong(part4.q2, lambda text: ner(text, aggregation_strategy="first"), TEXT, says="dicts")
-    wrong(part4.q2, [("PER", "Ada Lovelace")], TEXT, says="function itself")
+    def the_pipeline_dicts(text, min_score):
+        return [{**e, "score": float(e["score"])} for e in ner(text, aggregation_strategy="first")]
+
+    wrong(part4.q2, the_pipeline_dicts, TEXT, says="has no 'name'")
+
+    def fixed_cut(text, min_score):  # min_score ignored: a cut typed in
+        return people_with(ner)(text, 0.5)
+
+    wrong(part4.q2, fixed_cut, TEXT)
+    wrong(part4.q2, [{"name": "Ada Lovelace"}], TEXT, says="function itself")
 
 
 # ----- q3: masked mean pooling --------------------------------------------------------------

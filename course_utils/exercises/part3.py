@@ -49,6 +49,23 @@ def _meta_device_problem(answer: Any, inputs: Any) -> str | None:
     return None
 
 
+_GRAD_LEFT_OFF = (
+    "after predict returned, autograd was still off for the whole session (every later cell, "
+    "training included, would run without it): use a `with torch.inference_mode():` block, "
+    "which switches autograd back on when it ends, instead of torch.set_grad_enabled(False)"
+)
+
+
+def _grad_left_off() -> bool:
+    """Whether the answer left autograd switched off; switches it back on if so."""
+    import torch
+
+    if torch.is_grad_enabled():
+        return False
+    torch.set_grad_enabled(True)  # undo it, so the learner's session is not left without autograd
+    return True
+
+
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
@@ -61,6 +78,8 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     inputs = torch.randn(5, 4)  # float32 on the CPU, as a batch you make is
     if device == "cpu":  # no GPU to move to: a model on the "meta" device (no data) stands in
         problem = _meta_device_problem(answer, inputs)
+        if _grad_left_off():
+            return _GRAD_LEFT_OFF
         if problem:
             return problem
     for dtype in (torch.bfloat16, torch.float64):  # two dtypes: a typed-in one cannot fit both
@@ -73,12 +92,15 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         try:
             out = answer(net, inputs.clone())
         except RuntimeError as exc:
+            _grad_left_off()
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return (
                 f"for a model in {dtype} on {device}, predict raised RuntimeError "
                 f"({short_repr(first, 120)}): move the inputs to the model's device and dtype, "
                 "read from next(model.parameters())"
             )
+        if _grad_left_off():
+            return _GRAD_LEFT_OFF
         if not isinstance(out, torch.Tensor):
             return f"predict should return the model's output tensor, not {type(out).__name__}"
         if out.dtype != dtype or out.device.type != device:
@@ -103,6 +125,8 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
                 "the forward pass; run the model inside torch.inference_mode()"
             )
         again = answer(net, inputs.clone())
+        if _grad_left_off():
+            return _GRAD_LEFT_OFF
         if not torch.equal(out, again):
             return (
                 "two calls on the same inputs gave different outputs: dropout is still active "
@@ -134,78 +158,90 @@ q1 = Exercise(
 )
 
 
-def _param_count(model: Any) -> int:
-    """Parameters of a model given as a count, an nn.Module or a transformers config."""
-    if isinstance(model, int) and not isinstance(model, bool):
-        return model
+def _meta_model(model: Any) -> Any:
+    """``model`` itself, or the model a transformers config describes, built on the meta
+    device (shapes, no memory)."""
     import torch
 
     if isinstance(model, torch.nn.Module):
-        return sum(p.numel() for p in model.parameters())
+        return model
     from transformers import AutoModelForCausalLM
 
-    with torch.device("meta"):  # builds the architecture without allocating its weights
-        return AutoModelForCausalLM.from_config(model).num_parameters()
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(model)
 
 
-def _input_output_params(model: Any) -> tuple[int, bool]:
-    """(parameters in the input embedding and the output head, whether the two are one tensor)
-    of a transformers config or a model, counted on the meta device (no memory)."""
-    import torch
+def _attention_counts(model: Any) -> dict[str, int]:
+    """Parameter counts the q2 checker compares answers with, read from the (meta) model:
+    the attention weights of every layer, of one layer, what they would be if K and V were as
+    large as Q (no grouped-query attention), the MLPs, and the whole model."""
+    model = _meta_model(model)
+    layers = model.model.layers
+    per_layer = sum(p.numel() for p in layers[0].self_attn.parameters())
+    q = layers[0].self_attn.q_proj.weight.numel()
+    o = layers[0].self_attn.o_proj.weight.numel()
+    return {
+        "attention": sum(sum(p.numel() for p in layer.self_attn.parameters()) for layer in layers),
+        "one layer": per_layer,
+        "no gqa": len(layers) * (2 * q + 2 * o),
+        "mlp": sum(sum(p.numel() for p in layer.mlp.parameters()) for layer in layers),
+        "whole": sum(p.numel() for p in model.parameters()),
+        "layers": len(layers),
+    }
 
-    if not isinstance(model, torch.nn.Module):
-        from transformers import AutoModelForCausalLM
 
-        with torch.device("meta"):  # builds the architecture without allocating its weights
-            model = AutoModelForCausalLM.from_config(model)
-    embed, head = model.get_input_embeddings().weight, model.get_output_embeddings().weight
-    tied = embed is head
-    return embed.numel() + (0 if tied else head.numel()), tied
+def _read_gb(answer: Any, what: str) -> tuple[float | None, str | None]:
+    """A number of GB; text such as '2.7' is refused: the question asks for a number."""
+    if isinstance(answer, str):
+        return None, (
+            f"{what} should be a number (such as n * 2 / 1e9), not the text {short_repr(answer)}"
+        )
+    return as_number(answer, what)
 
 
 @needs("the model's config", "part3.q2.check(answer, llama_config)")
-@reads(as_number, "the number of GB")
+@reads(_read_gb, "the number of GB")
 def _check_q2(answer: float, model: Any = None, *_: Any, **__: Any) -> str | None:
-    n, tied = _input_output_params(model)
-    expected = n * 2 / 1e9  # bfloat16: 2 bytes per parameter
-    one = (n if tied else n // 2) * 2 / 1e9
+    counts = _attention_counts(model)
+    expected = counts["attention"] * 2 / 1e9  # bfloat16: 2 bytes per parameter
     close = lambda value: abs(answer - value) <= 0.005 * value  # noqa: E731
     if close(expected):
         return None
-    if not tied and close(one):
+    if close(counts["no gqa"] * 2 / 1e9):
         return (
-            "that is one of the two matrices; this model does not tie them "
-            "(tie_word_embeddings=False), so embed_tokens and lm_head are two tensors"
+            "that counts k_proj and v_proj as large as q_proj; print one layer's self_attn in "
+            "the meta model: with fewer key/value heads than query heads (grouped-query "
+            "attention), K and V are smaller"
         )
-    if tied and close(expected * 2):
-        return (
-            "this model ties them: embed_tokens and lm_head are one tensor with two names, "
-            "so it counts once"
-        )
+    if close(counts["one layer"] * 2 / 1e9):
+        return f"that is one decoder layer's attention; the model has {counts['layers']} layers"
     if close(expected * 1e9):
         return "that is in bytes; divide by 1e9 to get GB"
     if close(expected * 1e9 / 2**30):
         return "that is in GiB (2**30 bytes); the question asks for GB (1e9 bytes)"
     if close(expected * 2):
         return "that is the float32 size (4 bytes per parameter); bfloat16 takes 2"
-    whole = _param_count(model) * 2 / 1e9
-    if close(whole):
-        return "that is the whole model; the question asks for the embedding and the head only"
+    if close(counts["mlp"] * 2 / 1e9):
+        return "that is the MLPs (mlp); the question asks for the attention weights (self_attn)"
+    if close(counts["whole"] * 2 / 1e9):
+        return "that is the whole model; the question asks for the attention weights only"
     return f"{answer:g} GB is {'too high' if answer > expected else 'too low'}"
 
 
 q2 = Exercise(
     name="part3.q2",
-    prompt="How many GB (1e9 bytes) do Llama-3.1-8B's input embedding and output head "
-    "(embed_tokens and lm_head) take in bfloat16? Check with part3.q2.check(answer, llama_config).",
+    prompt="How many GB (1e9 bytes) do the attention weights of Llama-3.1-8B (every parameter "
+    "under self_attn, in all its decoder layers) take in bfloat16? Check with "
+    "part3.q2.check(answer, llama_config).",
     checker=_check_q2,
-    hint_text="Find the two weights in the meta model: llama.model.embed_tokens.weight and "
-    "llama.lm_head.weight (or llama.get_input_embeddings() / get_output_embeddings()). "
-    "Add their numel(), times 2 bytes, divided by 1e9. Are they one tensor or two?",
-    solution_text="n = llama.model.embed_tokens.weight.numel() + llama.lm_head.weight.numel()\n"
-    "answer = n * 2 / 1e9   # 2 x 128256 x 4096 x 2 bytes = about 2.10 GB\n"
-    "# Llama 3.1 8B does not tie them (tie_word_embeddings=False): two matrices.\n"
-    "# A model that ties them (Qwen2.5-0.5B, SmolLM2) stores one, counted once.",
+    hint_text="The config table does not give you these shapes; the meta model does. "
+    "print(llama.model.layers[0].self_attn) shows one layer's four projections. Which of "
+    "named_parameters() belong to an attention layer, and how many bytes is each number?",
+    solution_text="n = sum(p.numel() for name, p in llama.named_parameters()\n"
+    "        if '.self_attn.' in name)\n"
+    "answer = n * 2 / 1e9   # about 2.68 GB\n"
+    "# Per layer: q_proj and o_proj are 4096 x 4096, but k_proj and v_proj are 1024 x 4096:\n"
+    "# Llama 3.1 shares 8 key/value heads among 32 query heads (grouped-query attention).",
 )
 
 
@@ -295,23 +331,46 @@ def _check_q3(
     with tempfile.TemporaryDirectory() as tmp:
         own = Path(tmp) / "checker.safetensors"
         save_file(other, str(own))
-        return _matches(answer(own), other, "a file the checker wrote")
+        problem = _matches(answer(own), other, "a file the checker wrote")
+        if problem:
+            return problem
+        # the same weights as a model wrapped for multi-GPU training saves them: every name
+        # starts with "module." (the Gotchas show the error that gives)
+        wrapped = Path(tmp) / "wrapped.safetensors"
+        save_file({f"module.{name}": t for name, t in other.items()}, str(wrapped))
+        strip = (
+            "for a file saved from a wrapped model, whose names all start with 'module.', "
+            "reload must strip that prefix (name.removeprefix('module.')) before load_state_dict"
+        )
+        try:
+            fresh = answer(wrapped)
+        except (RuntimeError, KeyError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return f"{strip}; it raised {type(exc).__name__} ({short_repr(first, 100)})"
+        if _matches(fresh, other, "a file saved from a wrapped model"):
+            return (
+                f"{strip}: the model reload returned for it does not hold the file's weights "
+                "(load_state_dict(..., strict=False) skips every name it does not know)"
+            )
+        return None
 
 
 q3 = Exercise(
     name="part3.q3",
     prompt="Save `model`'s weights to a .safetensors file at `path`, and write reload(path): a "
-    "brand-new TinyNet holding the weights of the file at path. "
+    "brand-new TinyNet holding the weights of the file at path, also when the file was saved "
+    "from a wrapped model and every name starts with 'module.'. "
     "part3.q3.check(reload, model, path)",
     checker=_check_q3,
-    hint_text="save_file(model.state_dict(), path) writes the file; load_file(path) reads back a "
-    "dict of tensors; a new TinyNet's load_state_dict(that_dict) copies them in. The checker "
-    "also calls reload on a file it writes itself, so reload must read the file it is given.",
+    hint_text="save_file and load_file (cells above) write and read the file; load_file gives "
+    "you a plain dict, so you can change its keys before a new TinyNet's load_state_dict. "
+    "Compare the names in the Gotchas' error message with TinyNet's own.",
     solution_text="path = work / 'exercise.safetensors'\n"
     "save_file(model.state_dict(), path)\n\n"
     "def reload(path):\n"
+    "    state = {name.removeprefix('module.'): t for name, t in load_file(path).items()}\n"
     "    fresh = TinyNet()\n"
-    "    fresh.load_state_dict(load_file(path))\n"
+    "    fresh.load_state_dict(state)\n"
     "    return fresh\n\n"
     "part3.q3.check(reload, model, path)",
 )

@@ -1,5 +1,5 @@
-"""Part 4 (Pipelines) exercises: choosing a task from the Hub, entities as you wrote them, and
-mean pooling over a padded batch.
+"""Part 4 (Pipelines) exercises: choosing a task from the Hub, people found in a text for an
+API, and mean pooling over a padded batch.
 
 Each checker works its expected answer out from the models themselves (their Hub tags, their
 pipelines), so the same check works with the real models on Colab and the offline stand-ins.
@@ -51,6 +51,9 @@ def _hub_unreachable(exc: BaseException) -> bool:
         seen.add(id(cur))
         if any(k.__name__ in _NO_HUB_ERRORS for k in type(cur).__mro__):
             return True
+        # pipeline(model=id) without a task asks the Hub for the tag; offline it says so
+        if isinstance(cur, RuntimeError) and "offline mode" in str(cur):
+            return True
         cur = cur.__cause__ or cur.__context__
     return False
 
@@ -76,6 +79,36 @@ class HubExercise(Exercise):
         return ok, message
 
 
+@contextmanager
+def _hub_misses() -> Iterator[list[str]]:
+    """While it lasts, records the Hub look-ups that failed for want of the Hub (the tag
+    pipeline(model=id) reads, HfApi().model_info), even when the learner's function catches
+    them and falls back: its answer then says nothing about what it does online."""
+    import huggingface_hub
+    import transformers.pipelines as pipelines
+
+    seen: list[str] = []
+
+    def recording(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if _hub_unreachable(exc):
+                    seen.append(type(exc).__name__)
+                raise
+
+        return wrapper
+
+    get_task, model_info = pipelines.get_task, huggingface_hub.HfApi.model_info
+    pipelines.get_task = recording(get_task)
+    huggingface_hub.HfApi.model_info = recording(model_info)
+    try:
+        yield seen
+    finally:
+        pipelines.get_task, huggingface_hub.HfApi.model_info = get_task, model_info
+
+
 # a Hub tag with no pipeline of that name, and the pipeline that does its work
 HUB_TAG_TO_TASK = {"sentence-similarity": "feature-extraction"}
 
@@ -94,53 +127,68 @@ def _task_name(task: str) -> str:
     return TASK_ALIASES.get(task, task)
 
 
+def _judge_pipeline(pipe: Any, model_id: str, tag: str | None) -> str | None:
+    """None when ``pipe`` is the right pipeline for ``model_id``, else what is off."""
+    import torch
+    from transformers import Pipeline
+
+    want = HUB_TAG_TO_TASK.get(tag or "", tag)
+    if isinstance(pipe, str):
+        return f"pipeline_for({model_id!r}) returned the text {pipe!r}: return the pipeline"
+    if not isinstance(pipe, Pipeline):
+        return f"pipeline_for({model_id!r}) should return a pipeline, not {type(pipe).__name__}"
+    loaded = str(getattr(pipe.model, "name_or_path", ""))
+    if loaded.lower() != model_id.lower():
+        return (
+            f"pipeline_for({model_id!r}) built a pipeline with {loaded!r}: pass "
+            "model=model_id, or you get the task's default model"
+        )
+    if _task_name(pipe.task) != want:
+        return (
+            f"pipeline_for({model_id!r}) built a {pipe.task!r} pipeline, but the model's Hub "
+            f"tag is {tag!r}: read the tag rather than choosing one task for every model"
+        )
+    if torch.cuda.is_available() and pipe.device.type != "cuda":
+        return (
+            f"pipeline_for({model_id!r}) built its pipeline on {pipe.device}, and this "
+            "runtime has a GPU: pass device=device"
+        )
+    return None
+
+
 def _check_pipeline_for(answer: Any, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
             "pass your function itself (def pipeline_for(model_id): ...), not "
             f"{short_repr(answer, 60)}: the checker calls it on model ids of its own"
         )
-    import torch
-    from transformers import Pipeline
-
     for model_id in Q1_MODELS:
         tag = _hub_tag(model_id)
         want = HUB_TAG_TO_TASK.get(tag or "", tag)
-        try:
-            pipe = answer(model_id)
-        except Exception as exc:
-            if _hub_unreachable(exc):
-                raise _NoHub(
-                    f"pipeline_for({model_id!r}) could not reach the Hub ({type(exc).__name__})"
-                ) from exc
-            if not isinstance(exc, KeyError):
-                raise
-            if tag in HUB_TAG_TO_TASK:
-                return (
-                    f"pipeline_for({model_id!r}) raised KeyError: its Hub tag {tag!r} has no "
-                    f"pipeline of that name; use the {want!r} pipeline for it"
-                )
-            return f"pipeline_for({model_id!r}) raised KeyError: {short_repr(str(exc), 120)}"
-        if isinstance(pipe, str):
-            return f"pipeline_for({model_id!r}) returned the text {pipe!r}: return the pipeline"
-        if not isinstance(pipe, Pipeline):
-            return f"pipeline_for({model_id!r}) should return a pipeline, not {type(pipe).__name__}"
-        loaded = str(getattr(pipe.model, "name_or_path", ""))
-        if loaded.lower() != model_id.lower():
-            return (
-                f"pipeline_for({model_id!r}) built a pipeline with {loaded!r}: pass "
-                "model=model_id, or you get the task's default model"
+        with _hub_misses() as missed:
+            try:
+                pipe = answer(model_id)
+            except Exception as exc:
+                if _hub_unreachable(exc):
+                    raise _NoHub(
+                        f"pipeline_for({model_id!r}) could not reach the Hub ({type(exc).__name__})"
+                    ) from exc
+                if not isinstance(exc, KeyError):
+                    raise
+                if tag in HUB_TAG_TO_TASK:
+                    return (
+                        f"pipeline_for({model_id!r}) raised KeyError: its Hub tag {tag!r} has "
+                        f"no pipeline of that name; use the {want!r} pipeline for it"
+                    )
+                return f"pipeline_for({model_id!r}) raised KeyError: {short_repr(str(exc), 120)}"
+        problem = _judge_pipeline(pipe, model_id, tag)
+        if problem and missed:  # it fell back after a failed look-up: online it may be right
+            raise _NoHub(
+                f"pipeline_for({model_id!r}) asked the Hub, could not reach it ({missed[0]}) "
+                "and fell back"
             )
-        if _task_name(pipe.task) != want:
-            return (
-                f"pipeline_for({model_id!r}) built a {pipe.task!r} pipeline, but the model's Hub "
-                f"tag is {tag!r}: read the tag rather than choosing one task for every model"
-            )
-        if torch.cuda.is_available() and pipe.device.type != "cuda":
-            return (
-                f"pipeline_for({model_id!r}) built its pipeline on {pipe.device}, and this "
-                "runtime has a GPU: pass device=device"
-            )
+        if problem:
+            return problem
     return None
 
 
@@ -164,45 +212,24 @@ q1 = HubExercise(
 )
 
 
-# ----- q2: whole-word entities, as they appear in the text ----------------------------------
+# ----- q2: people for an API: whole words, filtered, exact spans, JSON-safe ------------------
 
 NER_MODEL = "dslim/bert-base-NER"
 # the checker's own sentence: names the tokenizer cuts into pieces, and a hyphenated one that
 # the tokenizer rebuilds with spaces ('Jean - Luc'), so `word` is not the text
 Q2_TEXT = "Satya Nadella met Jean-Luc Picard at Microsoft in Redmond."
 WHOLE_WORD_STRATEGIES = ("first", "average", "max")
-
-
-def _entity_pairs(ner: Any, text: str, strategy: str) -> list[tuple[str, str]]:
-    return [
-        (e["entity_group"], text[e["start"] : e["end"]])
-        for e in ner(text, aggregation_strategy=strategy)
-    ]
-
-
-def _as_pairs(got: Any) -> tuple[list | None, str | None]:
-    items, problem = as_list(got, "what find_entities(text) returned")
-    if problem:
-        return None, problem
-    pairs = []
-    for item in items:
-        if isinstance(item, dict):
-            return None, (
-                "give (entity_group, text) pairs, not the pipeline's dicts: "
-                "(e['entity_group'], text[e['start']:e['end']])"
-            )
-        if not isinstance(item, (tuple, list)) or len(item) != 2:
-            return None, f"each item should be a pair (entity_group, text), got {short_repr(item)}"
-        pairs.append((item[0], item[1]))
-    return pairs, None
+Q2_KEYS = ("name", "start", "end", "score")
 
 
 @contextmanager
 def _pieces_disagree(text: str) -> Iterator[None]:
-    """While it lasts, every token-classification pipeline run on `text` sees the pieces of the
-    first word the tokenizer cuts up disagree: its first piece tagged B-PER, the others I-MISC
-    (with B-PER a close second). "simple" then splits that word; every whole-word strategy keeps
-    it PER. The checker's own constructed case, the same with any weights."""
+    """While it lasts, every token-classification pipeline run on `text` sees two constructed
+    cases, the same with any weights: the pieces of the first word the tokenizer cuts up
+    disagree (its first piece tagged B-PER, the others I-MISC with B-PER a close second), so
+    "simple" splits that word and every whole-word strategy keeps it PER; and "Jean-Luc
+    Picard", if the text holds it, is one PER entity (less sure), whose rebuilt `word` is
+    'Jean - Luc Picard'."""
     from transformers import TokenClassificationPipeline
 
     original = TokenClassificationPipeline._forward
@@ -211,7 +238,7 @@ def _pieces_disagree(text: str) -> Iterator[None]:
         sentence = model_inputs.get("sentence")
         out = original(self, model_inputs)
         label2id = self.model.config.label2id
-        if sentence != text or not {"B-PER", "I-MISC"} <= set(label2id):
+        if sentence != text or not {"B-PER", "I-PER", "I-MISC"} <= set(label2id):
             return out
         tokens = self.tokenizer.convert_ids_to_tokens(out["input_ids"][0].tolist())
         first = next((i for i, t in enumerate(tokens) if t.startswith("##")), None)
@@ -225,6 +252,12 @@ def _pieces_disagree(text: str) -> Iterator[None]:
         logits[0, first - 1, label2id["B-PER"]] = 10.0
         logits[0, first : last + 1, label2id["I-MISC"]] = 6.0
         logits[0, first : last + 1, label2id["B-PER"]] = 5.9
+        name = ["Jean", "-", "Luc", "Pic", "##ard"]
+        at = next((i for i in range(len(tokens)) if tokens[i : i + len(name)] == name), None)
+        if at is not None:
+            logits[0, at : at + len(name)] = 0.0
+            logits[0, at, label2id["B-PER"]] = 5.0
+            logits[0, at + 1 : at + len(name), label2id["I-PER"]] = 5.0
         out["logits"] = logits.to(out["logits"].dtype)
         return out
 
@@ -235,17 +268,130 @@ def _pieces_disagree(text: str) -> Iterator[None]:
         TokenClassificationPipeline._forward = original
 
 
-def _word_fields(ner: Any, text: str) -> list[list[tuple[str, str]]]:
+def _entity_pairs(ner: Any, text: str, strategy: str) -> list[tuple[str, str]]:
     return [
-        [(e["entity_group"], e["word"]) for e in ner(text, aggregation_strategy=s)]
-        for s in (*WHOLE_WORD_STRATEGIES, "simple")
+        (e["entity_group"], text[e["start"] : e["end"]])
+        for e in ner(text, aggregation_strategy=strategy)
     ]
+
+
+def _people(
+    ner: Any,
+    text: str,
+    strategy: str,
+    min_score: float,
+    *,
+    only_people: bool = True,
+    by_score: bool = True,
+    name: str = "span",
+) -> list[tuple[str, int, int, float]]:
+    """(name, start, end, score) of the entities a strategy finds; the keyword arguments
+    build the known wrong ways (every type, every score, the rebuilt `word`)."""
+    found = []
+    for e in ner(text, aggregation_strategy=strategy):
+        if only_people and e["entity_group"] != "PER":
+            continue
+        if by_score and float(e["score"]) < min_score:
+            continue
+        written = text[e["start"] : e["end"]] if name == "span" else e["word"]
+        found.append((written, int(e["start"]), int(e["end"]), float(e["score"])))
+    return found
+
+
+def _read_people(got: Any) -> tuple[list | None, str | None]:
+    items, problem = as_list(got, "what find_people(text, min_score) returned")
+    if problem:
+        return None, problem
+    rows = []
+    for item in items:
+        if not isinstance(item, dict):
+            return None, (
+                f"each item should be a dict with the keys {Q2_KEYS}, got {short_repr(item)}"
+            )
+        missing = [k for k in Q2_KEYS if k not in item]
+        if missing:
+            return None, (
+                f"each dict needs the keys {Q2_KEYS}; {short_repr(item, 100)} has no "
+                f"{', '.join(repr(k) for k in missing)}"
+            )
+        rows.append((item["name"], item["start"], item["end"], item["score"]))
+    return rows, None
+
+
+def _same(got: list, want: list) -> bool:
+    """Names and spans exactly; scores to within rounding to 2 decimals (a GPU differs a little)."""
+    if len(got) != len(want):
+        return False
+    for (n, s, e, score), (wn, ws, we, wscore) in zip(got, want, strict=True):
+        if (n, s, e) != (wn, ws, we):
+            return False
+        try:
+            if abs(float(score) - wscore) > 0.006:
+                return False
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+def _thresholds(ner: Any, text: str) -> list[float]:
+    """0, a cut between two people's scores when there are two, and one above every score:
+    the answer must keep all, some and none."""
+    scores = sorted({round(p[3], 4) for p in _people(ner, text, "first", 0.0)})
+    cuts = [0.0]
+    gaps = [(b - a, (a + b) / 2) for a, b in zip(scores, scores[1:], strict=False)]
+    if gaps:
+        cuts.append(round(max(gaps)[1], 4))
+    cuts.append(round(min(1.0, scores[-1] + 0.01), 4) if scores else 0.5)
+    if scores and cuts[-1] <= scores[-1]:
+        cuts[-1] = 1.01
+    return cuts
+
+
+def _q2_problem(answer: Any, ner: Any, txt: str, cut: float) -> str | None:
+    """None when find_people(txt, cut) is right, else what is off."""
+    import json
+
+    where = f"find_people({short_repr(txt)}, min_score={cut:g})"
+    raw = answer(txt, cut)
+    try:
+        json.dumps(raw)
+    except (TypeError, ValueError) as exc:
+        return (
+            f"json.dumps refuses what {where} returned ({type(exc).__name__}: "
+            f"{short_repr(str(exc), 80)}); an API must send plain Python types (Gotcha 4)"
+        )
+    got, problem = _read_people(raw)
+    if problem:
+        return problem
+    if any(_same(got, _people(ner, txt, s, cut)) for s in WHOLE_WORD_STRATEGIES):
+        return None
+    first = _people(ner, txt, "first", cut)
+    if _same(got, _people(ner, txt, "simple", cut)) and not _same(got, first):
+        return (
+            f"for {where}, where the checker makes the pieces of one word get different tags, "
+            "that is what aggregation_strategy='simple' gives: it splits the word; choose a "
+            "strategy that keeps words whole"
+        )
+    for s in WHOLE_WORD_STRATEGIES:
+        if _same(got, _people(ner, txt, s, cut, name="word")):
+            return (
+                f"for {where} the names are the `word` fields, the tokenizer's rebuilt text; "
+                "cut each name out of the text with its start and end"
+            )
+        if _same(got, _people(ner, txt, s, cut, only_people=False)):
+            return f"{where} keeps entities of every type; the question asks for people only"
+        if _same(got, _people(ner, txt, s, cut, by_score=False)):
+            return f"{where} keeps people whose score is below min_score; leave those out"
+    return (
+        f"{where} gives {short_repr(got, 160)}, which no whole-word strategy gives "
+        f"(with 'first': {short_repr(first, 160)})"
+    )
 
 
 def _check_entities(answer: Any, text: Any = None, *_: Any, **__: Any) -> str | None:
     if not callable(answer):
         return (
-            "pass your function itself (def find_entities(text): ...), not "
+            "pass your function itself (def find_people(text, min_score): ...), not "
             f"{short_repr(answer, 60)}: the checker runs it on a sentence of its own"
         )
     from transformers import pipeline
@@ -254,49 +400,37 @@ def _check_entities(answer: Any, text: Any = None, *_: Any, **__: Any) -> str | 
     texts = [Q2_TEXT] + ([text] if isinstance(text, str) and text != Q2_TEXT else [])
     for txt in texts:
         with _pieces_disagree(Q2_TEXT):
-            got, problem = _as_pairs(answer(txt))
-            if problem:
-                return problem
-            whole = [_entity_pairs(ner, txt, s) for s in WHOLE_WORD_STRATEGIES]
-            if got in whole:
-                continue
-            pieces = _entity_pairs(ner, txt, "simple")
-            words = _word_fields(ner, txt)
-        if got in words and got not in whole and got != pieces:
-            return (
-                "those are the `word` fields, the tokenizer's rebuilt text; cut each entity out "
-                "of the text with its start and end"
-            )
-        if got == pieces:
-            return (
-                f"for {short_repr(txt)}, where the checker makes the pieces of one word get "
-                "different tags, that is what aggregation_strategy='simple' gives: it splits the "
-                "word; choose a strategy that keeps words whole ('first', 'average' or 'max')"
-            )
-        return (
-            f"for {short_repr(txt)} find_entities gives {short_repr(got, 160)}, which no "
-            f"whole-word strategy gives (with 'first': {short_repr(whole[0], 160)})"
-        )
+            for cut in _thresholds(ner, txt):
+                problem = _q2_problem(answer, ner, txt, cut)
+                if problem:
+                    return problem
     return None
 
 
 q2 = Exercise(
     name="part4.q2",
-    prompt="Write find_entities(text): the (entity_group, exact text) pairs the NER model finds "
-    "in `text`, whole words only, each cut out of `text` with its offsets. The checker also runs "
-    "it on a sentence where it makes the pieces of one word get different tags.",
+    prompt="Write find_people(text, min_score): for an API, the people (PER) the NER model finds "
+    "in `text` with a score of at least min_score, as dicts with the keys name, start, end and "
+    "score: whole words, each name exactly as written in `text`, and json.dumps must accept "
+    "the list.",
     checker=_check_entities,
-    usage="part4.q2.check(find_entities, text)",
-    hint_text="aggregation_strategy='simple' can split a word whose pieces got different tags; "
-    "'first' (or 'average', 'max') keeps words whole. Do not return e['word']: that is the "
-    "tokenizer's rebuilt text ('Jean - Luc'). Each entity's 'start' and 'end' index the text "
-    "you passed in: text[start:end] is the entity as written.",
+    usage="part4.q2.check(find_people, text)",
+    hint_text="Which aggregation strategy works word by word? Which fields of an entity index "
+    "your string, and which one is rebuilt by the tokenizer? What does json.dumps say to a "
+    "score straight from the pipeline?",
     solution_text=(
         'ner_words = pipeline("token-classification", model="dslim/bert-base-NER",\n'
         '                     aggregation_strategy="first", device=device)\n\n'
-        "def find_entities(text):\n"
-        "    return [(e['entity_group'], text[e['start']:e['end']]) for e in ner_words(text)]\n\n"
-        "part4.q2.check(find_entities, text)"
+        "def find_people(text, min_score):\n"
+        "    people = []\n"
+        "    for e in ner_words(text):\n"
+        "        score = float(e['score'])   # numpy.float32 -> a float json.dumps accepts\n"
+        "        if e['entity_group'] == 'PER' and score >= min_score:\n"
+        "            people.append({'name': text[e['start']:e['end']],   # as written\n"
+        "                           'start': e['start'], 'end': e['end'], 'score': score})\n"
+        "    return people\n\n"
+        "part4.q2.check(find_people, text)\n"
+        "print(json.dumps(find_people(text, 0.9)))"
     ),
 )
 
