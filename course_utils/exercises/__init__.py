@@ -34,6 +34,7 @@ from .answers import (
     as_list,
     as_number,
     as_whole,
+    need_function,
     short_repr,
 )
 
@@ -231,6 +232,7 @@ __all__ = [
     "as_whole",
     "as_list",
     "short_repr",
+    "need_function",
     "needs",
     "reads",
 ]

@@ -30,6 +30,17 @@ def short_repr(value: Any, limit: int = MAX_ECHO) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters in all)"
 
 
+def need_function(answer: Any, signature: str, why: str) -> str | None:
+    """None when the answer is a function; else the message that asks for the function itself.
+    Checkers call it on inputs of their own, so a result typed in (or computed once) cannot pass."""
+    if callable(answer):
+        return None
+    return (
+        f"pass your function itself, without calling it (def {signature}: ...), not "
+        f"{short_repr(answer, 60)}: the checker {why}"
+    )
+
+
 def _type_name(value: Any) -> str:
     try:
         return type(value).__name__

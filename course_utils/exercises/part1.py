@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import Exercise, as_number, clock, short_repr
+from . import Exercise, as_number, clock, need_function, short_repr
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -245,11 +245,10 @@ def _check_least_confident(
 ) -> str | None:
     if classifier is None:
         return "call it as part1.q2.check(least_confident, classifier)"
-    if not callable(answer):
-        return (
-            "pass your function itself (def least_confident(classify, texts): ...), not "
-            f"{short_repr(answer, 60)}: the checker runs it on texts of its own"
-        )
+    if problem := need_function(
+        answer, "least_confident(classify, texts)", "runs it on texts of its own"
+    ):
+        return problem
     for texts in (list(Q2_TEXTS), list(reversed(Q2_TEXTS))):
         results = classifier(list(texts))
         scores = [float(r["score"]) for r in results]
@@ -414,11 +413,10 @@ def _cases(cache_dir: Any, repo_id: str) -> list[tuple[str, str]]:
 def _check_freed(
     answer: Any, *_: Any, cache_dir: Any = None, repo_id: str = SENTIMENT_MODEL, **__: Any
 ) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def freed_mb(repo_id, commit, cache_dir=None): ...), "
-            f"not {short_repr(answer, 60)}: the checker runs it on caches of its own"
-        )
+    if problem := need_function(
+        answer, "freed_mb(repo_id, commit, cache_dir=None)", "runs it on caches of its own"
+    ):
+        return problem
     import tempfile
 
     yours = _cases(cache_dir, repo_id)
@@ -531,11 +529,8 @@ def _near(value: float, target: float) -> bool:
 
 
 def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def fair_time(fn): ...), not "
-            f"{short_repr(answer, 60)}: the checker times a call it knows"
-        )
+    if problem := need_function(answer, "fair_time(fn)", "times a call it knows"):
+        return problem
     values = []
     cold_timed = False
     for durations in Q4_SCRIPTS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, as_whole, clock, short_repr
+from . import Exercise, as_number, as_whole, clock, need_function, short_repr
 
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
 
@@ -26,11 +26,10 @@ Q1_DTYPES = ("int8", "uint8", "int16")
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def to_int(x, dtype): ...), not "
-            f"{short_repr(answer, 60)}: the checker runs it on values and dtypes of its own"
-        )
+    if problem := need_function(
+        answer, "to_int(x, dtype)", "runs it on values and dtypes of its own"
+    ):
+        return problem
     import torch
 
     x = torch.tensor(Q1_VALUES)
@@ -133,11 +132,10 @@ Q2_PARAMS = 7_000_000_000
 def _check_q2(
     answer: Any, fits_fp32: Any = None, fits_fp16: Any = None, *_: Any, **__: Any
 ) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def weights_gb(n_params, dtype): ...), not "
-            f"{short_repr(answer, 60)}: the checker calls it on dtypes of its own"
-        )
+    if problem := need_function(
+        answer, "weights_gb(n_params, dtype)", "calls it on dtypes of its own"
+    ):
+        return problem
     import torch
 
     for n, name in Q2_CASES:
@@ -307,11 +305,8 @@ def _torch_calls(fn: Any, counts: Any) -> int:
 
 
 def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def proportions(counts): ...), not "
-            f"{short_repr(answer, 60)}: the checker runs it on counts of its own"
-        )
+    if problem := need_function(answer, "proportions(counts)", "runs it on counts of its own"):
+        return problem
     import torch
 
     for counts in _q4_inputs():
@@ -414,11 +409,8 @@ Q5_BUGGY = '''def timed(fn, sync):
 
 
 def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def timed(fn, sync): ...), not "
-            f"{short_repr(answer, 60)}: the checker hands it a stand-in GPU"
-        )
+    if problem := need_function(answer, "timed(fn, sync)", "hands it a stand-in GPU"):
+        return problem
     values, cold_timed, unsynced = [], False, False
     for durations in Q5_SCRIPTS:
         gpu = clock.FakeGPU(durations)

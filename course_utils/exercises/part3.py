@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, needs, reads, short_repr
+from . import Exercise, as_number, need_function, needs, reads, short_repr
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -67,11 +67,8 @@ def _grad_left_off() -> bool:
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return (
-            "pass your function itself (def predict(model, inputs): ...), not "
-            f"{short_repr(answer, 60)}: the checker runs it on models of its own"
-        )
+    if problem := need_function(answer, "predict(model, inputs)", "runs it on models of its own"):
+        return problem
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_list, as_number, needs, reads, short_repr
+from . import Exercise, as_list, as_number, need_function, needs, reads, short_repr
 from .no_pipeline import run_by_hand
 
 Q1_TEXT = "Hugging Face makes tokenizers fun!"
@@ -138,11 +138,8 @@ def _check_q4(
 ) -> str | None:
     if tokenizer is None:
         return "pass the tokenizer too: part5.q4.check(answer, ner_model, ner_tokenizer)"
-    if not callable(answer):
-        return (
-            "the answer is your function itself (answer = tag), not a list: the check runs it "
-            "on sentences of its own"
-        )
+    if problem := need_function(answer, "tag(text)", "runs it on sentences of its own"):
+        return problem
     from transformers import pipeline
 
     reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])

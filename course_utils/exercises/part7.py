@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import Exercise, as_int, as_list, needs, short_repr
+from . import Exercise, as_int, as_list, need_function, needs, short_repr
 from .no_pipeline import PipelineUsed, run_by_hand
 
 # q1: the shape of a batch of images ------------------------------------------------------
@@ -179,11 +179,8 @@ def _check_q2(
 ) -> str | None:
     if model is None or processor is None:
         return "pass the model and its image processor too: part7.q2.check(answer, vit, processor)"
-    if not callable(answer):
-        return (
-            "the answer is your function itself (answer = top1), not a label: the check runs it "
-            "on pictures of its own"
-        )
+    if problem := need_function(answer, "top1(image)", "runs it on pictures of its own"):
+        return problem
     images = {mode: _test_image(mode) for mode in Q2_MODES}
     wanted = {mode: _pipeline_top1(model, processor, image) for mode, image in images.items()}
     kinds = {
