@@ -132,6 +132,10 @@ def test_q2_llama_attention_gb(llama_config):
     n = 32 * (2 * 4096 * 4096 + 2 * 1024 * 4096)
     right(part3.q2, n * 2 / 1e9, llama_config)  # 2.684 GB
     right(part3.q2, 2.68, llama_config)  # rounded as a learner would
+    right(part3.q2, 2.69, llama_config)  # within 0.01 GB either side: symmetric
+    right(part3.q2, 2.675, llama_config)
+    wrong(part3.q2, 2.7, llama_config, says="two decimals")  # review: rejected as "too high"
+    wrong(part3.q2, 2.67, llama_config, says="too low")
     right(part3.q2, torch.tensor(n * 2 / 1e9), llama_config)  # a 0-dim tensor is a number
     # review: the config table alone gave the answer; now the shapes come from the meta model,
     # and the table's reader who assumes K and V as large as Q is told why not

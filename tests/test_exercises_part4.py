@@ -168,16 +168,18 @@ def ner():
     return pipeline("token-classification", model=part4.NER_MODEL, device="cpu")
 
 
-def people_with(ner, strategy="first", *, name="span", types=("PER",), scores=True, cast=float):
+def people_with(
+    ner, strategy="first", *, name="span", types=("PER",), scores=True, cast=float, strict=False
+):
     """find_people built one way or another: the right way by default, the known wrong ways by
-    keyword (the rebuilt word, every type, no score filter, numpy scores)."""
+    keyword (the rebuilt word, every type, no score filter, numpy scores, > for >=)."""
 
     def find_people(text, min_score):
         found = []
         for e in ner(text, aggregation_strategy=strategy):
             if types and e["entity_group"] not in types:
                 continue
-            if scores and e["score"] < min_score:
+            if scores and (e["score"] < min_score or (strict and e["score"] == min_score)):
                 continue
             written = text[e["start"] : e["end"]] if name == "span" else e["word"]
             found.append(
@@ -245,6 +247,8 @@ def test_q2_refuses_the_known_wrong_ways(ner):
     wrong(part4.q2, people_with(ner, types=()), TEXT, says="people only")
     wrong(part4.q2, people_with(ner, scores=False), TEXT, says="below min_score")
     wrong(part4.q2, people_with(ner, cast=lambda s: s), TEXT, says="Gotcha 4")  # numpy.float32
+    for strategy in ("first", "average", "max"):  # review: `score > min_score` passed
+        wrong(part4.q2, people_with(ner, strategy, strict=True), TEXT, says=">=, not >")
 
     def pairs(text, min_score):  # the old question's answer
         return [(p["name"], p["score"]) for p in people_with(ner)(text, min_score)]

@@ -282,18 +282,20 @@ def _people(
     *,
     only_people: bool = True,
     by_score: bool = True,
+    strict: bool = False,
     name: str = "span",
 ) -> list[tuple[str, int, int, float]]:
     """(name, start, end, score) of the entities a strategy finds; the keyword arguments
-    build the known wrong ways (every type, every score, the rebuilt `word`)."""
+    build the known wrong ways (every type, every score, score > min_score, the rebuilt `word`)."""
     found = []
     for e in ner(text, aggregation_strategy=strategy):
         if only_people and e["entity_group"] != "PER":
             continue
-        if by_score and float(e["score"]) < min_score:
+        score = float(e["score"])
+        if by_score and (score < min_score or (strict and score == min_score)):
             continue
         written = text[e["start"] : e["end"]] if name == "span" else e["word"]
-        found.append((written, int(e["start"]), int(e["end"]), float(e["score"])))
+        found.append((written, int(e["start"]), int(e["end"]), score))
     return found
 
 
@@ -346,6 +348,16 @@ def _thresholds(ner: Any, text: str) -> list[float]:
     return cuts
 
 
+def _boundaries(ner: Any, text: str) -> list[float]:
+    """Each whole-word strategy's lowest person score, exactly: `>` instead of `>=` drops it."""
+    lows = set()
+    for strategy in WHOLE_WORD_STRATEGIES:
+        scores = [p[3] for p in _people(ner, text, strategy, 0.0)]
+        if scores:
+            lows.add(min(scores))
+    return sorted(lows)
+
+
 def _q2_problem(answer: Any, ner: Any, txt: str, cut: float) -> str | None:
     """None when find_people(txt, cut) is right, else what is off."""
     import json
@@ -381,6 +393,11 @@ def _q2_problem(answer: Any, ner: Any, txt: str, cut: float) -> str | None:
             return f"{where} keeps entities of every type; the question asks for people only"
         if _same(got, _people(ner, txt, s, cut, by_score=False)):
             return f"{where} keeps people whose score is below min_score; leave those out"
+        if _same(got, _people(ner, txt, s, cut, strict=True)):
+            return (
+                f"{where} leaves out a person whose score is exactly min_score; the question "
+                "asks for a score of at least min_score (>=, not >)"
+            )
     return (
         f"{where} gives {short_repr(got, 160)}, which no whole-word strategy gives "
         f"(with 'first': {short_repr(first, 160)})"
@@ -398,7 +415,7 @@ def _check_entities(answer: Any, text: Any = None, *_: Any, **__: Any) -> str | 
     texts = [Q2_TEXT] + ([text] if isinstance(text, str) and text != Q2_TEXT else [])
     for txt in texts:
         with _pieces_disagree(Q2_TEXT):
-            for cut in _thresholds(ner, txt):
+            for cut in _thresholds(ner, txt) + _boundaries(ner, txt):
                 problem = _q2_problem(answer, ner, txt, cut)
                 if problem:
                     return problem
