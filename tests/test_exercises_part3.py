@@ -264,6 +264,13 @@ def test_q3_needs_the_module_prefix_stripped(tmp_path):
 
     wrong(part3.q3, not_strict, model, path, says="strict=False) skips every name")
 
+    def by_lstrip(p):  # strips characters, not the prefix: "out.weight" becomes "t.weight"
+        fresh = TinyNet()
+        fresh.load_state_dict({k.lstrip("module."): t for k, t in load_file(p).items()})
+        return fresh
+
+    wrong(part3.q3, by_lstrip, model, path, says="is not removeprefix")
+
     def by_replace(p):  # another honest form
         fresh = TinyNet()
         fresh.load_state_dict({k.replace("module.", "", 1): t for k, t in load_file(p).items()})

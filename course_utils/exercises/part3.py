@@ -290,6 +290,12 @@ def _matches(model: Any, saved: dict, what: str) -> str | None:
     return None
 
 
+_LSTRIP = (
+    " (name.lstrip('module.') is not removeprefix: it strips any of the characters m, o, d, u, "
+    "l, e and '.' from the start, so it eats into names such as 'out.weight')"
+)
+
+
 @needs("the original model", "part3.q3.check(reload, model, path)")
 def _check_q3(
     answer: Any, original: Any = None, path: Any = None, *_: Any, **__: Any
@@ -317,7 +323,14 @@ def _check_q3(
     for name, tensor in theirs.items():
         if saved[name].dtype != tensor.dtype or not torch.equal(saved[name], tensor.cpu()):
             return f"the file's {name} is not the original's: save model.state_dict() again"
-    fresh = answer(path)
+    try:
+        fresh = answer(path)
+    except (RuntimeError, KeyError) as exc:
+        first = str(exc).splitlines()[0].rstrip(".:") if str(exc) else type(exc).__name__
+        return (
+            f"reload raised {type(exc).__name__} on the file you saved: {short_repr(first, 100)}. "
+            f"Its names are the model's own{_LSTRIP}"
+        )
     if fresh is original:
         return "reload returned the original model itself; build a new one from the file"
     problem = _matches(fresh, saved, "your file")
@@ -348,8 +361,8 @@ def _check_q3(
         try:
             fresh = answer(wrapped)
         except (RuntimeError, KeyError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return f"{strip}; it raised {type(exc).__name__} ({short_repr(first, 100)})"
+            first = str(exc).splitlines()[0].rstrip(".:") if str(exc) else type(exc).__name__
+            return f"{strip}{_LSTRIP}; it raised {type(exc).__name__}: {short_repr(first, 100)}"
         if _matches(fresh, other, "a file saved from a wrapped model"):
             return (
                 f"{strip}: the model reload returned for it does not hold the file's weights "
