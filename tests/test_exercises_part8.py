@@ -11,9 +11,14 @@ from tests.verdicts import right, wrong
 def test_q1_kv_room():
     room = (cu.GPUS["T4"].usable_gib - 12.44) * 2**30
     tokens = room / (2 * 40 * 40 * 128 * 2)
-    right(part8.q1, tokens)
-    right(part8.q1, int(tokens))  # a whole number of tokens is fine
-    right(part8.q1, round(tokens, -1))
+    most = int(tokens)  # 3,027: whole tokens that fit (3,027.76 exactly)
+    assert most == 3_027
+    right(part8.q1, most)
+    right(part8.q1, room // (2 * 40 * 40 * 128 * 2))  # 3027.0 from //, as the task allows
+    right(part8.q1, most - 20)  # a little margin below is safe
+    wrong(part8.q1, tokens, says="round down")  # a fraction of a token is no token
+    wrong(part8.q1, most + 1, says="round down")  # 3,028 does not fit
+    wrong(part8.q1, round(tokens, -1), says="round down")
     wrong(part8.q1, tokens * 2, says="keys AND values")
     wrong(part8.q1, tokens / 2, says="float32")
     wrong(part8.q1, (cu.GPUS["T4"].usable_gib * 1e9 - 12.44 * 2**30) / 819_200, says="GiB")
@@ -167,6 +172,11 @@ def test_q3_ship_a_model():
     right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "8bit"))  # any spelling of int8
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4"), says="first lever that fits")
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float16"), says="does not fit")
+    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float32"), says="does not fit")
+    # fp4 fits exactly as nf4 does (the same bytes): the reason against it is rounding
+    assert cu.fits("Qwen/Qwen2.5-7B-Instruct", gpu="T4", dtype="fp4", seq_len=part8.Q3_CONTEXT)
+    msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "fp4"), says="rounds more")
+    assert "does not fit" not in msg
     wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="conditional")
     wrong(part8.q3, ("google/gemma-2-2b-it", "float16"), says="gemma")
     wrong(part8.q3, ("Qwen/Qwen2.5-0.5B-Instruct", "float16"), says="larger model")
@@ -238,11 +248,23 @@ def test_q4_chooses_under_a_budget():
         _smol(nf4(bnb_4bit_compute_dtype=torch.bfloat16), dtype=torch.float32),
         says="emulates",
     )
-    # 8-bit in float16 fits (156 MiB), and its int8 matmul overflows in float16
+    # the rest in bfloat16: finite, but a T4 only emulates it, the same reason as the compute dtype
+    wrong(part8.q4, _smol(nf4(), dtype=torch.bfloat16), says="emulates")
+    # 8-bit in float16 fits (156 MiB); layer 11's float16 output overflows once tripled
     wrong(
         part8.q4,
         _smol(BitsAndBytesConfig(load_in_8bit=True), dtype=torch.float16),
-        says="8-bit",
+        says="down_proj output",
+    )
+    # 8-bit in bfloat16 fits and stays finite: refused for the same T4 reason as 4-bit bfloat16
+    wrong(
+        part8.q4,
+        _smol(BitsAndBytesConfig(load_in_8bit=True), dtype=torch.bfloat16),
+        says="emulates",
+    )
+    # 8-bit in float32 is finite, but its float32 embeddings take it to 210 MiB
+    wrong(
+        part8.q4, _smol(BitsAndBytesConfig(load_in_8bit=True), dtype=torch.float32), says="budget"
     )
     wrong(part8.q4, _smol(dtype=torch.float32), says="not quantized")
     # a layer left out of the quantization: the bytes give it away
@@ -279,3 +301,26 @@ def test_q4_hot_check_catches_an_overflow():
     )
     assert part8._q4_hot_logits_finite(_smol(config, dtype=torch.float32))
     assert not part8._q4_hot_logits_finite(_smol(config, dtype=torch.float16))
+
+
+def test_q4_8bit_overflow_is_in_the_output_not_the_input_cast():
+    """What the 8-bit float16 message says, measured: layer 11's down_proj input is far inside
+    float16 (the cast is harmless), its float16 output tripled is not."""
+    from transformers import BitsAndBytesConfig
+
+    m = _smol(BitsAndBytesConfig(load_in_8bit=True), dtype=torch.float16)
+    seen = {}
+
+    def watch(_mod, inp, out):
+        seen["in"], seen["out"], seen["dtype"] = inp[0].abs().max().item(), out, out.dtype
+
+    handle = m.model.layers[part8.Q4_HOT_LAYER].mlp.down_proj.register_forward_hook(watch)
+    try:
+        assert not part8._q4_hot_logits_finite(m)
+    finally:
+        handle.remove()
+    # the watch hook ran before the checker's (x3) hook: seen["out"] is the plain output
+    assert seen["dtype"] == torch.float16
+    assert seen["in"] < 65_504 / 4
+    plain = seen["out"].float().abs().max().item()
+    assert plain < 65_504 < 3 * plain

@@ -8,12 +8,14 @@ Hub as well as offline.
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from functools import lru_cache
 from typing import Any
 
 from . import Exercise
+from .answers import need_function
 
 __all__ = ["q1", "q2", "q3", "q4", "Q3_CANDIDATES", "Q3_CONTEXT", "Q4_MODEL"]
 
@@ -48,11 +50,23 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     if not math.isfinite(answer):
         return f"{answer!r} is not a number of tokens: room left / bytes per token"
     expected = _q1_tokens()
+    most = math.floor(expected)  # whole tokens only: one more does not fit
 
     def near(value: float) -> bool:
         return abs(answer - value) <= 0.02 * abs(value)
 
-    if near(expected):
+    if near(expected) and answer != int(answer):
+        return (
+            f"{answer:,.2f} is the room divided by a token's bytes; a cache holds whole tokens: "
+            "round down (room // per_token, or math.floor)"
+        )
+    if near(expected) and answer > most:
+        return (
+            f"{int(answer):,} tokens need {int(answer) * 819_200:,} bytes, more than the "
+            f"{(GPUS['T4'].usable_gib - Q1_WEIGHTS_GIB) * GIB:,.0f} left: round down, not to "
+            "the nearest"
+        )
+    if most - 0.01 * most <= answer <= most:  # a little below is a safe margin
         return None
     if near(_q1_tokens(keys_and_values=1)):
         return "every layer keeps keys AND values: two tensors per token, not one"
@@ -66,7 +80,8 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return "the 8-bit weights leave room on a T4: usable GiB minus 12.44 GiB is positive"
     return (
         f"{answer:g} tokens is {'too many' if answer > expected else 'too few'}: bytes per token = "
-        "2 (keys, values) × layers × KV heads × head size × 2 bytes; tokens = room left / that"
+        "2 (keys, values) × layers × KV heads × head size × 2 bytes; tokens = room left / that, "
+        "rounded down"
     )
 
 
@@ -74,13 +89,14 @@ q1 = Exercise(
     name="part8.q1",
     prompt="Llama-2-13B's shape (40 layers, 40 KV heads of size 128) has 8-bit weights of 12.44 "
     "GiB. How many tokens of float16 KV cache fit in what is left of a T4's usable memory "
-    "(activations and CUDA context left out)? answer = tokens",
+    "(activations and CUDA context left out)? answer = the whole number of tokens that fit",
     checker=_check_q1,
     hint_text="Room left: cu.GPUS['T4'].usable_gib - 12.44, times 2**30 for bytes. One token costs "
-    "2 (keys and values) × 40 layers × 40 KV heads × 128 × 2 bytes (float16).",
+    "2 (keys and values) × 40 layers × 40 KV heads × 128 × 2 bytes (float16). A cache holds "
+    "whole tokens, and rounding up would not fit.",
     solution_text="room = (cu.GPUS['T4'].usable_gib - 12.44) * 2**30   # bytes after the weights\n"
     "per_token = 2 * 40 * 40 * 128 * 2                    # 819,200 bytes: 800 KiB a token\n"
-    "answer = room / per_token                            # about 3,030 tokens\n"
+    "answer = int(room // per_token)                      # 3,027: 3,027.76 rounded down\n"
     "# under the model's 4,096-token context: on a T4 the cache, not the model, sets the limit,\n"
     "# and the prompt's activations (section 3) lower it further",
 )
@@ -165,10 +181,8 @@ def _q2_problem(w: Any, out: Any) -> str | None:
 def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
     import torch
 
-    if not callable(answer):
-        return (
-            "the answer should be your function quantize_int8 (pass the function, not its result)"
-        )
+    if problem := need_function(answer, "quantize_int8(w)", "calls it on tensors of its own"):
+        return problem
     gen = torch.Generator().manual_seed(8)
     tests = [
         torch.randn(64, 32, generator=gen) * 0.05,  # like a weight matrix
@@ -255,13 +269,23 @@ def _q3_pair(answer: Any) -> tuple[tuple[str, str] | None, str | None]:
         )
 
 
-def _q3_precision(dtype: str, chosen_plan: Any) -> str | None:
+def _q3_precision(model_id: str, dtype: str, chosen_plan: Any) -> str | None:
     """None when ``dtype`` is the plan's choice (the first lever that fits), else what is off."""
     lever = chosen_plan.choice
     if dtype == lever.dtype:
         return None
     fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
-    if not fits.get(dtype, False):
+    if dtype == "fp4" and fits.get("nf4", False):  # fp4 takes nf4's bytes, and fits as well
+        return (
+            f"fp4 fits (the same bytes as nf4), but of the two 4-bit formats it rounds more: "
+            f"nf4's 16 levels sit where bell-shaped weights are. And {lever.dtype} fits too, "
+            "and rounds less than either: take the first lever that fits"
+        )
+    if dtype not in fits:
+        from ..levers import fits as fits_gpu
+
+        fits[dtype] = fits_gpu(model_id, gpu=Q3_GPU, dtype=dtype, seq_len=Q3_CONTEXT)
+    if not fits[dtype]:
         return f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache"
     return (
         f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: "
@@ -293,7 +317,7 @@ def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
             f"{model_id} fits, but a larger model with a permissive license fits too: compare "
             f"cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) for every candidate"
         )
-    return _q3_precision(dtype, chosen_plan)
+    return _q3_precision(model_id, dtype, chosen_plan)
 
 
 q3 = Exercise(
@@ -385,8 +409,11 @@ def _q4_overflow(layer: Any, model: Any) -> str:
 
     if type(layer).__name__ == "Linear8bitLt":
         return (
-            "8-bit fits, but bitsandbytes' int8 matmul casts its input to float16, and layer "
-            "11's hot activations overflow there: 4-bit layers can compute in float32"
+            "8-bit fits, but with layer 11 made hot the logits are not finite: an 8-bit layer "
+            "hands its result back in the dtype of its input, float16 here, and layer 11's "
+            "down_proj output (about 75,000 once tripled) is past float16's 65,504, so the "
+            "residual stream turns to inf. In 8-bit only dtype=torch.float32 avoids that, and "
+            "float32 embeddings take it over the budget; 4-bit layers leave room for float32"
         )
     rest = model.model.embed_tokens.weight.dtype
     if rest == torch.float16:
@@ -403,21 +430,32 @@ def _q4_overflow(layer: Any, model: Any) -> str:
     return "with layer 11 made hot (section 2) the logits are not finite: something overflows"
 
 
-def _q4_rounding(layer: Any) -> str | None:
-    """None for NF4 computed in float32; else the reason another choice is worse on a T4."""
+def _q4_rounding(layer: Any, model: Any) -> str | None:
+    """None for NF4 computed in float32; else the reason another choice is worse on a T4.
+    bfloat16 is refused wherever it is (compute dtype or the rest), for one reason: a T4
+    (compute capability 7.5) only emulates it."""
     import torch
 
+    in_bf16 = [
+        where
+        for where, dtype in (
+            ("the 4-bit layers compute", getattr(layer, "compute_dtype", None)),
+            ("the rest of the model runs", model.model.embed_tokens.weight.dtype),
+        )
+        if dtype == torch.bfloat16
+    ]
+    if in_bf16:
+        return (
+            f"{' and '.join(in_bf16)} in bfloat16: it has the range, but a T4 (compute "
+            "capability 7.5) only emulates bfloat16, slowly (section 2). On a T4 the choice "
+            "is float16 or float32"
+        )
     state = getattr(layer.weight, "quant_state", None)
     if state is not None and state.quant_type != "nf4":
         return (
             f"it fits and does not overflow, but {state.quant_type} rounds more than nf4 at the "
             "same bytes (nf4's 16 levels sit where bell-shaped weights are): "
             "bnb_4bit_quant_type='nf4'"
-        )
-    if getattr(layer, "compute_dtype", None) == torch.bfloat16:
-        return (
-            "the 4-bit layers compute in bfloat16: it has the range, but a T4 only emulates it "
-            "(slowly); set bnb_4bit_compute_dtype=torch.float32"
         )
     return None
 
@@ -434,11 +472,16 @@ def _q4_hot_logits_finite(model: Any) -> bool:
     )
     hot = model.model.layers[Q4_HOT_LAYER].mlp.down_proj
     handle = hot.register_forward_hook(lambda _m, _i, out: out * 3)
+    # bitsandbytes logs "inputs will be cast ... to float16" at every 8-bit matmul: not news here
+    bnb_log = logging.getLogger("bitsandbytes.autograd._functions")
+    level = bnb_log.level
+    bnb_log.setLevel(logging.ERROR)
     try:
         with torch.inference_mode():
             logits = model(**ids.to(model.device)).logits
     finally:
         handle.remove()
+        bnb_log.setLevel(level)
     return bool(torch.isfinite(logits).all())
 
 
@@ -452,7 +495,7 @@ def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
         return problem
     if not _q4_hot_logits_finite(answer):
         return _q4_overflow(layer, answer)
-    return _q4_rounding(layer)
+    return _q4_rounding(layer, answer)
 
 
 q4 = Exercise(
@@ -462,9 +505,10 @@ q4 = Exercise(
     "answer = the loaded model",
     checker=_check_q4,
     hint_text="Three measurements decide: the bytes (get_memory_footprint() plus the scales), "
-    "whether the hot forward pass stays finite, and how much the format rounds. float16 anywhere "
-    "overflows (section 2's last 4-bit cells), and float32 around 4-bit layers costs bytes: find "
-    "the setting that wins them back, and measure it.",
+    "whether the hot forward pass stays finite, and how much the format rounds. A T4 computes "
+    "float16 and float32 (bfloat16 only by slow emulation); float16 anywhere overflows "
+    "(section 2's last 4-bit cells), 8-bit layers hand back their input's dtype, and float32 "
+    "costs bytes: find the setting that wins them back, and measure it.",
     solution_text="config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',\n"
     "                            bnb_4bit_use_double_quant=True,\n"
     "                            bnb_4bit_compute_dtype=torch.float32)\n"
@@ -472,5 +516,6 @@ q4 = Exercise(
     "                                                 dtype=torch.float32, device_map='auto')\n"
     "# float32 between the layers: each 4-bit layer casts its output back to its input's dtype.\n"
     "# Without double quant the float32 block scales put it at 165.1 MiB, over the budget;\n"
-    "# with it, 160.6 MiB. float16 for the rest fits (106.5 MiB) but overflows.",
+    "# with it, 160.6 MiB. float16 for the rest fits (106.5 MiB) but overflows.\n"
+    "# 8-bit: float16 overflows at layer 11's output, float32 takes 210 MiB.",
 )
