@@ -258,3 +258,32 @@ def test_q4_rejects_a_pipeline_built_inside_tag_even_when_caught(ner):
     assert ok is False and "without one" in msg, msg
     ok, msg = part5.q4.verdict(right, model, tok)  # and the honest answer still passes after
     assert ok is True, msg
+
+
+def test_q4_names_the_dimension_when_argmax_ran_over_the_tokens(ner):
+    """The classic slip: argmax over the tokens (dim 0 of one sentence's logits) gives token
+    positions, and id2label has no label for a position past the last label: the checker says
+    which dimension, not just "KeyError"."""
+    model, tok = ner
+
+    def over_tokens(text):
+        inputs, logits = _logits(model, tok, text)
+        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
+        labels = [model.config.id2label[i] for i in logits[0].argmax(0).tolist()]
+        return list(zip(tokens, labels, strict=False))
+
+    # the precondition, measured: some position the slip picks is past the last label
+    positions = [_logits(model, tok, s)[1][0].argmax(0).max().item() for s in part5.Q4_SENTENCES]
+    assert max(positions) >= model.config.num_labels, positions
+    ok, msg = part5.q4.verdict(over_tokens, model, tok)
+    assert ok is False and "not the labels" in msg and "last dimension" in msg, msg
+
+
+def test_q4_other_key_errors_are_not_blamed_on_the_dimension(ner):
+    model, tok = ner
+
+    def bad_key(text):
+        return [("x", model.config.id2label["B-PER"])]
+
+    ok, msg = part5.q4.verdict(bad_key, model, tok)
+    assert ok is False and "KeyError" in msg and "not the labels" not in msg, msg

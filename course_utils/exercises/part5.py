@@ -132,6 +132,25 @@ _NO_PIPELINE = (
 )
 
 
+def _tagged(answer: Any, sentence: str, model: Any) -> tuple[list | None, str | None]:
+    """_pairs(answer(sentence)), or a problem when id2label was asked for a label the model does
+    not have: the argmax ran over the tokens (the classic wrong dimension), not the labels."""
+    try:
+        return _pairs(answer(sentence))
+    except KeyError as err:
+        key = err.args[0] if err.args else None
+        if hasattr(key, "item") and getattr(key, "ndim", 1) == 0:
+            key = key.item()
+        num_labels = getattr(getattr(model, "config", None), "num_labels", None)
+        if isinstance(key, int) and isinstance(num_labels, int) and key >= num_labels:
+            return None, (
+                f"tag({sentence!r}) looked up label {key}, but the model has only {num_labels} "
+                f"labels (0 to {num_labels - 1}): argmax ran over the tokens, not the labels. "
+                "Take it over the last dimension of the logits, one per token"
+            )
+        raise
+
+
 @needs("the model and its tokenizer", "part5.q4.check(answer, ner_model, ner_tokenizer)")
 def _check_q4(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
@@ -145,7 +164,9 @@ def _check_q4(
     reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])
     wanted = [_reference_pairs(reference, tokenizer, s) for s in Q4_SENTENCES]
     # each result is read (a generator run) while pipelines are still refused
-    results, problem = run_by_hand(lambda s: _pairs(answer(s)), list(Q4_SENTENCES), _NO_PIPELINE)
+    results, problem = run_by_hand(
+        lambda s: _tagged(answer, s, model), list(Q4_SENTENCES), _NO_PIPELINE
+    )
     if problem:
         return problem
     # [CLS], [SEP] and [PAD] belong to no word; [UNK] does stand for one (a word whose
