@@ -284,6 +284,15 @@ def _seed():
     torch.manual_seed(0)
 
 
+def _drop_tokenizer_class(out: Path) -> None:
+    """The real distilbert repos' tokenizer_config.json names no tokenizer_class, so AutoTokenizer
+    picks it from model_type ("distilbert": BertTokenizer in transformers 5); save_pretrained
+    writes DistilBertTokenizer, which is removed here so the stand-in loads what Colab loads."""
+    tconf = json.loads((out / "tokenizer_config.json").read_text())
+    tconf.pop("tokenizer_class", None)
+    (out / "tokenizer_config.json").write_text(json.dumps(tconf, indent=2))
+
+
 def build_distilbert_sst2(out: Path) -> None:
     from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
 
@@ -295,6 +304,7 @@ def build_distilbert_sst2(out: Path) -> None:
                            finetuning_task="sst-2")
     DistilBertForSequenceClassification(cfg).save_pretrained(out)
     tok.save_pretrained(out)
+    _drop_tokenizer_class(out)
 
 
 def build_distilbert_mlm(out: Path) -> None:
@@ -305,6 +315,7 @@ def build_distilbert_mlm(out: Path) -> None:
     cfg = DistilBertConfig(vocab_size=tok.vocab_size, dim=64, hidden_dim=128, n_layers=2, n_heads=2)
     DistilBertForMaskedLM(cfg).save_pretrained(out)
     tok.save_pretrained(out)
+    _drop_tokenizer_class(out)
 
 
 def _cased_wordpiece_vocab() -> dict[str, int]:

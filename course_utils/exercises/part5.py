@@ -1,5 +1,6 @@
-"""Part 5 (Under the hood) exercises: counting tokens, softmax by hand, padding in a batch, and
-token classification by hand (q4), checked against the token-classification pipeline.
+"""Part 5 (Under the hood) exercises: words split into WordPiece pieces, softmax by hand,
+padding in a batch, and token classification by hand (q4), checked against the
+token-classification pipeline.
 
 Checkers recompute the expected value with the tokenizer you pass in, so they hold for the
 real tokenizers on Colab and for the offline stand-ins in the test run.
@@ -13,7 +14,7 @@ from typing import Any
 from . import Exercise, as_list, as_number, need_function, needs, reads, short_repr
 from .no_pipeline import run_by_hand
 
-Q1_TEXT = "Hugging Face makes tokenizers fun!"
+Q1_TEXT = "Huggingface tokenizers handle unbelievably weird words."
 Q2_LOGITS = (-1.0, 2.0)  # (NEGATIVE, POSITIVE)
 Q3_BATCH = ("Short.", "This sentence is quite a bit longer than the first one.")
 Q4_MODEL = "dslim/bert-base-NER"
@@ -45,20 +46,28 @@ def _whole(answer: Any, what: str) -> tuple[int | None, str | None]:
 
 
 @needs("the tokenizer", "part5.q1.check(answer, tokenizer)")
-@reads(_whole, "the number of tokens")
-def _token_count(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
-    expected = len(tokenizer(Q1_TEXT)["input_ids"])
-    if answer == expected:
+@reads(_whole, "the number of split words")
+def _split_words(answer: int, tokenizer: Any = None, *_: Any, **__: Any) -> str | None:
+    enc = tokenizer(Q1_TEXT)
+    words = [w for w in enc.word_ids() if w is not None]
+    split = {w for w in words if words.count(w) > 1}
+    if answer == len(split):
         return None
-    if answer == expected - 2:
-        return f"{answer} leaves out the special tokens the tokenizer adds ([CLS] and [SEP])"
+    tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"])
+    if answer == sum(t.startswith("##") for t in tokens):
+        return (
+            f"{answer} counts the ## pieces, but one word can have several: count the words "
+            "they continue"
+        )
+    if answer == sum(words.count(w) for w in split):
+        return f"{answer} counts the pieces of the split words; count the words themselves"
+    if answer in (len(tokens), len(words)):
+        return f"{answer} is the number of tokens; the question asks how many words were split"
     if answer == len(Q1_TEXT.split()):
-        return f"{answer} is the number of words: a tokenizer splits some words into pieces"
-    if answer == len(Q1_TEXT):
-        return f"{answer} is the number of characters, not tokens"
+        return f"{answer} is the number of words; the question asks how many were split"
     return (
-        f"{answer} is not the count: print tokenizer.convert_ids_to_tokens(...) of the "
-        "input_ids and count what it shows"
+        f"{answer} is not the count: print tokenizer.tokenize(...) of the text and find the words "
+        "whose tokens continue with ## pieces"
     )
 
 
@@ -132,6 +141,25 @@ _NO_PIPELINE = (
 )
 
 
+def _tagged(answer: Any, sentence: str, model: Any) -> tuple[list | None, str | None]:
+    """_pairs(answer(sentence)), or a problem when id2label was asked for a label the model does
+    not have: the argmax ran over the tokens (the classic wrong dimension), not the labels."""
+    try:
+        return _pairs(answer(sentence))
+    except KeyError as err:
+        key = err.args[0] if err.args else None
+        if hasattr(key, "item") and getattr(key, "ndim", 1) == 0:
+            key = key.item()
+        num_labels = getattr(getattr(model, "config", None), "num_labels", None)
+        if isinstance(key, int) and isinstance(num_labels, int) and key >= num_labels:
+            return None, (
+                f"tag({sentence!r}) looked up label {key}, but the model has only {num_labels} "
+                f"labels (0 to {num_labels - 1}): argmax ran over the tokens, not the labels. "
+                "Take it over the last dimension of the logits, one per token"
+            )
+        raise
+
+
 @needs("the model and its tokenizer", "part5.q4.check(answer, ner_model, ner_tokenizer)")
 def _check_q4(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
@@ -145,7 +173,9 @@ def _check_q4(
     reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])
     wanted = [_reference_pairs(reference, tokenizer, s) for s in Q4_SENTENCES]
     # each result is read (a generator run) while pipelines are still refused
-    results, problem = run_by_hand(lambda s: _pairs(answer(s)), list(Q4_SENTENCES), _NO_PIPELINE)
+    results, problem = run_by_hand(
+        lambda s: _tagged(answer, s, model), list(Q4_SENTENCES), _NO_PIPELINE
+    )
     if problem:
         return problem
     # [CLS], [SEP] and [PAD] belong to no word; [UNK] does stand for one (a word whose
@@ -184,11 +214,14 @@ def _check_q4(
 
 q1 = Exercise(
     name="part5.q1",
-    prompt=f"How many tokens, special tokens included, does `tokenizer` make from {Q1_TEXT!r}?",
-    checker=_token_count,
-    hint_text="Which key of the tokenizer's output holds one entry per token, and does it include "
-    "the special tokens the model adds at the start and the end?",
-    solution_text=f"answer = len(tokenizer({Q1_TEXT!r})['input_ids'])",
+    prompt=f"How many words of {Q1_TEXT!r} does `tokenizer` split into two or more tokens?",
+    checker=_split_words,
+    hint_text="Print tokenizer.tokenize(text): a piece that starts with ## continues the word "
+    "before it. (encoding.word_ids() gives each token's word number too.)",
+    solution_text=(
+        f"words = [w for w in tokenizer({Q1_TEXT!r}).word_ids() if w is not None]\n"
+        "answer = len({w for w in words if words.count(w) > 1})"
+    ),
 )
 
 q2 = Exercise(
