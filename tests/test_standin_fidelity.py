@@ -42,7 +42,7 @@ REAL["distilbert/distilbert-base-uncased-finetuned-sst-2-english"] = {
         f"{HF}/distilbert/distilbert-base-uncased-finetuned-sst-2-english/blob/main/tokenizer_config.json",
     ],
     "model_class": "DistilBertForSequenceClassification",
-    "tokenizer_class": "DistilBertTokenizer",  # no tokenizer_class; model_type "distilbert"
+    "tokenizer_class": "BertTokenizer",  # no tokenizer_class: "distilbert" maps to it
     "lower_case": True,  # "do_lower_case": true
     "special_tokens": BERT_SPECIALS,
     "id2label": {0: "NEGATIVE", 1: "POSITIVE"},
@@ -56,7 +56,7 @@ REAL["distilbert/distilbert-base-uncased"] = {
         f"{HF}/distilbert/distilbert-base-uncased/blob/main/tokenizer_config.json",
     ],
     "model_class": "DistilBertForMaskedLM",
-    "tokenizer_class": "DistilBertTokenizer",
+    "tokenizer_class": "BertTokenizer",
     "lower_case": True,
     "special_tokens": {"mask_token": "[MASK]", "cls_token": "[CLS]", "sep_token": "[SEP]"},
     "tokenize": {"Paris": ["paris"]},
