@@ -16,29 +16,39 @@ from collections import OrderedDict
 from xdist.scheduler import LoadFileScheduling
 
 # Tests that stand alone, each long (a notebook run in a child process): one work unit each.
-SPREAD = (
-    "tests/test_online_notebooks.py::",
-    "tests/test_online_prefetch.py::test_the_course_runs_offline_on_the_prefetched_cache[",
+ONLINE = "tests/test_online_notebooks.py::test_notebook_runs_online_against_the_hub_emulator["
+OFFLINE_ON_PREFETCHED = (
+    "tests/test_online_prefetch.py::test_the_course_runs_offline_on_the_prefetched_cache["
 )
+SPREAD = (ONLINE, OFFLINE_ON_PREFETCHED)
 
-# Seconds of the longest work units (a file, or a SPREAD test), from `make test --durations` on
-# a busy 2-core machine; only the order of the units depends on them. The longest prefix of a
-# unit counts; a unit that none names counts 0.1 s a test.
+# Seconds of the longest work units (a file, or a SPREAD test), measured under `make test` on a
+# 2-core machine shared at load 7 (so about twice a quiet machine's); only the order of the units
+# depends on them. The longest prefix of a unit counts; a unit none names counts 0.1 s a test.
 LONGEST = {
-    "tests/test_online_helpers.py": 500,
-    "tests/test_space_app.py": 300,  # a clean clone builds the Space's venv first
-    "tests/test_browser.py": 270,
-    "tests/test_exercises_part6.py": 200,
-    "notebooks/06_generating_text.ipynb": 120,
-    "tests/test_versions.py": 110,
-    "tests/test_online_prefetch.py": 100,
-    "tests/test_python_support.py": 100,
-    "tests/test_exercises_part8.py": 80,
-    "notebooks/": 60,
-    "tests/test_online_prefetch.py::test_the_course_runs_offline_on_the_prefetched_cache[": 50,
-    "tests/test_online_notebooks.py::": 40,
-    "tests/test_gpu_check.py": 35,
-    "tests/test_peak.py": 30,
+    "tests/test_online_helpers.py": 560,
+    "tests/test_space_app.py": 330,  # and about 150 more where a clean clone builds its venv
+    "tests/test_browser.py": 330,
+    OFFLINE_ON_PREFETCHED + "06": 200,
+    "notebooks/06_generating_text.ipynb": 195,
+    ONLINE + "08": 180,
+    "notebooks/08_hub_and_heavyweights.ipynb": 170,
+    ONLINE + "06": 140,
+    OFFLINE_ON_PREFETCHED + "08": 130,
+    "tests/test_exercises_part6.py": 120,
+    "tests/test_versions.py": 120,
+    OFFLINE_ON_PREFETCHED + "09": 95,
+    "tests/test_exercises_part8.py": 90,
+    ONLINE + "09": 85,
+    "tests/test_online_prefetch.py": 85,
+    "tests/test_python_support.py": 85,
+    "notebooks/": 40,
+    OFFLINE_ON_PREFETCHED: 35,
+    ONLINE: 35,
+    "tests/test_online_doctor.py": 50,
+    "tests/test_peak.py": 45,
+    "tests/test_loading.py": 45,
+    "tests/test_gpu_check.py": 40,
 }
 
 
