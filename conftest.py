@@ -54,6 +54,17 @@ def pytest_configure(config):
     say(f"stand-in Hub ready: HF_HOME={os.path.relpath(home)}, HF_HUB_OFFLINE=1")
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` (make test): longest work first, the online notebook runs spread over
+    both workers (tests/scheduling.py). Other --dist modes keep xdist's own scheduler."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import LongestFirst
+
+    return LongestFirst(config, log)
+
+
 # --- online run: stored outputs are the offline record -----------------------------------------
 # A `# NBVAL_CHECK_OUTPUT` cell's stored output is what it prints offline; online it also shows
 # download progress bars and the Hub's answers, so the online run only requires every cell to run.

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
 
 
 def online_env(endpoint: str, home: str | os.PathLike, token: str | None = None) -> dict[str, str]:
@@ -43,6 +44,22 @@ def online_env(endpoint: str, home: str | os.PathLike, token: str | None = None)
     if token is not None:
         env["HF_TOKEN"] = token
     return env
+
+
+def run_notebook(
+    notebook: str, env: dict[str, str], timeout: float, *options: str
+) -> subprocess.CompletedProcess:
+    """Run one notebook with nbval in a child pytest (no xdist) in ``env``; COURSE_ONLINE_HUB=1
+    there tells conftest.py to keep that environment's Hub settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", f"notebooks/{notebook}", "-q", "-p", "no:cacheprovider",
+         "-p", "no:xdist", *options],
+        cwd=ROOT,
+        env={**env, "COURSE_ONLINE_HUB": "1"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )  # fmt: skip
 
 
 @dataclass

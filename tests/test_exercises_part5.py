@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from course_utils.exercises import part5
+from tests.verdicts import wrong
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_q1_states(tokenizer):
     assert sum(t.startswith("##") for t in tokens) == 7 and len(tokens) == 14, tokens
     ok, msg = part5.q1.verdict(3, tokenizer)
     assert ok is True and "correct" in msg, msg
-    for wrong, says in (
+    for answer, says in (
         (7, "## pieces"),
         (10, "pieces of the split words"),
         (14, "number of tokens"),
@@ -35,8 +36,7 @@ def test_q1_states(tokenizer):
         (2, "tokenize"),
         (3.5, "whole number"),
     ):
-        ok, msg = part5.q1.verdict(wrong, tokenizer)
-        assert ok is False and says in msg, (wrong, msg)
+        wrong(part5.q1, answer, tokenizer, says=says)
 
 
 def test_q1_accepts_any_honest_form_of_the_count(tokenizer):
@@ -71,8 +71,7 @@ def test_q2_states():
     ok, msg = part5.q2.verdict(2.0)  # the raw logit, not a probability
     assert ok is False, msg
     assert "raw logit" in msg
-    ok, msg = part5.q2.verdict(0.9)
-    assert ok is False and "too low" in msg, msg
+    wrong(part5.q2, 0.9, says="too low")
 
 
 def test_q3_states(tokenizer):
@@ -117,6 +116,12 @@ def _logits(model, tok, text):
         return inputs, model(**inputs).logits
 
 
+def _inner_tokens(model, tok, text):
+    """The tokens between [CLS] and [SEP], and the model's logits for the whole input."""
+    inputs, logits = _logits(model, tok, text)
+    return tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1], logits
+
+
 def _right_tag(model, tok):
     def tag(text):
         inputs, logits = _logits(model, tok, text)
@@ -138,9 +143,8 @@ def test_q4_accepts_other_honest_forms(ner):
     model, tok = ner
 
     def tag(text):
-        inputs, logits = _logits(model, tok, text)
+        tokens, logits = _inner_tokens(model, tok, text)
         probs = logits.softmax(-1)[0, 1:-1]
-        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
         return (
             [t, model.config.id2label[int(p.argmax())]] for t, p in zip(tokens, probs, strict=True)
         )
@@ -162,20 +166,17 @@ def test_q4_rejects_special_tokens(ner):
         ]
 
     assert len(with_specials("Hi.")) == len(right("Hi.")) + 2
-    ok, msg = part5.q4.verdict(with_specials, model, tok)
-    assert ok is False and "[CLS]" in msg, msg
+    wrong(part5.q4, with_specials, model, tok, says="[CLS]")
 
 
 def test_q4_rejects_label_ids(ner):
     model, tok = ner
 
     def ids(text):
-        inputs, logits = _logits(model, tok, text)
-        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
+        tokens, logits = _inner_tokens(model, tok, text)
         return list(zip(tokens, logits[0, 1:-1].argmax(-1).tolist(), strict=True))
 
-    ok, msg = part5.q4.verdict(ids, model, tok)
-    assert ok is False and "id2label" in msg, msg
+    wrong(part5.q4, ids, model, tok, says="id2label")
 
 
 def test_q4_rejects_argmax_over_the_wrong_dimension(ner):
@@ -183,16 +184,14 @@ def test_q4_rejects_argmax_over_the_wrong_dimension(ner):
     model, tok = ner
 
     def wrong_dim(text):
-        inputs, logits = _logits(model, tok, text)
-        tokens = tok.convert_ids_to_tokens(inputs["input_ids"][0])[1:-1]
+        tokens, logits = _inner_tokens(model, tok, text)
         per_label = logits[0].argmax(dim=0).tolist()  # one token index per label
         return [
             (t, model.config.id2label[per_label[k % len(per_label)] % model.config.num_labels])
             for k, t in enumerate(tokens)
         ]
 
-    ok, msg = part5.q4.verdict(wrong_dim, model, tok)
-    assert ok is False and "argmax" in msg, msg
+    wrong(part5.q4, wrong_dim, model, tok, says="argmax")
 
 
 def test_q4_rejects_dropping_the_o_tokens(ner):
@@ -200,15 +199,13 @@ def test_q4_rejects_dropping_the_o_tokens(ner):
     right = _right_tag(model, tok)
     labels = {label for s in part5.Q4_SENTENCES for _, label in right(s)}
     assert "O" in labels  # the stand-in's labels include "O" on these sentences
-    ok, msg = part5.q4.verdict(lambda text: [p for p in right(text) if p[1] != "O"], model, tok)
-    assert ok is False and "'O'" in msg, msg
+    wrong(part5.q4, lambda text: [p for p in right(text) if p[1] != "O"], model, tok, says="'O'")
 
 
 def test_q4_rejects_a_list_typed_for_one_sentence(ner):
     model, tok = ner
     typed = _right_tag(model, tok)(part5.Q4_SENTENCES[0])
-    ok, msg = part5.q4.verdict(typed, model, tok)
-    assert ok is False and "function" in msg, msg
+    wrong(part5.q4, typed, model, tok, says="function")
     ok, msg = part5.q4.verdict(lambda text: typed, model, tok)  # same list whatever the text
     assert ok is False, msg
 
@@ -222,16 +219,13 @@ def test_q4_rejects_words_instead_of_tokens(ner):
         return [(t, label) for t, label in right(text) if not t.startswith("##")]
 
     assert any(t.startswith("##") for t, _ in right(part5.Q4_SENTENCES[1]))
-    ok, msg = part5.q4.verdict(per_word, model, tok)
-    assert ok is False and "tokens" in msg, msg
+    wrong(part5.q4, per_word, model, tok, says="tokens")
 
 
 def test_q4_needs_model_and_tokenizer(ner):
     model, tok = ner
-    ok, msg = part5.q4.verdict(_right_tag(model, tok))
-    assert ok is False and "ner_model" in msg, msg
-    ok, msg = part5.q4.verdict(_right_tag(model, tok), model)
-    assert ok is False and "tokenizer" in msg, msg
+    wrong(part5.q4, _right_tag(model, tok), says="ner_model")
+    wrong(part5.q4, _right_tag(model, tok), model, says="tokenizer")
 
 
 def test_q4_rejects_a_tag_that_wraps_the_pipeline(ner):
@@ -244,8 +238,7 @@ def test_q4_rejects_a_tag_that_wraps_the_pipeline(ner):
     def tag(text):
         return [(r["word"], r["entity"]) for r in pipe(text)]
 
-    ok, msg = part5.q4.verdict(tag, model, tok)
-    assert ok is False and "without one" in msg, msg
+    wrong(part5.q4, tag, model, tok, says="without one")
     assert pipe(part5.Q4_SENTENCES[0])  # the pipeline works again after the check
 
 
@@ -262,8 +255,7 @@ def test_q4_rejects_a_pipeline_built_inside_tag_even_when_caught(ner):
         except Exception:
             return right(text)
 
-    ok, msg = part5.q4.verdict(tag, model, tok)
-    assert ok is False and "without one" in msg, msg
+    wrong(part5.q4, tag, model, tok, says="without one")
     ok, msg = part5.q4.verdict(right, model, tok)  # and the honest answer still passes after
     assert ok is True, msg
 

@@ -9,7 +9,7 @@ import pytest
 
 from course_utils.exercises import part6
 from tests.fakes import DECODER
-from tests.verdicts import right, wrong
+from tests.verdicts import refuses_a_pipeline, right, wrong
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -173,8 +173,7 @@ def _reply(
 
 
 def test_q4_accepts_the_three_steps(chat_model):
-    model, tok = chat_model
-    right(part6.q4, _reply(model, tok), model, tok)
+    right(part6.q4, _reply(*chat_model), *chat_model)
 
 
 def test_q4_refuses_the_pipeline_way(chat_model):
@@ -188,8 +187,7 @@ def test_q4_refuses_the_pipeline_way(chat_model):
         out = chat(messages, max_new_tokens=part6.Q4_TOKENS, do_sample=False)
         return out[0]["generated_text"][-1]["content"]
 
-    wrong(part6.q4, reply, model, tok, says="pipeline")
-    right(part6.q4, _reply(model, tok), model, tok)  # pipelines are back to normal after
+    refuses_a_pipeline(part6.q4, reply, _reply(model, tok), model, tok)
 
 
 def test_q4_rejects_the_known_wrong_ways(chat_model):

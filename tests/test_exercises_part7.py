@@ -4,7 +4,7 @@
 import pytest
 
 from course_utils.exercises import part7
-from tests.verdicts import right, wrong
+from tests.verdicts import refuses_a_pipeline, right, wrong
 
 
 @pytest.fixture
@@ -137,8 +137,13 @@ def test_q2_refuses_a_pipeline(vit):
 
     model, processor = vit
     classify = pipeline("image-classification", model=model, image_processor=processor)
-    wrong(part7.q2, lambda image: classify(image)[0]["label"], model, processor, says="pipeline")
-    right(part7.q2, _top1(model, processor), model, processor)
+    refuses_a_pipeline(
+        part7.q2,
+        lambda image: classify(image)[0]["label"],
+        _top1(model, processor),
+        model,
+        processor,
+    )
 
 
 def test_q1_refuses_the_shape_typed_as_text(vit_processor):

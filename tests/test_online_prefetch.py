@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
-import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from course_utils.classroom import COURSE_DOWNLOADS
 from tests.hub_emulator import HubEmulator
-from tests.online import ROOT, online_env, run_online
+from tests.online import NOTEBOOKS, online_env, run_notebook, run_online
 
 INSTRUCTOR = "hf_emuInstructorToken0123456789abcd"  # emulator-only, not real tokens
 NO_ACCESS = "hf_emuNoAccessToken0123456789abcdefg"
@@ -34,6 +33,7 @@ GATED = sorted(
     }
 )
 SIZES = "{i.download.label: [i.size, i.to_fetch, i.status] for i in r.items}"
+EVERY_PART = f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True, include_gated=True))"
 
 
 def _expected(hub: HubEmulator, repo_id: str, patterns: tuple[str, ...]) -> int:
@@ -43,14 +43,38 @@ def _expected(hub: HubEmulator, repo_id: str, patterns: tuple[str, ...]) -> int:
     )
 
 
-@pytest.fixture(scope="module")
-def hub():
+@contextmanager
+def _room_hub():
+    """The emulator with the instructor's access to the gated models and a learner without."""
     with HubEmulator() as emulator:
         emulator.add_token(INSTRUCTOR, user="instructor")
         emulator.add_token(NO_ACCESS, user="learner")
         for repo_id in GATED:
             emulator.set_access(INSTRUCTOR, repo_id, "accepted")
         yield emulator
+
+
+@pytest.fixture(scope="module")
+def hub():
+    with _room_hub() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def room(tmp_path_factory):
+    """An instructor's prefetch of the whole course into an empty cache: the run, the cache.
+    Session-scoped: each xdist worker that runs a notebook on it fills it once."""
+    home = tmp_path_factory.mktemp("room") / "room-cache"
+    with _room_hub() as emulator:
+        run = run_online(
+            {"fetch": "cli('prefetch', '--include-gated')['stdout']", "again": EVERY_PART},
+            emulator.url,
+            token=INSTRUCTOR,
+            home=home,
+            deadline=300,
+            name="prefetch-all",
+        )
+    return run, home
 
 
 def test_dry_run_sizes_are_the_hubs_file_sizes_and_gated_models_are_skipped(hub, tmp_path):
@@ -79,19 +103,8 @@ def test_dry_run_sizes_are_the_hubs_file_sizes_and_gated_models_are_skipped(hub,
     assert not any(p.endswith((".bin", ".h5")) for _, p, _, _ in hub.requests if "/resolve/" in p)
 
 
-def test_prefetch_then_the_whole_course_runs_offline(hub, tmp_path):
-    home = tmp_path / "room-cache"
-    run = run_online(
-        {
-            "fetch": "cli('prefetch', '--include-gated')['stdout']",
-            "again": f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True, include_gated=True))",
-        },
-        hub.url,
-        token=INSTRUCTOR,
-        home=home,
-        deadline=300,
-        name="prefetch-all",
-    )
+def test_prefetch_fills_the_cache_for_the_whole_course(room):
+    run, home = room
     fetch, again = run["fetch"], run["again"]
     assert fetch.ok, fetch.says()
     assert "every part resolves with HF_HUB_OFFLINE=1" in fetch.text, fetch.text
@@ -100,19 +113,22 @@ def test_prefetch_then_the_whole_course_runs_offline(hub, tmp_path):
     assert again.ok and all(
         to_fetch == 0 and status == "ready" for _, to_fetch, status in again.value.values()
     ), again.value
-    if os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0":
-        pytest.skip("COURSE_ONLINE_NOTEBOOKS=0: the offline notebook run on the prefetched cache")
+
+
+# One test per notebook, so that the two workers of `make test` share the nine runs.
+@pytest.mark.skipif(
+    os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0",
+    reason="COURSE_ONLINE_NOTEBOOKS=0: the offline notebook run on the prefetched cache",
+)
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_the_course_runs_offline_on_the_prefetched_cache(room, notebook):
+    run, home = room
+    assert run["fetch"].ok, run["fetch"].says()
     env = online_env("http://127.0.0.1:9", home)  # a closed port: nothing may reach a Hub
-    env.update(HF_HUB_OFFLINE="1", COURSE_ONLINE_HUB="1")  # conftest keeps this HF_HOME
+    env["HF_HUB_OFFLINE"] = "1"
     env.pop("CI", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "notebooks", "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,  # nine notebooks; 900 s ran out on a 2-core machine shared at load 8-10
-    )
+    # 900 s: one notebook on a 2-core machine shared at load 8-10
+    proc = run_notebook(notebook, env, 900)
     assert proc.returncode == 0, proc.stdout[-5000:]
     print(proc.stdout[-2000:])  # the offline run's summary, for the report (pytest -rA)
 

@@ -2,6 +2,7 @@
 
 ``right(part6.q2, answer, config)`` and ``wrong(part6.q2, answer, config, says="K and V")`` call
 ``Exercise.verdict`` (the same verdict ``check()`` prints) and fail with the message it gave.
+``refuses_a_pipeline`` is the check of an exercise that asks for the steps a pipeline hides.
 """
 
 from __future__ import annotations
@@ -23,3 +24,10 @@ def wrong(exercise: Any, answer: Any, *context: Any, says: str = "", **kw: Any) 
     assert ok is False, msg
     assert says in msg, f"expected {says!r} in: {msg}"
     return msg
+
+
+def refuses_a_pipeline(exercise: Any, by_pipeline: Any, by_hand: Any, *context: Any) -> str:
+    """Assert an exercise that asks for the steps by hand refuses the answer a pipeline gives
+    (saying "pipeline"), and still accepts the by-hand answer after (pipelines work again)."""
+    wrong(exercise, by_pipeline, *context, says="pipeline")
+    return right(exercise, by_hand, *context)
