@@ -9,7 +9,7 @@ from tests.verdicts import right, wrong
 
 def to_int(x, dtype):
     info = torch.iinfo(dtype)
-    return x.round().clamp(info.min, info.max).to(dtype)
+    return x.float().round().clamp(info.min, info.max).to(dtype)
 
 
 def test_q1_to_int_right_forms():
@@ -17,14 +17,35 @@ def test_q1_to_int_right_forms():
 
     def spelled_out(x, dtype):
         lo, hi = torch.iinfo(dtype).min, torch.iinfo(dtype).max
-        return torch.clamp(torch.round(x), min=lo, max=hi).to(dtype)
+        return torch.clamp(torch.round(x.to(torch.float32)), min=lo, max=hi).to(dtype)
 
     right(part2.q1, spelled_out)
-    right(part2.q1, lambda x, d: x.clamp(torch.iinfo(d).min, torch.iinfo(d).max).round().to(d))
     right(
         part2.q1,
-        lambda x, d: torch.floor(x + 0.5).clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d),
+        lambda x, d: x.float().clamp(torch.iinfo(d).min, torch.iinfo(d).max).round().to(d),
     )
+    right(
+        part2.q1,
+        lambda x, d: (
+            torch.floor(x.double() + 0.5).clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d)
+        ),
+    )
+
+
+def test_q1_refuses_a_clamp_done_in_float16():
+    # review: float16 stores int16's 32767 as 32768, so clamping in float16 leaves 60000 out of
+    # range and the conversion wraps it; the rule "round, clamp, convert" needs limits the float
+    # dtype holds exactly
+    assert torch.tensor(32767, dtype=torch.float16).item() == 32768
+    assert torch.tensor(2**31 - 1, dtype=torch.float32) == 2**31
+
+    def clamp_in_input_dtype(x, d):
+        return x.round().clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d)
+
+    wrong(part2.q1, clamp_in_input_dtype, says="float16, which cannot hold 32767")
+    # the float32 input alone would pass: the float16 one is what catches it
+    x = torch.tensor(part2.Q1_VALUES)
+    assert torch.equal(clamp_in_input_dtype(x, torch.int16), to_int(x, torch.int16))
 
 
 def test_q1_refuses_wrap_truncation_a_copied_range_and_the_wrong_dtype():
