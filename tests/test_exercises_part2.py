@@ -137,7 +137,9 @@ def test_q3_smallest_whole_number_that_overflows_float16():
     right(part2.q3, torch.tensor(65520))
     assert torch.isinf(torch.tensor(65520.0, dtype=torch.float16))
     assert torch.isfinite(torch.tensor(65519.0, dtype=torch.float16))
-    assert torch.isfinite(torch.tensor(65520.0, dtype=torch.bfloat16))  # bfloat16 still holds it
+    assert torch.isfinite(
+        torch.tensor(65520.0, dtype=torch.bfloat16)
+    )  # finite in bfloat16 (stored as 65536)
     wrong(part2.q3, 65504, says="still fits in float16")  # the largest float16 itself
     wrong(part2.q3, 65505, says="stored as 65504.0")  # rounds back down: not inf
     wrong(part2.q3, 65519, says="still fits")
@@ -254,7 +256,22 @@ def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
     wrong(part2.q5, sync_after_the_clock, says="still queued")
     wrong(part2.q5, four_timed, says="warm-up call's own time")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, sync_warm=False), says="after the warm-up")
-    wrong(part2.q5, last_run, says="fastest of the timed runs")
+    wrong(part2.q5, last_run, says="whatever its place")
+
+    def median_of_five(fn, sync):  # review: was told "not the first or the last"
+        import statistics
+
+        fn()
+        sync()
+        out = []
+        for _ in range(5):
+            start = time.perf_counter()
+            fn()
+            sync()
+            out.append(time.perf_counter() - start)
+        return statistics.median(out)
+
+    wrong(part2.q5, median_of_five, says="in one script your result was the fastest")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync) * 1000, says="milliseconds")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="at least three")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2), says="at least three")

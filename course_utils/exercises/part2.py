@@ -193,8 +193,8 @@ def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
         )
     if fits_fp32 is ... or fits_fp16 is ...:
         return (
-            "weights_gb is right; now replace the ... of fits_fp32 and fits_fp16 with True or "
-            "False, computed with it"
+            "weights_gb is right; now replace the ... of fits_fp32 and fits_fp16 with a "
+            "comparison that uses it, such as weights_gb(7e9, torch.float32) <= 15 * 2**30 / 1e9"
         )
     for name, got, dtype in (
         ("fits_fp32", fits_fp32, torch.float32),
@@ -282,7 +282,7 @@ q3 = Exercise(
     "              if torch.isinf(torch.tensor(float(n), dtype=torch.float16)))\n"
     "# 65520: halfway between 65504 and 65536 (where the next float16 would be); the halfway\n"
     "# value rounds to the 'even' neighbour, 65536, which is past the range, so it becomes inf.\n"
-    "# bfloat16 still holds it (as 65536.0): same 8 exponent bits as float32.",
+    "# In bfloat16 it stays finite, stored as 65536.0: same 8 exponent bits as float32.",
 )
 
 
@@ -489,7 +489,10 @@ def _judge_q5(values: list[float], cold_timed: bool, unsynced: bool) -> str | No
             "the runs and keep the fastest"
         )
     if any(near(v, Q5_BEST) for v in values):
-        return "keep the fastest of the timed runs (min), not the first or the last"
+        return (
+            "in one script your result was the fastest timed run, in another it was not: "
+            "return min(runs), the fastest, whatever its place"
+        )
     return f"{values[0]:g} s is not the fastest timed run (the checker knows it: {Q5_BEST:g} s)"
 
 
