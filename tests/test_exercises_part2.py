@@ -9,7 +9,7 @@ from tests.verdicts import right, wrong
 
 def to_int(x, dtype):
     info = torch.iinfo(dtype)
-    return x.round().clamp(info.min, info.max).to(dtype)
+    return x.float().round().clamp(info.min, info.max).to(dtype)
 
 
 def test_q1_to_int_right_forms():
@@ -17,14 +17,35 @@ def test_q1_to_int_right_forms():
 
     def spelled_out(x, dtype):
         lo, hi = torch.iinfo(dtype).min, torch.iinfo(dtype).max
-        return torch.clamp(torch.round(x), min=lo, max=hi).to(dtype)
+        return torch.clamp(torch.round(x.to(torch.float32)), min=lo, max=hi).to(dtype)
 
     right(part2.q1, spelled_out)
-    right(part2.q1, lambda x, d: x.clamp(torch.iinfo(d).min, torch.iinfo(d).max).round().to(d))
     right(
         part2.q1,
-        lambda x, d: torch.floor(x + 0.5).clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d),
+        lambda x, d: x.float().clamp(torch.iinfo(d).min, torch.iinfo(d).max).round().to(d),
     )
+    right(
+        part2.q1,
+        lambda x, d: (
+            torch.floor(x.double() + 0.5).clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d)
+        ),
+    )
+
+
+def test_q1_refuses_a_clamp_done_in_float16():
+    # review: float16 stores int16's 32767 as 32768, so clamping in float16 leaves 60000 out of
+    # range and the conversion wraps it; the rule "round, clamp, convert" needs limits the float
+    # dtype holds exactly
+    assert torch.tensor(32767, dtype=torch.float16).item() == 32768
+    assert torch.tensor(2**31 - 1, dtype=torch.float32) == 2**31
+
+    def clamp_in_input_dtype(x, d):
+        return x.round().clamp(torch.iinfo(d).min, torch.iinfo(d).max).to(d)
+
+    wrong(part2.q1, clamp_in_input_dtype, says="float16, which cannot hold 32767")
+    # the float32 input alone would pass: the float16 one is what catches it
+    x = torch.tensor(part2.Q1_VALUES)
+    assert torch.equal(clamp_in_input_dtype(x, torch.int16), to_int(x, torch.int16))
 
 
 def test_q1_refuses_wrap_truncation_a_copied_range_and_the_wrong_dtype():
@@ -116,7 +137,9 @@ def test_q3_smallest_whole_number_that_overflows_float16():
     right(part2.q3, torch.tensor(65520))
     assert torch.isinf(torch.tensor(65520.0, dtype=torch.float16))
     assert torch.isfinite(torch.tensor(65519.0, dtype=torch.float16))
-    assert torch.isfinite(torch.tensor(65520.0, dtype=torch.bfloat16))  # bfloat16 still holds it
+    assert torch.isfinite(
+        torch.tensor(65520.0, dtype=torch.bfloat16)
+    )  # finite in bfloat16 (stored as 65536)
     wrong(part2.q3, 65504, says="still fits in float16")  # the largest float16 itself
     wrong(part2.q3, 65505, says="stored as 65504.0")  # rounds back down: not inf
     wrong(part2.q3, 65519, says="still fits")
@@ -233,7 +256,22 @@ def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
     wrong(part2.q5, sync_after_the_clock, says="still queued")
     wrong(part2.q5, four_timed, says="warm-up call's own time")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, sync_warm=False), says="after the warm-up")
-    wrong(part2.q5, last_run, says="fastest of the timed runs")
+    wrong(part2.q5, last_run, says="whatever its place")
+
+    def median_of_five(fn, sync):  # review: was told "not the first or the last"
+        import statistics
+
+        fn()
+        sync()
+        out = []
+        for _ in range(5):
+            start = time.perf_counter()
+            fn()
+            sync()
+            out.append(time.perf_counter() - start)
+        return statistics.median(out)
+
+    wrong(part2.q5, median_of_five, says="in one script your result was the fastest")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync) * 1000, says="milliseconds")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="at least three")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2), says="at least three")

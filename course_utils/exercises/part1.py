@@ -586,8 +586,8 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
 
 q4 = Exercise(
     name="part1.q4",
-    prompt="Write fair_time(fn): call fn() once untimed (warm-up), then three times on the clock, "
-    "and return the fastest run in seconds.",
+    prompt="Write fair_time(fn): call fn() once untimed (warm-up), then at least three times "
+    "on the clock (time.perf_counter()), and return the fastest run in seconds.",
     checker=_check_fair_time,
     hint_text="time.perf_counter() before and after each call gives seconds; keep min() of the "
     "three. A pipeline returns Python numbers, so the GPU has finished when the call returns "

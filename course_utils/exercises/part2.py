@@ -17,12 +17,15 @@ __all__ = ["q1", "q2", "q3", "q4", "q5"]
 # truncation and rounding tell apart (none ends in .5, where rounding rules differ), and values far
 # beyond int32 (which a plain conversion on x86 turns into 0). Whole numbers and
 # fractions, so the answer must round, and each dtype's range differs: int8's -128..127 copied
-# from above fails uint8 and int16.
+# from above fails uint8 and int16. The same values come once as float32 and once as float16:
+# float16 cannot hold int16's largest value (32767 becomes 32768), so a clamp done in float16
+# leaves 60000 at 32768, out of range, and the conversion wraps it.
 Q1_VALUES = (
     200.0, -3e9, 2.6, -2.6, 127.4, -128.6, 1e10, -0.7, 56.2, float("inf"), -1000.0,
-    255.6, 300.2, 40000.0, -40000.0, 32767.4, -32768.6, 65535.9,
+    255.6, 300.2, 40000.0, -40000.0, 32767.4, -32768.6, 65535.9, 60000.0,
 )  # fmt: skip
 Q1_DTYPES = ("int8", "uint8", "int16")
+Q1_FLOATS = ("float32", "float16")
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -32,27 +35,30 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return problem
     import torch
 
-    x = torch.tensor(Q1_VALUES)
-    for name in Q1_DTYPES:
-        dtype = getattr(torch, name)
-        call = f"to_int(x, torch.{name})"
-        given = x.clone()
-        got = answer(given, dtype)
-        if not torch.equal(given, x):
-            return (
-                f"{call} changed the tensor it was given (round_() and clamp_() work in place): "
-                "the caller's values are gone. Use round() and clamp(), which return new "
-                "tensors, as the Gotchas show for .half()"
-            )
-        if not isinstance(got, torch.Tensor):
-            return f"{call} should return a tensor, not {type(got).__name__}"
-        if tuple(got.shape) != tuple(x.shape):
-            return f"for {len(x)} values {call} returned shape {tuple(got.shape)}: one per value"
-        if got.dtype != dtype:
-            return f"{call} returned dtype {got.dtype}: convert to the dtype it is given, last"
-        problem = _q1_values(got.cpu(), x, dtype, call)
-        if problem:
-            return problem
+    for float_name in Q1_FLOATS:
+        x = torch.tensor(Q1_VALUES, dtype=getattr(torch, float_name))
+        for name in Q1_DTYPES:
+            dtype = getattr(torch, name)
+            call = f"to_int(x, torch.{name}) with x in {float_name}"
+            given = x.clone()
+            got = answer(given, dtype)
+            if not torch.equal(given, x):
+                return (
+                    f"{call} changed the tensor it was given (round_() and clamp_() work in "
+                    "place): the caller's values are gone. Use round() and clamp(), which return "
+                    "new tensors, as the Gotchas show for .half()"
+                )
+            if not isinstance(got, torch.Tensor):
+                return f"{call} should return a tensor, not {type(got).__name__}"
+            if tuple(got.shape) != tuple(x.shape):
+                return (
+                    f"for {len(x)} values {call} returned shape {tuple(got.shape)}: one per value"
+                )
+            if got.dtype != dtype:
+                return f"{call} returned dtype {got.dtype}: convert to the dtype it is given, last"
+            problem = _q1_values(got.cpu(), x, dtype, call)
+            if problem:
+                return problem
     return None
 
 
@@ -61,7 +67,8 @@ def _q1_values(got: Any, x: Any, dtype: Any, call: str) -> str | None:
     import torch
 
     info = torch.iinfo(dtype)
-    want = x.round().clamp(info.min, info.max).to(dtype)
+    # float64 holds every limit of these dtypes and every float32/float16 value exactly
+    want = x.double().round().clamp(info.min, info.max).to(dtype)
     if torch.equal(got, want):
         return None
     with torch.no_grad():
@@ -70,10 +77,11 @@ def _q1_values(got: Any, x: Any, dtype: Any, call: str) -> str | None:
             "truncated": x.clamp(info.min, info.max).to(dtype),
             "unclamped": x.round().to(dtype),
             "int8 range": x.round().clamp(-128, 127).to(dtype),
+            "clamped in float16": x.round().clamp(info.min, info.max).to(dtype),
         }
     mine, right = got.tolist(), want.tolist()
     bad = next(i for i, (g, w) in enumerate(zip(mine, right, strict=True)) if g != w)
-    example = f"{Q1_VALUES[bad]:g} became {mine[bad]}, not {right[bad]}"
+    example = f"{x[bad].item():g} became {mine[bad]}, not {right[bad]}"
     if torch.equal(got, wrongs["plain"]):
         return (
             f"{call} is a plain .to(): {example}. Out-of-range values wrap or become 0: round, "
@@ -88,6 +96,12 @@ def _q1_values(got: Any, x: Any, dtype: Any, call: str) -> str | None:
             f"{call}: {example}. That is int8's range, -128..127, for every dtype: read the "
             "range of the dtype you are given from torch.iinfo(dtype).min and .max"
         )
+    if x.dtype == torch.float16 and torch.equal(got, wrongs["clamped in float16"]):
+        return (
+            f"{call}: {example}. The clamp ran in float16, which cannot hold {info.max} (it "
+            f"stores {torch.tensor(info.max, dtype=torch.float16).item():g}), so the clamped "
+            "value is still out of range and wraps: convert to float32 first (x.float())"
+        )
     if info.min == 0 and any(v < 0 for v in mine):
         return f"{call}: {example}. uint8 has no negative numbers: its range is 0..255"
     return f"{call}: {example}, the nearest {str(dtype)[6:]} (torch.iinfo gives its range)"
@@ -95,15 +109,17 @@ def _q1_values(got: Any, x: Any, dtype: Any, call: str) -> str | None:
 
 q1 = Exercise(
     name="part2.q1",
-    prompt="Write to_int(x, dtype): convert a float tensor to the integer dtype given (int8, "
-    "uint8, int16, ...) so that every value becomes the nearest number that dtype holds (out of "
+    prompt="Write to_int(x, dtype): convert a float32 or float16 tensor to int8, uint8 or int16 "
+    "(the dtype given) so that every value becomes the nearest number that dtype holds (out of "
     "range: its smallest or largest), never a wrapped or zeroed one.",
     checker=_check_q1,
     usage="part2.q1.check(to_int)",
     hint_text="torch.iinfo(dtype) knows an integer dtype's range: .min and .max (for int8, -128 "
-    "and 127). Round to the nearest whole number, clamp into that range, convert last.",
+    "and 127). Work in float32 (x.float()), which holds those limits exactly (float16 does not "
+    "hold 32767); round to the nearest whole number, clamp into the range, convert last.",
     solution_text="def to_int(x, dtype):\n"
     "    info = torch.iinfo(dtype)\n"
+    "    x = x.float()  # float16 cannot hold int16's 32767; float32 holds all three ranges\n"
     "    return x.round().clamp(info.min, info.max).to(dtype)\n\n"
     "# 300.2 is above uint8's 255, -2.6 below its 0, 2.6 rounds to 3:\n"
     "print(to_int(torch.tensor([300.2, -2.6, 2.6]), torch.uint8))   # [255, 0, 3]\n"
@@ -177,8 +193,8 @@ def _check_fits(fits_fp32: Any, fits_fp16: Any) -> str | None:
         )
     if fits_fp32 is ... or fits_fp16 is ...:
         return (
-            "weights_gb is right; now replace the ... of fits_fp32 and fits_fp16 with True or "
-            "False, computed with it"
+            "weights_gb is right; now replace the ... of fits_fp32 and fits_fp16 with a "
+            "comparison that uses it, such as weights_gb(7e9, torch.float32) <= 15 * 2**30 / 1e9"
         )
     for name, got, dtype in (
         ("fits_fp32", fits_fp32, torch.float32),
@@ -266,7 +282,7 @@ q3 = Exercise(
     "              if torch.isinf(torch.tensor(float(n), dtype=torch.float16)))\n"
     "# 65520: halfway between 65504 and 65536 (where the next float16 would be); the halfway\n"
     "# value rounds to the 'even' neighbour, 65536, which is past the range, so it becomes inf.\n"
-    "# bfloat16 still holds it (as 65536.0): same 8 exponent bits as float32.",
+    "# In bfloat16 it stays finite, stored as 65536.0: same 8 exponent bits as float32.",
 )
 
 
@@ -473,7 +489,10 @@ def _judge_q5(values: list[float], cold_timed: bool, unsynced: bool) -> str | No
             "the runs and keep the fastest"
         )
     if any(near(v, Q5_BEST) for v in values):
-        return "keep the fastest of the timed runs (min), not the first or the last"
+        return (
+            "in one script your result was the fastest timed run, in another it was not: "
+            "return min(runs), the fastest, whatever its place"
+        )
     return f"{values[0]:g} s is not the fastest timed run (the checker knows it: {Q5_BEST:g} s)"
 
 
