@@ -214,7 +214,8 @@ def test_q4_fair_time_right_forms():
     right(part1.q4, fair_time)
     right(part1.q4, lambda fn: fair_time(fn, n=4))  # best of four after a warm-up: fine too
     right(part1.q4, lambda fn: fair_time(fn, warm=2))  # two warm-ups: fine too
-    right(part1.q4, lambda fn: cu.time_call(fn).best)  # the course helper does the same
+    # the course helper does the same, but q4 asks for it written by hand
+    wrong(part1.q4, lambda fn: cu.time_call(fn).best, says="cu.time_call")
 
 
 def test_q4_refuses_unfair_timings():
@@ -413,3 +414,27 @@ def test_the_worked_solutions_of_q1_and_q3_pass(capsys):
         ns["torch"] = torch
         exec(q.solution_text, ns)  # the solution ends with part1.qN.check(...)
         assert f"✅ {q.name}" in capsys.readouterr().out
+
+
+def test_q3_an_answer_that_deletes_is_stopped_before_it_reaches_the_learners_cache(tmp_path):
+    """Review: .execute() on delete_revisions got ✅ and emptied the learner's cache."""
+    from huggingface_hub import scan_cache_dir
+
+    learners = _fake_cache(tmp_path / "learner", part1.SENTIMENT_MODEL, 4_000)
+    before = sorted(str(p) for p in learners.rglob("*"))
+
+    def deletes(repo_id, commit, cache_dir=None):
+        strategy = scan_cache_dir(cache_dir).delete_revisions(commit)
+        strategy.execute()
+        return strategy.expected_freed_size / 1e6
+
+    wrong(part1.q3, deletes, cache_dir=learners, says="never call .execute()")
+    assert sorted(str(p) for p in learners.rglob("*")) == before  # nothing of the learner deleted
+
+
+def test_q4_refuses_the_course_shortcut():
+    """Review: `return cu.time_call(fn).best` passed; q4 asks for that helper written by hand."""
+    import course_utils as cu
+
+    wrong(part1.q4, lambda fn: cu.time_call(fn).best, says="cu.time_call")
+    assert cu.time_call.__module__ == "course_utils.timing"  # the checker put the real one back

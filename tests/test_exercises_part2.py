@@ -334,3 +334,20 @@ def test_q5_the_notebook_hands_out_the_buggy_timer_the_tests_run():
     ]
     assert len(starters) == 1
     assert part2.Q5_BUGGY in starters[0]
+
+
+def test_q5_the_slowest_run_is_named_as_such():
+    import time
+
+    def slowest(fn, sync):
+        fn()
+        sync()
+        out = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            sync()
+            out.append(time.perf_counter() - start)
+        return max(out)
+
+    wrong(part2.q5, slowest, says="slowest timed run (max)")

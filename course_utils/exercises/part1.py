@@ -6,7 +6,8 @@ classifier, from your Hugging Face cache), so the checks hold on Colab with the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from . import Exercise, as_number, clock, need_function, short_repr
@@ -424,6 +425,9 @@ def _check_freed(
         return f"{repo_id} is not in your cache yet: run the pipeline cells above first"
     with tempfile.TemporaryDirectory() as tmp:
         own = _write_cache(tmp)
+        # the checker's own caches come first, and each call must leave its cache as it was:
+        # an answer that deletes (delete_revisions(...).execute()) is stopped there, before it
+        # ever runs on the learner's own cache
         cases = [(rid, c, own) for rid, revs in Q3_REPOS for c in revs]
         cases += [(rid, c, cache_dir) for rid, c in yours]
         for rid, commit, where in cases:
@@ -431,10 +435,25 @@ def _check_freed(
             assert sizes is not None  # written above, or listed above
             cache_text = "" if where is cache_dir else ", <a cache>"
             call = f"freed_mb({rid!r}, {commit[:7]!r}…{cache_text})"
-            problem = _judge_freed(answer(rid, commit, where), call, sizes, where is cache_dir)
+            before = _files(own) if where is own else None
+            got = answer(rid, commit, where)
+            if before is not None and _files(own) != before:
+                return (
+                    f"{call} deleted files from the cache it was given: the question is what "
+                    "deleting WOULD free. Read delete_revisions(commit).expected_freed_size "
+                    "and never call .execute() (that deletes for real)"
+                )
+            problem = _judge_freed(got, call, sizes, where is cache_dir)
             if problem:
                 return problem
     return None
+
+
+def _files(root: str) -> list[tuple[str, int]]:
+    """Every file and link under root with its size: what a read-only answer leaves alone."""
+    from pathlib import Path
+
+    return sorted((str(p.relative_to(root)), p.lstat().st_size) for p in Path(root).rglob("*"))
 
 
 def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | None:
@@ -528,6 +547,25 @@ def _near(value: float, target: float) -> bool:
     return target <= value <= target + SLACK
 
 
+@contextmanager
+def _watching_time_call() -> Iterator[list[bool]]:
+    """Records whether the answer called cu.time_call (q4 asks for it written by hand)."""
+    import course_utils
+
+    used: list[bool] = []
+    real = course_utils.time_call  # the package's attribute: what `cu.time_call` reads
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        used.append(True)
+        return real(*args, **kwargs)
+
+    course_utils.time_call = spy  # type: ignore[attr-defined]
+    try:
+        yield used
+    finally:
+        course_utils.time_call = real  # type: ignore[attr-defined]
+
+
 def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
     if problem := need_function(answer, "fair_time(fn)", "times a call it knows"):
         return problem
@@ -535,8 +573,13 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
     cold_timed = False
     for durations in Q4_SCRIPTS:
         fn = clock.Scripted(durations)
-        with clock.watching(fn.log, answer):
+        with clock.watching(fn.log, answer), _watching_time_call() as shortcut:
             returned = answer(fn)
+        if shortcut:
+            return (
+                "fair_time called cu.time_call, the course's shortcut for this very helper: "
+                "write the warm-up and the timed runs yourself with time.perf_counter()"
+            )
         value, problem = as_number(returned, "what fair_time(fn) returned")
         if problem:
             return problem
@@ -601,7 +644,7 @@ q4 = Exercise(
     "        fn()\n"
     "        runs.append(time.perf_counter() - start)\n"
     "    return min(runs)\n\n"
-    "# cu.time_call(fn).best does the same; then, for example:\n"
+    "# (cu.time_call(fn).best does the same, once you have written it yourself) then:\n"
     "print(fair_time(lambda: cpu_classifier(texts, batch_size=1)))\n"
     "print(fair_time(lambda: cpu_classifier(texts, batch_size=32)))  # faster: fewer, bigger calls",
 )
