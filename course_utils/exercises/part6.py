@@ -238,7 +238,7 @@ q3 = Exercise(
     ),
     checker=_check_q3,
     hint_text="The seed must be set in the function, right before the draws it should fix, "
-    "and the draws only happen when generate samples. The rest is q4's steps: template, "
+    "and the draws only happen when generate samples. The rest is this part's steps: template, "
     "generate, slice, decode.",
     solution_text=(
         "def sampled(messages, seed):\n"
