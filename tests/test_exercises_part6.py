@@ -264,6 +264,15 @@ def test_q3_rejects_the_known_wrong_ways(chat_model):
     wrong(part6.q3, _sampled(model, tok), says="model")  # nothing to run it with
 
 
+def test_q3_solution_passes_its_own_check(chat_model):
+    import torch
+
+    model, tok = chat_model
+    scope = {"model": model, "tokenizer": tok, "torch": torch}
+    exec(part6.q3.solution_text, scope)
+    right(part6.q3, scope["answer"], model, tok)
+
+
 def test_q3_on_the_real_smollm2():
     """With the real weights: greedy gives one text for every seed and is refused as such; a
     sampled, seeded reply passes, whatever its temperature; transformers.set_seed is honest."""
