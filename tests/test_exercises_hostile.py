@@ -85,7 +85,7 @@ def test_hostile_answers_never_raise_and_stay_short(part, q, kind, capsys):
 
 
 CONTEXT_FREE = {  # questions whose check takes no context, and what a truncated number would be
-    ("part6", "q3"): 3.9,
+    ("part2", "q3"): 65520.9,  # Part 6's q3 (a top_p count) became a seeded-sampling function
 }
 
 

@@ -32,7 +32,9 @@ def test_q1_temperature():
     right(part6.q1, expected.item())
     plain = torch.softmax(torch.tensor(part6.Q1_LOGITS), dim=-1)[0].item()  # forgot temperature
     wrong(part6.q1, plain, says="temperature 1")
-    right(part6.q1, "0.506")  # a number typed as text is still a number
+    # read like q2's answer (as_whole): a number, never its text (review 4: q1 took '0.506'
+    # while q3 refused '3')
+    wrong(part6.q1, "0.506", says="not the text")
     wrong(part6.q1, "high", says="should be a number")
     times = torch.softmax(torch.tensor(part6.Q1_LOGITS) * part6.Q1_TEMPERATURE, -1)[0].item()
     wrong(part6.q1, times, says="multiplied")
@@ -59,6 +61,7 @@ def test_q2_kv_bytes(smollm2_config):
     wrong(part6.q2, 23_592_960 * 3, smollm2_config, says="key/value heads")
     wrong(part6.q2, 23_592_960, says="model.config")  # no config passed
     wrong(part6.q2, "22.5 MiB", smollm2_config, says="bytes")
+    wrong(part6.q2, "23592960", smollm2_config, says="whole number")  # text, as q1 reads it
     right(part6.q2, 22.5 * 2**20, smollm2_config)  # 23592960.0: a formula with a float in it
     wrong(part6.q2, 23_592_960.5, smollm2_config, says="whole number")
 
@@ -89,24 +92,6 @@ def test_q2_agrees_with_a_real_cache():
         t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
     )
     assert held == part6._kv_bytes(cfg, 10)
-
-
-def test_q3_top_p():
-    right(part6.q3, 3)
-    wrong(part6.q3, 2, says="too few")
-    wrong(part6.q3, 5, says="too many")
-    right(part6.q3, 3.0)  # a whole float, e.g. from a sum of floats, is an honest count
-    wrong(part6.q3, 3.5, says="whole number")
-    wrong(part6.q3, "3", says="whole number")
-
-
-def test_q3_matches_a_hand_count():
-    probs = sorted(part6.Q3_PROBS, reverse=True)
-    total, n = 0.0, 0
-    while total < part6.Q3_TOP_P:
-        total += probs[n]
-        n += 1
-    assert part6._top_p_survivors(part6.Q3_PROBS, part6.Q3_TOP_P) == n
 
 
 def test_q1_expected_value():
@@ -234,6 +219,82 @@ def test_q2_refuses_a_count_one_byte_off(smollm2_config):
     for off in (-1, 1, 23):
         wrong(part6.q2, 23_592_960 + off, smollm2_config, says="the count is exact")
     right(part6.q2, 23_592_960.0, smollm2_config)
+
+
+# --- q3: a sampled reply that a seed reproduces --------------------------------------------
+
+
+def _sampled(model, tok, *, seed_inside=True, sample=True, fixed_seed=None, max_new=None):
+    """sampled(messages, seed), right or wrong in one of the ways learners write it."""
+    import random
+
+    import torch
+
+    max_new = max_new or part6.Q3_TOKENS
+    if not seed_inside:
+        torch.manual_seed(0)  # seeded once, outside the function
+
+    def sampled(messages, seed):
+        inputs = tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
+        )
+        n = inputs["input_ids"].shape[1]
+        if seed_inside:
+            torch.manual_seed(seed if fixed_seed is None else fixed_seed)
+        random.seed(seed)  # Python's generator alone fixes nothing in generate
+        with torch.inference_mode():
+            out = model.generate(**inputs, max_new_tokens=max_new, do_sample=sample)
+        return tok.decode(out[0, n:], skip_special_tokens=True)
+
+    return sampled
+
+
+def test_q3_accepts_a_seeded_sample(chat_model):
+    model, tok = chat_model
+    right(part6.q3, _sampled(model, tok), model, tok)
+
+
+def test_q3_rejects_the_known_wrong_ways(chat_model):
+    model, tok = chat_model
+    wrong(part6.q3, _sampled(model, tok, seed_inside=False), model, tok, says="inside the function")
+    wrong(part6.q3, _sampled(model, tok, fixed_seed=0), model, tok, says="ignores its seed")
+    wrong(part6.q3, _sampled(model, tok)(part6.Q3_CONVERSATION, 1), model, tok, says="function")
+    wrong(part6.q3, _sampled(model, tok), says="model")  # nothing to run it with
+
+
+def test_q3_solution_passes_its_own_check(chat_model):
+    import torch
+
+    model, tok = chat_model
+    scope = {"model": model, "tokenizer": tok, "torch": torch}
+    exec(part6.q3.solution_text, scope)
+    right(part6.q3, scope["answer"], model, tok)
+
+
+def test_q3_on_the_real_smollm2():
+    """With the real weights: greedy gives one text for every seed and is refused as such; a
+    sampled, seeded reply passes, whatever its temperature; transformers.set_seed is honest."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+
+    rid = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    model = AutoModelForCausalLM.from_pretrained(rid, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(rid)
+    right(part6.q3, _sampled(model, tok), model, tok)
+    wrong(part6.q3, _sampled(model, tok, sample=False), model, tok, says="do_sample=True")
+    wrong(part6.q3, _sampled(model, tok, seed_inside=False), model, tok, says="inside")
+
+    def with_set_seed(messages, seed):
+        inputs = tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
+        )
+        set_seed(seed)
+        out = model.generate(
+            **inputs, max_new_tokens=10, do_sample=True, temperature=1.2, top_p=0.95
+        )
+        return tok.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+
+    right(part6.q3, with_set_seed, model, tok)
 
 
 def test_q4_hint_names_the_steps_not_their_arguments():

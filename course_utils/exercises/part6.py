@@ -1,8 +1,10 @@
-"""Part 6 exercises: generating text (sampling maths, the KV cache, and q4: a greedy chat reply
-written with the chat template and generate, checked against the same steps).
+"""Part 6 exercises: generating text (temperature maths, the KV cache, q3: a sampled reply that a
+seed reproduces, q4: a greedy chat reply written with the chat template and generate, checked
+against the same steps).
 
-Each checker computes the expected value itself, from the numbers in the prompt or from the
-config you pass in, so the same check works with the real models on Colab.
+Each checker computes the expected value itself, from the numbers in the prompt, the config or
+the model you pass in, so the same check works with the real models on Colab. q1 and q2 read
+numbers the same way: a number, never its text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ def _q1_expected(logits: list[float] = Q1_LOGITS, temperature: float = Q1_TEMPER
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
+    if isinstance(answer, str):  # as q2 (as_whole) reads it: text is not a computed number
+        return (
+            f"the probability should be a number, not the text {short_repr(answer)}: "
+            "compute it and pass the number (without quotes)"
+        )
     value, problem = as_number(answer, "the probability")
     if problem:
         return problem
@@ -159,47 +166,93 @@ q2 = Exercise(
 )
 
 
-# q3: top-p ------------------------------------------------------------------------------
-Q3_PROBS = [0.05, 0.45, 0.10, 0.25, 0.15]
-Q3_TOP_P = 0.8
+# q3: a sampled reply you can reproduce ------------------------------------------------
+Q3_TOKENS = 15
+# An open request, so that sampling really has choices to make (a factual question can give the
+# same words under many seeds).
+Q3_CONVERSATION = [{"role": "user", "content": "Write one sentence about the sea."}]
+Q3_SEED = 7
+Q3_OTHER_SEEDS = (1, 2, 3)
+_SEED_ONCE = (
+    "the same seed gave two different texts (the check drew other random numbers in between, "
+    "as an app does): call torch.manual_seed(seed) inside the function, right before generate; "
+    "seeding once outside it, or seeding only Python's random module, does not fix "
+    "generate's draws"
+)
 
 
-def _top_p_survivors(probs: list[float], top_p: float) -> int:
-    """How many tokens transformers' TopPLogitsWarper keeps (what generate(top_p=...) does)."""
+def _run(answer: Any, seed: int) -> Any:
+    return answer([dict(m) for m in Q3_CONVERSATION], seed)
+
+
+@needs("the model and its tokenizer", "part6.q3.check(answer, model, tokenizer)")
+def _check_q3(
+    answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
+) -> str | None:
     import torch
-    from transformers.generation.logits_process import TopPLogitsWarper
 
-    scores = torch.log(torch.tensor([probs]))
-    kept = TopPLogitsWarper(top_p=top_p)(None, scores)
-    return int(torch.isfinite(kept).sum())
-
-
-def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    answer, problem = as_whole(answer, "the number of tokens")  # 3.0 is 3; 3.5 is refused
-    if problem:
-        return problem
-    expected = _top_p_survivors(Q3_PROBS, Q3_TOP_P)
-    if answer == expected:
-        return None
-    return (
-        f"{answer} tokens is {'too many' if answer > expected else 'too few'}: sort the "
-        "probabilities from high to low and keep adding tokens until their sum reaches top_p"
-    )
+    if tokenizer is None:
+        return "pass the tokenizer too: part6.q3.check(answer, model, tokenizer)"
+    if not callable(answer):
+        return (
+            "the answer is your function itself (answer = sampled), not its text: the check "
+            "calls it with seeds of its own"
+        )
+    first = _run(answer, Q3_SEED)
+    if not isinstance(first, str):
+        got = short_repr(first, 80)
+        return f"sampled(messages, seed) should return the answer as a str, got {got}"
+    torch.rand(1000)  # other code draws random numbers between two calls
+    if _run(answer, Q3_SEED) != first:
+        return _SEED_ONCE
+    question = Q3_CONVERSATION[-1]["content"]
+    if any(t in first for t in ("<|im_end|>", "<|im_start|>", tokenizer.eos_token or "\0")):
+        return "the text holds special tokens: decode with skip_special_tokens=True"
+    if question in first:
+        return (
+            "the text repeats the prompt: generate returns prompt + new tokens, so decode only "
+            "output[0, prompt_len:]"
+        )
+    others = [_run(answer, seed) for seed in Q3_OTHER_SEEDS]
+    if all(text == first for text in others):
+        greedy = _greedy(model, tokenizer, Q3_CONVERSATION, True, Q3_TOKENS)
+        if first.strip() == greedy.strip():
+            return (
+                "every seed gave the greedy answer: without do_sample=True, generate never "
+                "draws a random number, so the seed changes nothing"
+            )
+        return (
+            f"seeds {Q3_SEED}, {', '.join(map(str, Q3_OTHER_SEEDS))} all gave the same text: "
+            "the function ignores its seed argument; pass it to torch.manual_seed"
+        )
+    return None
 
 
 q3 = Exercise(
     name="part6.q3",
     prompt=(
-        f"The next-token probabilities are {Q3_PROBS}. With top_p={Q3_TOP_P}, how many "
-        "tokens can the sampler still pick?"
+        "Write sampled(messages, seed): the model's *sampled* answer (do_sample=True, any "
+        f"temperature and top_p you like), at most {Q3_TOKENS} new tokens, as text without the "
+        "prompt, that is the same every time it is called with the same seed. "
+        "Check with part6.q3.check(answer, model, tokenizer)."
     ),
     checker=_check_q3,
-    hint_text="Sort from most to least likely and add them up; stop at the first token that "
-    "brings the running total to top_p or above. That token is still in.",
+    hint_text="The seed must be set in the function, right before the draws it should fix, "
+    "and the draws only happen when generate samples. The rest is this part's steps: template, "
+    "generate, slice, decode.",
     solution_text=(
-        "# sorted: 0.45, 0.25, 0.15, 0.10, 0.05\n"
-        "# running total: 0.45, 0.70, 0.85 -> 0.85 >= 0.8, so stop after the third\n"
-        "answer = 3"
+        "def sampled(messages, seed):\n"
+        "    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,\n"
+        "                                           return_dict=True, return_tensors='pt')"
+        ".to(model.device)\n"
+        "    prompt_len = inputs['input_ids'].shape[1]\n"
+        "    torch.manual_seed(seed)   # here, right before the draws\n"
+        "    with torch.inference_mode():\n"
+        f"        output = model.generate(**inputs, max_new_tokens={Q3_TOKENS}, "
+        "do_sample=True, temperature=0.9, top_p=0.9)\n"
+        "    return tokenizer.decode(output[0, prompt_len:], skip_special_tokens=True)\n"
+        "\n"
+        "answer = sampled"
     ),
 )
 
@@ -223,7 +276,13 @@ _NO_PIPELINE = (
 )
 
 
-def _greedy(model: Any, tokenizer: Any, messages: list[dict], generation_prompt: bool) -> str:
+def _greedy(
+    model: Any,
+    tokenizer: Any,
+    messages: list[dict],
+    generation_prompt: bool,
+    new_tokens: int = Q4_TOKENS,
+) -> str:
     """What reply(messages) should return: template, greedy generate, prompt sliced off."""
     import torch
 
@@ -232,7 +291,7 @@ def _greedy(model: Any, tokenizer: Any, messages: list[dict], generation_prompt:
     ).to(model.device)
     n = inputs["input_ids"].shape[1]
     with torch.inference_mode():
-        out = model.generate(**inputs, max_new_tokens=Q4_TOKENS, do_sample=False)
+        out = model.generate(**inputs, max_new_tokens=new_tokens, do_sample=False)
     return tokenizer.decode(out[0, n:], skip_special_tokens=True)
 
 
