@@ -219,7 +219,7 @@ q2 = Exercise(
 
 # q3: a judgement the notebook does not print. The candidates' licenses and their plans at a
 # long context decide; the checker works both out with course_utils, so it holds online too. At
-# the 7B's whole context its worked example (8-bit at 4,096 tokens) no longer fits: the answer moves.
+# the 7B's whole context its worked example (8-bit at 4,096 tokens) no longer fits.
 Q3_CANDIDATES = [
     "meta-llama/Llama-3.1-8B-Instruct",
     "Qwen/Qwen2.5-7B-Instruct",
