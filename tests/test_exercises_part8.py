@@ -161,28 +161,38 @@ def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():
     }
     shippable = {m: p for m, (cat, p) in facts.items() if cat == "permissive" and p.choice}
     best = max(shippable, key=lambda m: shippable[m].levers[0].estimate.params)
-    assert (best, shippable[best].choice.dtype) == ("Qwen/Qwen2.5-7B-Instruct", "int8")
+    assert (best, shippable[best].choice.dtype) == ("Qwen/Qwen2.5-7B-Instruct", "nf4")
+    # not the worked example: at section 3's 4,096 tokens the same model's first fit is 8-bit
+    assert cu.plan("Qwen/Qwen2.5-7B-Instruct", gpu="T4", seq_len=4_096).choice.dtype == "int8"
+    # the solution's figures are the plan's
+    levers = {lv.dtype: lv for lv in shippable[best].levers[:3]}
+    assert f"{levers['int8'].needed_bytes / 2**30:.2f} GiB" in part8.q3.solution_text
+    assert f"{levers['nf4'].needed_bytes / 2**30:.2f} GiB" in part8.q3.solution_text
     # the 8B fits too at this context, but its license is conditional: a paid product needs care
     assert facts["meta-llama/Llama-3.1-8B-Instruct"][0] == "conditional"
     assert facts["meta-llama/Llama-3.1-8B-Instruct"][1].choice is not None
 
 
 def test_q3_ship_a_model():
-    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int8"))
-    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "8bit"))  # any spelling of int8
-    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4"), says="first lever that fits")
+    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4"))
+    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "4bit"))  # any spelling of nf4
+    right(part8.q3, ["Qwen/Qwen2.5-7B-Instruct", "nf4"])  # a list is a pair too
+    # the worked example's answer, from memory: too big at this context
+    msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int8"), says="does not fit")
+    assert "32,768" in msg
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float16"), says="does not fit")
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float32"), says="does not fit")
     # fp4 fits exactly as nf4 does (the same bytes): the reason against it is rounding
     assert cu.fits("Qwen/Qwen2.5-7B-Instruct", gpu="T4", dtype="fp4", seq_len=part8.Q3_CONTEXT)
     msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "fp4"), says="rounds more")
-    assert "does not fit" not in msg
+    assert "does not fit" not in msg and "first lever" not in msg  # nf4 IS the first lever
     wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="conditional")
     wrong(part8.q3, ("google/gemma-2-2b-it", "float16"), says="gemma")
     wrong(part8.q3, ("Qwen/Qwen2.5-0.5B-Instruct", "float16"), says="larger model")
-    wrong(part8.q3, ("someone/else", "int8"), says="not in")
+    wrong(part8.q3, ("someone/else", "nf4"), says="not in")
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int3"), says="not a precision")
     wrong(part8.q3, "Qwen/Qwen2.5-7B-Instruct", says="pair")
+    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4", "T4"), says="pair")
 
 
 def test_q3_too_big_at_long_context(monkeypatch):

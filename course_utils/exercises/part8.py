@@ -218,14 +218,15 @@ q2 = Exercise(
 )
 
 # q3: a judgement the notebook does not print. The candidates' licenses and their plans at a
-# long context decide; the checker works both out with course_utils, so it holds online too.
+# long context decide; the checker works both out with course_utils, so it holds online too. At
+# the 7B's whole context its worked example (8-bit at 4,096 tokens) no longer fits.
 Q3_CANDIDATES = [
     "meta-llama/Llama-3.1-8B-Instruct",
     "Qwen/Qwen2.5-7B-Instruct",
     "google/gemma-2-2b-it",
     "Qwen/Qwen2.5-0.5B-Instruct",
 ]
-Q3_CONTEXT = 16_384  # tokens of conversation the KV cache must hold
+Q3_CONTEXT = 32_768  # tokens of conversation the KV cache must hold: Qwen2.5-7B's whole context
 Q3_GPU = "T4"
 
 
@@ -251,7 +252,7 @@ def _q3_pair(answer: Any) -> tuple[tuple[str, str] | None, str | None]:
     from ..errors import BadInputError
 
     if (
-        not isinstance(answer, tuple)
+        not isinstance(answer, (tuple, list))
         or len(answer) != 2
         or not all(isinstance(a, str) for a in answer)
     ):
@@ -276,17 +277,26 @@ def _q3_precision(model_id: str, dtype: str, chosen_plan: Any) -> str | None:
         return None
     fits = {lv.dtype: lv.fits for lv in chosen_plan.levers[:3]}
     if dtype == "fp4" and fits.get("nf4", False):  # fp4 takes nf4's bytes, and fits as well
+        better = (
+            ""
+            if lever.dtype == "nf4"
+            else f" And {lever.dtype} fits too, and rounds less than either: take the first "
+            "lever that fits"
+        )
         return (
-            f"fp4 fits (the same bytes as nf4), but of the two 4-bit formats it rounds more: "
-            f"nf4's 16 levels sit where bell-shaped weights are. And {lever.dtype} fits too, "
-            "and rounds less than either: take the first lever that fits"
+            "fp4 fits (the same bytes as nf4), but of the two 4-bit formats it rounds more: "
+            "nf4's 16 levels sit where bell-shaped weights are." + better
         )
     if dtype not in fits:
         from ..levers import fits as fits_gpu
 
         fits[dtype] = fits_gpu(model_id, gpu=Q3_GPU, dtype=dtype, seq_len=Q3_CONTEXT)
     if not fits[dtype]:
-        return f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache"
+        return (
+            f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache and their "
+            f"activations: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) prices each "
+            "lever at this context (section 3's 4,096 tokens was a shorter question)"
+        )
     return (
         f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: "
         "take the first lever that fits"
@@ -328,16 +338,17 @@ q3 = Exercise(
     checker=_check_q3,
     hint_text="Three tests, in this order. May a paid product use the model without taking on "
     "extra conditions (section 5's license groups)? Does it fit on the GPU with the KV cache of "
-    f"a whole {Q3_CONTEXT:,}-token conversation, not just its weights (sections 1 and 3)? "
+    f"a whole {Q3_CONTEXT:,}-token conversation and its activations, not just its weights? "
+    "Section 3 priced 4,096 tokens: run cu.plan again at this length. "
     "Of the models that pass both, the one with the most parameters, in the precision that "
     "rounds least among those that fit.",
     solution_text="for m in part8.Q3_CANDIDATES:\n"
     f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
     "    print(m, cu.license_info(m).category, p.choice and p.choice.dtype)\n"
-    "answer = ('Qwen/Qwen2.5-7B-Instruct', 'int8')\n"
-    "# Llama-3.1-8B fits in 8-bit too, but its license is conditional;\n"
-    "# Gemma's license is conditional; Qwen2.5-0.5B fits but is the smaller of\n"
-    "# the two permissive models; Qwen2.5-7B needs 8-bit (float16 is too big)",
+    "answer = ('Qwen/Qwen2.5-7B-Instruct', 'nf4')\n"
+    "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 14.86 GiB, over a T4's 14.75:\n"
+    "# 4-bit fits (12.19 GiB). Llama-3.1-8B fits in 4-bit too, but its license is\n"
+    "# conditional, as is Gemma's; Qwen2.5-0.5B fits but is the smaller permissive model",
 )
 
 
