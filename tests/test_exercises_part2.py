@@ -1,6 +1,8 @@
 """Part 2 exercises: each checker accepts the right answer and rejects
 wrong ones with a message that says what is off."""
 
+import statistics
+
 import torch
 
 from course_utils.exercises import part2
@@ -186,7 +188,8 @@ def test_q4_refuses_a_pasted_result():
     wrong(part2.q4, lambda c: (c / c.sum(dim=1, keepdim=True)).tolist(), says="return the tensor")
 
 
-def _timed(fn, sync, runs=3, warm=1, sync_warm=True):
+def _timed(fn, sync, runs=3, warm=1, sync_warm=True, keep=min, sync_on_clock=True):
+    """A timer that syncs like the right answer; each keyword makes one of the usual slips."""
     import time
 
     for _ in range(warm):
@@ -197,9 +200,12 @@ def _timed(fn, sync, runs=3, warm=1, sync_warm=True):
     for _ in range(runs):
         start = time.perf_counter()
         fn()
-        sync()
+        if sync_on_clock:
+            sync()
         out.append(time.perf_counter() - start)
-    return min(out)
+        if not sync_on_clock:
+            sync()
+    return keep(out)
 
 
 def test_q5_timed_with_sync_right_forms():
@@ -211,46 +217,17 @@ def test_q5_timed_with_sync_right_forms():
 
 
 def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
-    import time
-
     def no_sync(fn, sync):
-        fn()
-        out = []
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-        return min(out)
+        return _timed(fn, lambda: None)
 
     def sync_after_the_clock(fn, sync):
-        fn()
-        sync()
-        out = []
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-            sync()
-        return min(out)
+        return _timed(fn, sync, sync_on_clock=False)
 
     def four_timed(fn, sync):
-        out = []
-        for _ in range(4):
-            start = time.perf_counter()
-            fn()
-            sync()
-            out.append(time.perf_counter() - start)
-        return min(out)
+        return _timed(fn, sync, runs=4, warm=0, sync_warm=False)
 
     def last_run(fn, sync):
-        fn()
-        sync()
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()
-            sync()
-            last = time.perf_counter() - start
-        return last
+        return _timed(fn, sync, keep=lambda out: out[-1])
 
     wrong(part2.q5, no_sync, says="never called sync()")
     wrong(part2.q5, sync_after_the_clock, says="still queued")
@@ -258,19 +235,8 @@ def test_q5_refuses_the_timings_that_miss_the_gpu_queue():
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, sync_warm=False), says="after the warm-up")
     wrong(part2.q5, last_run, says="whatever its place")
 
-    def median_of_five(fn, sync):  # review: was told "not the first or the last"
-        import statistics
-
-        fn()
-        sync()
-        out = []
-        for _ in range(5):
-            start = time.perf_counter()
-            fn()
-            sync()
-            out.append(time.perf_counter() - start)
-        return statistics.median(out)
-
+    median_of_five = lambda fn, sync: _timed(fn, sync, runs=5, keep=statistics.median)  # noqa: E731
+    # review: a median was told "not the first or the last"
     wrong(part2.q5, median_of_five, says="in one script your result was the fastest")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync) * 1000, says="milliseconds")
     wrong(part2.q5, lambda fn, sync: _timed(fn, sync, runs=2, warm=0), says="at least three")
@@ -285,32 +251,15 @@ def test_q5_the_notebooks_buggy_timer_is_refused_and_each_repair_is_told_the_nex
     exec(part2.Q5_BUGGY, env)  # the timer the notebook hands out, exactly
     wrong(part2.q5, env["timed"], says="still queued")
 
+    # the repairs of the buggy timer: four synced runs, the first of them the warm-up
     def synced_but_warmup_timed_and_mean(fn, sync):
-        runs = []
-        for _ in range(4):
-            start = time.perf_counter()
-            fn()
-            sync()
-            runs.append(time.perf_counter() - start)
-        return sum(runs) / len(runs)
+        return _timed(fn, sync, runs=4, warm=0, sync_warm=False, keep=statistics.mean)
 
     def warmup_dropped_but_mean(fn, sync):
-        runs = []
-        for _ in range(4):
-            start = time.perf_counter()
-            fn()
-            sync()
-            runs.append(time.perf_counter() - start)
-        return sum(runs[1:]) / 3
+        return _timed(fn, sync, runs=4, warm=0, sync_warm=False, keep=lambda r: sum(r[1:]) / 3)
 
     def warmup_dropped_min(fn, sync):  # an honest repair: the warm-up is timed, then left out
-        runs = []
-        for _ in range(4):
-            start = time.perf_counter()
-            fn()
-            sync()
-            runs.append(time.perf_counter() - start)
-        return min(runs[1:])
+        return _timed(fn, sync, runs=4, warm=0, sync_warm=False, keep=lambda r: min(r[1:]))
 
     wrong(part2.q5, synced_but_warmup_timed_and_mean, says="includes the warm-up")
     wrong(part2.q5, warmup_dropped_but_mean, says="mean of the timed runs")
@@ -337,17 +286,4 @@ def test_q5_the_notebook_hands_out_the_buggy_timer_the_tests_run():
 
 
 def test_q5_the_slowest_run_is_named_as_such():
-    import time
-
-    def slowest(fn, sync):
-        fn()
-        sync()
-        out = []
-        for _ in range(3):
-            start = time.perf_counter()
-            fn()
-            sync()
-            out.append(time.perf_counter() - start)
-        return max(out)
-
-    wrong(part2.q5, slowest, says="slowest timed run (max)")
+    wrong(part2.q5, lambda fn, sync: _timed(fn, sync, keep=max), says="slowest timed run (max)")
