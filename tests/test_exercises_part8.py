@@ -190,6 +190,7 @@ def test_q3_ship_a_model():
     wrong(part8.q3, ("google/gemma-2-2b-it", "float16"), says="gemma")
     wrong(part8.q3, ("Qwen/Qwen2.5-0.5B-Instruct", "float16"), says="larger model")
     wrong(part8.q3, ("someone/else", "nf4"), says="not in")
+    right(part8.q3, ("qwen/qwen2.5-7b-instruct", "nf4"))  # the Hub reads ids in any case
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int3"), says="not a precision")
     wrong(part8.q3, "Qwen/Qwen2.5-7B-Instruct", says="pair")
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4", "T4"), says="pair")
@@ -257,6 +258,12 @@ def test_q4_chooses_under_a_budget():
         part8.q4,
         _smol(nf4(bnb_4bit_compute_dtype=torch.bfloat16), dtype=torch.float32),
         says="emulates",
+    )
+    # float16 compute with float32 elsewhere: whether or not it stays finite, it rounds more
+    wrong(
+        part8.q4,
+        _smol(nf4(bnb_4bit_compute_dtype=torch.float16), dtype=torch.float32),
+        says="bnb_4bit_compute_dtype=torch.float32",
     )
     # the rest in bfloat16: finite, but a T4 only emulates it, the same reason as the compute dtype
     wrong(part8.q4, _smol(nf4(), dtype=torch.bfloat16), says="emulates")

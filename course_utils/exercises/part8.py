@@ -260,8 +260,11 @@ def _q3_pair(answer: Any) -> tuple[tuple[str, str] | None, str | None]:
             "the answer should be a pair of strings: (model_id, dtype), e.g. ('org/name', 'nf4')"
         )
     model_id, dtype = answer
-    if model_id not in Q3_CANDIDATES:
+    # Hub ids are case-insensitive: 'qwen/qwen2.5-7b-instruct' names the same repo
+    known = {c.lower(): c for c in Q3_CANDIDATES}
+    if not isinstance(model_id, str) or model_id.lower() not in known:
         return None, f"{model_id!r} is not in part8.Q3_CANDIDATES"
+    model_id = known[model_id.lower()]
     try:
         return (model_id, dtype_name(dtype)), None
     except BadInputError:
@@ -460,6 +463,12 @@ def _q4_rounding(layer: Any, model: Any) -> str | None:
             f"{' and '.join(in_bf16)} in bfloat16: it has the range, but a T4 (compute "
             "capability 7.5) only emulates bfloat16, slowly (section 2). On a T4 the choice "
             "is float16 or float32"
+        )
+    if getattr(layer, "compute_dtype", None) == torch.float16:
+        return (
+            "it fits and stayed finite on this question, but the 4-bit layers compute in "
+            "float16, which rounds more than float32 (10 mantissa bits against 23) and is one "
+            "large activation away from overflowing: bnb_4bit_compute_dtype=torch.float32"
         )
     state = getattr(layer.weight, "quant_state", None)
     if state is not None and state.quant_type != "nf4":
