@@ -66,8 +66,13 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
             f"{(GPUS['T4'].usable_gib - Q1_WEIGHTS_GIB) * GIB:,.0f} left: round down, not to "
             "the nearest"
         )
-    if most - 0.01 * most <= answer <= most:  # a little below is a safe margin
+    if answer == most:
         return None
+    if most - 0.01 * most <= answer < most:
+        return (
+            f"{int(answer):,} fits, but {most:,} is the most that does: the question asks how "
+            "many fit, so round down only once, at the end (room // per_token)"
+        )
     if near(_q1_tokens(keys_and_values=1)):
         return "every layer keeps keys AND values: two tensors per token, not one"
     if near(_q1_tokens(kv_bytes=4)):
