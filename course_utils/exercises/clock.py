@@ -1,6 +1,8 @@
 """Stand-ins for the timing exercises (Part 1 q4, Part 2 q5): calls whose durations are known,
-a queue that behaves like a GPU's (also Part 2's simulation of the asynchronous-launch trap on a
-CPU runtime), and a log of when the learner's code reads the clock.
+a queue that behaves like a GPU's, and a log of when the learner's code reads the clock.
+
+The stand-ins take no real time: while a checker watches, the learner's clock reads a virtual
+time that moves only by the scripted durations, so a busy machine cannot change the result.
 
 The log is how a checker tells "warm-up, then time" from "time every call and keep the
 fastest": both can return the same number, but only the second reads the clock around the
@@ -15,8 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# the real clocks, read by the stand-ins themselves (their reads are not the learner's)
-_perf_counter = time.perf_counter
 _CLOCKS = ("perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time", "time_ns")
 
 
@@ -27,6 +27,7 @@ class Log:
 
     def __init__(self) -> None:
         self.events: list[Any] = []
+        self.elapsed = 0.0  # seconds the stand-ins have "taken": what the learner's clock shows
 
     def cold_call_timed(self) -> bool:
         """True when the clock was read before the first call started and again after it
@@ -66,16 +67,22 @@ def watching(log: Log, fn: Any = None) -> Iterator[Log]:
     ``from time import perf_counter`` leaves them."""
     me = threading.get_ident()
     originals = {name: getattr(time, name) for name in _CLOCKS}
+    # the learner's thread reads a clock that moves only when a stand-in "takes" time, so the
+    # durations it measures are exactly the scripted ones, however busy the machine is
+    start = {name: clock() for name, clock in originals.items()}
 
-    def wrap(clock: Any) -> Any:
+    def wrap(name: str, clock: Any) -> Any:
         def read() -> Any:
-            if threading.get_ident() == me:  # the kernel's own threads read clocks too
-                log.events.append("clock")
-            return clock()
+            if threading.get_ident() != me:  # the kernel's own threads read the real clocks
+                return clock()
+            log.events.append("clock")
+            if name.endswith("_ns"):
+                return start[name] + round(log.elapsed * 1e9)
+            return start[name] + log.elapsed
 
         return read
 
-    wrapped = {name: wrap(clock) for name, clock in originals.items()}
+    wrapped = {name: wrap(name, clock) for name, clock in originals.items()}
 
     def clock_name(value: Any) -> str | None:
         return next((n for n, clock in originals.items() if value is clock), None)
@@ -95,11 +102,17 @@ def watching(log: Log, fn: Any = None) -> Iterator[Log]:
         if name := clock_name(value):
             cells.append((cell, value))
             cell.cell_contents = wrapped[name]
+    import timeit  # timeit.default_timer is perf_counter, bound when timeit was imported
+
+    timer = timeit.default_timer
     try:
         for name, clock in wrapped.items():
             setattr(time, name, clock)
+        if name := clock_name(timer):
+            timeit.default_timer = wrapped[name]
         yield log
     finally:
+        timeit.default_timer = timer
         for name, clock in originals.items():
             setattr(time, name, clock)
         for ns, key, value in rebound:
@@ -120,7 +133,7 @@ class Scripted:
     def __call__(self, *_: Any, **__: Any) -> list[dict]:
         i = self.calls
         self.log.events.append(("start", i))
-        time.sleep(self.durations[min(i, len(self.durations) - 1)])
+        self.log.elapsed += self.durations[min(i, len(self.durations) - 1)]
         self.calls += 1
         self.log.events.append(("end", i))
         return [{"label": "POSITIVE", "score": 0.99}]
@@ -142,13 +155,11 @@ class FakeGPU:
         i = self.calls
         self.log.events.append(("start", i))
         seconds = self.durations[min(i, len(self.durations) - 1)]
-        self.busy_until = max(_perf_counter(), self.busy_until) + seconds
+        self.busy_until = max(self.log.elapsed, self.busy_until) + seconds
         self.calls += 1
         self.log.events.append(("end", i))
 
     def sync(self) -> None:
         self.syncs += 1
         self.log.events.append("sync")
-        wait = self.busy_until - _perf_counter()
-        if wait > 0:
-            time.sleep(wait)
+        self.log.elapsed = max(self.log.elapsed, self.busy_until)  # wait for the queue

@@ -408,7 +408,7 @@ Q5_SCRIPTS = (
     (0.012, 0.08, 0.03, 0.09),
 )
 Q5_BEST = 0.03
-Q5_SLACK = 0.025  # time.sleep overshoots a little on a busy machine
+Q5_SLACK = 1e-4  # the stand-in GPU runs on a virtual clock (clock.py): only float rounding
 
 # What the notebook hands the learner to repair: it times the warm-up, reads the clock before the
 # queued work has run, and averages. (The checker's tests run it, so the text stays true.)
@@ -454,7 +454,7 @@ def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
 
 def _judge_q5(values: list[float], cold_timed: bool, unsynced: bool) -> str | None:
     """The verdict on the seconds timed returned for each script."""
-    near = lambda v, t: t <= v <= t + Q5_SLACK  # noqa: E731
+    near = lambda v, t: abs(v - t) <= Q5_SLACK  # noqa: E731
     if max(values) > 10:
         return f"{max(values):g} looks like milliseconds: give seconds"
     if min(values) < 0.008:
