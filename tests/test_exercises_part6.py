@@ -258,6 +258,8 @@ def test_q3_rejects_the_known_wrong_ways(chat_model):
     model, tok = chat_model
     wrong(part6.q3, _sampled(model, tok, seed_inside=False), model, tok, says="inside the function")
     wrong(part6.q3, _sampled(model, tok, fixed_seed=0), model, tok, says="ignores its seed")
+    # review: 40 new tokens passed although the task allows 15
+    wrong(part6.q3, _sampled(model, tok, max_new=40), model, tok, says="at most 15")
     wrong(part6.q3, _sampled(model, tok)(part6.Q3_CONVERSATION, 1), model, tok, says="function")
     wrong(part6.q3, _sampled(model, tok), says="model")  # nothing to run it with
 

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from . import Exercise, as_number, as_whole, needs, reads, short_repr
+from .generation import watch_generate
 from .no_pipeline import run_by_hand
 
 # q1: temperature ------------------------------------------------------------------------
@@ -198,10 +199,18 @@ def _check_q3(
             "the answer is your function itself (answer = sampled), not its text: the check "
             "calls it with seeds of its own"
         )
-    first = _run(answer, Q3_SEED)
+    with watch_generate() as calls:
+        first = _run(answer, Q3_SEED)
     if not isinstance(first, str):
         got = short_repr(first, 80)
         return f"sampled(messages, seed) should return the answer as a str, got {got}"
+    longest = max((c.new_tokens or 0 for c in calls), default=0)
+    if longest > Q3_TOKENS:
+        return (
+            f"generate wrote {longest} new tokens; the task allows at most {Q3_TOKENS}: pass "
+            f"max_new_tokens={Q3_TOKENS} to generate (cutting the text afterwards still pays "
+            "for every token)"
+        )
     torch.rand(1000)  # other code draws random numbers between two calls
     if _run(answer, Q3_SEED) != first:
         return _SEED_ONCE

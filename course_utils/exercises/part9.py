@@ -8,7 +8,6 @@ with a test input and looks at what comes back, the way the notebook drives the 
 from __future__ import annotations
 
 import ast
-import functools
 import importlib.metadata
 import os
 import re
@@ -16,11 +15,11 @@ import runpy
 import sys
 import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from . import Exercise
+from .generation import Generation, watch_generate
 
 FILL_MODEL = "distilbert/distilbert-base-uncased"
 FILL_TEST = "The capital of France is [MASK]."
@@ -106,49 +105,6 @@ LONG_QUESTION = "Tell me a long story about a dragon."  # an answer longer than 
 _CUT_WORDS = re.compile(r"\bcut\b", re.IGNORECASE)
 
 
-class _Generation:
-    """What one call of ``generate`` was asked for and what it wrote."""
-
-    def __init__(self, limit: int | None) -> None:
-        self.limit, self.new_tokens, self.cut = limit, None, False
-
-    def finish(self, model: Any, prompt_length: int | None, output: Any) -> None:
-        sequences = getattr(output, "sequences", output)
-        if prompt_length is None or not hasattr(sequences, "shape"):
-            return
-        self.new_tokens = sequences.shape[-1] - prompt_length
-        eos = model.generation_config.eos_token_id
-        eos = set(eos if isinstance(eos, list) else [eos])
-        ended_by_itself = int(sequences[0, -1]) in eos
-        self.cut = bool(self.limit) and self.new_tokens >= self.limit and not ended_by_itself
-
-
-@contextmanager
-def _watch_generate() -> Iterator[list[_Generation]]:
-    """Record every ``generate`` call made meanwhile, from any thread: the max_new_tokens it was
-    given and the tokens it wrote. Cutting a full answer's text afterwards shows up here."""
-    from transformers.generation.utils import GenerationMixin
-
-    calls: list[_Generation] = []
-    original = GenerationMixin.generate
-
-    @functools.wraps(original)
-    def generate(self: Any, *args: Any, **kwargs: Any) -> Any:
-        config = kwargs.get("generation_config") or self.generation_config
-        call = _Generation(kwargs.get("max_new_tokens", config.max_new_tokens))
-        calls.append(call)
-        prompt = kwargs.get("input_ids", args[0] if args else None)
-        output = original(self, *args, **kwargs)
-        call.finish(self, prompt.shape[-1] if hasattr(prompt, "shape") else None, output)
-        return output
-
-    GenerationMixin.generate = generate
-    try:
-        yield calls
-    finally:
-        GenerationMixin.generate = original
-
-
 def _find(box: Any, kind: type) -> Any:
     """The first widget of `kind` in a box, looking inside the boxes it holds."""
     for child in getattr(box, "children", ()):
@@ -170,7 +126,7 @@ def _limits(slider: Any, ask_fn: Callable[[str], str]) -> tuple[int, int] | str:
     for value in (small, large):
         slider.value = value
         value = slider.value  # as the widget holds it
-        with _watch_generate() as calls:
+        with watch_generate() as calls:
             result = ask_fn(QUESTION)
         if not isinstance(result, str):
             return f"ask_limited should return the answer as a string, got {type(result).__name__}"
@@ -248,7 +204,7 @@ def _check_slider(
         menu.value = names[0]
         for value, question in zip(limits, (LONG_QUESTION, QUESTION), strict=True):
             answer.value, box.value = value, question
-            with _watch_generate() as calls:
+            with watch_generate() as calls:
                 run.click()  # what a user's click does: on_run, then your handlers
             if not calls:
                 return f"a click on Run with {names[0]!r} chosen did not make the model generate"
@@ -266,7 +222,7 @@ def _walk(box: Any) -> Iterator[Any]:
         yield from _walk(child)
 
 
-def _reports_cut(shown: str, call: _Generation, value: int) -> str | None:
+def _reports_cut(shown: str, call: Generation, value: int) -> str | None:
     """None if the status line says 'cut', and how many tokens ("3 tokens", "3/3 tokens",
     "tokens: 3"), exactly when the answer was cut."""
     says_cut = bool(_CUT_WORDS.search(shown))
