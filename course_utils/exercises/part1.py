@@ -97,8 +97,10 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
             "wrap the dict in a function, def pinned_kwargs(): return dict(...), so that the "
             "checker can call it as if on a GPU runtime and on a CPU one"
         )
-    if not callable(answer):
-        return f"pass your function pinned_kwargs itself, not {short_repr(answer, 60)}"
+    if problem := need_function(
+        answer, "pinned_kwargs()", "calls it on simulated runtimes of its own"
+    ):
+        return problem
     for gpu in (True, False):
         try:
             kwargs = _on_runtime(answer, gpu)

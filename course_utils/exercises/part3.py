@@ -312,8 +312,8 @@ def _check_q3(
             "pass your function reload itself, not a model: the checker calls it on your file "
             "and on a file of its own"
         )
-    if not callable(answer):
-        return f"the answer should be your function reload(path), got {type(answer).__name__}"
+    if problem := need_function(answer, "reload(path)", "runs it on files of its own"):
+        return problem
     saved, problem = _saved_tensors(path)
     if problem:
         return problem

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_number, as_whole, needs, reads, short_repr
+from . import Exercise, as_number, as_whole, need_function, needs, reads, short_repr
 from .generation import watch_generate
 from .no_pipeline import run_by_hand
 
@@ -194,11 +194,10 @@ def _check_q3(
 
     if tokenizer is None:
         return "pass the tokenizer too: part6.q3.check(answer, model, tokenizer)"
-    if not callable(answer):
-        return (
-            "the answer is your function itself (answer = sampled), not its text: the check "
-            "calls it with seeds of its own"
-        )
+    if problem := need_function(
+        answer, "sampled(messages, seed)", "calls it with seeds of its own"
+    ):
+        return problem
     with watch_generate() as calls:
         first = _run(answer, Q3_SEED)
     if not isinstance(first, str):
@@ -310,11 +309,8 @@ def _check_q4(
 ) -> str | None:
     if tokenizer is None:
         return "pass the tokenizer too: part6.q4.check(answer, model, tokenizer)"
-    if not callable(answer):
-        return (
-            "the answer is your function itself (answer = reply), not its text: the check "
-            "runs it on conversations of its own"
-        )
+    if problem := need_function(answer, "reply(messages)", "runs it on conversations of its own"):
+        return problem
     replies, problem = run_by_hand(
         lambda messages: answer([dict(m) for m in messages]), list(Q4_CONVERSATIONS), _NO_PIPELINE
     )

@@ -324,11 +324,10 @@ def _as_samples(result: Any) -> tuple[Any, str | None]:
 
 
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    if not callable(answer):
-        return (
-            "the answer is your function itself (answer = prepare): the check runs it on test "
-            "recordings of its own"
-        )
+    if problem := need_function(
+        answer, "prepare(audio, sampling_rate)", "runs it on test recordings of its own"
+    ):
+        return problem
     for rate in Q3_RATES:
         samples, problem = _as_samples(answer(_test_signal(rate), rate))
         if problem:

@@ -14,8 +14,7 @@ import warnings
 from functools import lru_cache
 from typing import Any
 
-from . import Exercise
-from .answers import need_function
+from . import Exercise, need_function
 
 __all__ = ["q1", "q2", "q3", "q4", "Q3_CANDIDATES", "Q3_CONTEXT", "Q4_MODEL"]
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import Exercise
+from . import Exercise, need_function
 from .generation import Generation, watch_generate
 
 FILL_MODEL = "distilbert/distilbert-base-uncased"
@@ -43,8 +43,8 @@ def _fill_mask_pipeline() -> Callable[..., Any]:
 def _check_fill_blank(
     answer: Any, tasks: dict | None = None, *, pipe: Any = None, **__: Any
 ) -> str | None:
-    if not callable(answer):
-        return "give your function itself (fill_blank), without calling it"
+    if problem := need_function(answer, "fill_blank(text)", "runs it on sentences of its own"):
+        return problem
     if tasks is None:
         return "call it as part9.q1.check(fill_blank, TASKS)"
     if not any(fn is answer for fn in tasks.values()):
@@ -355,8 +355,10 @@ def _check_history(
 ) -> str | None:
     import ipywidgets as widgets
 
-    if not callable(answer):
-        return "give your function itself (render_history), without calling it"
+    if problem := need_function(
+        answer, "render_history(history)", "runs it on histories of its own"
+    ):
+        return problem
     problem = _check_render(answer)
     if problem:
         return problem
