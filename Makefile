@@ -35,8 +35,9 @@ lint: install  ## ruff (lint rules, formatting) and course_utils' floors (pyproj
 
 # The helpers' online behaviour against the Hub emulator (marker online_behaviour, issue 13) is
 # part of make test; `make test-online` runs it alone. MARKERS="-m 'not online_behaviour'" skips it.
-# Two workers share the suite file by file, the longest first; each notebook's online run and its
-# run on a prefetched cache go to whichever worker is free (tests/scheduling.py, via conftest.py).
+# Two workers share the suite file by file, the longest first; each notebook's online run goes to
+# whichever worker is free (tests/scheduling.py, via conftest.py). The offline notebook run starts
+# its kernels on a cache an instructor's prefetch filled (tests/room.py, via conftest.py).
 MARKERS ?=
 
 test: install lint  ## lint, then unit tests, all nine notebooks offline, and all nine online against the Hub emulator

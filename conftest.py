@@ -2,8 +2,8 @@
 
 Points every Hugging Face library at the offline stand-in Hub (tests/standins.py) before
 anything imports huggingface_hub (it reads HF_HUB_OFFLINE at import time), and builds that Hub
-once per content hash. Kernels started by nbval inherit this environment, so notebook code stays
-exactly what a learner types on Colab.
+once per content hash. Kernels started by nbval run offline too, on an instructor's prefetched
+cache (tests/room.py), so notebook code stays exactly what a learner types on Colab.
 
 COURSE_REAL_HUB=1 (the GPU runner with internet) skips all of this and uses the real Hub.
 """
@@ -63,6 +63,32 @@ def pytest_xdist_make_scheduler(config, log):
     from tests.scheduling import LongestFirst
 
     return LongestFirst(config, log)
+
+
+# --- offline run: the notebooks start in an instructor's prefetched room --------------------------
+# Each notebook's kernel starts with HF_HOME at a cache that `course_utils prefetch` filled from
+# the Hub emulator (tests/room.py), HF_HUB_OFFLINE=1 and no token, instead of the full stand-in
+# cache: the run that checks the notebooks also proves the room needs nothing else.
+if not (REAL_HUB or ONLINE_HUB):
+    from nbval.plugin import IPyNbFile
+
+    _nbval_setup = IPyNbFile.setup
+
+    def _setup_in_the_room(self):
+        from tests.room import room_env
+
+        kept = dict(os.environ)
+        for name in [n for n in os.environ if n.startswith(("HF_", "HUGGING_FACE_"))]:
+            del os.environ[name]
+        os.environ.update(room_env())
+        try:
+            _nbval_setup(self)  # the kernel inherits this environment
+        finally:
+            os.environ.clear()
+            os.environ.update(kept)
+
+    IPyNbFile.setup = _setup_in_the_room
+# ---------------------------------------------------------------------------------------------
 
 
 # --- online run: stored outputs are the offline record -----------------------------------------

@@ -1,8 +1,8 @@
 """How `make test` shares the suite between its two xdist workers (`-n 2 --dist loadfile`).
 
 xdist's loadfile hands out one file at a time, the files with the most tests first. The nine
-notebooks run online, and again offline on a prefetched cache, were one test each (six and eight
-minutes), so they came last and ran alone while the other worker sat idle. This scheduler keeps
+notebooks run online were one test (six minutes), so it came last and ran alone while the
+other worker sat idle. This scheduler keeps
 loadfile's unit (a file: its module fixtures are built once) with two changes: the tests in
 SPREAD (one notebook each) go one at a time to whichever worker is free, and the units go out
 longest first (LONGEST), so that the short ones fill in at the end and both workers finish
@@ -17,10 +17,7 @@ from xdist.scheduler import LoadFileScheduling
 
 # Tests that stand alone, each long (a notebook run in a child process): one work unit each.
 ONLINE = "tests/test_online_notebooks.py::test_notebook_runs_online_against_the_hub_emulator["
-OFFLINE_ON_PREFETCHED = (
-    "tests/test_online_prefetch.py::test_the_course_runs_offline_on_the_prefetched_cache["
-)
-SPREAD = (ONLINE, OFFLINE_ON_PREFETCHED)
+SPREAD = (ONLINE,)
 
 # Seconds of the longest work units (a file, or a SPREAD test), measured under `make test` on a
 # 2-core machine shared at load 7 (so about twice a quiet machine's); only the order of the units
@@ -29,21 +26,17 @@ LONGEST = {
     "tests/test_online_helpers.py": 560,
     "tests/test_space_app.py": 330,  # and about 150 more where a clean clone builds its venv
     "tests/test_browser.py": 330,
-    OFFLINE_ON_PREFETCHED + "06": 200,
     "notebooks/06_generating_text.ipynb": 195,
     ONLINE + "08": 180,
     "notebooks/08_hub_and_heavyweights.ipynb": 170,
     ONLINE + "06": 140,
-    OFFLINE_ON_PREFETCHED + "08": 130,
     "tests/test_exercises_part6.py": 120,
     "tests/test_versions.py": 120,
-    OFFLINE_ON_PREFETCHED + "09": 95,
     "tests/test_exercises_part8.py": 90,
     ONLINE + "09": 85,
-    "tests/test_online_prefetch.py": 85,
+    "tests/test_online_prefetch.py": 60,
     "tests/test_python_support.py": 85,
     "notebooks/": 40,
-    OFFLINE_ON_PREFETCHED: 35,
     ONLINE: 35,
     "tests/test_online_doctor.py": 50,
     "tests/test_peak.py": 45,

@@ -2,7 +2,8 @@
 
 The dry run's sizes must equal the emulator's file sizes; after a prefetch into an empty cache
 every part resolves offline, and all nine notebooks then run with HF_HUB_OFFLINE=1 on that cache
-alone (an instructor's room). Bad input: no network (closed port, stalled socket), a download
+alone (an instructor's room: the offline notebook run of `make test` starts its kernels there,
+tests/room.py via conftest.py). Bad input: no network (closed port, stalled socket), a download
 that breaks off part-way, a disk that is full before or fills during the download, gated models
 without access: one line with the next step, nothing half-written in the cache, and a second run
 completes it.
@@ -12,28 +13,16 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from course_utils.classroom import COURSE_DOWNLOADS
 from tests.hub_emulator import HubEmulator
-from tests.online import NOTEBOOKS, online_env, run_notebook, run_online
+from tests.online import run_online
+from tests.room import GATED, INSTRUCTOR, NO_ACCESS, SIZES, room, room_hub
 
-INSTRUCTOR = "hf_emuInstructorToken0123456789abcd"  # emulator-only, not real tokens
-NO_ACCESS = "hf_emuNoAccessToken0123456789abcdefg"
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"  # Part 1's only model
-GATED = sorted(
-    {
-        d.repo_id
-        for ds in COURSE_DOWNLOADS.values()
-        for d in ds
-        if d.repo_id.startswith(("meta-llama/", "google/gemma"))
-    }
-)
-SIZES = "{i.download.label: [i.size, i.to_fetch, i.status] for i in r.items}"
-EVERY_PART = f"(lambda r: {SIZES})(cu.prefetch('1-9', dry_run=True, include_gated=True))"
 
 
 def _expected(hub: HubEmulator, repo_id: str, patterns: tuple[str, ...]) -> int:
@@ -43,38 +32,10 @@ def _expected(hub: HubEmulator, repo_id: str, patterns: tuple[str, ...]) -> int:
     )
 
 
-@contextmanager
-def _room_hub():
-    """The emulator with the instructor's access to the gated models and a learner without."""
-    with HubEmulator() as emulator:
-        emulator.add_token(INSTRUCTOR, user="instructor")
-        emulator.add_token(NO_ACCESS, user="learner")
-        for repo_id in GATED:
-            emulator.set_access(INSTRUCTOR, repo_id, "accepted")
-        yield emulator
-
-
 @pytest.fixture(scope="module")
 def hub():
-    with _room_hub() as emulator:
+    with room_hub() as emulator:
         yield emulator
-
-
-@pytest.fixture(scope="session")
-def room(tmp_path_factory):
-    """An instructor's prefetch of the whole course into an empty cache: the run, the cache.
-    Session-scoped: each xdist worker that runs a notebook on it fills it once."""
-    home = tmp_path_factory.mktemp("room") / "room-cache"
-    with _room_hub() as emulator:
-        run = run_online(
-            {"fetch": "cli('prefetch', '--include-gated')['stdout']", "again": EVERY_PART},
-            emulator.url,
-            token=INSTRUCTOR,
-            home=home,
-            deadline=300,
-            name="prefetch-all",
-        )
-    return run, home
 
 
 def test_dry_run_sizes_are_the_hubs_file_sizes_and_gated_models_are_skipped(hub, tmp_path):
@@ -103,8 +64,8 @@ def test_dry_run_sizes_are_the_hubs_file_sizes_and_gated_models_are_skipped(hub,
     assert not any(p.endswith((".bin", ".h5")) for _, p, _, _ in hub.requests if "/resolve/" in p)
 
 
-def test_prefetch_fills_the_cache_for_the_whole_course(room):
-    run, home = room
+def test_prefetch_fills_the_cache_for_the_whole_course():
+    run, home = room()
     fetch, again = run["fetch"], run["again"]
     assert fetch.ok, fetch.says()
     assert "every part resolves with HF_HUB_OFFLINE=1" in fetch.text, fetch.text
@@ -115,22 +76,24 @@ def test_prefetch_fills_the_cache_for_the_whole_course(room):
     ), again.value
 
 
-# One test per notebook, so that the two workers of `make test` share the nine runs.
-@pytest.mark.skipif(
-    os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0",
-    reason="COURSE_ONLINE_NOTEBOOKS=0: the offline notebook run on the prefetched cache",
-)
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_the_course_runs_offline_on_the_prefetched_cache(room, notebook):
-    run, home = room
-    assert run["fetch"].ok, run["fetch"].says()
-    env = online_env("http://127.0.0.1:9", home)  # a closed port: nothing may reach a Hub
-    env["HF_HUB_OFFLINE"] = "1"
-    env.pop("CI", None)
-    # 900 s: one notebook on a 2-core machine shared at load 8-10
-    proc = run_notebook(notebook, env, 900)
-    assert proc.returncode == 0, proc.stdout[-5000:]
-    print(proc.stdout[-2000:])  # the offline run's summary, for the report (pytest -rA)
+# The nine notebooks then run offline on that cache: conftest.py starts every kernel of the
+# offline notebook run there (tests/room.py), so a notebook that needs a file the prefetch left
+# out fails its own cells. This checks the wiring.
+def test_the_offline_notebook_run_starts_its_kernels_in_the_room(monkeypatch):
+    from nbval.plugin import IPyNbFile
+
+    seen = {}
+    monkeypatch.setattr(
+        "tests.room.room_env", lambda: {"HF_HOME": "the-room", "HF_HUB_OFFLINE": "1"}
+    )
+    monkeypatch.setenv("HF_TOKEN", "hf_emuLeakedToken0123456789abcdef")
+    import conftest
+
+    monkeypatch.setattr(conftest, "_nbval_setup", lambda self: seen.update(os.environ))
+    IPyNbFile.setup(object())
+    assert seen["HF_HOME"] == "the-room" and seen["HF_HUB_OFFLINE"] == "1"
+    assert "HF_TOKEN" not in seen
+    assert os.environ["HF_TOKEN"] == "hf_emuLeakedToken0123456789abcdef"  # restored after
 
 
 # --- bad input ---------------------------------------------------------------------------------
