@@ -262,6 +262,7 @@ def test_q3_rejects_the_known_wrong_ways(chat_model):
     wrong(part6.q3, _sampled(model, tok, max_new=40), model, tok, says="at most 15")
     wrong(part6.q3, _sampled(model, tok)(part6.Q3_CONVERSATION, 1), model, tok, says="function")
     wrong(part6.q3, _sampled(model, tok), says="model")  # nothing to run it with
+    wrong(part6.q3, _sampled(model, tok), model, says="and its tokenizer too")  # half of it
 
 
 def test_q3_solution_passes_its_own_check(chat_model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_number, as_whole, need_function, needs, reads, short_repr
+from . import Exercise, as_number, as_whole, function, needs, reads, short_repr
 from .generation import watch_generate
 from .no_pipeline import run_by_hand
 
@@ -187,17 +187,12 @@ def _run(answer: Any, seed: int) -> Any:
 
 
 @needs("the model and its tokenizer", "part6.q3.check(answer, model, tokenizer)")
+@function("sampled(messages, seed)", "calls it with seeds of its own")
 def _check_q3(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
 ) -> str | None:
     import torch
 
-    if tokenizer is None:
-        return "pass the tokenizer too: part6.q3.check(answer, model, tokenizer)"
-    if problem := need_function(
-        answer, "sampled(messages, seed)", "calls it with seeds of its own"
-    ):
-        return problem
     with watch_generate() as calls:
         first = _run(answer, Q3_SEED)
     if not isinstance(first, str):
@@ -304,13 +299,10 @@ def _greedy(
 
 
 @needs("the model and its tokenizer", "part6.q4.check(answer, model, tokenizer)")
+@function("reply(messages)", "runs it on conversations of its own")
 def _check_q4(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
 ) -> str | None:
-    if tokenizer is None:
-        return "pass the tokenizer too: part6.q4.check(answer, model, tokenizer)"
-    if problem := need_function(answer, "reply(messages)", "runs it on conversations of its own"):
-        return problem
     replies, problem = run_by_hand(
         lambda messages: answer([dict(m) for m in messages]), list(Q4_CONVERSATIONS), _NO_PIPELINE
     )

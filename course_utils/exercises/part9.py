@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import Exercise, need_function
+from . import Exercise, function, needs
 from .generation import Generation, watch_generate
 
 FILL_MODEL = "distilbert/distilbert-base-uncased"
@@ -40,13 +40,11 @@ def _fill_mask_pipeline() -> Callable[..., Any]:
 # ----- q1: a new task in the app ------------------------------------------------------------
 
 
+@function("fill_blank(text)", "runs it on sentences of its own")
+@needs("the app's TASKS", "part9.q1.check(fill_blank, TASKS)")
 def _check_fill_blank(
     answer: Any, tasks: dict | None = None, *, pipe: Any = None, **__: Any
 ) -> str | None:
-    if problem := need_function(answer, "fill_blank(text)", "runs it on sentences of its own"):
-        return problem
-    if tasks is None:
-        return "call it as part9.q1.check(fill_blank, TASKS)"
     if not any(fn is answer for fn in tasks.values()):
         return "the function is not in TASKS yet: add it, e.g. TASKS['Fill the blank'] = fill_blank"
     result = answer(FILL_TEST)
@@ -345,6 +343,7 @@ def _shown(out: Any) -> str:
     return "".join(item.get("text", "") for item in out.outputs)
 
 
+@function("render_history(history)", "runs it on histories of its own")
 def _check_history(
     answer: Any,
     history_output: Any = None,
@@ -355,10 +354,6 @@ def _check_history(
 ) -> str | None:
     import ipywidgets as widgets
 
-    if problem := need_function(
-        answer, "render_history(history)", "runs it on histories of its own"
-    ):
-        return problem
     problem = _check_render(answer)
     if problem:
         return problem
