@@ -577,14 +577,9 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
                 "fair_time called cu.time_call, the course's shortcut for this very helper: "
                 "write the warm-up and the timed runs yourself with time.perf_counter()"
             )
-        value, problem = as_number(returned, "what fair_time(fn) returned")
+        value, problem = clock.seconds_returned(returned, "fair_time(fn)", fn.calls)
         if problem:
             return problem
-        if fn.calls < 4:
-            return (
-                f"fair_time called fn {fn.calls} time(s): call it once to warm up, then time "
-                "three more calls (4 calls in all)"
-            )
         values.append(value)
         cold_timed = cold_timed or fn.log.cold_call_timed()
     first, second = values

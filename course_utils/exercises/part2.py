@@ -425,14 +425,9 @@ def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
         with clock.watching(gpu.log, answer):
             returned = answer(gpu.launch, gpu.sync)
         gpu.sync()  # let the queue drain before the next script
-        value, problem = as_number(returned, "what timed(fn, sync) returned")
+        value, problem = clock.seconds_returned(returned, "timed(fn, sync)", gpu.calls)
         if problem:
             return problem
-        if gpu.calls < 4:
-            return (
-                f"timed called fn {gpu.calls} time(s): once to warm up, then at least three "
-                "timed runs (4 calls or more in all)"
-            )
         if gpu.syncs == 1:  # only the checker's own
             return (
                 "timed never called sync(): on a GPU, fn() only queues the work, so the "
