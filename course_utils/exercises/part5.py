@@ -80,10 +80,8 @@ def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
-    value, problem = as_number(answer, "the POSITIVE probability")
-    if problem:
-        return problem
+@reads(as_number, "the POSITIVE probability")
+def _check_q2(value: float, *_: Any, **__: Any) -> str | None:
     expected = _softmax_positive()
     if math.isclose(value, expected, abs_tol=5e-4):
         return None
