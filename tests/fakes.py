@@ -30,14 +30,47 @@ FAMILIES = {
 }
 
 
+def tiny_config(family: str = "Llama", **overrides):
+    """DECODER as a transformers ``<family>Config``, ``overrides`` on top: the tests' small
+    decoders differ only in what they override."""
+    import transformers
+
+    return getattr(transformers, f"{family}Config")(**{**DECODER, **overrides})
+
+
+def cache_bytes(cache) -> int:
+    """Bytes of memory a cache holds (self- and cross-attention): each tensor's storage once.
+
+    A sliding-window layer's keys are a view of a longer tensor, so numel() would undercount."""
+    pair = hasattr(cache, "cross_attention_cache")
+    caches = [cache.self_attention_cache, cache.cross_attention_cache] if pair else [cache]
+    tensors = [t for c in caches for layer in c.layers for t in (layer.keys, layer.values)
+               if t is not None and t.numel()]  # fmt: skip
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    return sum(storages.values())
+
+
+def forward_cache_bytes(config, batch_size: int = 1, tokens: int = 10) -> int:
+    """The KV cache a random bfloat16 causal LM of ``config`` holds after one forward pass over
+    ``batch_size`` x ``tokens`` tokens, in bytes: what the cache formulas must match."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_config(config).to(torch.bfloat16).eval()
+    with torch.inference_mode():
+        out = model(torch.zeros(batch_size, tokens, dtype=torch.long), use_cache=True)
+    return cache_bytes(out.past_key_values)
+
+
 def tiny_llama_folder(path: Path, *, pickle_only: bool = False) -> Path:
     """A 2-layer random Llama saved like save_pretrained does (no tokenizer)."""
     import torch
     import transformers
 
     torch.manual_seed(0)
-    dims = {**DECODER, "hidden_size": 64, "intermediate_size": 128, "vocab_size": 128}
-    config = transformers.LlamaConfig(**dims, architectures=["LlamaForCausalLM"])
+    config = tiny_config(
+        hidden_size=64, intermediate_size=128, vocab_size=128, architectures=["LlamaForCausalLM"]
+    )
     model = transformers.LlamaForCausalLM(config)
     if pickle_only:  # transformers 5 always writes safetensors: write the old pickle by hand
         path.mkdir(parents=True)

@@ -6,7 +6,16 @@ import importlib
 
 import pytest
 
-from course_utils.exercises import Exercise, as_int, as_number, close_to, equals, one_of
+from course_utils.exercises import (
+    Exercise,
+    as_int,
+    as_number,
+    close_to,
+    equals,
+    function,
+    needs,
+    one_of,
+)
 
 PARTS = [f"part{n}" for n in range(1, 10)]
 # every question a part's module defines (q1, q2, ... whatever it has)
@@ -80,6 +89,31 @@ def test_missing_context_says_how_to_call_it():
     q = make(lambda answer, model: None)
     ok, msg = q.verdict(3)
     assert ok is False and "call it as q1.check(answer, model)" in msg
+
+
+def test_needs_every_context_argument_its_usage_names():
+    @needs("the model and its tokenizer", "q1.check(answer, model, tokenizer)")
+    def checker(answer, model=None, tokenizer=None, extra=None):
+        return None
+
+    q = make(checker)
+    for context, kw in (((), {}), (("m",), {}), ((None, "t"), {}), (("m",), {"tokenizer": None})):
+        ok, msg = q.verdict(3, *context, **kw)
+        assert ok is False and "pass the model and its tokenizer too: q1.check(" in msg, msg
+    assert q.verdict(3, "m", "t")[0] is True  # extra is not in the usage line: optional
+    assert q.verdict(3, "m", tokenizer="t")[0] is True
+
+
+def test_function_refuses_a_result_and_runs_a_function():
+    @function("double(x)", "runs it on numbers of its own")
+    def checker(answer):
+        return None if answer(4) == 8 else "double(4) should be 8"
+
+    q = make(checker)
+    ok, msg = q.verdict(8)
+    assert ok is False and "pass your function itself" in msg and "def double(x)" in msg, msg
+    assert q.verdict(lambda x: 2 * x)[0] is True
+    assert "should be 8" in q.verdict(lambda x: x)[1]
 
 
 def test_zero_dim_tensor_is_its_number_or_gets_the_item_hint():

@@ -261,25 +261,24 @@ def test_q4_refuses_unfair_timings():
 def test_q4_sees_the_clock_however_it_was_imported():
     from time import monotonic, perf_counter
 
-    def min_of_four(fn):  # no warm-up, through a name bound before the check
-        out = []
-        for _ in range(4):
-            start = perf_counter()
-            fn()
-            out.append(perf_counter() - start)
-        return min(out)
+    def timing_with(clock, warm_up):
+        """fair_time reading ``clock``, a name bound before the check: the fastest of four
+        timed calls, or of three after a warm-up."""
 
-    def warm_then_three(fn):
-        fn()
-        out = []
-        for _ in range(3):
-            start = monotonic()
-            fn()
-            out.append(monotonic() - start)
-        return min(out)
+        def fair_time(fn):
+            if warm_up:
+                fn()
+            out = []
+            for _ in range(3 if warm_up else 4):
+                start = clock()
+                fn()
+                out.append(clock() - start)
+            return min(out)
 
-    wrong(part1.q4, min_of_four, says="cold call was timed")
-    right(part1.q4, warm_then_three)
+        return fair_time
+
+    wrong(part1.q4, timing_with(perf_counter, warm_up=False), says="cold call was timed")
+    right(part1.q4, timing_with(monotonic, warm_up=True))
     assert perf_counter is __import__("time").perf_counter  # the checker put the clocks back
 
 

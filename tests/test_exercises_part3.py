@@ -203,6 +203,7 @@ def test_q3_safetensors_round_trip(tmp_path):
     wrong(part3.q3, shared, model, path, says="shares memory")
     wrong(part3.q3, lambda p: nn.Linear(4, 8), model, path, says="parameter names")
     wrong(part3.q3, reload, path=path, says="pass the original model")
+    wrong(part3.q3, reload, model, says="the file you saved too")
     wrong(part3.q3, reload(path), model, path, says="function reload itself")
 
 

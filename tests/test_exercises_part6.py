@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from course_utils.exercises import part6
-from tests.fakes import DECODER
+from tests.fakes import forward_cache_bytes, tiny_config
 from tests.verdicts import refuses_a_pipeline, right, wrong
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -81,17 +81,8 @@ def test_q2_computes_from_the_config():
 
 def test_q2_agrees_with_a_real_cache():
     """The formula matches what a DynamicCache really holds after a forward pass."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    cfg = LlamaConfig(**DECODER)  # grouped-query attention: 4 heads share 2 KV heads
-    model = LlamaForCausalLM(cfg).to(torch.bfloat16).eval()
-    with torch.inference_mode():
-        cache = model(torch.zeros(1, 10, dtype=torch.long), use_cache=True).past_key_values
-    held = sum(
-        t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
-    )
-    assert held == part6._kv_bytes(cfg, 10)
+    cfg = tiny_config()  # grouped-query attention: 4 heads share 2 KV heads
+    assert forward_cache_bytes(cfg, tokens=10) == part6._kv_bytes(cfg, 10)
 
 
 def test_q1_expected_value():
@@ -262,6 +253,7 @@ def test_q3_rejects_the_known_wrong_ways(chat_model):
     wrong(part6.q3, _sampled(model, tok, max_new=40), model, tok, says="at most 15")
     wrong(part6.q3, _sampled(model, tok)(part6.Q3_CONVERSATION, 1), model, tok, says="function")
     wrong(part6.q3, _sampled(model, tok), says="model")  # nothing to run it with
+    wrong(part6.q3, _sampled(model, tok), model, says="and its tokenizer too")  # half of it
 
 
 def test_q3_solution_passes_its_own_check(chat_model):

@@ -100,11 +100,6 @@ def _top1(model, processor, *, convert=True, name=True, normalize=True):
     return top1
 
 
-def test_q2_accepts_the_by_hand_steps(vit):
-    model, processor = vit
-    right(part7.q2, _top1(model, processor), model, processor)
-
-
 def test_q2_test_pictures_have_the_three_modes_and_the_pipeline_labels_differ(vit):
     """The check needs pictures the processor alone refuses, and labels that tell them apart."""
     model, processor = vit
@@ -295,11 +290,13 @@ def _by_hand_pixels(processor, image, *, size=None, resample=None, mean=None, st
     return torch.from_numpy(((array - mean) / std).transpose(2, 0, 1).copy())[None]
 
 
-def test_q2_accepts_the_steps_in_numpy_and_forward_called_directly(vit):
-    """Any honest right form: cell 12's NumPy steps, vit.forward(...), inputs moved with .to()."""
+def test_q2_accepts_the_by_hand_steps_in_any_honest_form(vit):
+    """Any honest right form: the processor's steps, cell 12's NumPy steps, vit.forward(...),
+    inputs moved with .to()."""
     import torch
 
     model, processor = vit
+    right(part7.q2, _top1(model, processor), model, processor)
     right(part7.q2, lambda im: _classify(model, _by_hand_pixels(processor, im)), model, processor)
 
     def by_forward(image):

@@ -107,7 +107,9 @@ def test_q1_with_the_real_pipeline():
 # ----- q2: the length slider -----------------------------------------------------------------
 
 import torch  # noqa: E402
-from transformers import LlamaConfig, LlamaForCausalLM, StoppingCriteria  # noqa: E402
+from transformers import LlamaForCausalLM, StoppingCriteria  # noqa: E402
+
+from tests.fakes import tiny_config  # noqa: E402
 
 LENGTHS = {part9.QUESTION: 8, part9.LONG_QUESTION: 500}  # tokens of each whole answer
 
@@ -115,17 +117,7 @@ LENGTHS = {part9.QUESTION: 8, part9.LONG_QUESTION: 500}  # tokens of each whole 
 def tiny_model():
     """A real (tiny, random) causal LM: the checker watches transformers' own generate."""
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=1024,
-        eos_token_id=None,
-        pad_token_id=0,
-    )
+    config = tiny_config(eos_token_id=None, pad_token_id=0)  # EndsAfter ends each answer
     return LlamaForCausalLM(config).eval()
 
 

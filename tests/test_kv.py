@@ -6,7 +6,7 @@ import pytest
 
 import course_utils as cu
 from course_utils.errors import BadInputError
-from tests.fakes import DECODER
+from tests.fakes import DECODER, cache_bytes
 
 SMALL = dict(vocab_size=256, hidden_size=128, num_hidden_layers=2, num_attention_heads=4)
 # kind -> (model class, config class, config arguments)
@@ -28,18 +28,6 @@ KINDS = {
     "hybrid (Gemma 2)": ("Gemma2ForCausalLM", "Gemma2Config",
                          {**DECODER, "head_dim": 32, "sliding_window": 4}),
 }  # fmt: skip
-
-
-def cache_bytes(cache) -> int:
-    """Bytes of memory a cache holds (self- and cross-attention): each tensor's storage once.
-
-    A sliding-window layer's keys are a view of a longer tensor, so numel() would undercount."""
-    pair = hasattr(cache, "cross_attention_cache")
-    caches = [cache.self_attention_cache, cache.cross_attention_cache] if pair else [cache]
-    tensors = [t for c in caches for layer in c.layers for t in (layer.keys, layer.values)
-               if t is not None and t.numel()]  # fmt: skip
-    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
-    return sum(storages.values())
 
 
 def build(cls, config_cls, kw):

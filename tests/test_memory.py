@@ -12,7 +12,7 @@ import course_utils as cu
 from course_utils import levers, meta, resolve
 from course_utils.errors import BadInputError, CourseError, ModelNotFoundError, OfflineError
 from course_utils.footprint import bytes_in_memory
-from tests.fakes import FAMILIES, load_as, saved_models
+from tests.fakes import FAMILIES, forward_cache_bytes, load_as, saved_models, tiny_config
 
 CONFIGS = Path(__file__).parent / "configs"
 GIB = 2**30
@@ -205,24 +205,11 @@ def test_kv_cache_formula_and_sliding_windows():
     assert cu.kv_cache_bytes(gemma, 8192) == 2 * (13 * 8192 + 13 * 4096) * 4 * 256 * 2
 
 
-def test_kv_cache_matches_what_generate_keeps():
+def test_kv_cache_matches_what_a_forward_pass_keeps():
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    config = Qwen2Config(
-        vocab_size=256,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-    )
-    model = Qwen2ForCausalLM(config).to(torch.bfloat16).eval()
-    with torch.inference_mode():
-        cache = model(torch.randint(0, 256, (3, 10)), use_cache=True).past_key_values
-    held = sum(
-        t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
-    )
+    config = tiny_config("Qwen2")
+    held = forward_cache_bytes(config, batch_size=3, tokens=10)
     assert cu.kv_cache_bytes(config, 10, batch_size=3, dtype=torch.bfloat16) == held
 
 

@@ -11,9 +11,10 @@ In a notebook::
 Nothing is bound through ``globals()``: you pass your answer in, so the check sees exactly
 what you computed. Each part's module (``part1.py`` ...) defines its questions with
 :class:`Exercise`, the small checker factories below and the answer readers of ``answers.py``
-(re-exported here); ``@needs`` and ``@reads`` put a checker's common first steps (the context it
-needs, reading the answer as a number) in one line each. Code (and tests) that want the verdict
-rather than the printout call ``verdict()``, which returns it.
+(re-exported here); ``@needs``, ``@function`` and ``@reads`` put a checker's common first steps
+(the context it needs, a function rather than its result, reading the answer as a number) in one
+line each. Code (and tests) that want the verdict rather than the printout call ``verdict()``,
+which returns it.
 """
 
 from __future__ import annotations
@@ -61,19 +62,29 @@ def _first(checker: Checker, step: Callable[..., tuple[Any, str | None]]) -> Che
 
 
 def needs(thing: str, usage: str) -> Callable[[Checker], Checker]:
-    """Decorate a checker whose second parameter (a tokenizer, a pipeline, a config) the learner
-    must pass: without it the verdict is "pass <thing> too: <usage>" and the checker never runs."""
+    """Decorate a checker that needs every context argument ``usage`` names (a tokenizer, a
+    config): without one, the verdict is "pass <thing> too: <usage>" and the checker never runs."""
+    count = usage[usage.index("(") + 1 : usage.rindex(")")].count(",")
 
     def wrap(checker: Checker) -> Checker:
-        name = list(inspect.signature(checker).parameters)[1]
+        names = list(inspect.signature(checker).parameters)[1 : 1 + count]
 
         def given(answer: Any, context: tuple, kw: dict) -> tuple[Any, str | None]:
-            value = context[0] if context else kw.get(name)
-            return answer, (f"pass {thing} too: {usage}" if value is None else None)
+            values = [context[i] if i < len(context) else kw.get(n) for i, n in enumerate(names)]
+            missing = any(value is None for value in values)
+            return answer, (f"pass {thing} too: {usage}" if missing else None)
 
         return _first(checker, given)
 
     return wrap
+
+
+def function(signature: str, why: str) -> Callable[[Checker], Checker]:
+    """Decorate a checker that runs the learner's function on inputs of its own, so a result typed
+    in cannot pass: ``@function("reply(messages)", "runs it on conversations of its own")``."""
+    return lambda checker: _first(
+        checker, lambda answer, _context, _kw: (answer, need_function(answer, signature, why))
+    )
 
 
 def reads(reader: Reader, what: str) -> Callable[[Checker], Checker]:
@@ -234,5 +245,6 @@ __all__ = [
     "short_repr",
     "need_function",
     "needs",
+    "function",
     "reads",
 ]

@@ -1,5 +1,6 @@
 """Stand-ins for the timing exercises (Part 1 q4, Part 2 q5): calls whose durations are known,
-a queue that behaves like a GPU's, and a log of when the learner's code reads the clock.
+a queue that behaves like a GPU's, a log of when the learner's code reads the clock, and the
+reading of what the learner's timing function returned, which both checkers share.
 
 The stand-ins take no real time: while a checker watches, the learner's clock reads a virtual
 time that moves only by the scripted durations, so a busy machine cannot change the result.
@@ -16,6 +17,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from .answers import as_number
 
 _CLOCKS = ("perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time", "time_ns")
 
@@ -163,3 +166,17 @@ class FakeGPU:
         self.syncs += 1
         self.log.events.append("sync")
         self.log.elapsed = max(self.log.elapsed, self.busy_until)  # wait for the queue
+
+
+def seconds_returned(returned: Any, call: str, calls: int) -> tuple[float | None, str | None]:
+    """What the learner's ``call`` returned, read as seconds, after the warm-up and three timed
+    runs both timing exercises ask for: (seconds, None), or (None, the problem)."""
+    value, problem = as_number(returned, f"what {call} returned")
+    if problem:
+        return None, problem
+    if calls < 4:
+        return None, (
+            f"{call.split('(')[0]} called fn {calls} time(s): call it once to warm up, then time "
+            "at least three more calls (4 calls or more in all)"
+        )
+    return value, None

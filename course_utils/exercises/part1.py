@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import Exercise, as_number, clock, need_function, short_repr
+from . import Exercise, as_number, clock, function, need_function, needs, short_repr
 
 SENTIMENT_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
@@ -246,15 +246,11 @@ def _most_negative(results: list, texts: list) -> str:
     return texts[p_positive.index(min(p_positive))]
 
 
+@needs("the classifier", "part1.q2.check(least_confident, classifier)")
+@function("least_confident(classify, texts)", "runs it on texts of its own")
 def _check_least_confident(
     answer: Any, classifier: Callable[..., Any] | None = None, **__: Any
 ) -> str | None:
-    if classifier is None:
-        return "call it as part1.q2.check(least_confident, classifier)"
-    if problem := need_function(
-        answer, "least_confident(classify, texts)", "runs it on texts of its own"
-    ):
-        return problem
     for texts in (list(Q2_TEXTS), list(reversed(Q2_TEXTS))):
         results = classifier(list(texts))
         scores = [float(r["score"]) for r in results]
@@ -416,13 +412,10 @@ def _cases(cache_dir: Any, repo_id: str) -> list[tuple[str, str]]:
     ]
 
 
+@function("freed_mb(repo_id, commit, cache_dir=None)", "runs it on caches of its own")
 def _check_freed(
     answer: Any, *_: Any, cache_dir: Any = None, repo_id: str = SENTIMENT_MODEL, **__: Any
 ) -> str | None:
-    if problem := need_function(
-        answer, "freed_mb(repo_id, commit, cache_dir=None)", "runs it on caches of its own"
-    ):
-        return problem
     import tempfile
 
     yours = _cases(cache_dir, repo_id)
@@ -571,9 +564,8 @@ def _watching_time_call() -> Iterator[list[bool]]:
         course_utils.time_call = real  # type: ignore[attr-defined]
 
 
+@function("fair_time(fn)", "times a call it knows")
 def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(answer, "fair_time(fn)", "times a call it knows"):
-        return problem
     values = []
     cold_timed = False
     for durations in Q4_SCRIPTS:
@@ -585,14 +577,9 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
                 "fair_time called cu.time_call, the course's shortcut for this very helper: "
                 "write the warm-up and the timed runs yourself with time.perf_counter()"
             )
-        value, problem = as_number(returned, "what fair_time(fn) returned")
+        value, problem = clock.seconds_returned(returned, "fair_time(fn)", fn.calls)
         if problem:
             return problem
-        if fn.calls < 4:
-            return (
-                f"fair_time called fn {fn.calls} time(s): call it once to warm up, then time "
-                "three more calls (4 calls in all)"
-            )
         values.append(value)
         cold_timed = cold_timed or fn.log.cold_call_timed()
     first, second = values

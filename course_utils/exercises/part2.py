@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, as_whole, clock, need_function, short_repr
+from . import Exercise, as_number, as_whole, clock, function, short_repr
 
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
 
@@ -28,11 +28,8 @@ Q1_DTYPES = ("int8", "uint8", "int16")
 Q1_FLOATS = ("float32", "float16")
 
 
+@function("to_int(x, dtype)", "runs it on values and dtypes of its own")
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(
-        answer, "to_int(x, dtype)", "runs it on values and dtypes of its own"
-    ):
-        return problem
     import torch
 
     for float_name in Q1_FLOATS:
@@ -145,13 +142,10 @@ T4_GB = T4_GIB * 2**30 / 1e9  # the same in GB (10**9 bytes): about 16.1
 Q2_PARAMS = 7_000_000_000
 
 
+@function("weights_gb(n_params, dtype)", "calls it on dtypes of its own")
 def _check_q2(
     answer: Any, fits_fp32: Any = None, fits_fp16: Any = None, *_: Any, **__: Any
 ) -> str | None:
-    if problem := need_function(
-        answer, "weights_gb(n_params, dtype)", "calls it on dtypes of its own"
-    ):
-        return problem
     import torch
 
     for n, name in Q2_CASES:
@@ -320,9 +314,8 @@ def _torch_calls(fn: Any, counts: Any) -> int:
     return Counting.calls
 
 
+@function("proportions(counts)", "runs it on counts of its own")
 def _check_q4(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(answer, "proportions(counts)", "runs it on counts of its own"):
-        return problem
     import torch
 
     for counts in _q4_inputs():
@@ -424,23 +417,17 @@ Q5_BUGGY = '''def timed(fn, sync):
 '''
 
 
+@function("timed(fn, sync)", "hands it a stand-in GPU")
 def _check_q5(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(answer, "timed(fn, sync)", "hands it a stand-in GPU"):
-        return problem
     values, cold_timed, unsynced = [], False, False
     for durations in Q5_SCRIPTS:
         gpu = clock.FakeGPU(durations)
         with clock.watching(gpu.log, answer):
             returned = answer(gpu.launch, gpu.sync)
         gpu.sync()  # let the queue drain before the next script
-        value, problem = as_number(returned, "what timed(fn, sync) returned")
+        value, problem = clock.seconds_returned(returned, "timed(fn, sync)", gpu.calls)
         if problem:
             return problem
-        if gpu.calls < 4:
-            return (
-                f"timed called fn {gpu.calls} time(s): once to warm up, then at least three "
-                "timed runs (4 calls or more in all)"
-            )
         if gpu.syncs == 1:  # only the checker's own
             return (
                 "timed never called sync(): on a GPU, fn() only queues the work, so the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Exercise, as_number, need_function, needs, reads, short_repr
+from . import Exercise, as_number, function, needs, reads, short_repr
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -66,9 +66,8 @@ def _grad_left_off() -> bool:
     return True
 
 
+@function("predict(model, inputs)", "runs it on models of its own")
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(answer, "predict(model, inputs)", "runs it on models of its own"):
-        return problem
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -296,7 +295,8 @@ _LSTRIP = (
 )
 
 
-@needs("the original model", "part3.q3.check(reload, model, path)")
+@needs("the original model and the file you saved", "part3.q3.check(reload, model, path)")
+@function("reload(path)", "runs it on files of its own")
 def _check_q3(
     answer: Any, original: Any = None, path: Any = None, *_: Any, **__: Any
 ) -> str | None:
@@ -305,15 +305,11 @@ def _check_q3(
 
     import torch
 
-    if path is None:
-        return "pass the file you saved too: part3.q3.check(reload, model, path)"
     if isinstance(answer, torch.nn.Module):
         return (
             "pass your function reload itself, not a model: the checker calls it on your file "
             "and on a file of its own"
         )
-    if problem := need_function(answer, "reload(path)", "runs it on files of its own"):
-        return problem
     saved, problem = _saved_tensors(path)
     if problem:
         return problem

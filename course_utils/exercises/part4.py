@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import Exercise, as_list, need_function, short_repr
+from . import Exercise, as_list, function, short_repr
 
 # ----- q1: the right pipeline for a model id, from its Hub tag ------------------------------
 
@@ -156,11 +156,8 @@ def _judge_pipeline(pipe: Any, model_id: str, tag: str | None) -> str | None:
     return None
 
 
+@function("pipeline_for(model_id)", "calls it on model ids of its own")
 def _check_pipeline_for(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(
-        answer, "pipeline_for(model_id)", "calls it on model ids of its own"
-    ):
-        return problem
     for model_id in Q1_MODELS:
         tag = _hub_tag(model_id)
         want = HUB_TAG_TO_TASK.get(tag or "", tag)
@@ -404,11 +401,8 @@ def _q2_problem(answer: Any, ner: Any, txt: str, cut: float) -> str | None:
     )
 
 
+@function("find_people(text, min_score)", "runs it on a sentence of its own")
 def _check_entities(answer: Any, text: Any = None, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(
-        answer, "find_people(text, min_score)", "runs it on a sentence of its own"
-    ):
-        return problem
     from transformers import pipeline
 
     ner = pipeline("token-classification", model=NER_MODEL, device="cpu")
@@ -506,11 +500,8 @@ def _pool(fn: Callable[..., Any], hidden: Any, mask: Any) -> tuple[Any, str | No
     return got.to(hidden.dtype), None
 
 
+@function("mean_pool(hidden, attention_mask)", "runs it on batches of its own")
 def _check_mean_pool(answer: Any, extractor: Any = None, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(
-        answer, "mean_pool(hidden, attention_mask)", "runs it on batches of its own"
-    ):
-        return problem
     import torch
 
     # a batch the checker pads itself: 3 sentences of 3, 5 and 1 real tokens, with padding

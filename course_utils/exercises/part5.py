@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_list, as_number, need_function, needs, reads, short_repr
+from . import Exercise, as_list, as_number, function, needs, reads, short_repr
 from .no_pipeline import run_by_hand
 
 Q1_TEXT = "Huggingface tokenizers handle unbelievably weird words."
@@ -80,10 +80,8 @@ def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def _check_q2(answer: Any, *_: Any, **__: Any) -> str | None:
-    value, problem = as_number(answer, "the POSITIVE probability")
-    if problem:
-        return problem
+@reads(as_number, "the POSITIVE probability")
+def _check_q2(value: float, *_: Any, **__: Any) -> str | None:
     expected = _softmax_positive()
     if math.isclose(value, expected, abs_tol=5e-4):
         return None
@@ -161,13 +159,10 @@ def _tagged(answer: Any, sentence: str, model: Any) -> tuple[list | None, str | 
 
 
 @needs("the model and its tokenizer", "part5.q4.check(answer, ner_model, ner_tokenizer)")
+@function("tag(text)", "runs it on sentences of its own")
 def _check_q4(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
 ) -> str | None:
-    if tokenizer is None:
-        return "pass the tokenizer too: part5.q4.check(answer, ner_model, ner_tokenizer)"
-    if problem := need_function(answer, "tag(text)", "runs it on sentences of its own"):
-        return problem
     from transformers import pipeline
 
     reference = pipeline("token-classification", model=model, tokenizer=tokenizer, ignore_labels=[])

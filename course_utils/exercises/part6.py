@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import Exercise, as_number, as_whole, need_function, needs, reads, short_repr
+from . import Exercise, as_number, as_whole, function, needs, reads, short_repr
 from .generation import watch_generate
 from .no_pipeline import run_by_hand
 
@@ -182,22 +182,30 @@ _SEED_ONCE = (
 )
 
 
+def _decoding_problem(text: str, messages: list[dict], tokenizer: Any) -> str | None:
+    """What is off in a decoded reply (q3 and q4): special tokens left in, or the prompt
+    decoded with the new tokens."""
+    if any(t in text for t in ("<|im_end|>", "<|im_start|>", tokenizer.eos_token or "\0")):
+        return "the text holds special tokens: decode with skip_special_tokens=True"
+    if messages[-1]["content"] in text:
+        return (
+            "the text repeats the prompt: generate returns prompt + new tokens, so decode only "
+            "output[0, prompt_len:]"
+        )
+    return None
+
+
 def _run(answer: Any, seed: int) -> Any:
     return answer([dict(m) for m in Q3_CONVERSATION], seed)
 
 
 @needs("the model and its tokenizer", "part6.q3.check(answer, model, tokenizer)")
+@function("sampled(messages, seed)", "calls it with seeds of its own")
 def _check_q3(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
 ) -> str | None:
     import torch
 
-    if tokenizer is None:
-        return "pass the tokenizer too: part6.q3.check(answer, model, tokenizer)"
-    if problem := need_function(
-        answer, "sampled(messages, seed)", "calls it with seeds of its own"
-    ):
-        return problem
     with watch_generate() as calls:
         first = _run(answer, Q3_SEED)
     if not isinstance(first, str):
@@ -213,14 +221,8 @@ def _check_q3(
     torch.rand(1000)  # other code draws random numbers between two calls
     if _run(answer, Q3_SEED) != first:
         return _SEED_ONCE
-    question = Q3_CONVERSATION[-1]["content"]
-    if any(t in first for t in ("<|im_end|>", "<|im_start|>", tokenizer.eos_token or "\0")):
-        return "the text holds special tokens: decode with skip_special_tokens=True"
-    if question in first:
-        return (
-            "the text repeats the prompt: generate returns prompt + new tokens, so decode only "
-            "output[0, prompt_len:]"
-        )
+    if problem := _decoding_problem(first, Q3_CONVERSATION, tokenizer):
+        return problem
     others = [_run(answer, seed) for seed in Q3_OTHER_SEEDS]
     if all(text == first for text in others):
         greedy = _greedy(model, tokenizer, Q3_CONVERSATION, True, Q3_TOKENS)
@@ -304,13 +306,10 @@ def _greedy(
 
 
 @needs("the model and its tokenizer", "part6.q4.check(answer, model, tokenizer)")
+@function("reply(messages)", "runs it on conversations of its own")
 def _check_q4(
     answer: Any, model: Any = None, tokenizer: Any = None, *_: Any, **__: Any
 ) -> str | None:
-    if tokenizer is None:
-        return "pass the tokenizer too: part6.q4.check(answer, model, tokenizer)"
-    if problem := need_function(answer, "reply(messages)", "runs it on conversations of its own"):
-        return problem
     replies, problem = run_by_hand(
         lambda messages: answer([dict(m) for m in messages]), list(Q4_CONVERSATIONS), _NO_PIPELINE
     )
@@ -324,14 +323,9 @@ def _check_q4(
             if k == 0 and answer([dict(m) for m in messages]) != got:
                 return "two calls gave two answers: greedy decoding is do_sample=False"
             continue
+        if problem := _decoding_problem(got, messages, tokenizer):
+            return problem
         question = messages[-1]["content"]
-        if any(t in got for t in ("<|im_end|>", "<|im_start|>", tokenizer.eos_token or "\0")):
-            return "the text holds special tokens: decode with skip_special_tokens=True"
-        if question in got:
-            return (
-                "the text repeats the prompt: generate returns prompt + new tokens, so decode "
-                "only output[0, prompt_len:]"
-            )
         if got.strip() and want.strip().startswith(got.strip()):
             return (
                 f"for {question!r} your answer stops early: the greedy answer runs on to "

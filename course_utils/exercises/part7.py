@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import Exercise, as_int, as_list, need_function, needs, short_repr
+from . import Exercise, as_int, as_list, function, needs, short_repr
 from .no_pipeline import PipelineUsed, run_by_hand
 
 # q1: the shape of a batch of images ------------------------------------------------------
@@ -174,13 +174,11 @@ def _pixels_problem(got: Any, want: Any, processor: Any, kind: str) -> str | Non
     )
 
 
+@needs("the model and its image processor", "part7.q2.check(answer, vit, processor)")
+@function("top1(image)", "runs it on pictures of its own")
 def _check_q2(
     answer: Any, model: Any = None, processor: Any = None, *_: Any, **__: Any
 ) -> str | None:
-    if model is None or processor is None:
-        return "pass the model and its image processor too: part7.q2.check(answer, vit, processor)"
-    if problem := need_function(answer, "top1(image)", "runs it on pictures of its own"):
-        return problem
     images = {mode: _test_image(mode) for mode in Q2_MODES}
     wanted = {mode: _pipeline_top1(model, processor, image) for mode, image in images.items()}
     kinds = {
@@ -323,11 +321,8 @@ def _as_samples(result: Any) -> tuple[Any, str | None]:
     return samples, None
 
 
+@function("prepare(audio, sampling_rate)", "runs it on test recordings of its own")
 def _check_q3(answer: Any, *_: Any, **__: Any) -> str | None:
-    if problem := need_function(
-        answer, "prepare(audio, sampling_rate)", "runs it on test recordings of its own"
-    ):
-        return problem
     for rate in Q3_RATES:
         samples, problem = _as_samples(answer(_test_signal(rate), rate))
         if problem:

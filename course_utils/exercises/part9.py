@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import Exercise, need_function
+from . import Exercise, function, needs
 from .generation import Generation, watch_generate
 
 FILL_MODEL = "distilbert/distilbert-base-uncased"
 FILL_TEST = "The capital of France is [MASK]."
+NO_BLANK = "There is no blank in this sentence."  # fill_blank should refuse it (q1 and q4)
 QUESTION = "What is the capital of France?"
 
 _pipes: dict[str, Any] = {}
@@ -40,40 +41,59 @@ def _fill_mask_pipeline() -> Callable[..., Any]:
 # ----- q1: a new task in the app ------------------------------------------------------------
 
 
-def _check_fill_blank(
-    answer: Any, tasks: dict | None = None, *, pipe: Any = None, **__: Any
+def _fills_the_blank(
+    fill_blank: Callable[[str], Any],
+    pipe: Any,
+    *,
+    who: str,
+    host: str,
+    error: type[BaseException],
+    raise_it: str,
+    other_error: str,
 ) -> str | None:
-    if problem := need_function(answer, "fill_blank(text)", "runs it on sentences of its own"):
-        return problem
-    if tasks is None:
-        return "call it as part9.q1.check(fill_blank, TASKS)"
-    if not any(fn is answer for fn in tasks.values()):
-        return "the function is not in TASKS yet: add it, e.g. TASKS['Fill the blank'] = fill_blank"
-    result = answer(FILL_TEST)
+    """What q1 (the app) and q4 (the Space) both ask of fill_blank: the pipeline's top sentence,
+    and for a text without [MASK] the ``error`` its ``host`` shows as a sentence."""
+    result = fill_blank(FILL_TEST)
     if not isinstance(result, str):
         return f"fill_blank should return a string, got {type(result).__name__}"
     expected = (pipe or _fill_mask_pipeline())(FILL_TEST)[0]["sequence"]
     if result.strip() != expected.strip():
         return (
-            f"for {FILL_TEST!r} it returned {result!r}; the top-scoring sentence of "
+            f"for {FILL_TEST!r} {who} returned {result!r}; the top-scoring sentence of "
             f"{FILL_MODEL} is {expected!r}"
         )
-    from ..errors import BadInputError
-
     try:
-        returned = answer("There is no blank in this sentence.")
-    except BadInputError as exc:  # the app shows a course error to the user as a sentence
-        if "[MASK]" not in str(exc):
-            return "the BadInputError for a text without [MASK] should say to add [MASK]"
+        returned = fill_blank(NO_BLANK)
+    except error as exc:
+        if "[MASK]" not in str(getattr(exc, "message", exc)):
+            return f"the {raise_it} for a text without [MASK] should say to add [MASK]"
         return None
     except Exception as exc:
-        return (
-            f"for a text without [MASK] it raised {type(exc).__name__}; raise cu.BadInputError, "
-            "the error the app shows to the user as a sentence (any other is 'the model failed')"
-        )
+        return f"for a text without [MASK] it raised {type(exc).__name__}{other_error}"
     return (
-        f"for a text without [MASK] it returned {returned!r}, which the app would show as a "
-        "result; raise cu.BadInputError that says to add [MASK] instead"
+        f"for a text without [MASK] it returned {returned!r}, which {host} would show as a "
+        f"result; raise {raise_it} that says to add [MASK] instead"
+    )
+
+
+@function("fill_blank(text)", "runs it on sentences of its own")
+@needs("the app's TASKS", "part9.q1.check(fill_blank, TASKS)")
+def _check_fill_blank(
+    answer: Any, tasks: dict | None = None, *, pipe: Any = None, **__: Any
+) -> str | None:
+    from ..errors import BadInputError
+
+    if not any(fn is answer for fn in tasks.values()):
+        return "the function is not in TASKS yet: add it, e.g. TASKS['Fill the blank'] = fill_blank"
+    return _fills_the_blank(
+        answer,
+        pipe,
+        who="it",
+        host="the app",
+        error=BadInputError,  # the app shows a course error to the user as a sentence
+        raise_it="cu.BadInputError",
+        other_error="; raise cu.BadInputError, the error the app shows to the user as a sentence "
+        "(any other is 'the model failed')",
     )
 
 
@@ -345,6 +365,7 @@ def _shown(out: Any) -> str:
     return "".join(item.get("text", "") for item in out.outputs)
 
 
+@function("render_history(history)", "runs it on histories of its own")
 def _check_history(
     answer: Any,
     history_output: Any = None,
@@ -355,10 +376,6 @@ def _check_history(
 ) -> str | None:
     import ipywidgets as widgets
 
-    if problem := need_function(
-        answer, "render_history(history)", "runs it on histories of its own"
-    ):
-        return problem
     problem = _check_render(answer)
     if problem:
         return problem
@@ -429,7 +446,6 @@ q3 = Exercise(
 # ----- q4: the third task, shipped in the Space ---------------------------------------------
 
 SPACE_GRADIO = "6.31.0"  # the Space README's sdk_version: app.py runs on that Gradio
-NO_BLANK = "There is no blank in this sentence."
 
 # the solution's two pieces (tests/test_space_app.py adds them to the notebook's own app.py)
 Q4_FUNCTION = f"""fill_pipe = pipeline("fill-mask", model="{FILL_MODEL}", device=device)
@@ -588,31 +604,15 @@ def _check_space_tab(answer: Any, *, pipe: Any = None, **__: Any) -> str | None:
     if problem:
         return problem
     app, gradio = _run_app(path)
-    fill_blank, error = app["fill_blank"], app["gr"].Error
-    result = fill_blank(FILL_TEST)
-    if not isinstance(result, str):
-        return f"fill_blank should return a string, got {type(result).__name__}"
-    expected = (pipe or _fill_mask_pipeline())(FILL_TEST)[0]["sequence"]
-    if result.strip() != expected.strip():
-        return (
-            f"for {FILL_TEST!r} app.py's fill_blank returned {result!r}; the top-scoring "
-            f"sentence of {FILL_MODEL} is {expected!r}"
-        )
-    try:
-        returned = fill_blank(NO_BLANK)
-    except error as exc:
-        if "[MASK]" not in str(getattr(exc, "message", exc)):
-            return "the gr.Error for a text without [MASK] should say to add [MASK]"
-        return None
-    except Exception as exc:
-        return (
-            f"for a text without [MASK] it raised {type(exc).__name__} (run with {gradio}); "
-            "raise gr.Error, the one error a Space shows as its sentence (any other reaches "
-            "the visitor as a bare 'Error')"
-        )
-    return (
-        f"for a text without [MASK] it returned {returned!r}, which the Space would show as a "
-        "result; raise gr.Error that says to add [MASK] instead"
+    return _fills_the_blank(
+        app["fill_blank"],
+        pipe,
+        who="app.py's fill_blank",
+        host="the Space",
+        error=app["gr"].Error,
+        raise_it="gr.Error",
+        other_error=f" (run with {gradio}); raise gr.Error, the one error a Space shows as its "
+        "sentence (any other reaches the visitor as a bare 'Error')",
     )
 
 
