@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from course_utils.exercises import part1
@@ -378,6 +379,36 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
         return scan_cache_dir(cd).delete_revisions(c).expected_freed_size_str
 
     wrong(part1.q3, as_text, says="for people")
+
+
+def _freed_by_file_name(repo_id, commit, cache_dir=None):
+    """Review s4e: shared files matched by name, so a re-uploaded file counts as kept."""
+    from huggingface_hub import scan_cache_dir
+
+    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
+    mine = next(r for r in repo.revisions if r.commit_hash == commit)
+    others = {f.file_name for r in repo.revisions if r is not mine for f in r.files}
+    return sum(f.size_on_disk for f in mine.files if f.file_name not in others) / 1e6
+
+
+def test_q3_names_the_file_name_mix_up():
+    ok, msg = part1.q3.verdict(_freed_by_file_name)
+    assert ok is False
+    assert "same name" in msg and "blob_path" in msg
+    assert "read the cache your function is given" not in msg  # it did read that cache
+
+
+def test_q3_hints_go_from_the_idea_to_the_library_call(capsys):
+    q3 = dataclasses.replace(part1.q3)  # a fresh copy: no hint given yet
+    q3.hint()
+    first = capsys.readouterr().out
+    assert "Which blobs does no other revision link to?" in first
+    assert "delete_revisions" not in first and "hint() again" in first
+    q3.hint()
+    second = capsys.readouterr().out
+    assert "part1.q3 hint 2:" in second and "delete_revisions(commit)" in second
+    q3.hint()  # no third hint: the last one again
+    assert capsys.readouterr().out == second
 
 
 def test_q3_checker_cache_holds_what_it_says(tmp_path):

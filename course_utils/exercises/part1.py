@@ -395,11 +395,18 @@ def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None
             continue
         for revision in repo.revisions:
             if revision.commit_hash == commit:
+                # a name another revision also has is not a shared file: its contents may differ
+                other_names = {
+                    f.file_name for r in repo.revisions if r is not revision for f in r.files
+                }
                 return {
                     "right": cache.delete_revisions(commit).expected_freed_size,
                     "revision": revision.size_on_disk,
                     "repo": repo.size_on_disk,
                     "largest": max(f.size_on_disk for f in revision.files),
+                    "by_name": sum(
+                        f.size_on_disk for f in revision.files if f.file_name not in other_names
+                    ),
                 }
     return None
 
@@ -493,6 +500,13 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
             "holds links to the files in blobs/; count the blobs once (or use the sizes "
             "scan_cache_dir() reports)"
         )
+    if near(sizes["by_name"]):
+        return (
+            f"{call} gave {value:g}: that treats a file as shared when another revision has a "
+            "file of the same name, but the same name can hold other contents (a re-uploaded "
+            "model.safetensors), stored in another blob. Match the files by f.blob_path, where "
+            "their bytes are, not by f.file_name"
+        )
     if near(sizes["revision"]):
         return (
             f"{call} gave {value:g}: that is the whole revision, but the files it shares with "
@@ -520,10 +534,15 @@ q3 = Exercise(
     "(None: your own cache). Files another revision still uses are not freed.",
     checker=_check_freed,
     usage="part1.q3.check(freed_mb)",
-    hint_text="scan_cache_dir(cache_dir) returns a report whose delete_revisions(commit) "
-    "plans a deletion without doing it: its expected_freed_size is in bytes. Or by hand: each "
-    "revision's files have a blob_path; the blobs of this revision that no other revision of "
-    "the repo links to are what goes.",
+    hint_text="a revision's files are links to blobs, and deleting the revision removes only "
+    "the blobs that no other revision of the repo links to. Which blobs does no other revision "
+    "link to? In scan_cache_dir(cache_dir), each revision's files have a blob_path and a "
+    "size_on_disk.",
+    more_hints=(
+        "huggingface_hub can plan the deletion for you without doing it: "
+        "scan_cache_dir(cache_dir).delete_revisions(commit) returns a plan whose "
+        "expected_freed_size is in bytes (never call its .execute(), which deletes).",
+    ),
     solution_text="from huggingface_hub import scan_cache_dir\n\n"
     "def freed_mb(repo_id, commit, cache_dir=None):\n"
     "    plan = scan_cache_dir(cache_dir).delete_revisions(commit)  # a plan: nothing deleted\n"
