@@ -534,7 +534,7 @@ q3 = Exercise(
     "(None: your own cache). Files another revision still uses are not freed.",
     checker=_check_freed,
     usage="part1.q3.check(freed_mb)",
-    hint_text="a revision's files are links to blobs, and deleting the revision removes only "
+    hint_text="A revision's files are links to blobs, and deleting the revision removes only "
     "the blobs that no other revision of the repo links to. Which blobs does no other revision "
     "link to? In scan_cache_dir(cache_dir), each revision's files have a blob_path and a "
     "size_on_disk.",
