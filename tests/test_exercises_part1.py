@@ -177,6 +177,23 @@ def test_q2_most_negative_is_told_what_score_means():
     right(part1.q2, _least, mixed)
 
 
+def test_q2_most_negative_that_is_also_the_surest_is_told_both():
+    # review s5: with a NEGATIVE result the surest, the lowest P(POSITIVE) was told only
+    # "the text the model is MOST sure about"
+    def negative_surest(texts):
+        table = [("NEGATIVE", 0.99), ("POSITIVE", 0.55), ("POSITIVE", 0.90)]
+        return [{"label": lab, "score": sc} for lab, sc in (table * 2)[: len(texts)]]
+
+    def lowest_positive(classify, texts):
+        results = classify(texts)
+        p_pos = [r["score"] if r["label"] == "POSITIVE" else 1 - r["score"] for r in results]
+        return texts[p_pos.index(min(p_pos))]
+
+    wrong(part1.q2, lowest_positive, negative_surest, says="lowest chance of POSITIVE")
+    wrong(part1.q2, lowest_positive, negative_surest, says="whatever that label is")
+    right(part1.q2, _least, negative_surest)
+
+
 def test_q2_a_hard_coded_position_fails_on_the_reversed_texts():
     texts = list(part1.Q2_TEXTS)
     scores = [r["score"] for r in scored_classifier(texts)]
@@ -356,7 +373,10 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
     wrong(part1.q3, lambda rid, c, cd=None: None, says="returned None")
     wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
     wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=1), says="bytes")
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="gave")
+    # review s5: round(..., 1), as the solution prints it, was told to read the right cache
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd)), says="whole number")
+    wrong(part1.q3, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd)), says="unrounded")
     wrong(part1.q3, _size_of("revision"), says="shares with another revision")
     wrong(part1.q3, _size_of("repo"), says="whole repo")
     # review: os.walk with followlinks counts the snapshot links and the blobs
@@ -429,6 +449,35 @@ def test_q3_checker_cache_holds_what_it_says(tmp_path):
                 assert s[key] == s["right"] or abs(s[key] - s["right"]) > 0.2e6, (rid, key)
 
 
+def test_q3_the_solution_reads_only_the_repo_it_is_given(tmp_path):
+    """Review s5: delete_revisions(commit) counts the commit in the first repo that has it; a
+    repo cached under two ids (the old name too) can hold the same commit."""
+    one = {"c" * 40: {"model.safetensors": 2_000_000}}
+    two = {"c" * 40: {"model.safetensors": 2_000_000}, "d" * 40: {"model.safetensors": 2_000_000}}
+    cache = part1._write_cache(tmp_path, (("org/old-name", one), ("org/new-name", two)))
+    ns: dict = {}
+    exec(part1.q3.solution_text.split("\n\nfor ")[0], ns)  # the function only
+    assert ns["freed_mb"]("org/old-name", "c" * 40, cache) == 2.0  # the only revision there
+    assert part1._sizes("org/old-name", "c" * 40, cache)["right"] == 2_000_000
+    # in new-name both revisions hold the same bytes, one blob: deleting one frees nothing
+    assert ns["freed_mb"]("org/new-name", "c" * 40, cache) == 0.0
+    assert part1._sizes("org/new-name", "c" * 40, cache)["right"] == 0
+
+
+def test_two_revision_cache_shows_one_blob_for_two_revisions():
+    from huggingface_hub import scan_cache_dir
+
+    (repo,) = scan_cache_dir(part1.two_revision_cache()).repos
+    a, b = sorted(repo.revisions, key=lambda r: r.commit_hash)
+    shared = {f.blob_path for f in a.files} & {f.blob_path for f in b.files}
+    assert sorted(f.file_name for f in a.files if f.blob_path in shared) == [
+        "config.json",
+        "vocab.txt",
+    ]
+    kept_once = sum(f.size_on_disk for f in a.files if f.blob_path in shared)
+    assert repo.size_on_disk == a.size_on_disk + b.size_on_disk - kept_once
+
+
 def test_q3_model_not_cached(tmp_path):
     cache = _fake_cache(tmp_path, "org/other", 10)
     ok, msg = part1.q3.verdict(_freed_mb, cache_dir=cache)
@@ -438,11 +487,14 @@ def test_q3_model_not_cached(tmp_path):
 
 def test_the_worked_solutions_of_q1_and_q3_pass(capsys):
     import torch
+    from huggingface_hub import scan_cache_dir
     from transformers import pipeline
 
+    demo_cache = part1.two_revision_cache()  # what the notebook's demo cell leaves
+    demo_repo = next(iter(scan_cache_dir(demo_cache).repos))
     for q in (part1.q1, part1.q3):
         ns = {"MODEL_ID": part1.SENTIMENT_MODEL, "pipeline": pipeline, "part1": part1}
-        ns["torch"] = torch
+        ns |= {"torch": torch, "demo_cache": demo_cache, "demo_repo": demo_repo}
         exec(q.solution_text, ns)  # the solution ends with part1.qN.check(...)
         assert f"✅ {q.name}" in capsys.readouterr().out
 
@@ -485,3 +537,27 @@ def test_q4_reads_timeit_default_timer_too():
         return min(runs)
 
     right(part1.q4, fair_time)
+
+
+def test_q4_timeit_answers_are_timed_on_the_simulated_clock():
+    """Review s5: timeit.repeat binds its timer when timeit is imported; the checker saw real
+    time and said "not the fastest"."""
+    import datetime
+    import timeit
+
+    real = timeit.repeat.__defaults__
+    right(part1.q4, lambda fn: (fn(), min(timeit.repeat(fn, number=1, repeat=3)))[1])
+    right(part1.q4, lambda fn: (fn(), min(timeit.Timer(fn).repeat(3, 1)))[1])
+    wrong(part1.q4, lambda fn: min(timeit.repeat(fn, number=1, repeat=4)), says="cold call")
+    assert timeit.repeat.__defaults__ == real  # put back
+
+    def wall_clock(fn):  # a clock the checker does not simulate
+        fn()
+        runs = []
+        for _ in range(3):
+            start = datetime.datetime.now()
+            fn()
+            runs.append((datetime.datetime.now() - start).total_seconds())
+        return min(runs)
+
+    wrong(part1.q4, wall_clock, says="a clock that the checker cannot see")
