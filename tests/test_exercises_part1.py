@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from course_utils.exercises import part1
 from tests.verdicts import right, wrong
@@ -161,19 +164,33 @@ def test_q2_refuses_what_does_not_read_the_results():
     wrong(part1.q2, _least, says="part1.q2.check(least_confident, classifier)")
 
 
-def test_q2_most_negative_is_told_what_score_means():
-    # review: returning the lowest P(POSITIVE) was told "the text the model is MOST sure about"
-    def mixed(texts):  # labels of both kinds; score = confidence in the label chosen
-        table = [("NEGATIVE", 0.90), ("POSITIVE", 0.55), ("POSITIVE", 0.99)]
+def _lowest_positive(classify, texts):
+    """The most negative text (lowest P(POSITIVE)), a wrong reading of "least sure"."""
+    results = classify(texts)
+    p_pos = [r["score"] if r["label"] == "POSITIVE" else 1 - r["score"] for r in results]
+    return texts[p_pos.index(min(p_pos))]
+
+
+# review: the lowest P(POSITIVE) was told only "the text the model is MOST sure about"; with a
+# NEGATIVE result the surest (review s5) the message must name both readings
+@pytest.mark.parametrize(
+    "table,says",
+    [
+        ([("NEGATIVE", 0.90), ("POSITIVE", 0.55), ("POSITIVE", 0.99)], ["confidence in the label"]),
+        (
+            [("NEGATIVE", 0.99), ("POSITIVE", 0.55), ("POSITIVE", 0.90)],
+            ["lowest chance of POSITIVE", "whatever that label is"],
+        ),
+    ],
+    ids=["mixed labels", "the most negative is also the surest"],
+)
+def test_q2_most_negative_is_told_what_score_means(table, says):
+    def classify(texts):  # labels of both kinds; score = confidence in the label chosen
         return [{"label": lab, "score": sc} for lab, sc in (table * 2)[: len(texts)]]
 
-    def most_negative(classify, texts):
-        results = classify(texts)
-        p_pos = [r["score"] if r["label"] == "POSITIVE" else 1 - r["score"] for r in results]
-        return texts[p_pos.index(min(p_pos))]
-
-    wrong(part1.q2, most_negative, mixed, says="confidence in the label it chose")
-    right(part1.q2, _least, mixed)
+    for words in says:
+        wrong(part1.q2, _lowest_positive, classify, says=words)
+    right(part1.q2, _least, classify)
 
 
 def test_q2_a_hard_coded_position_fails_on_the_reversed_texts():
@@ -354,7 +371,10 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
     wrong(part1.q3, lambda rid, c, cd=None: None, says="returned None")
     wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
     wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=1), says="bytes")
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="gave")
+    # review s5: round(..., 1), as the solution prints it, was told to read the right cache
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd)), says="whole number")
+    wrong(part1.q3, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd)), says="unrounded")
     wrong(part1.q3, _size_of("revision"), says="shares with another revision")
     wrong(part1.q3, _size_of("repo"), says="whole repo")
     # review: os.walk with followlinks counts the snapshot links and the blobs
@@ -379,6 +399,36 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
     wrong(part1.q3, as_text, says="for people")
 
 
+def _freed_by_file_name(repo_id, commit, cache_dir=None):
+    """Review s4e: shared files matched by name, so a re-uploaded file counts as kept."""
+    from huggingface_hub import scan_cache_dir
+
+    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
+    mine = next(r for r in repo.revisions if r.commit_hash == commit)
+    others = {f.file_name for r in repo.revisions if r is not mine for f in r.files}
+    return sum(f.size_on_disk for f in mine.files if f.file_name not in others) / 1e6
+
+
+def test_q3_names_the_file_name_mix_up():
+    ok, msg = part1.q3.verdict(_freed_by_file_name)
+    assert ok is False
+    assert "same name" in msg and "blob_path" in msg
+    assert "read the cache your function is given" not in msg  # it did read that cache
+
+
+def test_q3_hints_go_from_the_idea_to_the_library_call(capsys):
+    q3 = dataclasses.replace(part1.q3)  # a fresh copy: no hint given yet
+    q3.hint()
+    first = capsys.readouterr().out
+    assert "Which blobs does no other revision link to?" in first
+    assert "delete_revisions" not in first and "hint() again" in first
+    q3.hint()
+    second = capsys.readouterr().out
+    assert "part1.q3 hint 2:" in second and "delete_revisions(commit)" in second
+    q3.hint()  # no third hint: the last one again
+    assert capsys.readouterr().out == second
+
+
 def test_q3_checker_cache_holds_what_it_says(tmp_path):
     from huggingface_hub import scan_cache_dir
 
@@ -397,6 +447,35 @@ def test_q3_checker_cache_holds_what_it_says(tmp_path):
                 assert s[key] == s["right"] or abs(s[key] - s["right"]) > 0.2e6, (rid, key)
 
 
+def test_q3_the_solution_reads_only_the_repo_it_is_given(tmp_path):
+    """Review s5: delete_revisions(commit) counts the commit in the first repo that has it; a
+    repo cached under two ids (the old name too) can hold the same commit."""
+    one = {"c" * 40: {"model.safetensors": 2_000_000}}
+    two = {"c" * 40: {"model.safetensors": 2_000_000}, "d" * 40: {"model.safetensors": 2_000_000}}
+    cache = part1._write_cache(tmp_path, (("org/old-name", one), ("org/new-name", two)))
+    ns: dict = {}
+    exec(part1.q3.solution_text.split("\n\nfor ")[0], ns)  # the function only
+    assert ns["freed_mb"]("org/old-name", "c" * 40, cache) == 2.0  # the only revision there
+    assert part1._sizes("org/old-name", "c" * 40, cache)["right"] == 2_000_000
+    # in new-name both revisions hold the same bytes, one blob: deleting one frees nothing
+    assert ns["freed_mb"]("org/new-name", "c" * 40, cache) == 0.0
+    assert part1._sizes("org/new-name", "c" * 40, cache)["right"] == 0
+
+
+def test_two_revision_cache_shows_one_blob_for_two_revisions():
+    from huggingface_hub import scan_cache_dir
+
+    (repo,) = scan_cache_dir(part1.two_revision_cache()).repos
+    a, b = sorted(repo.revisions, key=lambda r: r.commit_hash)
+    shared = {f.blob_path for f in a.files} & {f.blob_path for f in b.files}
+    assert sorted(f.file_name for f in a.files if f.blob_path in shared) == [
+        "config.json",
+        "vocab.txt",
+    ]
+    kept_once = sum(f.size_on_disk for f in a.files if f.blob_path in shared)
+    assert repo.size_on_disk == a.size_on_disk + b.size_on_disk - kept_once
+
+
 def test_q3_model_not_cached(tmp_path):
     cache = _fake_cache(tmp_path, "org/other", 10)
     ok, msg = part1.q3.verdict(_freed_mb, cache_dir=cache)
@@ -406,11 +485,14 @@ def test_q3_model_not_cached(tmp_path):
 
 def test_the_worked_solutions_of_q1_and_q3_pass(capsys):
     import torch
+    from huggingface_hub import scan_cache_dir
     from transformers import pipeline
 
+    demo_cache = part1.two_revision_cache()  # what the notebook's demo cell leaves
+    demo_repo = next(iter(scan_cache_dir(demo_cache).repos))
     for q in (part1.q1, part1.q3):
         ns = {"MODEL_ID": part1.SENTIMENT_MODEL, "pipeline": pipeline, "part1": part1}
-        ns["torch"] = torch
+        ns |= {"torch": torch, "demo_cache": demo_cache, "demo_repo": demo_repo}
         exec(q.solution_text, ns)  # the solution ends with part1.qN.check(...)
         assert f"✅ {q.name}" in capsys.readouterr().out
 
@@ -453,3 +535,27 @@ def test_q4_reads_timeit_default_timer_too():
         return min(runs)
 
     right(part1.q4, fair_time)
+
+
+def test_q4_timeit_answers_are_timed_on_the_simulated_clock():
+    """Review s5: timeit.repeat binds its timer when timeit is imported; the checker saw real
+    time and said "not the fastest"."""
+    import datetime
+    import timeit
+
+    real = timeit.repeat.__defaults__
+    right(part1.q4, lambda fn: (fn(), min(timeit.repeat(fn, number=1, repeat=3)))[1])
+    right(part1.q4, lambda fn: (fn(), min(timeit.Timer(fn).repeat(3, 1)))[1])
+    wrong(part1.q4, lambda fn: min(timeit.repeat(fn, number=1, repeat=4)), says="cold call")
+    assert timeit.repeat.__defaults__ == real  # put back
+
+    def wall_clock(fn):  # a clock the checker does not simulate
+        fn()
+        runs = []
+        for _ in range(3):
+            start = datetime.datetime.now()
+            fn()
+            runs.append((datetime.datetime.now() - start).total_seconds())
+        return min(runs)
+
+    wrong(part1.q4, wall_clock, says="a clock that the checker cannot see")

@@ -23,7 +23,7 @@ import functools
 import inspect
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .answers import (
@@ -113,6 +113,8 @@ class Exercise:
     hint_text: str
     solution_text: str
     usage: str = ""  # how a notebook calls check(); worked out from the checker when empty
+    more_hints: tuple[str, ...] = ()  # more direct hints, one per further hint() call
+    _hints_given: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.usage:
@@ -161,8 +163,18 @@ class Exercise:
         print(self.verdict(answer, *context, **kw)[1])
 
     def hint(self) -> None:
-        """Print a nudge in the right direction."""
-        print(f"💡 {self.name} hint: {self.hint_text}")
+        """Print a nudge in the right direction; called again, a more direct one if there is."""
+        n = min(self._hints_given, len(self.more_hints))
+        self._hints_given += 1
+        if n == 0:
+            more = (
+                f" (Still stuck? {self.name}.hint() again is more direct.)"
+                if self.more_hints
+                else ""
+            )
+            print(f"💡 {self.name} hint: {self.hint_text}{more}")
+        else:
+            print(f"💡 {self.name} hint {n + 1}: {self.more_hints[n - 1]}")
 
     def solution(self) -> None:
         """Print a worked solution."""

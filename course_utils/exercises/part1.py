@@ -281,12 +281,21 @@ def _check_least_confident(
             return f"{short_repr(got, 50)} is not one of the texts your function was given"
         if got == want:
             continue
+        most_negative = _most_negative(results, texts)
+        if got == most and got == most_negative:
+            # here a NEGATIVE result is the surest one: both wrong readings give this text
+            return (
+                "that is the text the model is MOST sure about, and also the one with the "
+                "lowest chance of POSITIVE: score is the model's confidence in the label it "
+                "chose, whatever that label is, so the least sure text is the one with the "
+                "lowest score"
+            )
         if got == most:
             return (
                 "that is the text the model is MOST sure about: the least sure one has the "
                 "lowest score"
             )
-        if got == _most_negative(results, texts):
+        if got == most_negative:
             return (
                 "that is the most negative text: you read score as the chance of POSITIVE, "
                 "but score is the model's confidence in the label it chose (a NEGATIVE result "
@@ -381,6 +390,15 @@ def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
     return root
 
 
+def two_revision_cache() -> str:
+    """A new folder holding a small Hugging Face cache: q3's repo with two revisions that share
+    two files (made-up commits "222…" and "333…"). The notebook scans it before q3 to show one
+    blob serving two revisions; nothing in it is downloaded."""
+    import tempfile
+
+    return str(_write_cache(tempfile.mkdtemp(prefix="hf-cache-demo-"), Q3_REPOS[1:]))
+
+
 def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None:
     """The right number of bytes and the usual wrong ones, for one revision of one cache."""
     from huggingface_hub import scan_cache_dir
@@ -391,11 +409,22 @@ def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None
             continue
         for revision in repo.revisions:
             if revision.commit_hash == commit:
+                # a name another revision also has is not a shared file: its contents may differ
+                other_names = {
+                    f.file_name for r in repo.revisions if r is not revision for f in r.files
+                }
+                # the blobs of this revision that no other revision OF THIS REPO links to
+                # (delete_revisions(commit) finds a commit by hash in whichever repo comes first)
+                others = {f.blob_path for r in repo.revisions if r is not revision for f in r.files}
+                mine = {f.blob_path: f.size_on_disk for f in revision.files}
                 return {
-                    "right": cache.delete_revisions(commit).expected_freed_size,
+                    "right": sum(n for blob, n in mine.items() if blob not in others),
                     "revision": revision.size_on_disk,
                     "repo": repo.size_on_disk,
                     "largest": max(f.size_on_disk for f in revision.files),
+                    "by_name": sum(
+                        f.size_on_disk for f in revision.files if f.file_name not in other_names
+                    ),
                 }
     return None
 
@@ -454,6 +483,18 @@ def _files(root: str) -> list[tuple[str, int]]:
     return sorted((str(p.relative_to(root)), p.lstat().st_size) for p in Path(root).rglob("*"))
 
 
+def _rounded_to(value: float, exact: float) -> str | None:
+    """'1 decimal' or 'a whole number' when value is exact rounded (or cut) to that, else None."""
+    import math
+
+    for digits, words in ((0, "a whole number"), (1, "1 decimal")):
+        scale = 10**digits
+        cut = (round(exact * scale), math.floor(exact * scale), math.ceil(exact * scale))
+        if any(abs(value - c / scale) < 1e-9 for c in cut):
+            return words
+    return None
+
+
 def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | None:
     """What is wrong with one answer of freed_mb, given the right and the usual wrong sizes."""
     if got is None:
@@ -476,6 +517,12 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
     right = sizes["right"]
     if near(right):
         return None
+    if decimals := _rounded_to(value, right / 1e6):
+        return (
+            f"{call} gave {value:g}: that is the right size, {right / 1e6:g} MB, rounded to "
+            f"{decimals}. Return the number unrounded, and round only when you print it "
+            '(f"{mb:.1f} MB")'
+        )
     if near(right, 2**20):
         return f"{call} gave {value:g}: that is MiB (2**20 bytes); MB is 1e6 bytes"
     if abs(value - right) <= 1e-3 * right:
@@ -485,6 +532,13 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
             f"{call} gave {value:g}, twice a real size: each file is counted twice. snapshots/ "
             "holds links to the files in blobs/; count the blobs once (or use the sizes "
             "scan_cache_dir() reports)"
+        )
+    if near(sizes["by_name"]):
+        return (
+            f"{call} gave {value:g}: that treats a file as shared when another revision has a "
+            "file of the same name, but the same name can hold other contents (a re-uploaded "
+            "model.safetensors), stored in another blob. Match the files by f.blob_path, where "
+            "their bytes are, not by f.file_name"
         )
     if near(sizes["revision"]):
         return (
@@ -509,20 +563,35 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
 q3 = Exercise(
     name="part1.q3",
     prompt="Write freed_mb(repo_id, commit, cache_dir=None): how many MB (1 MB = 1,000,000 "
-    "bytes) deleting that one revision would free in the Hugging Face cache at cache_dir "
-    "(None: your own cache). Files another revision still uses are not freed.",
+    "bytes) deleting that one revision of that repo would free in the Hugging Face cache at "
+    "cache_dir (None: your own cache), as a number, unrounded. Files another revision still "
+    "uses are not freed.",
     checker=_check_freed,
     usage="part1.q3.check(freed_mb)",
-    hint_text="scan_cache_dir(cache_dir) returns a report whose delete_revisions(commit) "
-    "plans a deletion without doing it: its expected_freed_size is in bytes. Or by hand: each "
-    "revision's files have a blob_path; the blobs of this revision that no other revision of "
-    "the repo links to are what goes.",
+    hint_text="A revision's files are links to blobs, and deleting the revision removes only "
+    "the blobs that no other revision of the repo links to. Which blobs does no other revision "
+    "link to? In scan_cache_dir(cache_dir), each revision's files have a blob_path and a "
+    "size_on_disk.",
+    more_hints=(
+        "Find the repo whose repo_id matches and, in it, the revision whose commit_hash is "
+        "commit. Put the blob_path of every file of the repo's OTHER revisions in a set; add up "
+        "size_on_disk of this revision's files whose blob_path is not in it. "
+        "To compare: scan_cache_dir(cache_dir).delete_revisions(commit).expected_freed_size "
+        "plans the deletion in bytes without doing it (never call its .execute(), which "
+        "deletes); it looks the commit up by hash alone, in the first repo that has it.",
+    ),
     solution_text="from huggingface_hub import scan_cache_dir\n\n"
     "def freed_mb(repo_id, commit, cache_dir=None):\n"
-    "    plan = scan_cache_dir(cache_dir).delete_revisions(commit)  # a plan: nothing deleted\n"
-    "    return plan.expected_freed_size / 1e6\n\n"
+    "    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)\n"
+    "    mine = next(r for r in repo.revisions if r.commit_hash == commit)\n"
+    "    # blobs that the repo's other revisions still link to stay on disk\n"
+    "    kept = {f.blob_path for r in repo.revisions if r is not mine for f in r.files}\n"
+    "    return sum(f.size_on_disk for f in mine.files if f.blob_path not in kept) / 1e6\n\n"
+    "for revision in sorted(demo_repo.revisions, key=lambda r: r.commit_hash):  # the demo\n"
+    "    mb = freed_mb(demo_repo.repo_id, revision.commit_hash, demo_cache)\n"
+    '    print(revision.commit_hash[:7], f"{mb:.3f} MB")\n'
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
-    "for revision in repo.revisions:\n"
+    "for revision in repo.revisions:  # yours: one revision, so all of it\n"
     '    print(revision.commit_hash[:7], f"{freed_mb(MODEL_ID, revision.commit_hash):.1f} MB")\n'
     "part1.q3.check(freed_mb)",
 )
@@ -564,14 +633,38 @@ def _watching_time_call() -> Iterator[list[bool]]:
         course_utils.time_call = real  # type: ignore[attr-defined]
 
 
+@contextmanager
+def _timeit_reads(real: Any) -> Iterator[None]:
+    """timeit.timeit, timeit.repeat and timeit.Timer bound timeit.default_timer as a default
+    argument when timeit was imported: point those defaults at the simulated clock that
+    clock.watching() put in timeit.default_timer, so an answer built on timeit is timed too."""
+    import timeit
+
+    simulated = timeit.default_timer
+    functions = (timeit.timeit, timeit.repeat, timeit.Timer.__init__)
+    saved = [f.__defaults__ for f in functions]
+    try:
+        if simulated is not real:
+            for f, defaults in zip(functions, saved, strict=True):
+                f.__defaults__ = tuple(simulated if d is real else d for d in defaults or ())
+        yield
+    finally:
+        for f, defaults in zip(functions, saved, strict=True):
+            f.__defaults__ = defaults
+
+
 @function("fair_time(fn)", "times a call it knows")
 def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
     values = []
     cold_timed = False
+    import timeit
+
+    real_timer = timeit.default_timer
     for durations in Q4_SCRIPTS:
         fn = clock.Scripted(durations)
-        with clock.watching(fn.log, answer), _watching_time_call() as shortcut:
-            returned = answer(fn)
+        with clock.watching(fn.log, answer), _timeit_reads(real_timer):
+            with _watching_time_call() as shortcut:
+                returned = answer(fn)
         if shortcut:
             return (
                 "fair_time called cu.time_call, the course's shortcut for this very helper: "
@@ -616,6 +709,12 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
         )
     if _near(first, Q4_BEST) and _near(second, Q4_OTHER):
         return "that is the last timed run; keep the fastest of the three (min)"
+    if 0 <= first < Q4_BEST / 2 and 0 <= second < Q4_BEST / 2:
+        return (
+            f"{first:g} s is far shorter than any call of fn took (each took at least "
+            f"{Q4_BEST:g} s on the clock the checker simulates): your function read a clock "
+            "that the checker cannot see. Read time.perf_counter() before and after each call"
+        )
     return f"{first:g} s is not the fastest of the timed calls (the checker knows it)"
 
 
@@ -641,4 +740,4 @@ q4 = Exercise(
     "print(fair_time(lambda: cpu_classifier(texts, batch_size=32)))  # faster: fewer, bigger calls",
 )
 
-__all__ = ["q1", "q2", "q3", "q4"]
+__all__ = ["q1", "q2", "q3", "q4", "two_revision_cache"]
