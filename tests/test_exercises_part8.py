@@ -1,6 +1,7 @@
 """Part 8 exercises: each checker says 'not attempted', accepts the right answer and rejects
 wrong ones with a message that says what is off."""
 
+import pytest
 import torch
 
 import course_utils as cu
@@ -308,6 +309,20 @@ def test_q4_budget_separates_double_quant_by_measurement():
 
     budget = part8.Q4_BUDGET_MIB * 2**20
     assert held(True) <= budget < held(False)
+
+
+@pytest.mark.parametrize("double_quant", [False, True])
+def test_q4_measures_what_the_load_report_shows(double_quant):
+    """q4 sends the learner to cu.load_model's report to count bytes: its 'bytes held' must be
+    the checker's figure (footprint plus scales), on both sides of the budget."""
+    loaded = cu.load_model(
+        part8.Q4_MODEL, quantize="4bit", dtype=torch.float32, double_quant=double_quant,
+        verbose=False,
+    )  # fmt: skip
+    m = loaded.model
+    held = m.get_memory_footprint() + part8._quant_state_bytes(m)
+    assert loaded.report.bytes_held == held
+    assert (held <= part8.Q4_BUDGET_MIB * 2**20) is double_quant
 
 
 def test_q4_hot_check_catches_an_overflow():

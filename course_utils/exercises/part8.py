@@ -409,7 +409,10 @@ def _q4_over_budget(layer: Any, held: int) -> str | None:
     """None when the measured bytes fit Q4_BUDGET_MIB, else by how much and the likely cause."""
     if held <= Q4_BUDGET_MIB * 2**20:
         return None
-    why = "measure each candidate: get_memory_footprint() plus the scales (Going deeper)"
+    why = (
+        "measure each candidate as section 2's shortcut does: the 'bytes held' line of "
+        "cu.load_model(smol, quantize=..., dtype=..., double_quant=...).report"
+    )
     kind = type(layer).__name__
     if kind not in ("Linear4bit", "Linear8bitLt"):
         why = "its linear layers are not quantized: pass a BitsAndBytesConfig"
@@ -528,11 +531,14 @@ q4 = Exercise(
     "scales) without overflowing, with the least rounding. Load it with from_pretrained. "
     "answer = the loaded model",
     checker=_check_q4,
-    hint_text="Three measurements decide: the bytes (get_memory_footprint() plus the scales), "
-    "whether the hot forward pass stays finite, and how much the format rounds. A T4 computes "
-    "float16 and float32 (bfloat16 only by slow emulation); float16 anywhere overflows "
-    "(section 2's last 4-bit cells), 8-bit layers hand back their input's dtype, and float32 "
-    "costs bytes: find the setting that wins them back, and measure it.",
+    hint_text="Three measurements decide: the bytes (the 'bytes held' line of "
+    "cu.load_model(...).report: get_memory_footprint() plus the scales), whether the hot forward "
+    "pass stays finite, and how much the format rounds. A T4 computes float16 and float32 "
+    "(bfloat16 only by slow emulation). bnb_4bit_compute_dtype sets only the quantized matmuls: "
+    "each 4-bit or 8-bit layer hands its result back in its input's dtype, so between the layers "
+    "the model runs in from_pretrained's dtype=, and float16 there overflows (Going deeper: "
+    "'4-bit for a model that runs hot'). float32 costs bytes: find the setting that wins them "
+    "back, and measure it.",
     solution_text="config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',\n"
     "                            bnb_4bit_use_double_quant=True,\n"
     "                            bnb_4bit_compute_dtype=torch.float32)\n"
