@@ -188,6 +188,7 @@ def test_q3_ship_a_model():
     assert cu.fits("Qwen/Qwen2.5-7B-Instruct", gpu="T4", dtype="fp4", seq_len=part8.Q3_CONTEXT)
     msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "fp4"), says="rounds more")
     assert "does not fit" not in msg and "first lever" not in msg  # nf4 IS the first lever
+    assert "section 2 measures both" in msg and ".." not in msg  # one period before "Try again"
     wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="conditional")
     wrong(part8.q3, ("google/gemma-2-2b-it", "float16"), says="gemma")
     wrong(part8.q3, ("Qwen/Qwen2.5-0.5B-Instruct", "float16"), says="larger model")
@@ -255,7 +256,11 @@ def test_q4_chooses_under_a_budget():
     # the guides' one-liner: fp4, no double quant: over the budget too
     wrong(part8.q4, _smol(BitsAndBytesConfig(load_in_4bit=True), dtype=torch.float32), says="MiB")
     # fp4 with double quant fits and is finite, but rounds more than nf4
-    wrong(part8.q4, _smol(nf4(bnb_4bit_quant_type="fp4"), dtype=torch.float32), says="nf4")
+    wrong(
+        part8.q4,
+        _smol(nf4(bnb_4bit_quant_type="fp4"), dtype=torch.float32),
+        says="section 2 measures both",
+    )
     wrong(
         part8.q4,
         _smol(nf4(bnb_4bit_compute_dtype=torch.bfloat16), dtype=torch.float32),
@@ -357,3 +362,9 @@ def test_q4_8bit_overflow_is_in_the_output_not_the_input_cast():
     assert seen["in"] < 65_504 / 4
     plain = seen["out"].float().abs().max().item()
     assert plain < 65_504 < 3 * plain
+
+
+def test_q4_hint_points_at_the_main_path():
+    """q4 is solvable from section 2: its hint names section 2's last cell, not Going deeper."""
+    assert "section 2's last cell" in part8.q4.hint_text
+    assert "Going deeper" not in part8.q4.hint_text
