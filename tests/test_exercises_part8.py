@@ -1,6 +1,7 @@
 """Part 8 exercises: each checker says 'not attempted', accepts the right answer and rejects
 wrong ones with a message that says what is off."""
 
+import pytest
 import torch
 
 import course_utils as cu
@@ -187,6 +188,7 @@ def test_q3_ship_a_model():
     assert cu.fits("Qwen/Qwen2.5-7B-Instruct", gpu="T4", dtype="fp4", seq_len=part8.Q3_CONTEXT)
     msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "fp4"), says="rounds more")
     assert "does not fit" not in msg and "first lever" not in msg  # nf4 IS the first lever
+    assert "section 2 measures both" in msg and ".." not in msg  # one period before "Try again"
     wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="conditional")
     wrong(part8.q3, ("google/gemma-2-2b-it", "float16"), says="gemma")
     wrong(part8.q3, ("Qwen/Qwen2.5-0.5B-Instruct", "float16"), says="larger model")
@@ -254,7 +256,11 @@ def test_q4_chooses_under_a_budget():
     # the guides' one-liner: fp4, no double quant: over the budget too
     wrong(part8.q4, _smol(BitsAndBytesConfig(load_in_4bit=True), dtype=torch.float32), says="MiB")
     # fp4 with double quant fits and is finite, but rounds more than nf4
-    wrong(part8.q4, _smol(nf4(bnb_4bit_quant_type="fp4"), dtype=torch.float32), says="nf4")
+    wrong(
+        part8.q4,
+        _smol(nf4(bnb_4bit_quant_type="fp4"), dtype=torch.float32),
+        says="section 2 measures both",
+    )
     wrong(
         part8.q4,
         _smol(nf4(bnb_4bit_compute_dtype=torch.bfloat16), dtype=torch.float32),
@@ -310,6 +316,20 @@ def test_q4_budget_separates_double_quant_by_measurement():
     assert held(True) <= budget < held(False)
 
 
+@pytest.mark.parametrize("double_quant", [False, True])
+def test_q4_measures_what_the_load_report_shows(double_quant):
+    """q4 sends the learner to cu.load_model's report to count bytes: its 'bytes held' must be
+    the checker's figure (footprint plus scales), on both sides of the budget."""
+    loaded = cu.load_model(
+        part8.Q4_MODEL, quantize="4bit", dtype=torch.float32, double_quant=double_quant,
+        verbose=False,
+    )  # fmt: skip
+    m = loaded.model
+    held = m.get_memory_footprint() + part8._quant_state_bytes(m)
+    assert loaded.report.bytes_held == held
+    assert (held <= part8.Q4_BUDGET_MIB * 2**20) is double_quant
+
+
 def test_q4_hot_check_catches_an_overflow():
     """The hot forward pass itself tells float16 from float32 between the layers."""
     from transformers import BitsAndBytesConfig
@@ -342,3 +362,9 @@ def test_q4_8bit_overflow_is_in_the_output_not_the_input_cast():
     assert seen["in"] < 65_504 / 4
     plain = seen["out"].float().abs().max().item()
     assert plain < 65_504 < 3 * plain
+
+
+def test_q4_hint_points_at_the_main_path():
+    """q4 is solvable from section 2: its hint names section 2's last cell, not Going deeper."""
+    assert "section 2's last cell" in part8.q4.hint_text
+    assert "Going deeper" not in part8.q4.hint_text

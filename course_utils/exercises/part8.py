@@ -286,12 +286,13 @@ def _q3_precision(model_id: str, dtype: str, chosen_plan: Any) -> str | None:
         better = (
             ""
             if lever.dtype == "nf4"
-            else f" And {lever.dtype} fits too, and rounds less than either: take the first "
+            else f"; and {lever.dtype} fits too, and rounds less than either: take the first "
             "lever that fits"
         )
         return (
             "fp4 fits (the same bytes as nf4), but of the two 4-bit formats it rounds more: "
-            "nf4's 16 levels sit where bell-shaped weights are." + better
+            "nf4's 16 levels sit where bell-shaped weights are (section 2 measures both on "
+            "q_proj)" + better
         )
     if dtype not in fits:
         from ..levers import fits as fits_gpu
@@ -408,7 +409,10 @@ def _q4_over_budget(layer: Any, held: int) -> str | None:
     """None when the measured bytes fit Q4_BUDGET_MIB, else by how much and the likely cause."""
     if held <= Q4_BUDGET_MIB * 2**20:
         return None
-    why = "measure each candidate: get_memory_footprint() plus the scales (Going deeper)"
+    why = (
+        "measure each candidate as section 2's shortcut does: the 'bytes held' line of "
+        "cu.load_model(smol, quantize=..., dtype=..., double_quant=...).report"
+    )
     kind = type(layer).__name__
     if kind not in ("Linear4bit", "Linear8bitLt"):
         why = "its linear layers are not quantized: pass a BitsAndBytesConfig"
@@ -477,8 +481,8 @@ def _q4_rounding(layer: Any, model: Any) -> str | None:
     if state is not None and state.quant_type != "nf4":
         return (
             f"it fits and does not overflow, but {state.quant_type} rounds more than nf4 at the "
-            "same bytes (nf4's 16 levels sit where bell-shaped weights are): "
-            "bnb_4bit_quant_type='nf4'"
+            "same bytes (section 2 measures both on q_proj: nf4's 16 levels sit where "
+            "bell-shaped weights are): bnb_4bit_quant_type='nf4'"
         )
     return None
 
@@ -527,11 +531,14 @@ q4 = Exercise(
     "scales) without overflowing, with the least rounding. Load it with from_pretrained. "
     "answer = the loaded model",
     checker=_check_q4,
-    hint_text="Three measurements decide: the bytes (get_memory_footprint() plus the scales), "
-    "whether the hot forward pass stays finite, and how much the format rounds. A T4 computes "
-    "float16 and float32 (bfloat16 only by slow emulation); float16 anywhere overflows "
-    "(section 2's last 4-bit cells), 8-bit layers hand back their input's dtype, and float32 "
-    "costs bytes: find the setting that wins them back, and measure it.",
+    hint_text="Three measurements decide: the bytes (the 'bytes held' line of "
+    "cu.load_model(...).report: get_memory_footprint() plus the scales), whether the hot forward "
+    "pass stays finite, and how much the format rounds. A T4 computes float16 and float32 "
+    "(bfloat16 only by slow emulation). bnb_4bit_compute_dtype sets only the quantized matmuls: "
+    "each 4-bit or 8-bit layer hands its result back in its input's dtype, so between the layers "
+    "the model runs in from_pretrained's dtype=, and float16 there overflows (section 2's last "
+    "cell loads the hot model in 4-bit with each dtype, double quantization off and on). "
+    "float32 costs bytes: find the setting that wins them back, and measure it.",
     solution_text="config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',\n"
     "                            bnb_4bit_use_double_quant=True,\n"
     "                            bnb_4bit_compute_dtype=torch.float32)\n"
