@@ -44,7 +44,7 @@ def time_call(
 ) -> Timing:
     """Call ``fn(*args, **kwargs)`` ``warmup`` times untimed, then ``repeats`` times timed.
 
-    Parts 1, 2, 4, 8 and 9 use it. Returns a :class:`Timing` (``.best`` seconds, ``.times``,
+    Parts 2, 4, 8 and 9 use it. Returns a :class:`Timing` (``.best`` seconds, ``.times``,
     ``.result``).
     """
     if repeats < 1:

@@ -559,3 +559,83 @@ def test_q4_timeit_answers_are_timed_on_the_simulated_clock():
         return min(runs)
 
     wrong(part1.q4, wall_clock, says="a clock that the checker cannot see")
+
+
+# review s6: a function that reads the first repo of the cache was told "Match the files by
+# f.blob_path", and one that ignores cache_dir got "raised StopIteration: ."
+def _freed_in_first_repo(repo_id, commit, cache_dir=None):
+    """The right idea, in whichever repo the scan lists first (repo_id unused)."""
+    from huggingface_hub import scan_cache_dir
+
+    repo = next(iter(scan_cache_dir(cache_dir).repos))
+    mine = [r for r in repo.revisions if r.commit_hash == commit]
+    kept = {f.blob_path for r in repo.revisions if r not in mine for f in r.files}
+    return sum(f.size_on_disk for r in mine for f in r.files if f.blob_path not in kept) / 1e6
+
+
+def _ignores_cache_dir(loop):
+    """The solution, scanning your own cache whatever cache_dir says: next() raises
+    StopIteration where the repo is missing; a loop falls through to 0."""
+
+    def freed_mb(repo_id, commit, cache_dir=None):
+        from huggingface_hub import scan_cache_dir
+
+        repos = scan_cache_dir().repos
+        if loop:
+            for repo in repos:
+                if repo.repo_id == repo_id:
+                    return _freed_by_hand(repo_id, commit)
+            return 0
+        next(r for r in repos if r.repo_id == repo_id)
+        return _freed_by_hand(repo_id, commit)
+
+    return freed_mb
+
+
+def test_q3_names_a_function_that_reads_another_repo():
+    msg = wrong(part1.q3, _freed_in_first_repo, says="read another repo")
+    assert "repo_id == repo_id" in msg and "blob_path" not in msg
+
+
+@pytest.mark.parametrize(
+    "loop,says",
+    [(False, "raised StopIteration: no repo 'org/"), (True, "never read the cache")],
+    ids=["next() raises", "a loop returns 0"],
+)
+def test_q3_names_a_function_that_ignores_cache_dir(loop, says):
+    msg = wrong(part1.q3, _ignores_cache_dir(loop), says="pass cache_dir on")
+    assert says in msg and "using your answer raised" not in msg
+
+
+def test_q3_the_place_probes_leave_other_mistakes_their_own_message():
+    wrong(part1.q3, _freed_by_file_name, says="same name")
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
+    wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
+    right(part1.q3, _freed_by_hand)  # right answers never reach the probes
+
+
+def test_q2_leaves_the_pipelines_call_count_as_it_was():
+    """Review s6: each check added 4 calls, and on a GPU a pipeline's 11th call logs "You seem to
+    be using the pipelines sequentially on GPU" (transformers pipelines/base.py)."""
+    from transformers import pipeline
+
+    classifier = pipeline("sentiment-analysis", model=part1.SENTIMENT_MODEL, device="cpu")
+    classifier(["one call of the learner's own"])
+    right(part1.q2, _least, classifier)
+    wrong(part1.q2, lambda c, t: (c(t), c(t), t[0])[2], classifier, says="2 times")
+    assert classifier.call_count == 1
+
+
+def test_q3_solution_sets_huggingface_hubs_dry_run_beside_the_answer(capsys):
+    """Review s6: the notebook named the CLI's dry run but not delete_revisions(...)."""
+    from huggingface_hub import scan_cache_dir
+
+    demo_cache = part1.two_revision_cache()
+    ns = {"MODEL_ID": part1.SENTIMENT_MODEL, "part1": part1, "demo_cache": demo_cache}
+    ns["demo_repo"] = next(iter(scan_cache_dir(demo_cache).repos))
+    exec(part1.q3.solution_text, ns)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "dry run" in ln]
+    assert [ln[:7] for ln in lines] == ["2222222", "3333333"]
+    for line in lines:  # "2222222 3.466 MB; huggingface_hub's dry run: 3.466 MB"
+        mine, hubs = line[8:].split("; huggingface_hub's dry run: ")
+        assert mine == hubs, line

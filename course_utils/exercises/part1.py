@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from . import Exercise, as_number, clock, function, need_function, needs, short_repr
@@ -251,6 +252,18 @@ def _most_negative(results: list, texts: list) -> str:
 def _check_least_confident(
     answer: Any, classifier: Callable[..., Any] | None = None, **__: Any
 ) -> str | None:
+    # a pipeline counts its calls and, on a GPU, logs "You seem to be using the pipelines
+    # sequentially on GPU" after the 10th (transformers pipelines/base.py): the checker's own
+    # calls are put back off the count, so checking twice does not bring that warning
+    calls_before = getattr(classifier, "call_count", None)
+    try:
+        return _judge_least_confident(answer, classifier)
+    finally:
+        if isinstance(calls_before, int):
+            classifier.call_count = calls_before  # type: ignore[union-attr]
+
+
+def _judge_least_confident(answer: Any, classifier: Callable[..., Any]) -> str | None:
     for texts in (list(Q2_TEXTS), list(reversed(Q2_TEXTS))):
         results = classifier(list(texts))
         scores = [float(r["score"]) for r in results]
@@ -463,16 +476,88 @@ def _check_freed(
             cache_text = "" if where is cache_dir else ", <a cache>"
             call = f"freed_mb({rid!r}, {commit[:7]!r}…{cache_text})"
             before = _files(own) if where is own else None
-            got = answer(rid, commit, where)
+            got = _outcome(answer, rid, commit, where)
             if before is not None and _files(own) != before:
                 return (
                     f"{call} deleted files from the cache it was given: the question is what "
                     "deleting WOULD free. Read delete_revisions(commit).expected_freed_size "
                     "and never call .execute() (that deletes for real)"
                 )
+            if isinstance(got, _Raised) or not _near_right(got, sizes):
+                # in the checker's own cache, first rule out the wrong cache and the wrong repo
+                why = _wrong_place(answer, got, rid, commit, call) if where is own else None
+                if why:
+                    return why
+            if isinstance(got, _Raised):
+                raise got.error  # the learner's own error, as the exercise reports any other
             problem = _judge_freed(got, call, sizes, where is cache_dir)
             if problem:
                 return problem
+    return None
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """What a call of the learner's function raised, kept so that it can be compared."""
+
+    error: BaseException
+
+    def same(self, other: Any) -> bool:
+        return isinstance(other, _Raised) and type(other.error) is type(self.error)
+
+
+def _outcome(answer: Callable[..., Any], *args: Any) -> Any:
+    """answer(*args), or the error it raised (a KeyboardInterrupt still stops the check)."""
+    try:
+        return answer(*args)
+    except Exception as e:  # noqa: BLE001 - the learner's code; the checker explains it
+        return _Raised(e)
+
+
+def _near_right(got: Any, sizes: dict) -> bool:
+    value, problem = as_number(got, "")
+    return not problem and abs(value - sizes["right"] / 1e6) <= Q3_TOLERANCE_MB
+
+
+def _wrong_place(answer: Any, got: Any, rid: str, commit: str, call: str) -> str | None:
+    """Why a wrong answer on the checker's cache went wrong, when the cause is where it looked:
+    a function that never scans the cache it is given behaves the same with a folder that does
+    not exist; one that reads another repo of the cache is right on a cache of this repo alone."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        missing = _outcome(answer, rid, commit, str(Path(tmp) / "no-cache-here"))
+        alone = _outcome(
+            answer, rid, commit, _write_cache(tmp, [r for r in Q3_REPOS if r[0] == rid])
+        )
+        right_alone = _sizes(rid, commit, tmp)
+    if isinstance(got, _Raised):
+        blind = got.same(missing)  # the same error with no cache there at all
+    else:  # the same number (None, text and the like have messages of their own)
+        (value, problem), (other, other_problem) = as_number(got, ""), as_number(missing, "")
+        blind = not problem and not other_problem and value == other
+    fix = (
+        "read the cache your function is given: pass cache_dir on, scan_cache_dir(cache_dir) "
+        "(None there means your own cache)"
+    )
+    if blind and isinstance(got, _Raised):
+        return (
+            f"{call} raised {type(got.error).__name__}: no repo {rid!r} in the cache your "
+            "function scanned, yet it is in the cache it was given (with a folder that does "
+            f"not exist it raised the same); {fix}"
+        )
+    if blind:
+        return (
+            f"{call} gave {short_repr(got, 40)}, and the same with a cache folder that does not "
+            f"exist: your function never read the cache it was given, where {rid!r} is; {fix}"
+        )
+    if right_alone is not None and _near_right(alone, right_alone):
+        return (
+            f"{call} read another repo: the cache holds several, and on a cache that holds "
+            f"{rid!r} alone your function is right. Pick the repo whose repo_id == repo_id, "
+            "then the revision whose commit_hash == commit in it"
+        )
     return None
 
 
@@ -589,7 +674,11 @@ q3 = Exercise(
     "    return sum(f.size_on_disk for f in mine.files if f.blob_path not in kept) / 1e6\n\n"
     "for revision in sorted(demo_repo.revisions, key=lambda r: r.commit_hash):  # the demo\n"
     "    mb = freed_mb(demo_repo.repo_id, revision.commit_hash, demo_cache)\n"
-    '    print(revision.commit_hash[:7], f"{mb:.3f} MB")\n'
+    "    # huggingface_hub's own dry run plans the same deletion, in bytes; it deletes nothing\n"
+    "    # unless you call .execute() on it\n"
+    "    plan = scan_cache_dir(demo_cache).delete_revisions(revision.commit_hash)\n"
+    '    print(revision.commit_hash[:7], f"{mb:.3f} MB; huggingface_hub\'s dry run: "\n'
+    '          f"{plan.expected_freed_size / 1e6:.3f} MB")\n'
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
     "for revision in repo.revisions:  # yours: one revision, so all of it\n"
     '    print(revision.commit_hash[:7], f"{freed_mb(MODEL_ID, revision.commit_hash):.1f} MB")\n'
