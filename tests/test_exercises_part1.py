@@ -360,9 +360,7 @@ def _size_of(what):
 def test_q3_right_forms():
     right(part1.q3, _freed_mb)
     right(part1.q3, _freed_by_hand)
-    # review: round(..., 2) was refused as "its largest file"
-    right(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 2))
-    right(part1.q3, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd, unit=1)) // 1000 / 1000)
+    right(part1.q3, lambda rid, c, cd=None: sum([_freed_mb(rid, c, cd, unit=2e6)] * 2))
 
 
 def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
@@ -375,6 +373,12 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
     wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
     wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd)), says="whole number")
     wrong(part1.q3, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd)), says="unrounded")
+    # review s7: round(..., 2) passed although the task says "unrounded"; now every rounding
+    # is told it is one (the checker compares to the byte)
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 2), says="rounded to")
+    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 3), says="3 decimals")
+    cut_to_kb = lambda rid, c, cd=None: int(_freed_mb(rid, c, cd, unit=1)) // 1000 / 1000  # noqa: E731
+    wrong(part1.q3, cut_to_kb, says="rounded to 3 decimals")
     wrong(part1.q3, _size_of("revision"), says="shares with another revision")
     wrong(part1.q3, _size_of("repo"), says="whole repo")
     # review: os.walk with followlinks counts the snapshot links and the blobs
@@ -443,7 +447,7 @@ def test_q3_checker_cache_holds_what_it_says(tmp_path):
     for rid, revisions in part1.Q3_REPOS:
         for commit in revisions:
             s = part1._sizes(rid, commit, tmp_path)
-            for key in ("revision", "repo", "largest"):
+            for key in ("revision", "repo", "repo_minus", "largest"):
                 assert s[key] == s["right"] or abs(s[key] - s["right"]) > 0.2e6, (rid, key)
 
 
@@ -639,3 +643,55 @@ def test_q3_solution_sets_huggingface_hubs_dry_run_beside_the_answer(capsys):
     for line in lines:  # "2222222 3.466 MB; huggingface_hub's dry run: 3.466 MB"
         mine, hubs = line[8:].split("; huggingface_hub's dry run: ")
         assert mine == hubs, line
+
+
+# review s7: three messages named the wrong mistake
+
+
+def test_q3_names_repo_size_minus_this_revision():
+    """(repo.size_on_disk - rev.size_on_disk) counts the OTHER revisions' own blobs; it reads the
+    cache it is given, so the message must not send the learner after cache_dir."""
+
+    def repo_minus_revision(repo_id, commit, cache_dir=None):
+        from huggingface_hub import scan_cache_dir
+
+        repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
+        rev = next(r for r in repo.revisions if r.commit_hash == commit)
+        return (repo.size_on_disk - rev.size_on_disk) / 1e6
+
+    msg = wrong(part1.q3, repo_minus_revision, says="repo's size minus this revision's")
+    assert "cache_dir" not in msg and "read the cache" not in msg
+
+
+def test_q4_names_timing_the_warm_up_and_dropping_it():
+    import time
+
+    def runs(fn, n):
+        out = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+        return out
+
+    wrong(
+        part1.q4,
+        lambda fn: min(runs(fn, 4)[1:]),
+        says="you timed the warm-up and then dropped it; call fn() once before starting the clock",
+    )
+    # min() over every timed call keeps its own message: the cold call was timed, min dropped it
+    msg = wrong(part1.q4, lambda fn: min(runs(fn, 4)), says="cold call was timed")
+    assert "timed the warm-up" not in msg
+
+
+def test_q1_names_a_pipeline_returned_instead_of_the_dict():
+    from transformers import pipeline
+
+    def builds_a_pipeline():
+        return pipeline(**_pinned()())
+
+    wrong(
+        part1.q1,
+        builds_a_pipeline,
+        says="return the dict of keyword arguments, not a pipeline",
+    )

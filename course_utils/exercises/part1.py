@@ -106,12 +106,16 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
         try:
             kwargs = _on_runtime(answer, gpu)
         except Exception as e:  # noqa: BLE001 - the learner's code, run on a simulated runtime
+            if gpu and _is_pipeline(_outcome(lambda: _on_runtime(answer, False))):
+                return _RETURNED_A_PIPELINE  # it built a pipeline on the simulated GPU
             return (
                 f"on a simulated {'GPU' if gpu else 'CPU-only'} runtime your function raised "
                 f"{type(e).__name__}: {short_repr(str(e), 80)}. The checker simulates the runtime "
                 "through torch.cuda.is_available() (and device_count(), cu.gpu_report()): decide "
                 "the device with one of those"
             )
+        if _is_pipeline(kwargs):
+            return _RETURNED_A_PIPELINE
         if not isinstance(kwargs, dict):
             return (
                 "pinned_kwargs() should return a dict of pipeline()'s keyword arguments, "
@@ -128,6 +132,19 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
     if pipe.device.type != best:
         return f"the pipeline ended up on {pipe.device}, not on {best}"
     return None
+
+
+_RETURNED_A_PIPELINE = (
+    "your function returned a pipeline: return the dict of keyword arguments, not a pipeline, "
+    "dict(task=..., model=..., revision=..., device=...), which the checker then passes to "
+    "pipeline(**pinned_kwargs()) itself"
+)
+
+
+def _is_pipeline(value: Any) -> bool:
+    from transformers import Pipeline
+
+    return isinstance(value, Pipeline)
 
 
 def _check_kwargs(answer: dict, cache_dir: Any, gpu: bool) -> str | None:
@@ -343,8 +360,8 @@ q2 = Exercise(
 # The checker's own cache: (repo id, {commit: {file name: bytes}}). "org/two-revisions" has two
 # revisions, as after a re-upload: they share config.json and vocab.txt (stored once, in blobs/)
 # and differ in their weights and tokenizer. Deleting one revision frees only the files no other
-# revision uses. Every file is small beside the repo, so no honest rounding of the right answer
-# lands on a wrong one (each wrong total is at least 0.2 MB away).
+# revision uses. The checker compares to the byte, so that a rounded answer is told it is rounded
+# (the task says "unrounded"); each wrong total is at least 0.2 MB away from the right one.
 Q3_REPOS = (
     (
         "org/tiny-bert",
@@ -375,7 +392,8 @@ Q3_REPOS = (
         },
     ),
 )
-Q3_TOLERANCE_MB = 0.0051  # an answer rounded to 2 decimals is right
+Q3_TOLERANCE_MB = 1e-6  # one byte: float arithmetic, not rounding
+Q3_WRONG_SLACK_MB = 0.0051  # a wrong total is still recognised with a small file (refs/main) more
 
 
 def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
@@ -434,6 +452,8 @@ def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None
                     "right": sum(n for blob, n in mine.items() if blob not in others),
                     "revision": revision.size_on_disk,
                     "repo": repo.size_on_disk,
+                    # what the OTHER revisions keep on their own, not what this one frees
+                    "repo_minus": repo.size_on_disk - revision.size_on_disk,
                     "largest": max(f.size_on_disk for f in revision.files),
                     "by_name": sum(
                         f.size_on_disk for f in revision.files if f.file_name not in other_names
@@ -569,10 +589,12 @@ def _files(root: str) -> list[tuple[str, int]]:
 
 
 def _rounded_to(value: float, exact: float) -> str | None:
-    """'1 decimal' or 'a whole number' when value is exact rounded (or cut) to that, else None."""
+    """'1 decimal', '2 decimals', ... or 'a whole number' when value is exact rounded (or cut)
+    to that, else None."""
     import math
 
-    for digits, words in ((0, "a whole number"), (1, "1 decimal")):
+    for digits in range(6):
+        words = "a whole number" if digits == 0 else f"{digits} decimal{'s' * (digits > 1)}"
         scale = 10**digits
         cut = (round(exact * scale), math.floor(exact * scale), math.ceil(exact * scale))
         if any(abs(value - c / scale) < 1e-9 for c in cut):
@@ -597,16 +619,16 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
         return problem
 
     def near(nbytes: float, unit: float = 1e6) -> bool:
-        return abs(value - nbytes / unit) <= Q3_TOLERANCE_MB * 1e6 / unit
+        return abs(value - nbytes / unit) <= Q3_WRONG_SLACK_MB * 1e6 / unit
 
     right = sizes["right"]
-    if near(right):
+    if abs(value - right / 1e6) <= Q3_TOLERANCE_MB:
         return None
     if decimals := _rounded_to(value, right / 1e6):
         return (
-            f"{call} gave {value:g}: that is the right size, {right / 1e6:g} MB, rounded to "
-            f"{decimals}. Return the number unrounded, and round only when you print it "
-            '(f"{mb:.1f} MB")'
+            f"{call} gave {value!r}: that is the right size, {right / 1e6!r} MB, rounded to "
+            f"{decimals}. Return the number unrounded (the checker compares to the byte), and "
+            'round only when you print it (f"{mb:.1f} MB")'
         )
     if near(right, 2**20):
         return f"{call} gave {value:g}: that is MiB (2**20 bytes); MB is 1e6 bytes"
@@ -635,22 +657,27 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
             f"{call} gave {value:g}: that is the whole repo; deleting one revision frees only "
             "the files no other revision uses"
         )
+    if near(sizes["repo_minus"]):
+        return (
+            f"{call} gave {value:g}: that is the repo's size minus this revision's, which counts "
+            "the blobs only the OTHER revisions use, not the ones this revision frees. Add up "
+            "this revision's files whose blob_path no other revision of the repo links to"
+        )
     if near(sizes["largest"]):
         return f"{call} gave {value:g}: that is its largest file; count every file it frees"
-    if not own_cache:
-        return (
-            f"{call} gave {value:g} MB, but deleting it there frees {right / 1e6:g} MB: read "
-            "the cache your function is given (scan_cache_dir(cache_dir))"
-        )
-    return f"{call} gave {value:g} MB; deleting it from your cache frees {right / 1e6:g} MB"
+    where = "from your cache" if own_cache else "there"
+    return (
+        f"{call} gave {value:g} MB, but deleting it {where} frees {right / 1e6:g} MB: the "
+        "blobs of this revision that no other revision of the repo links to"
+    )
 
 
 q3 = Exercise(
     name="part1.q3",
     prompt="Write freed_mb(repo_id, commit, cache_dir=None): how many MB (1 MB = 1,000,000 "
     "bytes) deleting that one revision of that repo would free in the Hugging Face cache at "
-    "cache_dir (None: your own cache), as a number, unrounded. Files another revision still "
-    "uses are not freed.",
+    "cache_dir (None: your own cache), as a number, unrounded (compared to the byte). Files "
+    "another revision still uses are not freed.",
     checker=_check_freed,
     usage="part1.q3.check(freed_mb)",
     hint_text="A revision's files are links to blobs, and deleting the revision removes only "
@@ -695,6 +722,9 @@ q3 = Exercise(
 # is 0.08 s. The median of the timed runs is 0.08 s in both; their mean is 0.12 s.
 Q4_SCRIPTS = ((0.40, 0.25, 0.08, 0.03, 0.09), (0.40, 0.25, 0.03, 0.08, 0.08))
 Q4_BEST = 0.03
+# Run only when the cold call was timed: here the cold call is the fastest, so min() over every
+# timed call gives 0.01, while timing it and then dropping it (min(runs[1:])) still gives 0.03.
+Q4_COLD_FASTEST = (0.01, 0.25, 0.08, 0.03, 0.09)
 Q4_OTHER = 0.08
 SLACK = 1e-4  # the stand-ins run on a virtual clock (clock.py): only float rounding is left
 
@@ -742,18 +772,25 @@ def _timeit_reads(real: Any) -> Iterator[None]:
             f.__defaults__ = defaults
 
 
+def _time_with(answer: Any, durations: tuple[float, ...]) -> tuple[Any, Any, bool]:
+    """answer(fn) for a stand-in fn of these durations, on the simulated clock: what it
+    returned, the stand-in (its calls and clock log), and whether it called cu.time_call."""
+    import timeit
+
+    real_timer = timeit.default_timer
+    fn = clock.Scripted(durations)
+    with clock.watching(fn.log, answer), _timeit_reads(real_timer):
+        with _watching_time_call() as shortcut:
+            returned = answer(fn)
+    return returned, fn, bool(shortcut)
+
+
 @function("fair_time(fn)", "times a call it knows")
 def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
     values = []
     cold_timed = False
-    import timeit
-
-    real_timer = timeit.default_timer
     for durations in Q4_SCRIPTS:
-        fn = clock.Scripted(durations)
-        with clock.watching(fn.log, answer), _timeit_reads(real_timer):
-            with _watching_time_call() as shortcut:
-                returned = answer(fn)
+        returned, fn, shortcut = _time_with(answer, durations)
         if shortcut:
             return (
                 "fair_time called cu.time_call, the course's shortcut for this very helper: "
@@ -767,6 +804,12 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
     first, second = values
     if _near(first, Q4_BEST) and _near(second, Q4_BEST):
         if cold_timed:
+            value, problem = as_number(_time_with(answer, Q4_COLD_FASTEST)[0], "")
+            if not problem and _near(value, Q4_BEST):  # it timed the cold call, then dropped it
+                return (
+                    "the number is right, but you timed the warm-up and then dropped it; call "
+                    "fn() once before starting the clock, and time only the runs you keep"
+                )
             return (
                 "the number is right, but your function read the clock before and after the "
                 "first call, so the cold call was timed too (here it was slow and min() dropped "
