@@ -235,6 +235,18 @@ def test_q4_fair_time_right_forms():
     wrong(part1.q4, lambda fn: cu.time_call(fn).best, says="cu.time_call")
 
 
+def runs(fn, n=4):
+    """Each of n calls of fn timed with time.perf_counter, the warm-up included (a wrong base)."""
+    import time
+
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def test_q4_refuses_unfair_timings():
     import statistics
     import time
@@ -243,14 +255,6 @@ def test_q4_refuses_unfair_timings():
         start = time.perf_counter()
         fn()
         return time.perf_counter() - start
-
-    def runs(fn, n=4):
-        out = []
-        for _ in range(n):
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-        return out
 
     wrong(part1.q4, timed, says="called fn 1 time")
     wrong(part1.q4, lambda fn: runs(fn)[0] + 0 * sum(runs(fn, 1)), says="warm-up")
@@ -664,16 +668,6 @@ def test_q3_names_repo_size_minus_this_revision():
 
 
 def test_q4_names_timing_the_warm_up_and_dropping_it():
-    import time
-
-    def runs(fn, n):
-        out = []
-        for _ in range(n):
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-        return out
-
     wrong(
         part1.q4,
         lambda fn: min(runs(fn, 4)[1:]),
