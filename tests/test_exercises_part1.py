@@ -52,6 +52,38 @@ def test_q1_a_pinned_pipeline_on_the_right_device():
     right(part1.q1, with_device(lambda: "cuda" if cu.gpu_report().available else "cpu"))
 
 
+def _accelerator_or_cpu():
+    import torch
+
+    a = torch.accelerator.current_accelerator(check_available=True)
+    return a.type if a else "cpu"
+
+
+def test_q1_the_device_agnostic_torch_accelerator_answer_passes_on_both_runtimes():
+    # review s8: torch.accelerator, PyTorch's own device-agnostic API, was not simulated
+    import torch
+
+    assert part1._on_runtime(_accelerator_or_cpu, gpu=True) == "cuda"
+    assert part1._on_runtime(_accelerator_or_cpu, gpu=False) == "cpu"
+    right(part1.q1, lambda: {**_pinned()(), "device": _accelerator_or_cpu()})
+    right(
+        part1.q1,
+        lambda: {**_pinned()(), "device": "cuda" if torch.accelerator.is_available() else "cpu"},
+    )
+
+
+def test_q1_a_device_chosen_in_code_but_wrongly_is_not_told_it_was_typed():
+    import torch
+
+    def backwards():
+        return {**_pinned()(), "device": "cpu" if torch.cuda.is_available() else "cuda"}
+
+    msg = wrong(part1.q1, backwards, says="the checker can simulate a GPU only through")
+    assert "typing" not in msg
+    # a device typed in: the same on both runtimes, and told so
+    wrong(part1.q1, _pinned(device="cpu"), says="rather than typing it")
+
+
 def test_q1_an_answer_that_breaks_on_the_simulated_gpu_is_told_how_it_is_simulated():
     def crashes():
         import torch
@@ -179,7 +211,7 @@ def _lowest_positive(classify, texts):
         ([("NEGATIVE", 0.90), ("POSITIVE", 0.55), ("POSITIVE", 0.99)], ["confidence in the label"]),
         (
             [("NEGATIVE", 0.99), ("POSITIVE", 0.55), ("POSITIVE", 0.90)],
-            ["lowest chance of POSITIVE", "whatever that label is"],
+            ["chance of POSITIVE", "whatever its label"],
         ),
     ],
     ids=["mixed labels", "the most negative is also the surest"],
@@ -191,6 +223,27 @@ def test_q2_most_negative_is_told_what_score_means(table, says):
     for words in says:
         wrong(part1.q2, _lowest_positive, classify, says=words)
     right(part1.q2, _least, classify)
+
+
+def test_q2_when_the_surest_text_is_also_the_most_negative_each_mistake_gets_its_own_message():
+    # review s8: both readings got one message that named both mistakes; results that tell them
+    # apart now say which one the function made
+    table = [("NEGATIVE", 0.99), ("POSITIVE", 0.55), ("POSITIVE", 0.90)]
+
+    def classify(texts, **kw):
+        rows = (table * 2)[: len(texts)]
+        if "top_k" in kw:  # every label, surest first
+            return [[{"label": lab, "score": sc}] for lab, sc in rows]
+        return [{"label": lab, "score": sc} for lab, sc in rows]
+
+    def most(classify, texts):
+        scores = [r["score"] for r in classify(texts)]
+        return texts[scores.index(max(scores))]
+
+    msg = wrong(part1.q2, most, classify, says="MOST sure about: the least sure one")
+    assert "POSITIVE" not in msg
+    msg = wrong(part1.q2, _lowest_positive, classify, says="you read score as the chance")
+    assert "MOST sure" not in msg
 
 
 def test_q2_a_hard_coded_position_fails_on_the_reversed_texts():
@@ -359,6 +412,35 @@ def _size_of(what):
         return None
 
     return answer
+
+
+def _freed_per_file(repo_id, commit, cache_dir=None):
+    """The worked solution without its dict: a blob two files of the revision share, twice."""
+    from huggingface_hub import scan_cache_dir
+
+    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
+    mine = next(r for r in repo.revisions if r.commit_hash == commit)
+    kept = {f.blob_path for r in repo.revisions if r is not mine for f in r.files}
+    return sum(f.size_on_disk for f in mine.files if f.blob_path not in kept) / 1e6
+
+
+def test_q3_a_blob_two_files_share_is_freed_once():
+    # review s8: no revision of the checker's cache had two files on one blob, so this passed
+    msg = wrong(part1.q3, _freed_per_file, says="counts one blob twice")
+    assert "one-blob-twice" in msg
+    right(part1.q3, _freed_by_hand)
+
+
+def test_q3_checker_cache_has_one_blob_under_two_names(tmp_path):
+    from huggingface_hub import scan_cache_dir
+
+    cache = scan_cache_dir(part1._write_cache(tmp_path))
+    (repo,) = [r for r in cache.repos if r.repo_id == "org/one-blob-twice"]
+    (rev,) = repo.revisions
+    blobs = {f.file_name: f.blob_path for f in rev.files}
+    assert len(rev.files) == 4 and len(set(blobs.values())) == 3
+    assert rev.size_on_disk == 600 + 231_508 + 2_000_000
+    assert part1._sizes(repo.repo_id, rev.commit_hash, tmp_path)["right"] == rev.size_on_disk
 
 
 def test_q3_right_forms():
@@ -673,6 +755,9 @@ def test_q4_names_timing_the_warm_up_and_dropping_it():
         lambda fn: min(runs(fn, 4)[1:]),
         says="you timed the warm-up and then dropped it; call fn() once before starting the clock",
     )
+    # review s8: the number is right, so the message says so, and why the task still asks for
+    # the warm-up off the clock
+    wrong(part1.q4, lambda fn: min(runs(fn, 4)[1:]), says="The task asks for the warm-up untimed")
     # min() over every timed call keeps its own message: the cold call was timed, min dropped it
     msg = wrong(part1.q4, lambda fn: min(runs(fn, 4)), says="cold call was timed")
     assert "timed the warm-up" not in msg

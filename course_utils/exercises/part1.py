@@ -69,8 +69,9 @@ _T4 = {"name": "Tesla T4", "major": 7, "minor": 5, "total_memory": 15_828_320_25
 
 
 def _on_runtime(fn: Callable[[], Any], gpu: bool) -> Any:
-    """fn() as if this runtime had a GPU (gpu=True) or none: torch.cuda's answers patched,
-    consistently, so that torch.cuda.is_available(), device_count() and cu.gpu_report() agree."""
+    """fn() as if this runtime had a GPU (gpu=True) or none: torch.cuda's and torch.accelerator's
+    answers patched, consistently, so that torch.cuda.is_available(), device_count(),
+    torch.accelerator.current_accelerator() and cu.gpu_report() agree."""
     from contextlib import ExitStack
     from types import SimpleNamespace
     from unittest import mock
@@ -86,9 +87,17 @@ def _on_runtime(fn: Callable[[], Any], gpu: bool) -> Any:
             "get_device_properties": lambda *_: SimpleNamespace(**_T4),
             "mem_get_info": lambda *_: (_T4["total_memory"] - 2**28, _T4["total_memory"]),
         }
+    accelerator: dict[str, Any] = {
+        "is_available": lambda: gpu,
+        "device_count": lambda: int(gpu),
+        "current_accelerator": lambda *_, **__: torch.device("cuda") if gpu else None,
+    }
     with ExitStack() as stack:
         for name, value in answers.items():
             stack.enter_context(mock.patch.object(torch.cuda, name, value))
+        if hasattr(torch, "accelerator"):  # torch >= 2.6
+            for name, value in accelerator.items():
+                stack.enter_context(mock.patch.object(torch.accelerator, name, value, create=True))
         return fn()
 
 
@@ -102,6 +111,11 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
         answer, "pinned_kwargs()", "calls it on simulated runtimes of its own"
     ):
         return problem
+    devices = []  # the device the function gave on each simulated runtime, to tell a typed one
+    for gpu in (True, False):
+        got = _outcome(_on_runtime, answer, gpu)
+        devices.append(_device_kind(got.get("device")) if isinstance(got, dict) else None)
+    typed = devices[0] is not None and devices[0] == devices[1]
     for gpu in (True, False):
         try:
             kwargs = _on_runtime(answer, gpu)
@@ -111,8 +125,8 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
             return (
                 f"on a simulated {'GPU' if gpu else 'CPU-only'} runtime your function raised "
                 f"{type(e).__name__}: {short_repr(str(e), 80)}. The checker simulates the runtime "
-                "through torch.cuda.is_available() (and device_count(), cu.gpu_report()): decide "
-                "the device with one of those"
+                "through torch.cuda.is_available() (and device_count(), cu.gpu_report(), "
+                "torch.accelerator.current_accelerator()): decide the device with one of those"
             )
         if _is_pipeline(kwargs):
             return _RETURNED_A_PIPELINE
@@ -121,7 +135,7 @@ def _check_pinned(answer: Any, *_: Any, cache_dir: Any = None, **__: Any) -> str
                 "pinned_kwargs() should return a dict of pipeline()'s keyword arguments, "
                 f"dict(task=..., model=..., revision=..., device=...), not {short_repr(kwargs, 60)}"
             )
-        problem = _check_kwargs(kwargs, cache_dir, gpu)
+        problem = _check_kwargs(kwargs, cache_dir, gpu, typed)
         if problem:
             return problem
     import torch
@@ -147,8 +161,9 @@ def _is_pipeline(value: Any) -> bool:
     return isinstance(value, Pipeline)
 
 
-def _check_kwargs(answer: dict, cache_dir: Any, gpu: bool) -> str | None:
-    """What is wrong with one dict of pipeline() arguments, on a runtime with or without GPU."""
+def _check_kwargs(answer: dict, cache_dir: Any, gpu: bool, typed: bool = True) -> str | None:
+    """What is wrong with one dict of pipeline() arguments, on a runtime with or without GPU;
+    typed: the function gave the same device on both runtimes (a device typed, not chosen)."""
     extra = set(answer) - {"task", "model", "revision", "device"}
     if extra:
         return f"keep to task, model, revision and device (remove {sorted(map(str, extra))})"
@@ -191,11 +206,19 @@ def _check_kwargs(answer: dict, cache_dir: Any, gpu: bool) -> str | None:
     if kind is None:
         return f"device={short_repr(answer['device'])} is not a device; use 'cuda' or 'cpu'"
     best = "cuda" if gpu else "cpu"
-    if kind != best:
+    if kind != best and typed:
         return (
             f"on a runtime {'with' if gpu else 'without'} a GPU your function gave device="
-            f"{short_repr(answer['device'])}: choose it with torch.cuda.is_available() inside "
-            "the function rather than typing it"
+            f"{short_repr(answer['device'])}, the same as on a runtime "
+            f"{'without' if gpu else 'with'} one: choose it with torch.cuda.is_available() "
+            "inside the function rather than typing it"
+        )
+    if kind != best:
+        return (
+            f"on a simulated runtime {'with' if gpu else 'without'} a GPU your function gave "
+            f"device={short_repr(answer['device'])}: the checker can simulate a GPU only "
+            "through torch.cuda.is_available() (and device_count(), cu.gpu_report(), "
+            "torch.accelerator.current_accelerator()); decide the device with one of those"
         )
     return None
 
@@ -280,6 +303,29 @@ def _check_least_confident(
             classifier.call_count = calls_before  # type: ignore[union-attr]
 
 
+# Results in which the surest text (the first) is not the most negative one (the third): the
+# text a wrong answer returns for them says which of the two wrong readings it made
+_TOLD_APART = {
+    "Loved it.": ("POSITIVE", 0.99),
+    "Not great.": ("NEGATIVE", 0.60),
+    "Awful.": ("NEGATIVE", 0.95),
+    "Fine, I guess.": ("POSITIVE", 0.70),
+}
+
+
+def _told_apart(texts: Any, *_: Any, **kwargs: Any) -> list:
+    """A classify() for _TOLD_APART's texts, in the shapes a pipeline gives (top_k=None: every
+    label of each text, surest first)."""
+    rows = [_TOLD_APART[t] for t in texts]
+    if "top_k" in kwargs:
+        other = {"POSITIVE": "NEGATIVE", "NEGATIVE": "POSITIVE"}
+        return [
+            [{"label": label, "score": score}, {"label": other[label], "score": 1 - score}]
+            for label, score in rows
+        ]
+    return [{"label": label, "score": score} for label, score in rows]
+
+
 def _judge_least_confident(answer: Any, classifier: Callable[..., Any]) -> str | None:
     for texts in (list(Q2_TEXTS), list(reversed(Q2_TEXTS))):
         results = classifier(list(texts))
@@ -313,13 +359,12 @@ def _judge_least_confident(answer: Any, classifier: Callable[..., Any]) -> str |
             continue
         most_negative = _most_negative(results, texts)
         if got == most and got == most_negative:
-            # here a NEGATIVE result is the surest one: both wrong readings give this text
-            return (
-                "that is the text the model is MOST sure about, and also the one with the "
-                "lowest chance of POSITIVE: score is the model's confidence in the label it "
-                "chose, whatever that label is, so the least sure text is the one with the "
-                "lowest score"
-            )
+            # here a NEGATIVE result is the surest one: both wrong readings give this text, so
+            # results that tell them apart say which one the function made
+            if _outcome(answer, _told_apart, list(_TOLD_APART)) == "Awful.":
+                most = None  # it returned the most negative text there, not the surest
+            else:
+                most_negative = None
         if got == most:
             return (
                 "that is the text the model is MOST sure about: the least sure one has the "
@@ -360,8 +405,10 @@ q2 = Exercise(
 # The checker's own cache: (repo id, {commit: {file name: bytes}}). "org/two-revisions" has two
 # revisions, as after a re-upload: they share config.json and vocab.txt (stored once, in blobs/)
 # and differ in their weights and tokenizer. Deleting one revision frees only the files no other
-# revision uses. The checker compares to the byte, so that a rounded answer is told it is rounded
-# (the task says "unrounded"); each wrong total is at least 0.2 MB away from the right one.
+# revision uses. In "org/one-blob-twice" two files of one revision hold the same bytes (a vocab
+# kept at the top and in tokenizer/): one blob, freed once. The checker compares to the byte, so
+# that a rounded answer is told it is rounded (the task says "unrounded"); each wrong total is at
+# least 0.2 MB away from the right one.
 Q3_REPOS = (
     (
         "org/tiny-bert",
@@ -391,6 +438,17 @@ Q3_REPOS = (
             },
         },
     ),
+    (
+        "org/one-blob-twice",
+        {
+            "4" * 40: {
+                "config.json": 600,
+                "vocab.txt": 231_508,
+                "tokenizer/vocab.txt": 231_508,
+                "model.safetensors": 2_000_000,
+            }
+        },
+    ),
 )
 Q3_TOLERANCE_MB = 1e-6  # one byte: float arithmetic, not rounding
 Q3_WRONG_SLACK_MB = 0.0051  # a wrong total is still recognised with a small file (refs/main) more
@@ -412,11 +470,15 @@ def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
             snap = repo / "snapshots" / commit
             snap.mkdir(parents=True)
             for name, size in files.items():
-                data = f"{repo_id}/{name}/{size}".encode().ljust(size, b"\0")
+                # the contents depend on the file's own name, not its folder: the same file in
+                # two folders of a revision is one blob
+                data = f"{repo_id}/{Path(name).name}/{size}".encode().ljust(size, b"\0")
                 blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
                 if not blob.exists():
                     blob.write_bytes(data)
-                os.symlink(os.path.relpath(blob, snap), snap / name)
+                link = snap / name
+                link.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(os.path.relpath(blob, link.parent), link)
             (repo / "refs" / "main").write_text(commit)
     return root
 
@@ -427,7 +489,7 @@ def two_revision_cache() -> str:
     blob serving two revisions; nothing in it is downloaded."""
     import tempfile
 
-    return str(_write_cache(tempfile.mkdtemp(prefix="hf-cache-demo-"), Q3_REPOS[1:]))
+    return str(_write_cache(tempfile.mkdtemp(prefix="hf-cache-demo-"), Q3_REPOS[1:2]))
 
 
 def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None:
@@ -455,6 +517,10 @@ def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None
                     # what the OTHER revisions keep on their own, not what this one frees
                     "repo_minus": repo.size_on_disk - revision.size_on_disk,
                     "largest": max(f.size_on_disk for f in revision.files),
+                    # one file at a time: a blob that two files of this revision link to, twice
+                    "per_file": sum(
+                        f.size_on_disk for f in revision.files if f.blob_path not in others
+                    ),
                     "by_name": sum(
                         f.size_on_disk for f in revision.files if f.file_name not in other_names
                     ),
@@ -640,6 +706,13 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
             "holds links to the files in blobs/; count the blobs once (or use the sizes "
             "scan_cache_dir() reports)"
         )
+    if sizes["per_file"] != right and near(sizes["per_file"]):
+        return (
+            f"{call} gave {value:g}: that counts one blob twice. Two files of this revision link "
+            "to the same blob (the same bytes under two names), which is stored once and freed "
+            "once: add up each blob_path once, for example in a dict {f.blob_path: "
+            "f.size_on_disk}"
+        )
     if near(sizes["by_name"]):
         return (
             f"{call} gave {value:g}: that treats a file as shared when another revision has a "
@@ -687,7 +760,8 @@ q3 = Exercise(
     more_hints=(
         "Find the repo whose repo_id matches and, in it, the revision whose commit_hash is "
         "commit. Put the blob_path of every file of the repo's OTHER revisions in a set; add up "
-        "size_on_disk of this revision's files whose blob_path is not in it. "
+        "size_on_disk of this revision's blobs that are not in it, each blob_path once (two "
+        "files of one revision can link to the same blob). "
         "To compare: scan_cache_dir(cache_dir).delete_revisions(commit).expected_freed_size "
         "plans the deletion in bytes without doing it (never call its .execute(), which "
         "deletes); it looks the commit up by hash alone, in the first repo that has it.",
@@ -698,7 +772,9 @@ q3 = Exercise(
     "    mine = next(r for r in repo.revisions if r.commit_hash == commit)\n"
     "    # blobs that the repo's other revisions still link to stay on disk\n"
     "    kept = {f.blob_path for r in repo.revisions if r is not mine for f in r.files}\n"
-    "    return sum(f.size_on_disk for f in mine.files if f.blob_path not in kept) / 1e6\n\n"
+    "    # each blob once: two files of a revision can link to the same blob\n"
+    "    freed = {f.blob_path: f.size_on_disk for f in mine.files if f.blob_path not in kept}\n"
+    "    return sum(freed.values()) / 1e6\n\n"
     "for revision in sorted(demo_repo.revisions, key=lambda r: r.commit_hash):  # the demo\n"
     "    mb = freed_mb(demo_repo.repo_id, revision.commit_hash, demo_cache)\n"
     "    # huggingface_hub's own dry run plans the same deletion, in bytes; it deletes nothing\n"
@@ -808,7 +884,9 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
             if not problem and _near(value, Q4_BEST):  # it timed the cold call, then dropped it
                 return (
                     "the number is right, but you timed the warm-up and then dropped it; call "
-                    "fn() once before starting the clock, and time only the runs you keep"
+                    "fn() once before starting the clock, and time only the runs you keep. The "
+                    "task asks for the warm-up untimed: a helper that times a call it then "
+                    "throws away is one edit (min over every run) from timing the cold call"
                 )
             return (
                 "the number is right, but your function read the clock before and after the "
