@@ -414,14 +414,25 @@ def _size_of(what):
     return answer
 
 
-def _freed_per_file(repo_id, commit, cache_dir=None):
-    """The worked solution without its dict: a blob two files of the revision share, twice."""
-    from huggingface_hub import scan_cache_dir
+def _freed_file_by_file(key):
+    """A wrong q3 answer: adds up the revision's files, file by file, whose ``key`` (blob_path or
+    file_name) no other revision has."""
 
-    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
-    mine = next(r for r in repo.revisions if r.commit_hash == commit)
-    kept = {f.blob_path for r in repo.revisions if r is not mine for f in r.files}
-    return sum(f.size_on_disk for f in mine.files if f.blob_path not in kept) / 1e6
+    def answer(repo_id, commit, cache_dir=None):
+        from huggingface_hub import scan_cache_dir
+
+        repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
+        mine = next(r for r in repo.revisions if r.commit_hash == commit)
+        kept = {getattr(f, key) for r in repo.revisions if r is not mine for f in r.files}
+        return sum(f.size_on_disk for f in mine.files if getattr(f, key) not in kept) / 1e6
+
+    return answer
+
+
+# the worked solution without its dict: a blob two files of the revision share counts twice
+_freed_per_file = _freed_file_by_file("blob_path")
+# review s4e: shared files matched by name, so a re-uploaded file counts as kept
+_freed_by_file_name = _freed_file_by_file("file_name")
 
 
 def test_q3_a_blob_two_files_share_is_freed_once():
@@ -487,16 +498,6 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
         return scan_cache_dir(cd).delete_revisions(c).expected_freed_size_str
 
     wrong(part1.q3, as_text, says="for people")
-
-
-def _freed_by_file_name(repo_id, commit, cache_dir=None):
-    """Review s4e: shared files matched by name, so a re-uploaded file counts as kept."""
-    from huggingface_hub import scan_cache_dir
-
-    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)
-    mine = next(r for r in repo.revisions if r.commit_hash == commit)
-    others = {f.file_name for r in repo.revisions if r is not mine for f in r.files}
-    return sum(f.size_on_disk for f in mine.files if f.file_name not in others) / 1e6
 
 
 def test_q3_names_the_file_name_mix_up():
