@@ -177,7 +177,7 @@ def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():
 
 def test_q3_ship_a_model():
     right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4"))
-    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "4bit"))  # any spelling of nf4
+    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "NF4"))  # any case of nf4
     right(part8.q3, ["Qwen/Qwen2.5-7B-Instruct", "nf4"])  # a list is a pair too
     # the worked example's answer, from memory: too big at this context
     msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int8"), says="does not fit")
@@ -197,6 +197,48 @@ def test_q3_ship_a_model():
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int3"), says="not a precision")
     wrong(part8.q3, "Qwen/Qwen2.5-7B-Instruct", says="pair")
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4", "T4"), says="pair")
+
+
+@pytest.mark.parametrize("bare", ["4bit", "int4", "4-bit", "INT4"])
+def test_q3_bare_4bit_asks_which_format(bare):
+    """A bare 4-bit config is fp4 (section 2), so '4bit' names no format: the checker asks."""
+    msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", bare), says="which one, 'nf4' or 'fp4'")
+    assert "load_in_4bit=True) means fp4" in msg
+
+
+def test_q3_solution_runs_without_access_to_the_gated_candidates(monkeypatch, capsys):
+    """A learner with no Llama or Gemma grant: their config.json refuses (GatedRepoError), their
+    public card does not. The solution tests the license first, so it never asks for the configs
+    of the gated repos and still prints the answer's facts."""
+    import httpx
+    import huggingface_hub
+    from huggingface_hub.errors import GatedRepoError
+
+    real = huggingface_hub.hf_hub_download
+    gated = ("meta-llama/", "google/")
+
+    def no_grant(repo_id, filename, *args, **kwargs):
+        if repo_id.startswith(gated) and filename != "README.md":
+            request = httpx.Request(
+                "GET", f"https://huggingface.co/{repo_id}/resolve/main/{filename}"
+            )
+            raise GatedRepoError(
+                f"Access to model {repo_id} is restricted",
+                response=httpx.Response(403, request=request),
+            )
+        return real(repo_id, filename, *args, **kwargs)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_grant)
+    # the simulation bites: pricing a gated candidate first stops the loop
+    with pytest.raises(Exception, match="gated|restricted|grant|access"):
+        cu.plan("meta-llama/Llama-3.1-8B-Instruct", gpu="T4", seq_len=part8.Q3_CONTEXT)
+    namespace = {"cu": cu, "part8": part8}
+    exec(part8.q3.solution_text, namespace)  # the solution as a learner pastes it
+    printed = capsys.readouterr().out
+    assert "meta-llama/Llama-3.1-8B-Instruct llama3.1 -> not priced" in printed
+    assert "google/gemma-2-2b-it" in printed and "not priced" in printed.split("google/")[1]
+    assert "Qwen/Qwen2.5-7B-Instruct permissive nf4" in printed
+    right(part8.q3, namespace["answer"])
 
 
 def test_q3_too_big_at_long_context(monkeypatch):

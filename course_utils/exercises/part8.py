@@ -268,6 +268,11 @@ def _q3_pair(answer: Any) -> tuple[tuple[str, str] | None, str | None]:
     if not isinstance(model_id, str) or model_id.lower() not in known:
         return None, f"{model_id!r} is not in part8.Q3_CANDIDATES"
     model_id = known[model_id.lower()]
+    if dtype.strip().lower().replace("-", "").replace("_", "") in ("4bit", "int4"):
+        return None, (
+            f"{dtype!r} names no 4-bit format: which one, 'nf4' or 'fp4'? A bare "
+            "BitsAndBytesConfig(load_in_4bit=True) means fp4 (section 2)"
+        )
     try:
         return (model_id, dtype_name(dtype)), None
     except BadInputError:
@@ -350,8 +355,12 @@ q3 = Exercise(
     "Of the models that pass both, the one with the most parameters, in the precision that "
     "rounds least among those that fit.",
     solution_text="for m in part8.Q3_CANDIDATES:\n"
+    "    lic = cu.license_info(m)   # the license first: it needs only the public card\n"
+    "    if lic.category != 'permissive':   # and a gated repo's config.json needs a grant\n"
+    "        print(m, lic.license, '-> not priced: its license is', lic.category)\n"
+    "        continue\n"
     f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
-    "    print(m, cu.license_info(m).category, p.choice and p.choice.dtype)\n"
+    "    print(m, lic.category, p.choice and p.choice.dtype)\n"
     "answer = ('Qwen/Qwen2.5-7B-Instruct', 'nf4')\n"
     "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 14.86 GiB, over a T4's 14.75:\n"
     "# 4-bit fits (12.19 GiB). Llama-3.1-8B fits in 4-bit too, but its license is\n"
