@@ -775,3 +775,30 @@ def test_q1_names_a_pipeline_returned_instead_of_the_dict():
         builds_a_pipeline,
         says="return the dict of keyword arguments, not a pipeline",
     )
+
+
+def test_q2_names_results_read_in_another_order():
+    """Review s9: classifying sorted(texts) but indexing texts was told "MOST sure"."""
+
+    def sorted_then_indexed(classify, texts):
+        scores = [r["score"] for r in classify(sorted(texts))]
+        return texts[scores.index(min(scores))]
+
+    wrong(part1.q2, sorted_then_indexed, scored_classifier, says="in another order than texts")
+
+    # classifying a reordered list is fine when the results are read in that same order
+    def sorted_and_read_so(classify, texts):
+        ordered = sorted(texts)
+        scores = [r["score"] for r in classify(ordered)]
+        return ordered[scores.index(min(scores))]
+
+    right(part1.q2, sorted_and_read_so, scored_classifier)
+
+
+def test_q4_message_on_a_dropped_warm_up_says_why_the_notebook_timed_one():
+    """Review s9: the notebook's own cells time a first call; the message says why q4 does not."""
+    wrong(
+        part1.q4,
+        lambda fn: min(runs(fn, 4)[1:]),
+        says="the notebook timed a first call on purpose, to show the warm-up",
+    )

@@ -269,9 +269,11 @@ class _Counting:
     def __init__(self, pipe: Callable[..., Any]) -> None:
         self.pipe = pipe
         self.calls = 0
+        self.given: Any = None  # the texts it was called with
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
+        self.given = args[0] if args else kwargs.get("inputs")
         return self.pipe(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:  # .model, .device, ... as on the pipeline
@@ -357,6 +359,21 @@ def _judge_least_confident(answer: Any, classifier: Callable[..., Any]) -> str |
             return f"{short_repr(got, 50)} is not one of the texts your function was given"
         if got == want:
             continue
+        given = counting.given
+        if (
+            isinstance(given, (list, tuple))
+            and sorted(map(str, given)) == sorted(texts)
+            and list(given) != texts
+        ):
+            score_of = dict(zip(texts, scores, strict=True))
+            given_scores = [score_of[str(t)] for t in given]
+            # the lowest score of the reordered list's results, read at that position in texts
+            if got == texts[given_scores.index(min(given_scores))]:
+                return (
+                    "your function classified the texts in another order than texts (sorted or "
+                    "shuffled), then read the results by position in texts: results come in the "
+                    "order of the list you pass, so index that same list"
+                )
         most_negative = _most_negative(results, texts)
         if got == most and got == most_negative:
             # here a NEGATIVE result is the surest one: both wrong readings give this text, so
@@ -885,7 +902,8 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
                 return (
                     "the number is right, but you timed the warm-up and then dropped it; call "
                     "fn() once before starting the clock, and time only the runs you keep. The "
-                    "task asks for the warm-up untimed: a helper that times a call it then "
+                    "task asks for the warm-up untimed: the notebook timed a first call on "
+                    "purpose, to show the warm-up, but a helper that times a call it then "
                     "throws away is one edit (min over every run) from timing the cold call"
                 )
             return (
