@@ -232,7 +232,9 @@ q1 = Exercise(
     hint_text="The default warning printed the repo id and a short revision. "
     "scan_cache_dir() lists each cached repo's revisions: the one whose refs include that short "
     "revision has the full commit_hash. For the device, test torch.cuda.is_available() inside "
-    "the function: the checker calls it as if on a GPU runtime and on a CPU one.",
+    "the function: the checker calls it as if on a GPU runtime and on a CPU one (it simulates the "
+    "GPU through torch.cuda.is_available(), which cu.gpu_report() also asks, and through "
+    "torch.accelerator).",
     solution_text="import torch\n"
     "from huggingface_hub import scan_cache_dir\n"
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
@@ -942,8 +944,8 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
             value, problem = as_number(_time_with(answer, Q3_COLD_FASTEST)[0], "")
             if problem or not _near(value, Q3_BEST):
                 return (
-                    "the number is right here, but your function timed the first, cold call and kept "
-                    "it among the runs it takes min() of: here that call was slow and min() "
+                    "the number is right here, but your function timed the first, cold call and "
+                    "kept it among the runs it takes min() of: here that call was slow and min() "
                     "dropped it, but when the first call happens to be the fastest, min() "
                     "returns it. Leave the first call (the warm-up) out of the runs you compare"
                 )
