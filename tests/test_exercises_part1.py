@@ -266,7 +266,7 @@ def test_q2_with_the_real_pipeline_stand_in():
     wrong(part1.q2, most, classifier, says="MOST sure")
 
 
-def test_q4_fair_time_right_forms():
+def test_q3_fair_time_right_forms():
     import time
 
     import course_utils as cu
@@ -281,11 +281,11 @@ def test_q4_fair_time_right_forms():
             runs.append(time.perf_counter() - start)
         return min(runs)
 
-    right(part1.q4, fair_time)
-    right(part1.q4, lambda fn: fair_time(fn, n=4))  # best of four after a warm-up: fine too
-    right(part1.q4, lambda fn: fair_time(fn, warm=2))  # two warm-ups: fine too
-    # the course helper does the same, but q4 asks for it written by hand
-    wrong(part1.q4, lambda fn: cu.time_call(fn).best, says="cu.time_call")
+    right(part1.q3, fair_time)
+    right(part1.q3, lambda fn: fair_time(fn, n=4))  # best of four after a warm-up: fine too
+    right(part1.q3, lambda fn: fair_time(fn, warm=2))  # two warm-ups: fine too
+    # the course helper does the same, but q3 asks for it written by hand
+    wrong(part1.q3, lambda fn: cu.time_call(fn).best, says="cu.time_call")
 
 
 def runs(fn, n=4):
@@ -300,7 +300,7 @@ def runs(fn, n=4):
     return out
 
 
-def test_q4_refuses_unfair_timings():
+def test_q3_refuses_unfair_timings():
     import statistics
     import time
 
@@ -309,30 +309,30 @@ def test_q4_refuses_unfair_timings():
         fn()
         return time.perf_counter() - start
 
-    wrong(part1.q4, timed, says="called fn 1 time")
-    wrong(part1.q4, lambda fn: runs(fn)[0] + 0 * sum(runs(fn, 1)), says="warm-up")
-    wrong(part1.q4, lambda fn: sum(runs(fn)) / 4, says="includes the warm-up")
-    wrong(part1.q4, lambda fn: sum(runs(fn)[1:]) / 3, says="mean of the timed runs")
-    wrong(part1.q4, lambda fn: statistics.median(runs(fn)[1:]), says="median")
-    wrong(part1.q4, lambda fn: min(runs(fn)[1:]) * 1000, says="milliseconds")
-    wrong(part1.q4, lambda fn: sum(runs(fn)), says="total time")
-    wrong(part1.q4, 0.03, says="function itself")
+    wrong(part1.q3, timed, says="called fn 1 time")
+    wrong(part1.q3, lambda fn: runs(fn)[0] + 0 * sum(runs(fn, 1)), says="warm-up")
+    wrong(part1.q3, lambda fn: sum(runs(fn)) / 4, says="includes the warm-up")
+    wrong(part1.q3, lambda fn: sum(runs(fn)[1:]) / 3, says="mean of the timed runs")
+    wrong(part1.q3, lambda fn: statistics.median(runs(fn)[1:]), says="median")
+    wrong(part1.q3, lambda fn: min(runs(fn)[1:]) * 1000, says="milliseconds")
+    wrong(part1.q3, lambda fn: sum(runs(fn)), says="total time")
+    wrong(part1.q3, 0.03, says="function itself")
     # review 2: no warm-up (three timed calls, the fastest or the last) passed; now the fastest
     # call is the 4th in one script, so both find a slower one
-    wrong(part1.q4, lambda fn: min(runs(fn, 3)), says="called fn 3 time")
-    wrong(part1.q4, lambda fn: min(runs(fn, 3)) + 0 * timed(fn), says="cold one")
-    wrong(part1.q4, lambda fn: runs(fn, 3)[-1] + 0 * timed(fn), says="cold one")
+    wrong(part1.q3, lambda fn: min(runs(fn, 3)), says="called fn 3 time")
+    wrong(part1.q3, lambda fn: min(runs(fn, 3)) + 0 * timed(fn), says="cold one")
+    wrong(part1.q3, lambda fn: runs(fn, 3)[-1] + 0 * timed(fn), says="cold one")
     # a warm-up, then the last of three timed runs: the 4th call is the slow one in the other
-    wrong(part1.q4, lambda fn: runs(fn)[-1], says="last timed run")
+    wrong(part1.q3, lambda fn: runs(fn)[-1], says="last timed run")
     # one timed call after the warm-up
-    wrong(part1.q4, lambda fn: runs(fn, 2)[1] + 0 * sum(runs(fn, 2)), says="not the fastest")
+    wrong(part1.q3, lambda fn: runs(fn, 2)[1] + 0 * sum(runs(fn, 2)), says="not the fastest")
     # review 3: no warm-up, the fastest of four (or five) timed calls gave the right number;
     # the checker now sees the clock read around the first, cold call
-    wrong(part1.q4, lambda fn: min(runs(fn, 4)), says="cold call was timed")
-    wrong(part1.q4, lambda fn: min(runs(fn, 5)), says="cold call was timed")
+    wrong(part1.q3, lambda fn: min(runs(fn, 4)), says="kept it among the runs")
+    wrong(part1.q3, lambda fn: min(runs(fn, 5)), says="kept it among the runs")
 
 
-def test_q4_sees_the_clock_however_it_was_imported():
+def test_q3_sees_the_clock_however_it_was_imported():
     from time import monotonic, perf_counter
 
     def timing_with(clock, warm_up):
@@ -351,8 +351,8 @@ def test_q4_sees_the_clock_however_it_was_imported():
 
         return fair_time
 
-    wrong(part1.q4, timing_with(perf_counter, warm_up=False), says="cold call was timed")
-    right(part1.q4, timing_with(monotonic, warm_up=True))
+    wrong(part1.q3, timing_with(perf_counter, warm_up=False), says="kept it among the runs")
+    right(part1.q3, timing_with(monotonic, warm_up=True))
     assert perf_counter is __import__("time").perf_counter  # the checker put the clocks back
 
 
@@ -368,9 +368,21 @@ def _fake_cache(root: Path, repo_id: str, nbytes: int) -> Path:
 
 
 def _freed_mb(repo_id, commit, cache_dir=None, unit=1e6):
+    """huggingface_hub's dry run, on a scan that holds only this repo (the worked solution's)."""
     from huggingface_hub import scan_cache_dir
 
-    return scan_cache_dir(cache_dir).delete_revisions(commit).expected_freed_size / unit
+    cache = scan_cache_dir(cache_dir)
+    one = dataclasses.replace(
+        cache, repos=frozenset(r for r in cache.repos if r.repo_id == repo_id)
+    )
+    return one.delete_revisions(commit).expected_freed_size / unit
+
+
+def _freed_mb_by_hash_alone(repo_id, commit, cache_dir=None):
+    """The library one-liner, repo_id unused: the commit in whichever repo the scan lists first."""
+    from huggingface_hub import scan_cache_dir
+
+    return scan_cache_dir(cache_dir).delete_revisions(commit).expected_freed_size / 1e6
 
 
 def _freed_by_hand(repo_id, commit, cache_dir=None):
@@ -415,7 +427,7 @@ def _size_of(what):
 
 
 def _freed_file_by_file(key):
-    """A wrong q3 answer: adds up the revision's files, file by file, whose ``key`` (blob_path or
+    """A wrong q4 answer: adds up the revision's files, file by file, whose ``key`` (blob_path or
     file_name) no other revision has."""
 
     def answer(repo_id, commit, cache_dir=None):
@@ -435,14 +447,14 @@ _freed_per_file = _freed_file_by_file("blob_path")
 _freed_by_file_name = _freed_file_by_file("file_name")
 
 
-def test_q3_a_blob_two_files_share_is_freed_once():
+def test_q4_a_blob_two_files_share_is_freed_once():
     # review s8: no revision of the checker's cache had two files on one blob, so this passed
-    msg = wrong(part1.q3, _freed_per_file, says="counts one blob twice")
+    msg = wrong(part1.q4, _freed_per_file, says="counts one blob twice")
     assert "one-blob-twice" in msg
-    right(part1.q3, _freed_by_hand)
+    right(part1.q4, _freed_by_hand)
 
 
-def test_q3_checker_cache_has_one_blob_under_two_names(tmp_path):
+def test_q4_checker_cache_has_one_blob_under_two_names(tmp_path):
     from huggingface_hub import scan_cache_dir
 
     cache = scan_cache_dir(part1._write_cache(tmp_path))
@@ -454,32 +466,32 @@ def test_q3_checker_cache_has_one_blob_under_two_names(tmp_path):
     assert part1._sizes(repo.repo_id, rev.commit_hash, tmp_path)["right"] == rev.size_on_disk
 
 
-def test_q3_right_forms():
-    right(part1.q3, _freed_mb)
-    right(part1.q3, _freed_by_hand)
-    right(part1.q3, lambda rid, c, cd=None: sum([_freed_mb(rid, c, cd, unit=2e6)] * 2))
+def test_q4_right_forms():
+    right(part1.q4, _freed_mb)
+    right(part1.q4, _freed_by_hand)
+    right(part1.q4, lambda rid, c, cd=None: sum([_freed_mb(rid, c, cd, unit=2e6)] * 2))
 
 
-def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
-    wrong(part1.q3, 8.95, says="function itself")
-    wrong(part1.q3, lambda rid, c, cd=None: 8.95, says="read the cache your function is given")
-    wrong(part1.q3, lambda rid, c, cd=None: None, says="returned None")
-    wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
-    wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=1), says="bytes")
+def test_q4_refuses_typed_numbers_unit_mix_ups_and_double_counts():
+    wrong(part1.q4, 8.95, says="function itself")
+    wrong(part1.q4, lambda rid, c, cd=None: 8.95, says="read the cache your function is given")
+    wrong(part1.q4, lambda rid, c, cd=None: None, says="returned None")
+    wrong(part1.q4, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
+    wrong(part1.q4, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=1), says="bytes")
     # review s5: round(..., 1), as the solution prints it, was told to read the right cache
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd)), says="whole number")
-    wrong(part1.q3, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd)), says="unrounded")
+    wrong(part1.q4, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
+    wrong(part1.q4, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd)), says="whole number")
+    wrong(part1.q4, lambda rid, c, cd=None: int(_freed_mb(rid, c, cd)), says="unrounded")
     # review s7: round(..., 2) passed although the task says "unrounded"; now every rounding
     # is told it is one (the checker compares to the byte)
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 2), says="rounded to")
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 3), says="3 decimals")
+    wrong(part1.q4, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 2), says="rounded to")
+    wrong(part1.q4, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 3), says="3 decimals")
     cut_to_kb = lambda rid, c, cd=None: int(_freed_mb(rid, c, cd, unit=1)) // 1000 / 1000  # noqa: E731
-    wrong(part1.q3, cut_to_kb, says="rounded to 3 decimals")
-    wrong(part1.q3, _size_of("revision"), says="shares with another revision")
-    wrong(part1.q3, _size_of("repo"), says="whole repo")
+    wrong(part1.q4, cut_to_kb, says="rounded to 3 decimals")
+    wrong(part1.q4, _size_of("revision"), says="shares with another revision")
+    wrong(part1.q4, _size_of("repo"), says="whole repo")
     # review: os.walk with followlinks counts the snapshot links and the blobs
-    wrong(part1.q3, _walk, says="counted twice")
+    wrong(part1.q4, _walk, says="counted twice")
 
     def largest(rid, c, cd=None):
         from huggingface_hub import scan_cache_dir
@@ -490,37 +502,37 @@ def test_q3_refuses_typed_numbers_unit_mix_ups_and_double_counts():
                     return max(f.size_on_disk for f in rev.files) / 1e6
         return None
 
-    wrong(part1.q3, largest, says="largest file")
+    wrong(part1.q4, largest, says="largest file")
 
     def as_text(rid, c, cd=None):
         from huggingface_hub import scan_cache_dir
 
         return scan_cache_dir(cd).delete_revisions(c).expected_freed_size_str
 
-    wrong(part1.q3, as_text, says="for people")
+    wrong(part1.q4, as_text, says="for people")
 
 
-def test_q3_names_the_file_name_mix_up():
-    ok, msg = part1.q3.verdict(_freed_by_file_name)
+def test_q4_names_the_file_name_mix_up():
+    ok, msg = part1.q4.verdict(_freed_by_file_name)
     assert ok is False
     assert "same name" in msg and "blob_path" in msg
     assert "read the cache your function is given" not in msg  # it did read that cache
 
 
-def test_q3_hints_go_from_the_idea_to_the_library_call(capsys):
-    q3 = dataclasses.replace(part1.q3)  # a fresh copy: no hint given yet
-    q3.hint()
+def test_q4_hints_go_from_the_idea_to_the_library_call(capsys):
+    q4 = dataclasses.replace(part1.q4)  # a fresh copy: no hint given yet
+    q4.hint()
     first = capsys.readouterr().out
     assert "Which blobs does no other revision link to?" in first
     assert "delete_revisions" not in first and "hint() again" in first
-    q3.hint()
+    q4.hint()
     second = capsys.readouterr().out
-    assert "part1.q3 hint 2:" in second and "delete_revisions(commit)" in second
-    q3.hint()  # no third hint: the last one again
+    assert "part1.q4 hint 2:" in second and "delete_revisions(commit)" in second
+    q4.hint()  # no third hint: the last one again
     assert capsys.readouterr().out == second
 
 
-def test_q3_checker_cache_holds_what_it_says(tmp_path):
+def test_q4_checker_cache_holds_what_it_says(tmp_path):
     from huggingface_hub import scan_cache_dir
 
     cache = scan_cache_dir(part1._write_cache(tmp_path))
@@ -531,21 +543,21 @@ def test_q3_checker_cache_holds_what_it_says(tmp_path):
     assert sizes["org/two-revisions"] == shared + 466_062 + 3_000_000 + 711_000 + 3_100_000
     assert cache.delete_revisions("2" * 40).expected_freed_size == 466_062 + 3_000_000
     # every wrong total is far from the right one, so an answer rounded to 2 decimals is judged
-    for rid, revisions in part1.Q3_REPOS:
+    for rid, revisions in part1.Q4_REPOS:
         for commit in revisions:
             s = part1._sizes(rid, commit, tmp_path)
             for key in ("revision", "repo", "repo_minus", "largest"):
                 assert s[key] == s["right"] or abs(s[key] - s["right"]) > 0.2e6, (rid, key)
 
 
-def test_q3_the_solution_reads_only_the_repo_it_is_given(tmp_path):
+def test_q4_the_solution_reads_only_the_repo_it_is_given(tmp_path):
     """Review s5: delete_revisions(commit) counts the commit in the first repo that has it; a
     repo cached under two ids (the old name too) can hold the same commit."""
     one = {"c" * 40: {"model.safetensors": 2_000_000}}
     two = {"c" * 40: {"model.safetensors": 2_000_000}, "d" * 40: {"model.safetensors": 2_000_000}}
     cache = part1._write_cache(tmp_path, (("org/old-name", one), ("org/new-name", two)))
     ns: dict = {}
-    exec(part1.q3.solution_text.split("\n\nfor ")[0], ns)  # the function only
+    exec(part1.q4.solution_text.split("\n\nfor ")[0], ns)  # the function only
     assert ns["freed_mb"]("org/old-name", "c" * 40, cache) == 2.0  # the only revision there
     assert part1._sizes("org/old-name", "c" * 40, cache)["right"] == 2_000_000
     # in new-name both revisions hold the same bytes, one blob: deleting one frees nothing
@@ -567,28 +579,28 @@ def test_two_revision_cache_shows_one_blob_for_two_revisions():
     assert repo.size_on_disk == a.size_on_disk + b.size_on_disk - kept_once
 
 
-def test_q3_model_not_cached(tmp_path):
+def test_q4_model_not_cached(tmp_path):
     cache = _fake_cache(tmp_path, "org/other", 10)
-    ok, msg = part1.q3.verdict(_freed_mb, cache_dir=cache)
+    ok, msg = part1.q4.verdict(_freed_mb, cache_dir=cache)
     assert ok is False, msg
     assert "not in your cache" in msg
 
 
-def test_the_worked_solutions_of_q1_and_q3_pass(capsys):
+def test_the_worked_solutions_of_q1_and_q4_pass(capsys):
     import torch
     from huggingface_hub import scan_cache_dir
     from transformers import pipeline
 
     demo_cache = part1.two_revision_cache()  # what the notebook's demo cell leaves
     demo_repo = next(iter(scan_cache_dir(demo_cache).repos))
-    for q in (part1.q1, part1.q3):
+    for q in (part1.q1, part1.q4):
         ns = {"MODEL_ID": part1.SENTIMENT_MODEL, "pipeline": pipeline, "part1": part1}
         ns |= {"torch": torch, "demo_cache": demo_cache, "demo_repo": demo_repo}
         exec(q.solution_text, ns)  # the solution ends with part1.qN.check(...)
         assert f"✅ {q.name}" in capsys.readouterr().out
 
 
-def test_q3_an_answer_that_deletes_is_stopped_before_it_reaches_the_learners_cache(tmp_path):
+def test_q4_an_answer_that_deletes_is_stopped_before_it_reaches_the_learners_cache(tmp_path):
     """Review: .execute() on delete_revisions got ✅ and emptied the learner's cache."""
     from huggingface_hub import scan_cache_dir
 
@@ -600,19 +612,19 @@ def test_q3_an_answer_that_deletes_is_stopped_before_it_reaches_the_learners_cac
         strategy.execute()
         return strategy.expected_freed_size / 1e6
 
-    wrong(part1.q3, deletes, cache_dir=learners, says="never call .execute()")
+    wrong(part1.q4, deletes, cache_dir=learners, says="never call .execute()")
     assert sorted(str(p) for p in learners.rglob("*")) == before  # nothing of the learner deleted
 
 
-def test_q4_refuses_the_course_shortcut():
-    """Review: `return cu.time_call(fn).best` passed; q4 asks for that helper written by hand."""
+def test_q3_refuses_the_course_shortcut():
+    """Review: `return cu.time_call(fn).best` passed; q3 asks for that helper written by hand."""
     import course_utils as cu
 
-    wrong(part1.q4, lambda fn: cu.time_call(fn).best, says="cu.time_call")
+    wrong(part1.q3, lambda fn: cu.time_call(fn).best, says="cu.time_call")
     assert cu.time_call.__module__ == "course_utils.timing"  # the checker put the real one back
 
 
-def test_q4_reads_timeit_default_timer_too():
+def test_q3_reads_timeit_default_timer_too():
     """The stand-ins take virtual time: a clock read through timeit must see it as well."""
     import timeit
 
@@ -625,19 +637,19 @@ def test_q4_reads_timeit_default_timer_too():
             runs.append(timeit.default_timer() - start)
         return min(runs)
 
-    right(part1.q4, fair_time)
+    right(part1.q3, fair_time)
 
 
-def test_q4_timeit_answers_are_timed_on_the_simulated_clock():
+def test_q3_timeit_answers_are_timed_on_the_simulated_clock():
     """Review s5: timeit.repeat binds its timer when timeit is imported; the checker saw real
     time and said "not the fastest"."""
     import datetime
     import timeit
 
     real = timeit.repeat.__defaults__
-    right(part1.q4, lambda fn: (fn(), min(timeit.repeat(fn, number=1, repeat=3)))[1])
-    right(part1.q4, lambda fn: (fn(), min(timeit.Timer(fn).repeat(3, 1)))[1])
-    wrong(part1.q4, lambda fn: min(timeit.repeat(fn, number=1, repeat=4)), says="cold call")
+    right(part1.q3, lambda fn: (fn(), min(timeit.repeat(fn, number=1, repeat=3)))[1])
+    right(part1.q3, lambda fn: (fn(), min(timeit.Timer(fn).repeat(3, 1)))[1])
+    wrong(part1.q3, lambda fn: min(timeit.repeat(fn, number=1, repeat=4)), says="cold call")
     assert timeit.repeat.__defaults__ == real  # put back
 
     def wall_clock(fn):  # a clock the checker does not simulate
@@ -649,7 +661,7 @@ def test_q4_timeit_answers_are_timed_on_the_simulated_clock():
             runs.append((datetime.datetime.now() - start).total_seconds())
         return min(runs)
 
-    wrong(part1.q4, wall_clock, says="a clock that the checker cannot see")
+    wrong(part1.q3, wall_clock, says="a clock that the checker cannot see")
 
 
 # review s6: a function that reads the first repo of the cache was told "Match the files by
@@ -683,8 +695,8 @@ def _ignores_cache_dir(loop):
     return freed_mb
 
 
-def test_q3_names_a_function_that_reads_another_repo():
-    msg = wrong(part1.q3, _freed_in_first_repo, says="read another repo")
+def test_q4_names_a_function_that_reads_another_repo():
+    msg = wrong(part1.q4, _freed_in_first_repo, says="read another repo")
     assert "repo_id == repo_id" in msg and "blob_path" not in msg
 
 
@@ -693,16 +705,16 @@ def test_q3_names_a_function_that_reads_another_repo():
     [(False, "raised StopIteration: no repo 'org/"), (True, "never read the cache")],
     ids=["next() raises", "a loop returns 0"],
 )
-def test_q3_names_a_function_that_ignores_cache_dir(loop, says):
-    msg = wrong(part1.q3, _ignores_cache_dir(loop), says="pass cache_dir on")
+def test_q4_names_a_function_that_ignores_cache_dir(loop, says):
+    msg = wrong(part1.q4, _ignores_cache_dir(loop), says="pass cache_dir on")
     assert says in msg and "using your answer raised" not in msg
 
 
-def test_q3_the_place_probes_leave_other_mistakes_their_own_message():
-    wrong(part1.q3, _freed_by_file_name, says="same name")
-    wrong(part1.q3, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
-    wrong(part1.q3, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
-    right(part1.q3, _freed_by_hand)  # right answers never reach the probes
+def test_q4_the_place_probes_leave_other_mistakes_their_own_message():
+    wrong(part1.q4, _freed_by_file_name, says="same name")
+    wrong(part1.q4, lambda rid, c, cd=None: round(_freed_mb(rid, c, cd), 1), says="1 decimal")
+    wrong(part1.q4, lambda rid, c, cd=None: _freed_mb(rid, c, cd, unit=2**20), says="MiB")
+    right(part1.q4, _freed_by_hand)  # right answers never reach the probes
 
 
 def test_q2_leaves_the_pipelines_call_count_as_it_was():
@@ -717,14 +729,14 @@ def test_q2_leaves_the_pipelines_call_count_as_it_was():
     assert classifier.call_count == 1
 
 
-def test_q3_solution_sets_huggingface_hubs_dry_run_beside_the_answer(capsys):
+def test_q4_solution_sets_huggingface_hubs_dry_run_beside_the_answer(capsys):
     """Review s6: the notebook named the CLI's dry run but not delete_revisions(...)."""
     from huggingface_hub import scan_cache_dir
 
     demo_cache = part1.two_revision_cache()
     ns = {"MODEL_ID": part1.SENTIMENT_MODEL, "part1": part1, "demo_cache": demo_cache}
     ns["demo_repo"] = next(iter(scan_cache_dir(demo_cache).repos))
-    exec(part1.q3.solution_text, ns)
+    exec(part1.q4.solution_text, ns)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "dry run" in ln]
     assert [ln[:7] for ln in lines] == ["2222222", "3333333"]
     for line in lines:  # "2222222 3.466 MB; huggingface_hub's dry run: 3.466 MB"
@@ -735,7 +747,7 @@ def test_q3_solution_sets_huggingface_hubs_dry_run_beside_the_answer(capsys):
 # review s7: three messages named the wrong mistake
 
 
-def test_q3_names_repo_size_minus_this_revision():
+def test_q4_names_repo_size_minus_this_revision():
     """(repo.size_on_disk - rev.size_on_disk) counts the OTHER revisions' own blobs; it reads the
     cache it is given, so the message must not send the learner after cache_dir."""
 
@@ -746,22 +758,48 @@ def test_q3_names_repo_size_minus_this_revision():
         rev = next(r for r in repo.revisions if r.commit_hash == commit)
         return (repo.size_on_disk - rev.size_on_disk) / 1e6
 
-    msg = wrong(part1.q3, repo_minus_revision, says="repo's size minus this revision's")
+    msg = wrong(part1.q4, repo_minus_revision, says="repo's size minus this revision's")
     assert "cache_dir" not in msg and "read the cache" not in msg
 
 
-def test_q4_names_timing_the_warm_up_and_dropping_it():
-    wrong(
-        part1.q4,
-        lambda fn: min(runs(fn, 4)[1:]),
-        says="you timed the warm-up and then dropped it; call fn() once before starting the clock",
-    )
-    # review s8: the number is right, so the message says so, and why the task still asks for
-    # the warm-up off the clock
-    wrong(part1.q4, lambda fn: min(runs(fn, 4)[1:]), says="The task asks for the warm-up untimed")
-    # min() over every timed call keeps its own message: the cold call was timed, min dropped it
-    msg = wrong(part1.q4, lambda fn: min(runs(fn, 4)), says="cold call was timed")
-    assert "timed the warm-up" not in msg
+def test_q3_accepts_a_warm_up_timed_only_to_print_or_drop_it(capsys):
+    """Review s10: a helper that times the warm-up to print it, and returns the fastest of the
+    later runs, is right; min() over every call still fails where the cold call is fastest."""
+
+    def prints_the_warm_up(fn):
+        first, *later = runs(fn, 4)
+        print(f"warm-up: {first:.3f} s")
+        return min(later)
+
+    right(part1.q3, prints_the_warm_up)
+    right(part1.q3, lambda fn: min(runs(fn, 4)[1:]))  # timed, then dropped
+    msg = wrong(part1.q3, lambda fn: min(runs(fn, 4)), says="kept it among the runs")
+    assert "first call happens to be the fastest" in msg
+
+
+def test_q3_median_message_says_why_the_fastest():
+    import statistics
+
+    msg = wrong(part1.q3, lambda fn: statistics.median(runs(fn)[1:]), says="median")
+    assert "lower bound" in msg and "other processes interfering" in msg
+
+
+def test_q4_the_library_one_liner_that_ignores_repo_id_is_named():
+    """Review s10: delete_revisions(commit) finds the commit in the first repo that has it; the
+    checker's cache holds the commit "333…" in a renamed repo too."""
+    wrong(part1.q4, _freed_mb_by_hash_alone, says="another repo of this cache that holds the same")
+    right(part1.q4, _freed_mb)  # the same dry run on a scan of this repo alone
+
+
+def test_q4_checker_cache_holds_one_commit_in_two_repos(tmp_path):
+    from huggingface_hub import scan_cache_dir
+
+    cache = scan_cache_dir(part1._write_cache(tmp_path))
+    holders = {r.repo_id for r in cache.repos for v in r.revisions if v.commit_hash == "3" * 40}
+    assert holders == {"org/two-revisions", "two-revisions"}
+    new = part1._sizes("org/two-revisions", "3" * 40, tmp_path)["right"]
+    old = part1._sizes("two-revisions", "3" * 40, tmp_path)["right"]
+    assert abs(new - old) > 0.2e6
 
 
 def test_q1_names_a_pipeline_returned_instead_of_the_dict():
@@ -793,12 +831,3 @@ def test_q2_names_results_read_in_another_order():
         return ordered[scores.index(min(scores))]
 
     right(part1.q2, sorted_and_read_so, scored_classifier)
-
-
-def test_q4_message_on_a_dropped_warm_up_says_why_the_notebook_timed_one():
-    """Review s9: the notebook's own cells time a first call; the message says why q4 does not."""
-    wrong(
-        part1.q4,
-        lambda fn: min(runs(fn, 4)[1:]),
-        says="the notebook timed a first call on purpose, to show the warm-up",
-    )

@@ -1,4 +1,4 @@
-"""Stand-ins for the timing exercises (Part 1 q4, Part 2 q5): calls whose durations are known,
+"""Stand-ins for the timing exercises (Part 1 q3, Part 2 q5): calls whose durations are known,
 a queue that behaves like a GPU's, a log of when the learner's code reads the clock, and the
 reading of what the learner's timing function returned, which both checkers share.
 

@@ -232,7 +232,9 @@ q1 = Exercise(
     hint_text="The default warning printed the repo id and a short revision. "
     "scan_cache_dir() lists each cached repo's revisions: the one whose refs include that short "
     "revision has the full commit_hash. For the device, test torch.cuda.is_available() inside "
-    "the function: the checker calls it as if on a GPU runtime and on a CPU one.",
+    "the function: the checker calls it as if on a GPU runtime and on a CPU one (it simulates the "
+    "GPU through torch.cuda.is_available(), which cu.gpu_report() also asks, and through "
+    "torch.accelerator).",
     solution_text="import torch\n"
     "from huggingface_hub import scan_cache_dir\n"
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
@@ -417,7 +419,7 @@ q2 = Exercise(
 )
 
 
-# ----- q3: what would deleting one revision free? --------------------------------------------
+# ----- q4: what would deleting one revision free? --------------------------------------------
 
 # The checker's own cache: (repo id, {commit: {file name: bytes}}). "org/two-revisions" has two
 # revisions, as after a re-upload: they share config.json and vocab.txt (stored once, in blobs/)
@@ -426,7 +428,7 @@ q2 = Exercise(
 # kept at the top and in tokenizer/): one blob, freed once. The checker compares to the byte, so
 # that a rounded answer is told it is rounded (the task says "unrounded"); each wrong total is at
 # least 0.2 MB away from the right one.
-Q3_REPOS = (
+Q4_REPOS = (
     (
         "org/tiny-bert",
         {
@@ -466,12 +468,26 @@ Q3_REPOS = (
             }
         },
     ),
+    (
+        # the repo of "org/two-revisions" under its old name, as after a rename: it holds the
+        # commit "333…" too, alone, so deleting it there frees the whole revision. A commit hash
+        # alone does not say which repo (delete_revisions(commit) takes the first that has it)
+        "two-revisions",
+        {
+            "3" * 40: {
+                "config.json": 650,
+                "vocab.txt": 231_508,
+                "tokenizer.json": 711_000,
+                "model.safetensors": 3_100_000,
+            }
+        },
+    ),
 )
-Q3_TOLERANCE_MB = 1e-6  # one byte: float arithmetic, not rounding
-Q3_WRONG_SLACK_MB = 0.0051  # a wrong total is still recognised with a small file (refs/main) more
+Q4_TOLERANCE_MB = 1e-6  # one byte: float arithmetic, not rounding
+Q4_WRONG_SLACK_MB = 0.0051  # a wrong total is still recognised with a small file (refs/main) more
 
 
-def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
+def _write_cache(root: Any, repos: Any = Q4_REPOS) -> Any:
     """A Hugging Face cache in the layout scan_cache_dir() reads: blobs named by content,
     snapshots that link to them, a `main` ref."""
     import hashlib
@@ -501,12 +517,12 @@ def _write_cache(root: Any, repos: Any = Q3_REPOS) -> Any:
 
 
 def two_revision_cache() -> str:
-    """A new folder holding a small Hugging Face cache: q3's repo with two revisions that share
-    two files (made-up commits "222…" and "333…"). The notebook scans it before q3 to show one
+    """A new folder holding a small Hugging Face cache: q4's repo with two revisions that share
+    two files (made-up commits "222…" and "333…"). The notebook scans it before q4 to show one
     blob serving two revisions; nothing in it is downloaded."""
     import tempfile
 
-    return str(_write_cache(tempfile.mkdtemp(prefix="hf-cache-demo-"), Q3_REPOS[1:2]))
+    return str(_write_cache(tempfile.mkdtemp(prefix="hf-cache-demo-"), Q4_REPOS[1:2]))
 
 
 def _sizes(repo_id: str, commit: str, cache_dir: Any) -> dict[str, float] | None:
@@ -571,7 +587,7 @@ def _check_freed(
         # the checker's own caches come first, and each call must leave its cache as it was:
         # an answer that deletes (delete_revisions(...).execute()) is stopped there, before it
         # ever runs on the learner's own cache
-        cases = [(rid, c, own) for rid, revs in Q3_REPOS for c in revs]
+        cases = [(rid, c, own) for rid, revs in Q4_REPOS for c in revs]
         cases += [(rid, c, cache_dir) for rid, c in yours]
         for rid, commit, where in cases:
             sizes = _sizes(rid, commit, where)
@@ -619,7 +635,7 @@ def _outcome(answer: Callable[..., Any], *args: Any) -> Any:
 
 def _near_right(got: Any, sizes: dict) -> bool:
     value, problem = as_number(got, "")
-    return not problem and abs(value - sizes["right"] / 1e6) <= Q3_TOLERANCE_MB
+    return not problem and abs(value - sizes["right"] / 1e6) <= Q4_TOLERANCE_MB
 
 
 def _wrong_place(answer: Any, got: Any, rid: str, commit: str, call: str) -> str | None:
@@ -632,7 +648,7 @@ def _wrong_place(answer: Any, got: Any, rid: str, commit: str, call: str) -> str
     with tempfile.TemporaryDirectory() as tmp:
         missing = _outcome(answer, rid, commit, str(Path(tmp) / "no-cache-here"))
         alone = _outcome(
-            answer, rid, commit, _write_cache(tmp, [r for r in Q3_REPOS if r[0] == rid])
+            answer, rid, commit, _write_cache(tmp, [r for r in Q4_REPOS if r[0] == rid])
         )
         right_alone = _sizes(rid, commit, tmp)
     if isinstance(got, _Raised):
@@ -655,6 +671,20 @@ def _wrong_place(answer: Any, got: Any, rid: str, commit: str, call: str) -> str
             f"{call} gave {short_repr(got, 40)}, and the same with a cache folder that does not "
             f"exist: your function never read the cache it was given, where {rid!r} is; {fix}"
         )
+    if not isinstance(got, _Raised):
+        for other_id, revisions in Q4_REPOS:
+            if other_id == rid or commit not in revisions:
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                other = _sizes(other_id, commit, _write_cache(tmp))
+            if other is not None and _near_right(got, other):
+                return (
+                    f"{call} gave what deleting that commit frees in {other_id!r}, another repo "
+                    "of this cache that holds the same commit (a renamed repo keeps its "
+                    "commits, so the old and the new name can both be cached). A commit hash "
+                    "alone does not name a revision: pick the repo whose repo_id == repo_id "
+                    "first (delete_revisions(commit) takes the first repo that has the commit)"
+                )
     if right_alone is not None and _near_right(alone, right_alone):
         return (
             f"{call} read another repo: the cache holds several, and on a cache that holds "
@@ -702,10 +732,10 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
         return problem
 
     def near(nbytes: float, unit: float = 1e6) -> bool:
-        return abs(value - nbytes / unit) <= Q3_WRONG_SLACK_MB * 1e6 / unit
+        return abs(value - nbytes / unit) <= Q4_WRONG_SLACK_MB * 1e6 / unit
 
     right = sizes["right"]
-    if abs(value - right / 1e6) <= Q3_TOLERANCE_MB:
+    if abs(value - right / 1e6) <= Q4_TOLERANCE_MB:
         return None
     if decimals := _rounded_to(value, right / 1e6):
         return (
@@ -762,14 +792,14 @@ def _judge_freed(got: Any, call: str, sizes: dict, own_cache: bool) -> str | Non
     )
 
 
-q3 = Exercise(
-    name="part1.q3",
+q4 = Exercise(
+    name="part1.q4",
     prompt="Write freed_mb(repo_id, commit, cache_dir=None): how many MB (1 MB = 1,000,000 "
     "bytes) deleting that one revision of that repo would free in the Hugging Face cache at "
     "cache_dir (None: your own cache), as a number, unrounded (compared to the byte). Files "
     "another revision still uses are not freed.",
     checker=_check_freed,
-    usage="part1.q3.check(freed_mb)",
+    usage="part1.q4.check(freed_mb)",
     hint_text="A revision's files are links to blobs, and deleting the revision removes only "
     "the blobs that no other revision of the repo links to. Which blobs does no other revision "
     "link to? In scan_cache_dir(cache_dir), each revision's files have a blob_path and a "
@@ -781,9 +811,12 @@ q3 = Exercise(
         "files of one revision can link to the same blob). "
         "To compare: scan_cache_dir(cache_dir).delete_revisions(commit).expected_freed_size "
         "plans the deletion in bytes without doing it (never call its .execute(), which "
-        "deletes); it looks the commit up by hash alone, in the first repo that has it.",
+        "deletes). It looks the commit up by hash alone, in the first repo that has it, which "
+        "can be another repo (a renamed repo cached under both names): the worked solution "
+        "keeps only the repo you ask about in the scan first.",
     ),
-    solution_text="from huggingface_hub import scan_cache_dir\n\n"
+    solution_text="import dataclasses\n\n"
+    "from huggingface_hub import scan_cache_dir\n\n"
     "def freed_mb(repo_id, commit, cache_dir=None):\n"
     "    repo = next(r for r in scan_cache_dir(cache_dir).repos if r.repo_id == repo_id)\n"
     "    mine = next(r for r in repo.revisions if r.commit_hash == commit)\n"
@@ -792,20 +825,28 @@ q3 = Exercise(
     "    # each blob once: two files of a revision can link to the same blob\n"
     "    freed = {f.blob_path: f.size_on_disk for f in mine.files if f.blob_path not in kept}\n"
     "    return sum(freed.values()) / 1e6\n\n"
+    "def dry_run_mb(repo_id, commit, cache_dir=None):\n"
+    "    # huggingface_hub's own dry run: delete_revisions(commit) plans the deletion and\n"
+    "    # deletes nothing unless you call .execute() on the plan. It looks the commit up by\n"
+    "    # hash alone, in the first repo that has it (a renamed repo cached under both names\n"
+    "    # holds the same commits), so keep only this repo in the scan first\n"
+    "    cache = scan_cache_dir(cache_dir)\n"
+    "    this_repo = frozenset(r for r in cache.repos if r.repo_id == repo_id)\n"
+    "    plan = dataclasses.replace(cache, repos=this_repo).delete_revisions(commit)\n"
+    "    return plan.expected_freed_size / 1e6\n\n"
     "for revision in sorted(demo_repo.revisions, key=lambda r: r.commit_hash):  # the demo\n"
     "    mb = freed_mb(demo_repo.repo_id, revision.commit_hash, demo_cache)\n"
-    "    # huggingface_hub's own dry run plans the same deletion, in bytes; it deletes nothing\n"
-    "    # unless you call .execute() on it\n"
-    "    plan = scan_cache_dir(demo_cache).delete_revisions(revision.commit_hash)\n"
+    "    hubs = dry_run_mb(demo_repo.repo_id, revision.commit_hash, demo_cache)\n"
     '    print(revision.commit_hash[:7], f"{mb:.3f} MB; huggingface_hub\'s dry run: "\n'
-    '          f"{plan.expected_freed_size / 1e6:.3f} MB")\n'
+    '          f"{hubs:.3f} MB")\n'
     "repo = next(r for r in scan_cache_dir().repos if r.repo_id == MODEL_ID)\n"
     "for revision in repo.revisions:  # yours: one revision, so all of it\n"
     '    print(revision.commit_hash[:7], f"{freed_mb(MODEL_ID, revision.commit_hash):.1f} MB")\n'
-    "part1.q3.check(freed_mb)",
+    "part1.q4.check(freed_mb)\n"
+    "# in a terminal, hf cache rm <full commit hash> --dry-run previews a deletion too",
 )
 
-# ----- q4: timing fairly ---------------------------------------------------------------------
+# ----- q3: timing fairly ---------------------------------------------------------------------
 
 
 # Two scripts, so that only "one warm-up, then the fastest of the timed runs" gives the right
@@ -813,12 +854,12 @@ q3 = Exercise(
 # the fastest call is the 4th: without a warm-up, the fastest of the first
 # three calls is 0.08 s. In the second the 4th call is slower than the 3rd: the last timed run
 # is 0.08 s. The median of the timed runs is 0.08 s in both; their mean is 0.12 s.
-Q4_SCRIPTS = ((0.40, 0.25, 0.08, 0.03, 0.09), (0.40, 0.25, 0.03, 0.08, 0.08))
-Q4_BEST = 0.03
+Q3_SCRIPTS = ((0.40, 0.25, 0.08, 0.03, 0.09), (0.40, 0.25, 0.03, 0.08, 0.08))
+Q3_BEST = 0.03
 # Run only when the cold call was timed: here the cold call is the fastest, so min() over every
 # timed call gives 0.01, while timing it and then dropping it (min(runs[1:])) still gives 0.03.
-Q4_COLD_FASTEST = (0.01, 0.25, 0.08, 0.03, 0.09)
-Q4_OTHER = 0.08
+Q3_COLD_FASTEST = (0.01, 0.25, 0.08, 0.03, 0.09)
+Q3_OTHER = 0.08
 SLACK = 1e-4  # the stand-ins run on a virtual clock (clock.py): only float rounding is left
 
 
@@ -828,7 +869,7 @@ def _near(value: float, target: float) -> bool:
 
 @contextmanager
 def _watching_time_call() -> Iterator[list[bool]]:
-    """Records whether the answer called cu.time_call (q4 asks for it written by hand)."""
+    """Records whether the answer called cu.time_call (q3 asks for it written by hand)."""
     import course_utils
 
     used: list[bool] = []
@@ -882,7 +923,7 @@ def _time_with(answer: Any, durations: tuple[float, ...]) -> tuple[Any, Any, boo
 def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
     values = []
     cold_timed = False
-    for durations in Q4_SCRIPTS:
+    for durations in Q3_SCRIPTS:
         returned, fn, shortcut = _time_with(answer, durations)
         if shortcut:
             return (
@@ -895,25 +936,21 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
         values.append(value)
         cold_timed = cold_timed or fn.log.cold_call_timed()
     first, second = values
-    if _near(first, Q4_BEST) and _near(second, Q4_BEST):
+    if _near(first, Q3_BEST) and _near(second, Q3_BEST):
         if cold_timed:
-            value, problem = as_number(_time_with(answer, Q4_COLD_FASTEST)[0], "")
-            if not problem and _near(value, Q4_BEST):  # it timed the cold call, then dropped it
+            # timing the warm-up only to print it or drop it is fine, as long as the number
+            # returned leaves it out: here the cold call is the fastest, so min() over every
+            # timed call gives another number
+            value, problem = as_number(_time_with(answer, Q3_COLD_FASTEST)[0], "")
+            if problem or not _near(value, Q3_BEST):
                 return (
-                    "the number is right, but you timed the warm-up and then dropped it; call "
-                    "fn() once before starting the clock, and time only the runs you keep. The "
-                    "task asks for the warm-up untimed: the notebook timed a first call on "
-                    "purpose, to show the warm-up, but a helper that times a call it then "
-                    "throws away is one edit (min over every run) from timing the cold call"
+                    "the number is right here, but your function timed the first, cold call and "
+                    "kept it among the runs it takes min() of: here that call was slow and min() "
+                    "dropped it, but when the first call happens to be the fastest, min() "
+                    "returns it. Leave the first call (the warm-up) out of the runs you compare"
                 )
-            return (
-                "the number is right, but your function read the clock before and after the "
-                "first call, so the cold call was timed too (here it was slow and min() dropped "
-                "it; it is not always so). Call fn() once BEFORE the clock starts, then time "
-                "the runs"
-            )
         return None
-    warmup, *later = Q4_SCRIPTS[0]
+    warmup, *later = Q3_SCRIPTS[0]
     runs = later[:3]  # in both scripts the three timed runs add up to the same total
     if first > 10:
         return f"{first:g} looks like milliseconds: give seconds (time.perf_counter() counts those)"
@@ -928,32 +965,48 @@ def _check_fair_time(answer: Any, *_: Any, **__: Any) -> str | None:
         )
     if abs(first - (warmup + sum(runs))) <= 2 * SLACK:
         return "that is the total time of all the calls; time each call on its own"
-    if _near(first, Q4_OTHER) and _near(second, Q4_OTHER):
-        return "that is the middle one (the median) of the timed runs; keep the fastest (min)"
-    if _near(first, Q4_OTHER) and _near(second, Q4_BEST):
+    if _near(first, Q3_OTHER) and _near(second, Q3_OTHER):
+        return (
+            "that is the middle one (the median) of the timed runs; to compare settings, keep "
+            "the fastest (min). Python's timeit docs say why: the lowest time is a lower bound "
+            "for how fast the machine can run the code, and the higher ones come from other "
+            "processes interfering, not from the code"
+        )
+    if _near(first, Q3_OTHER) and _near(second, Q3_BEST):
         return (
             "your first timed call was the cold one: call fn() once untimed before the clock "
             "starts, then time three calls"
         )
-    if _near(first, Q4_BEST) and _near(second, Q4_OTHER):
+    if _near(first, Q3_BEST) and _near(second, Q3_OTHER):
         return "that is the last timed run; keep the fastest of the three (min)"
-    if 0 <= first < Q4_BEST / 2 and 0 <= second < Q4_BEST / 2:
+    if 0 <= first < Q3_BEST / 2 and 0 <= second < Q3_BEST / 2:
         return (
             f"{first:g} s is far shorter than any call of fn took (each took at least "
-            f"{Q4_BEST:g} s on the clock the checker simulates): your function read a clock "
+            f"{Q3_BEST:g} s on the clock the checker simulates): your function read a clock "
             "that the checker cannot see. Read time.perf_counter() before and after each call"
         )
     return f"{first:g} s is not the fastest of the timed calls (the checker knows it)"
 
 
-q4 = Exercise(
-    name="part1.q4",
-    prompt="Write fair_time(fn): call fn() once untimed (warm-up), then at least three times "
-    "on the clock (time.perf_counter()), and return the fastest run in seconds.",
+q3 = Exercise(
+    name="part1.q3",
+    prompt="Write fair_time(fn): a number of seconds you can trust for comparing settings, "
+    "robust to a slow first call and to other work on the machine. It must leave the first "
+    "call (the warm-up) out of the number, time at least three calls after it, and return the "
+    "fastest of those, in seconds.",
     checker=_check_fair_time,
-    hint_text="time.perf_counter() before and after each call gives seconds; keep min() of the "
-    "three. A pipeline returns Python numbers, so the GPU has finished when the call returns "
-    "(for raw tensors on a GPU, call torch.cuda.synchronize() before reading the clock).",
+    hint_text="Call fn() once before you start the clock (the warm-up). Then, three times: "
+    "start = time.perf_counter(), fn(), and append time.perf_counter() - start to a list; "
+    "return min() of the list. Why the fastest and not the median: the warm-up cell's median "
+    "describes a typical call, but to compare settings you want the run least disturbed by "
+    "other work. A pipeline returns Python numbers, so the GPU has finished when the call "
+    "returns (for raw tensors on a GPU, call torch.cuda.synchronize() before reading the "
+    "clock).",
+    more_hints=(
+        "The checker calls your helper with stand-ins whose durations it knows, on a clock it "
+        "simulates (time.perf_counter, time.time, time.monotonic and timeit all read it). You "
+        "may time the warm-up to print it, as long as the number you return leaves it out.",
+    ),
     solution_text="import time\n\n"
     "def fair_time(fn):\n"
     "    fn()  # warm-up: one-off costs, not counted\n"
