@@ -107,7 +107,13 @@ def test_q2_int8_by_hand():
         scale = w.abs().max() / 127
         return torch.round(w / scale).to(torch.int8), scale, 0
 
-    wrong(part8.q2, symmetric, says="expected")
+    wrong(part8.q2, symmetric, says="symmetric absmax")
+
+    def symmetric_off_scale(w):  # symmetric, but the scale over 255 levels: no named scheme
+        scale = w.abs().max() / 255
+        return torch.round(w / scale).clamp(-128, 127).to(torch.int8), scale, 0
+
+    wrong(part8.q2, symmetric_off_scale, says="expected")
 
     def no_zero_point(w):
         q, scale, _zp = _right(w)

@@ -155,6 +155,14 @@ def _q2_problem(w: Any, out: Any) -> str | None:
                 f"scale is (max - min) / 255 = {scale:.6g}, right for a range that holds 0 "
                 f"already; here it does not. With 0 in the range the scale is {want_scale:.6g}"
             )
+        absmax = w.abs().max().item() / 127
+        if zero_point == 0 and abs(scale - absmax) <= 1e-6 * absmax + 1e-12:
+            return (
+                "that is symmetric absmax quantization (scale = max|w| / 127, zero point 0): "
+                "valid, and what bitsandbytes does (section 2), but not what was asked. This "
+                "one is asymmetric, as torch's quantizers choose it: scale = "
+                "(max(w.max(), 0) - min(w.min(), 0)) / 255 and a zero point"
+            )
         return (
             f"scale is {scale:.6g}, expected {want_scale:.6g}: "
             "(max(w.max(), 0) - min(w.min(), 0)) / 255"
@@ -364,7 +372,8 @@ q3 = Exercise(
     "answer = ('Qwen/Qwen2.5-7B-Instruct', 'nf4')\n"
     "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 14.86 GiB, over a T4's 14.75:\n"
     "# 4-bit fits (12.19 GiB). Llama-3.1-8B fits in 4-bit too, but its license is\n"
-    "# conditional, as is Gemma's; Qwen2.5-0.5B fits but is the smaller permissive model",
+    "# conditional, as is Gemma's (which also reads only 8,192 tokens: its config's\n"
+    "# max_position_embeddings); Qwen2.5-0.5B fits but is the smaller permissive model",
 )
 
 
