@@ -3,8 +3,8 @@
 ``python -m course_utils prefetch --include-gated`` runs in an online child process
 (tests/online.py) against the Hub emulator, with an instructor's token that has access to the
 gated models. The offline notebook run of `make test` (conftest.py) starts every notebook's
-kernel on this cache with HF_HUB_OFFLINE=1 and a closed port as the Hub, so the same nine runs
-that check the notebooks also prove that a prefetched room needs nothing else (issue 19).
+kernel on this cache with HF_HUB_OFFLINE=1 and no token, so the same nine runs that check the
+notebooks also prove that a prefetched room needs nothing else (issue 19).
 tests/test_online_prefetch.py checks what the prefetch printed.
 """
 
