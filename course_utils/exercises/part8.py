@@ -263,14 +263,15 @@ q2 = Exercise(
 
 # q3: a judgement the notebook does not print. The candidates' licenses and their plans at a
 # long context decide; the checker works both out with course_utils, so it holds online too. At
-# the 7B's whole context its worked example (8-bit at 4,096 tokens) no longer fits.
+# the 32,768 tokens the 7B's config allows as shipped, its worked example (8-bit at 4,096
+# tokens) no longer fits.
 Q3_CANDIDATES = [
     "meta-llama/Llama-3.1-8B-Instruct",
     "Qwen/Qwen2.5-7B-Instruct",
     "google/gemma-2-2b-it",
     "Qwen/Qwen2.5-0.5B-Instruct",
 ]
-Q3_CONTEXT = 32_768  # tokens of conversation the KV cache must hold: Qwen2.5-7B's whole context
+Q3_CONTEXT = 32_768  # tokens the KV cache must hold: what Qwen2.5-7B's config allows as shipped
 Q3_GPU = "T4"
 
 
