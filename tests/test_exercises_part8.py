@@ -44,6 +44,28 @@ def test_q1_kv_room():
     wrong(part8.q1, (tokens, False), says="number of tokens")
 
 
+def test_q1_numpy_numbers_and_tensors():
+    """Review s9: np.int64(3033) was rejected as 'a 0-dim tensor'. A NumPy number is read as the
+    number it holds; a wrong one gets the ordinary message, and a tensor is named a tensor."""
+    import numpy as np
+
+    right(part8.q1, np.int64(3_033))
+    right(part8.q1, np.float64(3_033.0))
+    right(part8.q1, np.array(3_033))
+    msg = wrong(part8.q1, np.int64(3_013), says="the most that does")
+    assert "tensor" not in msg
+    wrong(part8.q1, torch.tensor(3_013), says="0-dim tensor")
+
+
+def test_q1_subtracting_the_cuda_context_is_named():
+    """Review s9: subtracting the CUDA context (2,201 tokens) got only 'too few'."""
+    weights = cu.estimate_memory(_llama_13b_shape(), "int8", seq_len=0).weights_bytes
+    room = cu.GPUS["T4"].usable_bytes - weights - 650 * 2**20
+    answer = room // (2 * 40 * 40 * 128 * 2)
+    assert answer == 2_201
+    wrong(part8.q1, answer, says="CUDA context")
+
+
 def test_q1_too_many_that_is_no_rounding_gets_the_generic_message():
     """Review s8: 3,072 (3 x 1024) was told to 'round down, not to the nearest'."""
     for too_many in (3_072, 3_040, 3_035):

@@ -59,6 +59,9 @@ def _q1_tokens(
     return room / (keys_and_values * layers * Q1_KV_HEADS * Q1_HEAD_DIM * kv_bytes)
 
 
+Q1_CUDA_CONTEXT = 650 * 2**20  # what cu.fits adds for it: the wrong turn the question rules out
+
+
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     from ..gpu import GPUS
 
@@ -99,6 +102,11 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return "the T4's usable memory is 14.75 GiB (× 2**30 bytes), not 14.75 GB (× 1e9)"
     if near(_q1_tokens(layers=1)):
         return "that is one layer's cache: all 40 layers keep their own keys and values"
+    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes - Q1_CUDA_CONTEXT)):
+        return (
+            "that also subtracts the CUDA context; the question leaves it out (and the "
+            "activations): room = usable_bytes - the 8-bit weights, nothing else"
+        )
     if answer <= 0:
         return (
             "the 8-bit weights leave room on a T4: are those the 16-bit weights? "
@@ -111,7 +119,18 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     )
 
 
-q1 = Exercise(
+class _NumberExercise(Exercise):
+    """An Exercise whose answer may be a NumPy number (np.int64(3033), np.float64, a 0-dim
+    array): it is read as the Python number it holds, so no message calls it a tensor."""
+
+    def verdict(self, answer: Any, *context: Any, **kw: Any) -> tuple[bool, str]:
+        module = getattr(type(answer), "__module__", "") or ""
+        if module.split(".")[0] == "numpy" and getattr(answer, "ndim", None) == 0:
+            answer = answer.item()
+        return super().verdict(answer, *context, **kw)
+
+
+q1 = _NumberExercise(
     name="part8.q1",
     prompt="Build Llama-2-13B's shape as a LlamaConfig (vocab 32,000, hidden 5,120, intermediate "
     "13,824, 40 layers, 40 attention heads, 40 KV heads). With its 8-bit weights from "
