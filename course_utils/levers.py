@@ -104,7 +104,11 @@ class Lever:
     def cells(self) -> tuple[str, str, str]:
         """(lever, bytes needed, verdict and advice) as the plan's table shows them."""
         figure = fmt_gib(self.needed_bytes) if self.needed_bytes is not None else ""
-        verdict = ("fits" if self.fits else "too big") if self.estimate is not None else ""
+        verdict = ""
+        if self.estimate is not None:
+            # offloading that spills weights to disk runs, very slowly: not "too big", not "fits"
+            spills = self.name == "offload" and "on disk" in self.advice
+            verdict = "fits" if self.fits else "needs disk" if spills else "too big"
         name = f"{self.name} ({self.dtype})" if self.dtype else self.name
         return name, figure, verdict + (f"  {self.advice}" if self.advice else "")
 

@@ -9,44 +9,98 @@ from course_utils.exercises import part8
 from tests.verdicts import right, wrong
 
 
-def test_q1_kv_room():
-    room = (cu.GPUS["T4"].usable_gib - 12.44) * 2**30
-    tokens = room / (2 * 40 * 40 * 128 * 2)
-    most = int(tokens)  # 3,027: whole tokens that fit (3,027.76 exactly)
-    assert most == 3_027
-    right(part8.q1, most)
-    right(part8.q1, room // (2 * 40 * 40 * 128 * 2))  # 3027.0 from //, as the task allows
-    wrong(part8.q1, most - 20, says="the most that does")  # review: 3,000 was accepted
-    wrong(part8.q1, most - 1, says="the most that does")
-    wrong(part8.q1, tokens, says="round down")  # a fraction of a token is no token
-    wrong(part8.q1, most + 1, says="round down")  # 3,028 does not fit
-    wrong(part8.q1, round(tokens, -1), says="round down")
-    wrong(part8.q1, tokens * 2, says="keys AND values")
-    wrong(part8.q1, tokens / 2, says="float32")
-    wrong(part8.q1, (cu.GPUS["T4"].usable_gib * 1e9 - 12.44 * 2**30) / 819_200, says="GiB")
-    wrong(part8.q1, tokens * 40, says="all 40 layers")
-    wrong(part8.q1, -5.0, says="positive")
-    wrong(part8.q1, tokens * 1.2, says="too many")
-    wrong(part8.q1, (tokens, False), says="number of tokens")
-
-
-def test_q1_weights_figure_is_the_estimate():
-    """The 12.44 GiB the task states is what cu.estimate_memory gives for that shape in 8-bit."""
+def _llama_13b_shape(**extra):
     from transformers import LlamaConfig
 
-    shape = LlamaConfig(
+    return LlamaConfig(
         vocab_size=32_000,
         hidden_size=5_120,
         intermediate_size=13_824,
         num_hidden_layers=40,
         num_attention_heads=40,
         num_key_value_heads=40,
-        max_position_embeddings=4_096,
-        architectures=["LlamaForCausalLM"],
+        **extra,
     )
-    estimate = cu.estimate_memory(shape, "int8", seq_len=0)
-    assert round(estimate.total_bytes / 2**30, 2) == part8.Q1_WEIGHTS_GIB
-    assert cu.kv_cache_bytes(shape, 1) == 2 * 40 * 40 * 128 * 2
+
+
+def test_q1_kv_room():
+    weights = cu.estimate_memory(_llama_13b_shape(), "int8", seq_len=0).weights_bytes
+    room = cu.GPUS["T4"].usable_bytes - weights
+    tokens = room / (2 * 40 * 40 * 128 * 2)
+    most = int(tokens)  # 3,033: whole tokens that fit (3,033.71 exactly)
+    assert most == 3_033
+    right(part8.q1, most)
+    right(part8.q1, room // (2 * 40 * 40 * 128 * 2))  # 3033.0 from //, as the task allows
+    wrong(part8.q1, most - 20, says="the most that does")  # review: 3,000 was accepted
+    wrong(part8.q1, most - 1, says="the most that does")
+    wrong(part8.q1, tokens, says="round down")  # a fraction of a token is no token
+    wrong(part8.q1, most + 0.5, says="round down")
+    wrong(part8.q1, most + 1, says="round down, not to the nearest")  # 3,034 does not fit
+    wrong(part8.q1, tokens * 2, says="keys AND values")
+    wrong(part8.q1, tokens / 2, says="float32")
+    wrong(part8.q1, (cu.GPUS["T4"].usable_gib * 1e9 - weights) / 819_200, says="GiB")
+    wrong(part8.q1, tokens * 40, says="all 40 layers")
+    wrong(part8.q1, tokens * 1.2, says="too many")
+    wrong(part8.q1, (tokens, False), says="number of tokens")
+
+
+def test_q1_numpy_numbers_and_tensors():
+    """Review s9: np.int64(3033) was rejected as 'a 0-dim tensor'. A NumPy number is read as the
+    number it holds; a wrong one gets the ordinary message, and a tensor is named a tensor."""
+    import numpy as np
+
+    right(part8.q1, np.int64(3_033))
+    right(part8.q1, np.float64(3_033.0))
+    right(part8.q1, np.array(3_033))
+    msg = wrong(part8.q1, np.int64(3_013), says="the most that does")
+    assert "tensor" not in msg
+    wrong(part8.q1, torch.tensor(3_013), says="0-dim tensor")
+
+
+def test_q1_subtracting_the_cuda_context_is_named():
+    """Review s9: subtracting the CUDA context (2,201 tokens) got only 'too few'."""
+    weights = cu.estimate_memory(_llama_13b_shape(), "int8", seq_len=0).weights_bytes
+    room = cu.GPUS["T4"].usable_bytes - weights - 650 * 2**20
+    answer = room // (2 * 40 * 40 * 128 * 2)
+    assert answer == 2_201
+    wrong(part8.q1, answer, says="CUDA context")
+
+
+def test_q1_too_many_that_is_no_rounding_gets_the_generic_message():
+    """Review s8: 3,072 (3 x 1024) was told to 'round down, not to the nearest'."""
+    for too_many in (3_072, 3_040, 3_035):
+        msg = wrong(part8.q1, too_many, says="too many")
+        assert "nearest" not in msg
+
+
+def test_q1_sixteen_bit_weights_leave_no_room():
+    """The 13B's 16-bit weights (about 24 GiB) leave a negative room: the message names 8-bit."""
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        empty = AutoModelForCausalLM.from_config(_llama_13b_shape(), dtype=torch.float16)
+    room = cu.GPUS["T4"].usable_bytes - empty.get_memory_footprint()
+    wrong(part8.q1, room // (2 * 40 * 40 * 128 * 2), says="16-bit weights")
+
+
+def test_q1_weights_come_from_the_estimate_of_the_typed_config():
+    """The learner's LlamaConfig, with or without the 70B cell's extra fields, gives the same
+    8-bit weights (about 12.44 GiB) and the same per-token cache."""
+    typed = _llama_13b_shape()
+    full = _llama_13b_shape(max_position_embeddings=4_096, architectures=["LlamaForCausalLM"])
+    a = cu.estimate_memory(typed, "int8", seq_len=0).weights_bytes
+    assert a == cu.estimate_memory(full, "int8", seq_len=0).weights_bytes
+    assert round(a / 2**30, 2) == 12.44
+    assert cu.kv_cache_bytes(typed, 1) == 2 * 40 * 40 * 128 * 2
+    assert part8.Q1_SHAPE == {k: getattr(typed, k) for k in part8.Q1_SHAPE}
+
+
+def test_q1_solution_runs_and_passes():
+    from transformers import LlamaConfig
+
+    scope = {"cu": cu, "LlamaConfig": LlamaConfig}
+    exec(part8.q1.solution_text, scope)
+    right(part8.q1, scope["answer"])
 
 
 def _right(w):

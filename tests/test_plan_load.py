@@ -103,3 +103,26 @@ def test_plan_misuse(tiny, tmp_path):
         cu.load_model(tiny_llama_folder(tmp_path / "other"), plan=p)
     with pytest.raises(cu.BadInputError, match="what cu.plan"):
         cu.load_model(tiny, plan={"dtype": "bfloat16"})
+
+
+def test_offload_that_spills_to_disk_reads_needs_disk():
+    """Review s9 (Part 8): the 70B's offload row printed "too big" although its load call runs,
+    weights on disk. It reads "needs disk" and still does not count as fitting."""
+    from transformers import LlamaConfig
+
+    shape = LlamaConfig(
+        vocab_size=128_256,
+        hidden_size=8_192,
+        intermediate_size=28_672,
+        num_hidden_layers=80,
+        num_attention_heads=64,
+        num_key_value_heads=8,
+        max_position_embeddings=131_072,
+        architectures=["LlamaForCausalLM"],
+    )
+    shape.name_or_path = "Llama-3.1-70B-shape"
+    plan = cu.plan(shape, gpu="T4", seq_len=4_096)
+    offload = next(lever for lever in plan.levers if lever.name == "offload")
+    assert not offload.fits
+    assert offload.cells()[2].startswith("needs disk")
+    assert all(lever.cells()[2].startswith("too big") for lever in plan.levers[:3])

@@ -21,11 +21,29 @@ __all__ = ["q1", "q2", "q3", "q4", "Q3_CANDIDATES", "Q3_CONTEXT", "Q4_MODEL"]
 GIB = 2**30
 
 
-# q1: the KV cache's share of what is left. A Llama-2-13B shape (40 layers, 40 KV heads of 128, no
-# grouped-query attention, a 4,096-token context) whose 8-bit weights, embeddings and head in 16
-# bits included, take Q1_WEIGHTS_GIB (cu.estimate_memory's figure, rounded).
-Q1_WEIGHTS_GIB = 12.44
-Q1_LAYERS, Q1_KV_HEADS, Q1_HEAD_DIM = 40, 40, 128
+# q1: the KV cache's share of what is left. The learner types Llama-2-13B's public config.json
+# numbers into a LlamaConfig (40 layers, 40 KV heads of 128: no grouped-query attention), takes
+# the 8-bit weights from cu.estimate_memory and a token's float16 KV cache from the config.
+Q1_SHAPE = {
+    "vocab_size": 32_000,
+    "hidden_size": 5_120,
+    "intermediate_size": 13_824,
+    "num_hidden_layers": 40,
+    "num_attention_heads": 40,
+    "num_key_value_heads": 40,
+}
+Q1_LAYERS, Q1_KV_HEADS = Q1_SHAPE["num_hidden_layers"], Q1_SHAPE["num_key_value_heads"]
+Q1_HEAD_DIM = Q1_SHAPE["hidden_size"] // Q1_SHAPE["num_attention_heads"]
+
+
+@lru_cache(maxsize=1)
+def _q1_weights_bytes() -> int:
+    """The 8-bit weights of the 13B shape, as cu.estimate_memory counts them (about 12.44 GiB)."""
+    from transformers import LlamaConfig
+
+    from ..memory import estimate_memory
+
+    return estimate_memory(LlamaConfig(**Q1_SHAPE), "int8", seq_len=0).weights_bytes
 
 
 def _q1_tokens(
@@ -37,8 +55,11 @@ def _q1_tokens(
 ) -> float:
     from ..gpu import GPUS
 
-    room = (GPUS["T4"].usable_bytes if usable is None else usable) - Q1_WEIGHTS_GIB * GIB
+    room = (GPUS["T4"].usable_bytes if usable is None else usable) - _q1_weights_bytes()
     return room / (keys_and_values * layers * Q1_KV_HEADS * Q1_HEAD_DIM * kv_bytes)
+
+
+Q1_CUDA_CONTEXT = 650 * 2**20  # what cu.fits adds for it: the wrong turn the question rules out
 
 
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
@@ -50,26 +71,27 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return f"{answer!r} is not a number of tokens: room left / bytes per token"
     expected = _q1_tokens()
     most = math.floor(expected)  # whole tokens only: one more does not fit
+    per_token = 2 * Q1_LAYERS * Q1_KV_HEADS * Q1_HEAD_DIM * 2
 
     def near(value: float) -> bool:
         return abs(answer - value) <= 0.02 * abs(value)
 
-    if near(expected) and answer != int(answer):
+    if answer == most:
+        return None
+    if most < answer < most + 1:
         return (
             f"{answer:,.2f} is the room divided by a token's bytes; a cache holds whole tokens: "
             "round down (room // per_token, or math.floor)"
         )
-    if near(expected) and answer > most:
+    if answer == most + 1:
+        room = GPUS["T4"].usable_bytes - _q1_weights_bytes()
         return (
-            f"{int(answer):,} tokens need {int(answer) * 819_200:,} bytes, more than the "
-            f"{(GPUS['T4'].usable_gib - Q1_WEIGHTS_GIB) * GIB:,.0f} left: round down, not to "
-            "the nearest"
+            f"{int(answer):,} tokens need {int(answer) * per_token:,} bytes, more than the "
+            f"{room:,} left: round down, not to the nearest"
         )
-    if answer == most:
-        return None
     if most - 0.01 * most <= answer < most:
         return (
-            f"{int(answer):,} fits, but {most:,} is the most that does: the question asks how "
+            f"{answer:,} fits, but {most:,} is the most that does: the question asks how "
             "many fit, so round down only once, at the end (room // per_token)"
         )
     if near(_q1_tokens(keys_and_values=1)):
@@ -80,8 +102,16 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return "the T4's usable memory is 14.75 GiB (× 2**30 bytes), not 14.75 GB (× 1e9)"
     if near(_q1_tokens(layers=1)):
         return "that is one layer's cache: all 40 layers keep their own keys and values"
+    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes - Q1_CUDA_CONTEXT)):
+        return (
+            "that also subtracts the CUDA context; the question leaves it out (and the "
+            "activations): room = usable_bytes - the 8-bit weights, nothing else"
+        )
     if answer <= 0:
-        return "the 8-bit weights leave room on a T4: usable GiB minus 12.44 GiB is positive"
+        return (
+            "the 8-bit weights leave room on a T4: are those the 16-bit weights? "
+            'cu.estimate_memory(config, "int8", seq_len=0).weights_bytes is about 12.44 GiB'
+        )
     return (
         f"{answer:g} tokens is {'too many' if answer > expected else 'too few'}: bytes per token = "
         "2 (keys, values) × layers × KV heads × head size × 2 bytes; tokens = room left / that, "
@@ -89,18 +119,40 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     )
 
 
-q1 = Exercise(
+class _NumberExercise(Exercise):
+    """An Exercise whose answer may be a NumPy number (np.int64(3033), np.float64, a 0-dim
+    array): it is read as the Python number it holds, so no message calls it a tensor."""
+
+    def verdict(self, answer: Any, *context: Any, **kw: Any) -> tuple[bool, str]:
+        module = getattr(type(answer), "__module__", "") or ""
+        if module.split(".")[0] == "numpy" and getattr(answer, "ndim", None) == 0:
+            answer = answer.item()
+        return super().verdict(answer, *context, **kw)
+
+
+q1 = _NumberExercise(
     name="part8.q1",
-    prompt="Llama-2-13B's shape (40 layers, 40 KV heads of size 128) has 8-bit weights of 12.44 "
-    "GiB. How many tokens of float16 KV cache fit in what is left of a T4's usable memory "
-    "(activations and CUDA context left out)? answer = the whole number of tokens that fit",
+    prompt="Build Llama-2-13B's shape as a LlamaConfig (vocab 32,000, hidden 5,120, intermediate "
+    "13,824, 40 layers, 40 attention heads, 40 KV heads). With its 8-bit weights from "
+    "cu.estimate_memory, how many tokens of float16 KV cache fit in what is left of a T4's usable "
+    "memory (activations and CUDA context left out)? answer = the whole number of tokens that fit",
     checker=_check_q1,
-    hint_text="Room left: cu.GPUS['T4'].usable_gib - 12.44, times 2**30 for bytes. One token costs "
-    "2 (keys and values) × 40 layers × 40 KV heads × 128 × 2 bytes (float16). A cache holds "
-    "whole tokens, and rounding up would not fit.",
-    solution_text="room = (cu.GPUS['T4'].usable_gib - 12.44) * 2**30   # bytes after the weights\n"
-    "per_token = 2 * 40 * 40 * 128 * 2                    # 819,200 bytes: 800 KiB a token\n"
-    "answer = int(room // per_token)                      # 3,027: 3,027.76 rounded down\n"
+    hint_text="LlamaConfig(vocab_size=..., hidden_size=..., intermediate_size=..., "
+    "num_hidden_layers=..., num_attention_heads=..., num_key_value_heads=...), as section 1 typed "
+    "the 70B. Room left: cu.GPUS['T4'].usable_bytes minus cu.estimate_memory(config, 'int8', "
+    "seq_len=0).weights_bytes. One token costs 2 (keys and values) × layers × KV heads × head size "
+    "(hidden_size // num_attention_heads) × 2 bytes (float16). A cache holds whole tokens, and "
+    "rounding up would not fit.",
+    solution_text="llama_13b_shape = LlamaConfig(vocab_size=32_000, hidden_size=5_120, "
+    "intermediate_size=13_824,\n"
+    "                              num_hidden_layers=40, num_attention_heads=40, "
+    "num_key_value_heads=40)\n"
+    "weights = cu.estimate_memory(llama_13b_shape, 'int8', seq_len=0).weights_bytes   # 12.44 GiB\n"
+    "room = cu.GPUS['T4'].usable_bytes - weights                # bytes after the weights\n"
+    "c = llama_13b_shape\n"
+    "head_dim = c.hidden_size // c.num_attention_heads         # 128\n"
+    "per_token = 2 * c.num_hidden_layers * c.num_key_value_heads * head_dim * 2   # 819,200 B\n"
+    "answer = int(room // per_token)                            # 3,033: 3,033.71 rounded down\n"
     "# under the model's 4,096-token context: on a T4 the cache, not the model, sets the limit,\n"
     "# and the prompt's activations (section 3) lower it further",
 )
@@ -230,14 +282,15 @@ q2 = Exercise(
 
 # q3: a judgement the notebook does not print. The candidates' licenses and their plans at a
 # long context decide; the checker works both out with course_utils, so it holds online too. At
-# the 7B's whole context its worked example (8-bit at 4,096 tokens) no longer fits.
+# the 32,768 tokens the 7B's config allows as shipped, its worked example (8-bit at 4,096
+# tokens) no longer fits.
 Q3_CANDIDATES = [
     "meta-llama/Llama-3.1-8B-Instruct",
     "Qwen/Qwen2.5-7B-Instruct",
     "google/gemma-2-2b-it",
     "Qwen/Qwen2.5-0.5B-Instruct",
 ]
-Q3_CONTEXT = 32_768  # tokens of conversation the KV cache must hold: Qwen2.5-7B's whole context
+Q3_CONTEXT = 32_768  # tokens the KV cache must hold: what Qwen2.5-7B's config allows as shipped
 Q3_GPU = "T4"
 
 
