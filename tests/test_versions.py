@@ -285,7 +285,9 @@ GIT_ENV = {
 def _release_repo(tmp_path: Path) -> tuple[Path, object]:
     """A throw-away git repository holding what a release rewrites (never this worktree)."""
     repo = tmp_path / "course"
-    ignore = shutil.ignore_patterns("__pycache__", "assets", "*.py[co]")
+    # _work holds what the notebooks wrote when they ran here (Part 8's offload folders, Part 9's
+    # Space: hundreds of MB); a release rewrites none of it
+    ignore = shutil.ignore_patterns("__pycache__", "assets", "_work", "*.py[co]")
     for folder in ("course_utils", "scripts", "notebooks"):
         shutil.copytree(ROOT / folder, repo / folder, ignore=ignore)
     for name in ("pyproject.toml", "README.md", "CONTRIBUTING.md", "colab_badges.md"):
