@@ -100,6 +100,7 @@ class Lever:
     # the from_pretrained keyword arguments that realize it (quantization_config as the
     # BitsAndBytesConfig arguments; load_model builds the object)
     load_kwargs: dict[str, Any] = field(default_factory=dict)
+    needs_disk: bool = False  # offload only: the weights spill past CPU RAM onto disk
 
     def cells(self) -> tuple[str, str, str]:
         """(lever, bytes needed, verdict and advice) as the plan's table shows them."""
@@ -107,8 +108,7 @@ class Lever:
         verdict = ""
         if self.estimate is not None:
             # offloading that spills weights to disk runs, very slowly: not "too big", not "fits"
-            spills = self.name == "offload" and "on disk" in self.advice
-            verdict = "fits" if self.fits else "needs disk" if spills else "too big"
+            verdict = "fits" if self.fits else "needs disk" if self.needs_disk else "too big"
         name = f"{self.name} ({self.dtype})" if self.dtype else self.name
         return name, figure, verdict + (f"  {self.advice}" if self.advice else "")
 
@@ -218,7 +218,9 @@ def _offload(half: Lever, have: int) -> Lever:
         if spilled
         else "not needed: the weights fit on the GPU"
     )
-    return Lever("offload", fits, half.dtype, int(runtime + on_gpu), est, advice, kwargs)
+    lever = Lever("offload", fits, half.dtype, int(runtime + on_gpu), est, advice, kwargs)
+    lever.needs_disk = room > 0 and spilled > OFFLOAD_RAM_BYTES
+    return lever
 
 
 def _smaller_model(have: int, kv_bytes: int) -> Lever:

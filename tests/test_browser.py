@@ -35,6 +35,8 @@ EXPECTED_STDERR = [
     # accelerate's offload notice: Part 8 section 4 says it is expected (hooks fetch each
     # offloaded layer just before it runs); its Going deeper map by hand offloads too
     re.compile(r"^Some parameters are on the meta device because they were offloaded"),
+    # transformers 5's notice for the old argument name: Part 8's Going deeper shows it on purpose
+    re.compile(r"`torch_dtype` is deprecated! Use `dtype` instead!"),
 ]
 
 
