@@ -110,16 +110,11 @@ def test_offload_that_spills_to_disk_reads_needs_disk():
     weights on disk. It reads "needs disk" and still does not count as fitting."""
     from transformers import LlamaConfig
 
-    shape = LlamaConfig(
-        vocab_size=128_256,
-        hidden_size=8_192,
-        intermediate_size=28_672,
-        num_hidden_layers=80,
-        num_attention_heads=64,
-        num_key_value_heads=8,
-        max_position_embeddings=131_072,
-        architectures=["LlamaForCausalLM"],
-    )
+    # Llama-3.1-70B's config.json numbers, as Part 8 types them
+    shape = LlamaConfig(vocab_size=128_256, hidden_size=8_192, intermediate_size=28_672,
+                        num_hidden_layers=80, num_attention_heads=64, num_key_value_heads=8,
+                        max_position_embeddings=131_072)  # fmt: skip
+    shape.architectures = ["LlamaForCausalLM"]
     shape.name_or_path = "Llama-3.1-70B-shape"
     plan = cu.plan(shape, gpu="T4", seq_len=4_096)
     offload = next(lever for lever in plan.levers if lever.name == "offload")
