@@ -46,6 +46,15 @@ def _q1_weights_bytes() -> int:
     return estimate_memory(LlamaConfig(**Q1_SHAPE), "int8", seq_len=0).weights_bytes
 
 
+def _q1_params() -> int:
+    """The 13B shape's parameter count (the wrong room: params x 1 byte for the 8-bit weights)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    with torch.device("meta"):
+        return LlamaForCausalLM(LlamaConfig(**Q1_SHAPE)).num_parameters()
+
+
 def _q1_tokens(
     *,
     kv_bytes: int = 2,
@@ -100,6 +109,17 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return "that is a float32 cache (4 bytes a number); the cache is float16, 2 bytes"
     if near(_q1_tokens(usable=GPUS["T4"].usable_gib * 1e9)):
         return "the T4's usable memory is 14.75 GiB (× 2**30 bytes), not 14.75 GB (× 1e9)"
+    if near(_q1_tokens(usable=15e9)):
+        return (
+            "the price a token is right; the room is wrong: a T4's usable memory is "
+            "cu.GPUS['T4'].usable_bytes (14.75 × 2**30 bytes), not 15e9 bytes"
+        )
+    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes + _q1_weights_bytes() - _q1_params())):
+        return (
+            "the price a token is right; the room is wrong: the 8-bit weights are not params × 1 "
+            "byte (the embeddings and lm_head stay 16-bit, and the scales add bytes): take "
+            'cu.estimate_memory(config, "int8", seq_len=0).weights_bytes'
+        )
     if near(_q1_tokens(layers=1)):
         return "that is one layer's cache: all 40 layers keep their own keys and values"
     if near(_q1_tokens(usable=GPUS["T4"].usable_bytes - Q1_CUDA_CONTEXT)):
