@@ -470,3 +470,19 @@ def test_q4_hint_points_at_the_main_path():
     """q4 is solvable from section 2: its hint names section 2's last cell, not Going deeper."""
     assert "section 2's last cell" in part8.q4.hint_text
     assert "Going deeper" not in part8.q4.hint_text
+
+
+def test_q3_float16_names_the_offload_row():
+    """float16 at 32,768 tokens: the plan's offload row 'fits' only by streaming from CPU RAM."""
+    wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float16"), says="offload row 'fits' in float16")
+    right(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "nf4"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [(2011, "not 15e9 bytes"), (3444, "not params × 1")],
+)
+def test_q1_wrong_room_named(answer, says):
+    """The price a token is right and the room is wrong: the message names the room."""
+    wrong(part8.q1, answer, says=says)
+    right(part8.q1, 3033)

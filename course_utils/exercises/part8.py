@@ -46,6 +46,15 @@ def _q1_weights_bytes() -> int:
     return estimate_memory(LlamaConfig(**Q1_SHAPE), "int8", seq_len=0).weights_bytes
 
 
+def _q1_params() -> int:
+    """The 13B shape's parameter count (the wrong room: params x 1 byte for the 8-bit weights)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    with torch.device("meta"):
+        return LlamaForCausalLM(LlamaConfig(**Q1_SHAPE)).num_parameters()
+
+
 def _q1_tokens(
     *,
     kv_bytes: int = 2,
@@ -100,6 +109,17 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return "that is a float32 cache (4 bytes a number); the cache is float16, 2 bytes"
     if near(_q1_tokens(usable=GPUS["T4"].usable_gib * 1e9)):
         return "the T4's usable memory is 14.75 GiB (× 2**30 bytes), not 14.75 GB (× 1e9)"
+    if near(_q1_tokens(usable=15e9)):
+        return (
+            "the price a token is right; the room is wrong: a T4's usable memory is "
+            "cu.GPUS['T4'].usable_bytes (14.75 × 2**30 bytes), not 15e9 bytes"
+        )
+    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes + _q1_weights_bytes() - _q1_params())):
+        return (
+            "the price a token is right; the room is wrong: the 8-bit weights are not params × 1 "
+            "byte (the embeddings and lm_head stay 16-bit, and the scales add bytes): take "
+            'cu.estimate_memory(config, "int8", seq_len=0).weights_bytes'
+        )
     if near(_q1_tokens(layers=1)):
         return "that is one layer's cache: all 40 layers keep their own keys and values"
     if near(_q1_tokens(usable=GPUS["T4"].usable_bytes - Q1_CUDA_CONTEXT)):
@@ -365,10 +385,17 @@ def _q3_precision(model_id: str, dtype: str, chosen_plan: Any) -> str | None:
 
         fits[dtype] = fits_gpu(model_id, gpu=Q3_GPU, dtype=dtype, seq_len=Q3_CONTEXT)
     if not fits[dtype]:
+        offload = any(lv.fits and lv.dtype == dtype for lv in chosen_plan.levers[3:])
         return (
             f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache and their "
             f"activations: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) prices each "
             "lever at this context (section 3's 4,096 tokens was a shorter question)"
+            + (
+                f". The plan's offload row 'fits' in {dtype} only by streaming weights from CPU "
+                "RAM at every step (slow): it is not the answer asked, which fits on the T4"
+                if offload
+                else ""
+            )
         )
     return (
         f"{dtype} fits, but {lever.dtype} fits too and rounds the weights less: "
@@ -423,7 +450,8 @@ q3 = Exercise(
     f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
     "    print(m, lic.category, p.choice and p.choice.dtype)\n"
     "answer = ('Qwen/Qwen2.5-7B-Instruct', 'nf4')\n"
-    "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 14.86 GiB, over a T4's 14.75:\n"
+    "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 14.86 GiB, over a T4's 14.75 (about 17.2 with\n"
+    "# section 3's int32 buffer: 8-bit's longest prompt is 23,351 tokens):\n"
     "# 4-bit fits (12.19 GiB). Llama-3.1-8B fits in 4-bit too, but its license is\n"
     "# conditional, as is Gemma's (which also reads only 8,192 tokens: its config's\n"
     "# max_position_embeddings); Qwen2.5-0.5B fits but is the smaller permissive model",
@@ -608,7 +636,7 @@ q4 = Exercise(
     "(bfloat16 only by slow emulation). bnb_4bit_compute_dtype sets only the quantized matmuls: "
     "each 4-bit or 8-bit layer hands its result back in its input's dtype, so between the layers "
     "the model runs in from_pretrained's dtype=, and float16 there overflows (section 2's last "
-    "cell loads the hot model in 4-bit with each dtype, double quantization off and on). "
+    "cell: the hot model in 4-bit with float16, double quantization off and on). "
     "float32 costs bytes: find the setting that wins them back, and measure it.",
     solution_text="config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',\n"
     "                            bnb_4bit_use_double_quant=True,\n"
