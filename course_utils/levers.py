@@ -218,9 +218,8 @@ def _offload(half: Lever, have: int) -> Lever:
         if spilled
         else "not needed: the weights fit on the GPU"
     )
-    lever = Lever("offload", fits, half.dtype, int(runtime + on_gpu), est, advice, kwargs)
-    lever.needs_disk = room > 0 and spilled > OFFLOAD_RAM_BYTES
-    return lever
+    disk = room > 0 and spilled > OFFLOAD_RAM_BYTES
+    return Lever("offload", fits, half.dtype, int(runtime + on_gpu), est, advice, kwargs, disk)
 
 
 def _smaller_model(have: int, kv_bytes: int) -> Lever:

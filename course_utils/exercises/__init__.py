@@ -138,7 +138,8 @@ class Exercise:
         problem = str(problem)
         if len(problem) > MAX_MESSAGE:
             problem = problem[:MAX_MESSAGE] + "…"
-        if _is_tensor(answer) and getattr(answer, "ndim", None) == 0:
+        torch_scalar = _is_tensor(answer) and type(answer).__module__.startswith("torch")
+        if torch_scalar and getattr(answer, "ndim", None) == 0:  # a NumPy number is no tensor
             problem += " (your answer is a 0-dim tensor: answer.item() gives its plain number)"
         return False, f"❌ {self.name}: not quite: {problem}. Try again, or see {self.name}.hint()"
 

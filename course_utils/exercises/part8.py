@@ -14,7 +14,7 @@ import warnings
 from functools import lru_cache
 from typing import Any
 
-from . import Exercise, function
+from . import Exercise, as_number, function
 
 __all__ = ["q1", "q2", "q3", "q4", "Q3_CANDIDATES", "Q3_CONTEXT", "Q4_MODEL"]
 
@@ -37,22 +37,17 @@ Q1_HEAD_DIM = Q1_SHAPE["hidden_size"] // Q1_SHAPE["num_attention_heads"]
 
 
 @lru_cache(maxsize=1)
-def _q1_weights_bytes() -> int:
-    """The 8-bit weights of the 13B shape, as cu.estimate_memory counts them (about 12.44 GiB)."""
+def _q1_estimate() -> Any:
+    """cu.estimate_memory of the 13B shape in 8-bit: its weights (about 12.44 GiB) and params."""
     from transformers import LlamaConfig
 
     from ..memory import estimate_memory
 
-    return estimate_memory(LlamaConfig(**Q1_SHAPE), "int8", seq_len=0).weights_bytes
+    return estimate_memory(LlamaConfig(**Q1_SHAPE), "int8", seq_len=0)
 
 
-def _q1_params() -> int:
-    """The 13B shape's parameter count (the wrong room: params x 1 byte for the 8-bit weights)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    with torch.device("meta"):
-        return LlamaForCausalLM(LlamaConfig(**Q1_SHAPE)).num_parameters()
+def _q1_weights_bytes() -> int:
+    return _q1_estimate().weights_bytes
 
 
 def _q1_tokens(
@@ -68,16 +63,13 @@ def _q1_tokens(
     return room / (keys_and_values * layers * Q1_KV_HEADS * Q1_HEAD_DIM * kv_bytes)
 
 
-Q1_CUDA_CONTEXT = 650 * 2**20  # what cu.fits adds for it: the wrong turn the question rules out
-
-
 def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     from ..gpu import GPUS
+    from ..levers import CUDA_CONTEXT_BYTES  # what cu.fits adds: the question leaves it out
 
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return f"the answer should be a number of tokens, got {type(answer).__name__}"
-    if not math.isfinite(answer):
-        return f"{answer!r} is not a number of tokens: room left / bytes per token"
+    answer, problem = as_number(answer, "the number of tokens")  # NumPy and 0-dim tensors too
+    if problem:
+        return problem
     expected = _q1_tokens()
     most = math.floor(expected)  # whole tokens only: one more does not fit
     per_token = 2 * Q1_LAYERS * Q1_KV_HEADS * Q1_HEAD_DIM * 2
@@ -114,7 +106,8 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
             "the price a token is right; the room is wrong: a T4's usable memory is "
             "cu.GPUS['T4'].usable_bytes (14.75 × 2**30 bytes), not 15e9 bytes"
         )
-    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes + _q1_weights_bytes() - _q1_params())):
+    one_byte_each = _q1_estimate().params  # the 8-bit weights as params × 1 byte: a wrong room
+    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes + _q1_weights_bytes() - one_byte_each)):
         return (
             "the price a token is right; the room is wrong: the 8-bit weights are not params × 1 "
             "byte (the embeddings and lm_head stay 16-bit, and the scales add bytes): take "
@@ -122,7 +115,7 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         )
     if near(_q1_tokens(layers=1)):
         return "that is one layer's cache: all 40 layers keep their own keys and values"
-    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes - Q1_CUDA_CONTEXT)):
+    if near(_q1_tokens(usable=GPUS["T4"].usable_bytes - CUDA_CONTEXT_BYTES)):
         return (
             "that also subtracts the CUDA context; the question leaves it out (and the "
             "activations): room = usable_bytes - the 8-bit weights, nothing else"
@@ -139,18 +132,7 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
     )
 
 
-class _NumberExercise(Exercise):
-    """An Exercise whose answer may be a NumPy number (np.int64(3033), np.float64, a 0-dim
-    array): it is read as the Python number it holds, so no message calls it a tensor."""
-
-    def verdict(self, answer: Any, *context: Any, **kw: Any) -> tuple[bool, str]:
-        module = getattr(type(answer), "__module__", "") or ""
-        if module.split(".")[0] == "numpy" and getattr(answer, "ndim", None) == 0:
-            answer = answer.item()
-        return super().verdict(answer, *context, **kw)
-
-
-q1 = _NumberExercise(
+q1 = Exercise(
     name="part8.q1",
     prompt="Build Llama-2-13B's shape as a LlamaConfig (vocab 32,000, hidden 5,120, intermediate "
     "13,824, 40 layers, 40 attention heads, 40 KV heads). With its 8-bit weights from "
