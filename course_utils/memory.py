@@ -185,8 +185,9 @@ def _from_count(shown: str, count: int, req: _Request) -> MemoryEstimate:
     )  # fmt: skip
 
 
-def _runtime(config: Any, req: _Request) -> tuple[int, int, list[str]]:
-    """(KV cache bytes, activation bytes at the peak, notes) for a config (nothing without)."""
+def _runtime(config: Any, req: _Request, int8: bool = False) -> tuple[int, int, list[str]]:
+    """(KV cache bytes, activation bytes at the peak, notes) for a config (nothing without);
+    ``int8``: weights bitsandbytes multiplies in 8-bit, with an int32 result (peak.py)."""
     if config is None:
         return 0, 0, []
     notes = []
@@ -197,7 +198,13 @@ def _runtime(config: Any, req: _Request) -> tuple[int, int, list[str]]:
         return 0, 0, notes
     kv = kv_cache_bytes(config, req.seq_len, req.batch_size, req.load)
     width = bytes_per_param(req.load)
-    return kv, activation_bytes(config, req.seq_len, req.batch_size, width, req.mode), notes
+    act = activation_bytes(config, req.seq_len, req.batch_size, width, req.mode, int8)
+    if int8:
+        notes.append(
+            "The activations include bitsandbytes' int32 matmul result, seq_len × "
+            "intermediate_size × 4 bytes, made and freed inside one 8-bit matmul: an upper bound."
+        )
+    return kv, act, notes
 
 
 def _checkpoint_notes(config: Any, stored: Any, req: _Request) -> list[str]:
@@ -228,7 +235,8 @@ def _from_checkpoint(shown: str, config: Any, req: _Request) -> MemoryEstimate:
     params = sum(p.numel() for p in meta.parameters()) if meta is not None else stored.kept_params
     if (quant_config(config) or {}).get("quant_method") in DEQUANTIZED_ON:
         stored.dequantized_bytes = dequantized(stored, quant_config(config), params, req.load)
-    kv, act, notes = _runtime(config, req) if meta is not None else (0, 0, [])
+    eight = bool((quant_config(config) or {}).get("load_in_8bit"))
+    kv, act, notes = _runtime(config, req, eight) if meta is not None else (0, 0, [])
     notes = _checkpoint_notes(config, stored, req) + notes
     if meta is None:
         notes.append(f"Inexact: {built} Buffers it makes itself are left out.")
@@ -257,7 +265,7 @@ def _from_layout(shown: str, basis: Any, req: _Request) -> MemoryEstimate:
     else:  # a plain module: copy to meta and cast the way .to(dtype) would
         meta = meta_copy(basis).to(torch_dtype(req.load))
     counts = count_bytes(meta, req.name, req.double_quant, torch_dtype(req.compute))
-    kv, act, notes = _runtime(config, req)
+    kv, act, notes = _runtime(config, req, req.name == "int8")
     if config is None and req.seq_len:
         notes.append("A plain nn.Module has no KV cache layout: KV cache not included.")
     return MemoryEstimate(

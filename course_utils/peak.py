@@ -14,7 +14,9 @@ longer than a sliding window (Mistral) adds two things at the prefill: the slidi
 hold the whole prompt's keys and values (the window is cut as a view of the full tensor, freed
 at the next step), and attention gets a batch × seq × seq boolean mask (measured on a tiny
 Mistral, windows of 64 and 4096, within 0.01%). Prompts with padding get a mask in any model:
-not counted. Part 8 teaches it.
+not counted. In 8-bit, bitsandbytes multiplies int8 by int8 into an int32 result inside one
+operation, n × intermediate_size × 4 bytes in the MLP: no tracker of tensors sees it, a GPU's
+allocator does; counted whole, an upper bound. Part 8 teaches it.
 """
 
 from __future__ import annotations
@@ -26,14 +28,21 @@ from .kv import field, kv_numbers
 
 MODES = ("generate", "forward")
 POSITIONS_BYTES = 16  # int64 position ids and cache positions, per token
+INT32_BYTES = 4  # bitsandbytes' 8-bit matmul result, per number
 
 
 def activation_bytes(
-    config: Any, seq_len: int, batch_size: int, width: float, mode: str = "generate"
+    config: Any,
+    seq_len: int,
+    batch_size: int,
+    width: float,
+    mode: str = "generate",
+    int8: bool = False,
 ) -> int:
     """Bytes of activations at the prefill peak for ``batch_size`` prompts of ``seq_len`` tokens.
 
-    ``width`` is the bytes of one number in the compute dtype (2 for bf16/fp16, 4 for fp32).
+    ``width`` is the bytes of one number in the compute dtype (2 for bf16/fp16, 4 for fp32);
+    ``int8`` adds the int32 result of bitsandbytes' 8-bit matmul in the MLP's widest layer.
     """
     if mode not in MODES:
         raise BadInputError(f"mode must be 'generate' or 'forward', got {mode!r}.")
@@ -46,6 +55,7 @@ def activation_bytes(
     vocab = field(text, "vocab_size", default=0)
     tokens = seq_len * batch_size
     mlp = tokens * ((3 * inter + 4 * hidden + 2 * head_dim) * width + POSITIONS_BYTES)
+    mlp += tokens * inter * INT32_BYTES if int8 else 0
     logits = (batch_size if mode == "generate" else tokens) * vocab * width
     peak = max(mlp, tokens * hidden * width + logits)  # the MLP, or the head at the end
     return int(peak + _sliding_prefill(config, seq_len, batch_size, width))

@@ -80,3 +80,23 @@ def test_sliding_window_prefill_holds_the_whole_prompt_and_a_mask(window, tokens
         model.generate(ids, max_new_tokens=1, do_sample=False, pad_token_id=0)
     predicted = est.kv_cache_bytes + est.activation_bytes
     assert abs(predicted - live.peak) <= 0.01 * live.peak, (window, predicted, live.peak)
+
+
+@pytest.mark.parametrize("tokens", [7, 300])
+def test_8bit_adds_the_int32_result_bitsandbytes_makes(tokens):
+    """The 8-bit matmul's int32 result, made by bitsandbytes itself on this CPU: the estimate
+    adds its size for the MLP's widest layer (n x intermediate_size), on top of 16-bit's."""
+    import bitsandbytes  # noqa: F401  (registers torch.ops.bitsandbytes)
+    import torch
+    from transformers import LlamaConfig
+
+    config = LlamaConfig(vocab_size=1000, hidden_size=256, intermediate_size=1024,
+                         num_hidden_layers=2, num_attention_heads=4)  # fmt: skip
+    x = torch.randint(-127, 128, (tokens, config.hidden_size), dtype=torch.int8)
+    w = torch.randint(-127, 128, (config.intermediate_size, config.hidden_size), dtype=torch.int8)
+    result = torch.ops.bitsandbytes.int8_linear_matmul(x, w)  # the up projection's first step
+    assert result.dtype == torch.int32
+    eight = cu.estimate_memory(config, "int8", seq_len=tokens)
+    sixteen = cu.estimate_memory(config, "float16", seq_len=tokens)
+    assert eight.activation_bytes - sixteen.activation_bytes == result.nbytes
+    assert any("int32" in note for note in eight.notes)

@@ -432,8 +432,8 @@ q3 = Exercise(
     f"    p = cu.plan(m, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT})\n"
     "    print(m, lic.category, p.choice and p.choice.dtype)\n"
     "answer = ('Qwen/Qwen2.5-7B-Instruct', 'nf4')\n"
-    "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 14.86 GiB, over a T4's 14.75 (about 17.2 with\n"
-    "# section 3's int32 buffer: 8-bit's longest prompt is 23,351 tokens):\n"
+    "# at 32,768 tokens Qwen2.5-7B in 8-bit needs 17.17 GiB with its int32 matmul buffer, over a\n"
+    "# T4's 14.75 (section 3: 8-bit's longest prompt is 23,351 tokens):\n"
     "# 4-bit fits (12.19 GiB). Llama-3.1-8B fits in 4-bit too, but its license is\n"
     "# conditional, as is Gemma's (which also reads only 8,192 tokens: its config's\n"
     "# max_position_embeddings); Qwen2.5-0.5B fits but is the smaller permissive model",
