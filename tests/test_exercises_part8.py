@@ -321,12 +321,27 @@ def test_q3_too_big_at_long_context(monkeypatch):
     wrong(part8.q3, ("meta-llama/Llama-3.1-8B-Instruct", "nf4"), says="does not fit")
 
 
+_LOADED: dict[str, object] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_the_loaded_models():
+    yield
+    _LOADED.clear()
+
+
 def _smol(quant=None, **kw):
+    """SmolLM2 loaded as a learner would, once per distinct call in this module: a 4-bit load
+    quantizes on the CPU for about 3 s, and the checkers only read the model (their forward
+    hook is removed again)."""
     from transformers import AutoModelForCausalLM
 
-    if quant is not None:
-        kw["quantization_config"] = quant
-    return AutoModelForCausalLM.from_pretrained(part8.Q4_MODEL, **kw)
+    key = repr(sorted(kw.items())) + (quant.to_json_string() if quant is not None else "")
+    if key not in _LOADED:
+        if quant is not None:
+            kw["quantization_config"] = quant
+        _LOADED[key] = AutoModelForCausalLM.from_pretrained(part8.Q4_MODEL, **kw)
+    return _LOADED[key]
 
 
 def test_q4_chooses_under_a_budget():
