@@ -222,11 +222,16 @@ def _offload(half: Lever, have: int) -> Lever:
     return Lever("offload", fits, half.dtype, int(runtime + on_gpu), est, advice, kwargs, disk)
 
 
-def _smaller_model(have: int, kv_bytes: int) -> Lever:
-    """The largest parameter count whose 4-bit weights (+ allowance) would fit."""
+def _smaller_model(have: int, runtime_bytes: int) -> Lever:
+    """The largest parameter count whose 4-bit weights would fit beside the CUDA context and
+    this model's KV cache and activations at the plan's context (a smaller model needs less)."""
     per_param = per_param_quantized("nf4", False)
-    largest = max(0, int((have - CUDA_CONTEXT_BYTES - kv_bytes) / per_param))
-    advice = f"up to about {fmt_count(largest)} parameters in 4-bit (fewer: embeddings stay 16-bit)"
+    largest = max(0, int((have - CUDA_CONTEXT_BYTES - runtime_bytes) / per_param))
+    advice = (
+        f"up to about {fmt_count(largest)} parameters in 4-bit (fewer: embeddings stay 16-bit)"
+        if largest
+        else "none: this context's KV cache and activations alone fill the card"
+    )
     return Lever("smaller model", largest > 0, advice=advice)
 
 
@@ -305,7 +310,8 @@ def plan(model: Any, gpu: Any = "T4", *, seq_len: int | None = None, batch_size:
     else:
         levers = _precision_levers(basis, shown, half, have, **kw)
         levers.append(_offload(levers[0], have))
-    levers.append(_smaller_model(have, levers[0].estimate.kv_cache_bytes))
+    runtime = levers[0].estimate.kv_cache_bytes + levers[0].estimate.activation_bytes
+    levers.append(_smaller_model(have, runtime))
     levers.append(_bigger_gpu(levers, have))
     return Plan(shown, gpu_label, have, levers, source=model)
 

@@ -307,3 +307,15 @@ def test_kv_cache_of_a_gated_hub_id_says_to_accept_the_terms(monkeypatch):
     monkeypatch.setattr(resolve, "hub_param_count", lambda repo_id, config=None: 8_030_261_248)
     with pytest.raises(cu.GatedModelError, match="accept its terms"):
         cu.kv_cache_bytes("meta-llama/Llama-3.1-8B-Instruct", 1024)
+
+
+@pytest.mark.parametrize("seq_len", [4_096, 32_768, 65_536])
+def test_smaller_model_bound_leaves_room_for_the_context(seq_len):
+    """The "smaller model" count leaves room for the KV cache and the activations at the plan's
+    context: a model of this shape fits in 4-bit exactly when it is within the bound."""
+    llama8 = cfg("meta-llama--Llama-3.1-8B-Instruct")
+    p = cu.plan(llama8, "T4", seq_len=seq_len)
+    four = next(lv for lv in p.levers if lv.name == "4-bit")
+    bound = re.search(r"up to about ([\d.]+)B", p.levers[4].advice)
+    within = bool(bound) and four.estimate.params <= float(bound.group(1)) * 1e9
+    assert within == four.fits, (seq_len, p.levers[4].advice, four.needed_bytes)
