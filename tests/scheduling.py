@@ -24,25 +24,27 @@ SPREAD = (ONLINE,)
 # order of the units depends on them. The longest prefix of a unit counts; a unit none names
 # counts 0.1 s a test.
 LONGEST = {
-    "tests/test_space_app.py": 170,  # 110, and about 60 more where a clean clone builds its venv
-    "tests/test_browser.py": 155,
-    "tests/test_exercises_part8.py": 145,
-    "tests/test_online_helpers.py": 140,  # the stalled-Hub scenarios wait in the background
-    ONLINE + "06": 135,
-    "notebooks/06_generating_text.ipynb": 100,
-    "tests/test_exercises_part6.py": 80,
-    "notebooks/08_hub_and_heavyweights.ipynb": 80,
-    ONLINE + "08": 80,
-    "tests/test_python_support.py": 55,
-    ONLINE + "09": 50,
-    "tests/test_versions.py": 40,
-    "tests/test_online_prefetch.py": 36,
-    "notebooks/09_capstone_app.ipynb": 36,
-    "tests/test_loading.py": 22,
-    "tests/test_online_doctor.py": 18,
-    ONLINE: 12,
+    "tests/test_space_app.py": 160,  # 100, and about 60 more where a clean clone builds its venv
+    "tests/test_browser.py": 170,
+    "tests/test_online_helpers.py": 135,  # the stalled-Hub scenarios wait in the background
+    ONLINE + "08": 133,
+    "notebooks/08_hub_and_heavyweights.ipynb": 120,
+    "tests/test_exercises_part8.py": 110,
+    ONLINE + "06": 100,
+    "tests/test_exercises_part6.py": 85,
+    "notebooks/06_generating_text.ipynb": 75,
+    ONLINE + "09": 57,
+    "notebooks/09_capstone_app.ipynb": 32,
+    "tests/test_python_support.py": 31,
+    ONLINE + "07": 24,
+    ONLINE + "04": 23,
+    "tests/test_online_prefetch.py": 21,
+    "tests/test_gpu_check.py": 20,
+    ONLINE: 15,
+    "tests/test_loading.py": 15,
+    "tests/test_online_doctor.py": 14,
     "notebooks/": 10,
-    "tests/test_gpu_check.py": 12,
+    "tests/test_versions.py": 8,
 }
 
 
