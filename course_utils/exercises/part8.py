@@ -371,7 +371,8 @@ def _q3_precision(model_id: str, dtype: str, chosen_plan: Any) -> str | None:
         return (
             f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache and their "
             f"activations: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) prices each "
-            "lever at this context (section 4's planner at 4,096 tokens answered a shorter question)"
+            "lever at this context (section 4's planner at 4,096 tokens answered a shorter "
+            "question)"
             + (
                 f". The plan's offload row 'fits' in {dtype} only by streaming weights from CPU "
                 "RAM at every step (slow): it is not the answer asked, which fits on the T4"
