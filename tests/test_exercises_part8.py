@@ -224,7 +224,7 @@ def test_q3_expected_answer_is_worked_out_from_licenses_and_plans():
     shippable = {m: p for m, (cat, p) in facts.items() if cat == "permissive" and p.choice}
     best = max(shippable, key=lambda m: shippable[m].levers[0].estimate.params)
     assert (best, shippable[best].choice.dtype) == ("Qwen/Qwen2.5-7B-Instruct", "nf4")
-    # not the worked example: at section 3's 4,096 tokens the same model's first fit is 8-bit
+    # not the worked example: at section 4's 4,096 tokens the same model's first fit is 8-bit
     assert cu.plan("Qwen/Qwen2.5-7B-Instruct", gpu="T4", seq_len=4_096).choice.dtype == "int8"
     # the solution's figures are the plan's
     levers = {lv.dtype: lv for lv in shippable[best].levers[:3]}
@@ -242,6 +242,7 @@ def test_q3_ship_a_model():
     # the worked example's answer, from memory: too big at this context
     msg = wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "int8"), says="does not fit")
     assert "32,768" in msg
+    assert "section 4's planner at 4,096 tokens" in msg and "section 3" not in msg
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float16"), says="does not fit")
     wrong(part8.q3, ("Qwen/Qwen2.5-7B-Instruct", "float32"), says="does not fit")
     # fp4 fits exactly as nf4 does (the same bytes): the reason against it is rounding

@@ -371,7 +371,8 @@ def _q3_precision(model_id: str, dtype: str, chosen_plan: Any) -> str | None:
         return (
             f"in {dtype} it does not fit with {Q3_CONTEXT:,} tokens of KV cache and their "
             f"activations: cu.plan(model_id, gpu='{Q3_GPU}', seq_len={Q3_CONTEXT}) prices each "
-            "lever at this context (section 3's 4,096 tokens was a shorter question)"
+            "lever at this context (section 4's planner at 4,096 tokens answered a shorter "
+            "question)"
             + (
                 f". The plan's offload row 'fits' in {dtype} only by streaming weights from CPU "
                 "RAM at every step (slow): it is not the answer asked, which fits on the T4"
@@ -421,7 +422,7 @@ q3 = Exercise(
     hint_text="Three tests, in this order. May a paid product use the model without taking on "
     "extra conditions (section 5's license groups)? Does it fit on the GPU with the KV cache of "
     f"a whole {Q3_CONTEXT:,}-token conversation and its activations, not just its weights? "
-    "Section 3 priced 4,096 tokens: run cu.plan again at this length. "
+    "Section 4's planner priced 4,096 tokens: run cu.plan again at this length. "
     "Of the models that pass both, the one with the most parameters, in the precision that "
     "rounds least among those that fit.",
     solution_text="for m in part8.Q3_CANDIDATES:\n"
