@@ -101,11 +101,12 @@ def _check_q1(answer: Any, *_: Any, **__: Any) -> str | None:
         return "that is a float32 cache (4 bytes a number); the cache is float16, 2 bytes"
     if near(_q1_tokens(usable=GPUS["T4"].usable_gib * 1e9)):
         return "the T4's usable memory is 14.75 GiB (× 2**30 bytes), not 14.75 GB (× 1e9)"
-    if near(_q1_tokens(usable=15e9)):
-        return (
-            "the price a token is right; the room is wrong: a T4's usable memory is "
-            "cu.GPUS['T4'].usable_bytes (14.75 × 2**30 bytes), not 15e9 bytes"
-        )
+    for label, card in (("15e9", 15e9), ("16e9", 16e9), ("16 × 2**30", 16 * 2**30)):
+        if near(_q1_tokens(usable=card)):  # the card's printed size, not what torch can use
+            return (
+                "the price a token is right; the room is wrong: a T4's usable memory is "
+                f"cu.GPUS['T4'].usable_bytes (14.75 × 2**30 bytes), not {label} bytes"
+            )
     one_byte_each = _q1_estimate().params  # the 8-bit weights as params × 1 byte: a wrong room
     if near(_q1_tokens(usable=GPUS["T4"].usable_bytes + _q1_weights_bytes() - one_byte_each)):
         return (
