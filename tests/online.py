@@ -63,6 +63,27 @@ def run_notebook(
     )  # fmt: skip
 
 
+def notebook_code(notebook: str) -> str:
+    """All the code cells of ``notebook``, joined."""
+    cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def check_went_online(notebook: str, requests: list, unhandled: list, home: Path) -> None:
+    """What a notebook's online run must show in the emulator's log (tests/test_online_notebooks.py
+    and, for the parts it runs, tests/test_browser.py): every endpoint it called is one the
+    emulator serves, and it really went online: the listing, the downloads (LFS weights through
+    the "CDN") and what landed in the empty HF_HOME."""
+    assert unhandled == [], f"endpoints the emulator does not serve: {unhandled}"
+    code = notebook_code(notebook)
+    if "top_models(" in code:
+        assert any(p.startswith("/api/models?") for _, p, _, _ in requests), "no listing"
+    if "from_pretrained(" in code or "pipeline(" in code:
+        assert any("/resolve/" in p and m == "GET" for m, p, _, _ in requests), "no downloads"
+        assert any(who == "cdn" for *_, who in requests), "no LFS weights downloaded"
+        assert list(Path(home).glob("hub/models--*")), "nothing was cached in the empty HF_HOME"
+
+
 @dataclass
 class Outcome:
     """What one call did, as the child recorded it."""
