@@ -1,11 +1,11 @@
-"""How `make test` shares the suite between its two xdist workers (`-n 2 --dist loadfile`).
+"""How `make test` shares the suite between its xdist workers (`-n 3 --dist loadfile`).
 
 xdist's loadfile hands out one file at a time, the files with the most tests first. The nine
 notebooks run online were one test (six minutes), so it came last and ran alone while the
 other worker sat idle. This scheduler keeps
 loadfile's unit (a file: its module fixtures are built once) with two changes: the tests in
 SPREAD (one notebook each) go one at a time to whichever worker is free, and the units go out
-longest first (LONGEST), so that the short ones fill in at the end and both workers finish
+longest first (LONGEST), so that the short ones fill in at the end and the workers finish
 together.
 """
 

@@ -34,7 +34,7 @@ HEADLESS = [
 
 
 # One test per notebook, each in a fresh HF_HOME against its own emulator (a learner opens each
-# part in a new Colab session), so that the two workers of `make test` share the runs.
+# part in a new Colab session), so that the workers of `make test` share the runs.
 @pytest.mark.skipif(
     os.environ.get("COURSE_ONLINE_NOTEBOOKS") == "0", reason="COURSE_ONLINE_NOTEBOOKS=0"
 )
