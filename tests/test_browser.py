@@ -1,14 +1,18 @@
-"""Parts 1, 8 and 9 in JupyterLab in headless Chromium, run and used as a learner does.
+"""Parts 1, 8 and 9 in JupyterLab in headless Chromium, run and used as a learner does on Colab.
 
 JupyterLab runs on 127.0.0.1 (a free port, a random token) over a temporary copy of the
-notebooks, with this test run's kernel and the offline stand-in Hub (conftest.py set the
-environment). Each part is opened, run with Run → Run All Cells, and checked on screen: every
-plt.show() cell shows an image, no output holds a traceback or an unexplained stderr box; in
-Part 8 the memory calculator follows its controls, in Part 9 the app answers and refuses empty
-input. Screenshots and Run-All times go to .artifacts/browser/. Nothing is left running.
+notebooks, online as on Colab: for each part a fresh Hub emulator (tests/hub_emulator.py), an
+empty HF_HOME, no token (tests/online.py's online_env). Each part is opened, run with Run → Run
+All Cells, and checked on screen: every plt.show() cell shows an image, no output holds a
+traceback or an unexplained stderr box; in Part 8 the memory calculator follows its controls, in
+Part 9 the app answers and refuses empty input. This is also these parts' online run: the
+emulator's log must show what tests/test_online_notebooks.py checks for the other six
+(check_went_online). Screenshots and Run-All times go to .artifacts/browser/. Nothing is left
+running.
 
 Needs Debian's chromium and chromium-driver, and selenium (requirements-dev.txt). Without them
-the test skips on a laptop and fails in CI (CI set), saying how to install them.
+the test skips on a laptop (and test_online_notebooks.py runs these parts online headless) and
+fails in CI (CI set), saying how to install them.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ from pathlib import Path
 import pytest
 
 from tests import browser_lab as bl
+from tests.hub_emulator import HubEmulator
+from tests.online import check_went_online, online_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 ARTIFACTS = ROOT / ".artifacts" / "browser"
-PARTS = {1: "01_hello_gpu.ipynb", 8: "08_hub_and_heavyweights.ipynb", 9: "09_capstone_app.ipynb"}
+PARTS = bl.IN_THE_BROWSER
+REAL_HUB = os.environ.get("COURSE_REAL_HUB") == "1"  # the GPU runner: the real Hub, no emulator
 RUN_ALL_TIMEOUT = 300  # seconds per notebook; on 2 cores beside the nbval run they take far less
 
 # stderr a learner does see and the course explains (Part 1 says what these bars are)
@@ -40,21 +47,9 @@ EXPECTED_STDERR = [
 ]
 
 
-def _missing() -> str | None:
-    chrome, driver = bl.find_browser()
-    missing = [
-        n for n, p in (("chromium", chrome), ("chromedriver (chromium-driver)", driver)) if not p
-    ]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("selenium")
-    return f"missing: {', '.join(missing)}. {bl.INSTALL_HINT}" if missing else None
-
-
 @pytest.fixture(scope="module")
 def tools():
-    problem = _missing()
+    problem = bl.missing()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser test, but {problem}", pytrace=False)
@@ -63,16 +58,29 @@ def tools():
     return bl.find_browser()
 
 
-@pytest.fixture(scope="module")
-def lab(tools, tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab") / "notebooks"
+@pytest.fixture
+def lab(tools, tmp_path, request):
+    """JupyterLab for one part, as a new Colab session: its own emulator and an empty HF_HOME."""
+    root = tmp_path / "notebooks"
     root.mkdir()
     for name in PARTS.values():
         shutil.copy2(NOTEBOOKS / name, root / name)
     shutil.copytree(NOTEBOOKS / "assets", root / "assets")
-    server = bl.Lab(root, ARTIFACTS / "jupyterlab.log")
-    yield server
-    server.close()
+    log = ARTIFACTS / f"jupyterlab-{request.node.name}.log"
+    if REAL_HUB:
+        server = bl.Lab(root, log)
+        server.hub = None
+        yield server
+        server.close()
+        return
+    home = tmp_path / "hf-home"
+    with HubEmulator() as hub:
+        env = online_env(hub.url, home)
+        env.pop("CI", None)  # as on Colab (tests/test_online_notebooks.py does the same)
+        server = bl.Lab(root, log, env)
+        server.hub, server.home = hub, home
+        yield server
+        server.close()
 
 
 @pytest.fixture
@@ -80,11 +88,7 @@ def browser(tools, lab):
     chrome, driver = tools
     b = bl.Browser(chrome, driver, ARTIFACTS / "chromedriver.log")
     yield b
-    try:
-        for s in lab.api("sessions"):  # the part's kernel goes before the next part starts its own
-            lab.api(f"sessions/{s['id']}", method="DELETE")
-    finally:
-        b.close()
+    b.close()
 
 
 def _record_time(part: int, seconds: float) -> None:
@@ -128,6 +132,8 @@ def run_part(b: bl.Browser, lab: bl.Lab, part: int) -> list[dict]:
             if odd:
                 problems.append(f"{where} shows an unexplained stderr box or traceback: {odd[:6]}")
     assert not problems, "\n".join(problems)
+    if lab.hub is not None:  # this was the part's online run too
+        check_went_online(PARTS[part], list(lab.hub.requests), list(lab.hub.unhandled), lab.home)
     return seen
 
 
@@ -219,6 +225,18 @@ def test_part8_calculator_follows_every_control(browser, lab):
     )
     text = after("precision nf4", lambda: precision.select_by_value("nf4 (4-bit)"))
     assert "in nf4 fits on T4" in text, text
+    if lab.hub is not None:  # no token, as a new learner: the gated config cannot be read
+        shown = box.find_element("css selector", ".widget-html-content").text
+        assert "KV cache not counted" in shown, shown  # so the tokens slider cannot move it
+    text = after(
+        "a public model id",
+        lambda: _commit_text(
+            b,
+            _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
+            "Qwen/Qwen2.5-7B-Instruct",
+        ),
+    )
+    assert "Qwen2.5-7B-Instruct in nf4 fits on T4" in text, text
     readout = _control(box, "slider", "tokens (KV)").find_element("css selector", ".widget-readout")
     before = box.find_element("css selector", ".widget-html-content").text
     _commit_text(b, readout, "32768")

@@ -254,7 +254,7 @@ def test_load_pipeline_carries_the_report():
 
 @pytest.fixture(scope="module", params=[None, "8bit", "4bit"])
 def smollm2(request):
-    # One thread: the suite runs two workers on two cores, and oversubscribed OpenMP threads
+    # One thread: the suite runs three workers on two cores, and oversubscribed OpenMP threads
     # made generation 5x slower on the shared test machine.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
