@@ -211,14 +211,11 @@ def test_part8_calculator_follows_every_control(browser, lab):
             15,
         )
 
-    text = after(
-        "a new model id",
-        lambda: _commit_text(
-            b,
-            _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
-            "meta-llama/Llama-3.1-8B-Instruct",
-        ),
-    )
+    def type_id(model_id: str) -> str:
+        field = _control(box, "text", "Hub id or folder").find_element("css selector", "input")
+        return after(f"the model id {model_id}", lambda: _commit_text(b, field, model_id))
+
+    text = type_id("meta-llama/Llama-3.1-8B-Instruct")
     assert "Llama-3.1-8B-Instruct in bfloat16 does not fit on T4" in text, text
     precision = Select(
         _control(box, "dropdown", "precision").find_element("css selector", "select")
@@ -228,14 +225,7 @@ def test_part8_calculator_follows_every_control(browser, lab):
     if lab.hub is not None:  # no token, as a new learner: the gated config cannot be read
         shown = box.find_element("css selector", ".widget-html-content").text
         assert "KV cache not counted" in shown, shown  # so the tokens slider cannot move it
-    text = after(
-        "a public model id",
-        lambda: _commit_text(
-            b,
-            _control(box, "text", "Hub id or folder").find_element("css selector", "input"),
-            "Qwen/Qwen2.5-7B-Instruct",
-        ),
-    )
+    text = type_id("Qwen/Qwen2.5-7B-Instruct")  # public: its config is read, KV cache counted
     assert "Qwen2.5-7B-Instruct in nf4 fits on T4" in text, text
     readout = _control(box, "slider", "tokens (KV)").find_element("css selector", ".widget-readout")
     before = box.find_element("css selector", ".widget-html-content").text
