@@ -45,7 +45,7 @@ MARKERS ?=
 # (conftest.py), so the third does not slow the others' arithmetic.
 WORKERS ?= 3
 
-test: install lint  ## lint, then unit tests, all nine notebooks offline, and all nine online against the Hub emulator
+test: install lint  ## lint, then unit tests, all nine notebooks offline, and all nine online against the Hub emulator (Parts 1, 8, 9 in a browser)
 	$(PYTEST) -n $(WORKERS) --dist loadfile $(MARKERS)
 
 test-unit: install
