@@ -63,10 +63,10 @@ def run_notebook(
     )  # fmt: skip
 
 
-def notebook_code(notebook: str) -> str:
-    """All the code cells of ``notebook``, joined."""
+def cell_sources(notebook: str) -> list[str]:
+    """Each cell's code in ``notebook``, "" for a markdown cell (indexes match the cells)."""
     cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return ["".join(c["source"]) if c["cell_type"] == "code" else "" for c in cells]
 
 
 def check_went_online(notebook: str, requests: list, unhandled: list, home: Path) -> None:
@@ -75,7 +75,7 @@ def check_went_online(notebook: str, requests: list, unhandled: list, home: Path
     emulator serves, and it really went online: the listing, the downloads (LFS weights through
     the "CDN") and what landed in the empty HF_HOME."""
     assert unhandled == [], f"endpoints the emulator does not serve: {unhandled}"
-    code = notebook_code(notebook)
+    code = "\n".join(cell_sources(notebook))
     if "top_models(" in code:
         assert any(p.startswith("/api/models?") for _, p, _, _ in requests), "no listing"
     if "from_pretrained(" in code or "pipeline(" in code:
@@ -384,7 +384,3 @@ def _child(spec_path: str, result_path: str) -> None:
     Path(result_path).write_text(json.dumps({"outcomes": outcomes, "logs": logs}, default=repr))
     sys.__stdout__.flush()
     os._exit(0)  # calls stuck on a stalled socket must not keep the process alive
-
-
-if __name__ == "__main__":
-    _child(sys.argv[1], sys.argv[2])

@@ -24,7 +24,7 @@ SPREAD = (ONLINE,)
 # order of the units depends on them. The longest prefix of a unit counts; a unit none names
 # counts 0.1 s a test.
 LONGEST = {
-    "tests/test_space_app.py": 160,  # 100, and about 60 more where a clean clone builds its venv
+    "tests/test_space_app.py": 130,  # 100, and about 30 more where a clean clone builds its venv
     "tests/test_browser.py": 200,  # Parts 1, 8 and 9 online in JupyterLab
     "tests/test_online_helpers.py": 115,  # the stalled-Hub scenarios wait in the background
     "notebooks/08_hub_and_heavyweights.ipynb": 120,

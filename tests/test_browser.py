@@ -17,6 +17,7 @@ fails in CI (CI set), saying how to install them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -27,7 +28,7 @@ import pytest
 
 from tests import browser_lab as bl
 from tests.hub_emulator import HubEmulator
-from tests.online import check_went_online, online_env
+from tests.online import cell_sources, check_went_online, online_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -67,16 +68,11 @@ def lab(tools, tmp_path, request):
         shutil.copy2(NOTEBOOKS / name, root / name)
     shutil.copytree(NOTEBOOKS / "assets", root / "assets")
     log = ARTIFACTS / f"jupyterlab-{request.node.name}.log"
-    if REAL_HUB:
-        server = bl.Lab(root, log)
-        server.hub = None
-        yield server
-        server.close()
-        return
     home = tmp_path / "hf-home"
-    with HubEmulator() as hub:
-        env = online_env(hub.url, home)
-        env.pop("CI", None)  # as on Colab (tests/test_online_notebooks.py does the same)
+    with contextlib.nullcontext() if REAL_HUB else HubEmulator() as hub:
+        env = None if hub is None else online_env(hub.url, home)
+        if env is not None:
+            env.pop("CI", None)  # as on Colab (tests/test_online_notebooks.py does the same)
         server = bl.Lab(root, log, env)
         server.hub, server.home = hub, home
         yield server
@@ -99,17 +95,12 @@ def _record_time(part: int, seconds: float) -> None:
     print(f"Run All of {PARTS[part]} in the browser: {seconds:.1f} s")
 
 
-def _source(part: int) -> list[str]:
-    cells = json.loads((NOTEBOOKS / PARTS[part]).read_text())["cells"]
-    return ["".join(c["source"]) if c["cell_type"] == "code" else "" for c in cells]
-
-
 def run_part(b: bl.Browser, lab: bl.Lab, part: int) -> list[dict]:
     """Open a part, Run All, check what the learner sees; return the per-cell outputs."""
     bl.open_notebook(b, lab, PARTS[part])
     _record_time(part, bl.run_all(b, lab, RUN_ALL_TIMEOUT))
     seen = bl.outputs(b)
-    sources = _source(part)
+    sources = cell_sources(PARTS[part])
     assert len(seen) == len(sources), (
         "the browser shows a different number of cells than the file holds"
     )
@@ -148,7 +139,7 @@ LATENCY = re.compile(r"\d+(\.\d+)?\s*(ms|s)\b")
 
 def _widget_box(b: bl.Browser, part: int, needle: str):
     """The widget box shown under the first cell whose source holds ``needle``."""
-    index = next(i for i, src in enumerate(_source(part)) if needle in src)
+    index = next(i for i, src in enumerate(cell_sources(PARTS[part])) if needle in src)
     cell = bl.cell_element(b, index)
     b.js("arguments[0].scrollIntoView()", cell)
     return b.wait(
@@ -160,7 +151,7 @@ def _widget_box(b: bl.Browser, part: int, needle: str):
 
 def _text_tab(b: bl.Browser):
     """Part 9's app is a Tab (Chat, Text, Image): open the Text tab and return its box."""
-    index = next(i for i, src in enumerate(_source(9)) if "app = widgets.Tab(" in src)
+    index = next(i for i, src in enumerate(cell_sources(PARTS[9])) if "app = widgets.Tab(" in src)
     cell = bl.cell_element(b, index)
     b.js("arguments[0].scrollIntoView()", cell)
     tabs = b.wait(
